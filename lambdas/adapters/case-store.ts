@@ -1,0 +1,298 @@
+import {
+  ConditionalCheckFailedException,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type DynamoDBClient,
+} from '@aws-sdk/client-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import type { CaseRecord, CollectionState, TimelineEntry } from '../core/case.js';
+import { ConflictError } from '../core/errors.js';
+import type { Participant, StepRecord } from '../core/step-record.js';
+import type { StepResponse } from '../core/steps.js';
+
+/**
+ * The case store: one DynamoDB table, items keyed pk/sk.
+ *   CASE#<id> / CASE           the case (status, notification, collections, timeline)
+ *   CASE#<id> / STEP#<key>     one human step instance (recipient, current task token, link id hash, response)
+ *   COLLECTION#<code> / COLLECTION   registry of CBB collection codes (unique; state; which case holds it)
+ *   COUNTER#CASE#<year> / COUNTER    the yearly case number sequence
+ * Every write is a single-item conditional or atomic update, safe to retry (no transactions: the local
+ * stand-in has none, and none are needed).
+ */
+export interface CollectionItem {
+  code: string;
+  state: CollectionState;
+  area: string;
+  teryt: string;
+  kind: 'OLD' | 'NEW';
+  lockedByCase?: string;
+  lastCaseId: string;
+  updatedAt: string;
+}
+
+const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap: false };
+
+export class CaseStore {
+  constructor(
+    private readonly db: DynamoDBClient,
+    private readonly tableName: string,
+  ) {}
+
+  private key(pk: string, sk: string) {
+    return marshall({ pk, sk });
+  }
+
+  private async get<T>(pk: string, sk: string): Promise<T | undefined> {
+    const out = await this.db.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(pk, sk), ConsistentRead: true }));
+    if (!out.Item) return undefined;
+    const { pk: _pk, sk: _sk, timelineIds: _ids, ...item } = unmarshall(out.Item);
+    return item as T;
+  }
+
+  /** Atomic counter: the next number of the year's case sequence. */
+  async nextCaseSequence(year: number): Promise<number> {
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`COUNTER#CASE#${year}`, 'COUNTER'),
+        UpdateExpression: 'ADD #seq :one',
+        ExpressionAttributeNames: { '#seq': 'seq' },
+        ExpressionAttributeValues: marshall({ ':one': 1 }),
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(unmarshall(out.Attributes!).seq);
+  }
+
+  /** Creates the case once; a retry finds it and returns false. */
+  async createCase(record: CaseRecord): Promise<boolean> {
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ pk: `CASE#${record.caseId}`, sk: 'CASE', ...record, timelineIds: new Set(record.timeline.map((e) => e.id)) }, marshallOptions),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  getCase(caseId: string): Promise<CaseRecord | undefined> {
+    return this.get<CaseRecord>(`CASE#${caseId}`, 'CASE');
+  }
+
+  /**
+   * Sets top-level attributes of a case and appends one timeline event, atomically. The event id makes it
+   * idempotent: if the event is already on the timeline nothing is written and 'duplicate' is returned.
+   */
+  async updateCase(caseId: string, event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>> = {}): Promise<'applied' | 'duplicate'> {
+    const names: Record<string, string> = { '#timeline': 'timeline', '#ids': 'timelineIds', '#updatedAt': 'updatedAt' };
+    const values: Record<string, unknown> = { ':event': [event], ':eventIds': new Set([event.id]), ':eventId': event.id, ':now': event.at };
+    const assignments = ['#timeline = list_append(#timeline, :event)', '#updatedAt = :now'];
+    Object.entries(set).forEach(([name, value], index) => {
+      if (value === undefined) return;
+      names[`#a${index}`] = name;
+      values[`:a${index}`] = value;
+      assignments.push(`#a${index} = :a${index}`);
+    });
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, 'CASE'),
+          UpdateExpression: `SET ${assignments.join(', ')} ADD #ids :eventIds`,
+          ConditionExpression: 'attribute_exists(pk) AND NOT contains(#ids, :eventId)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, marshallOptions),
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        if (!(await this.getCase(caseId))) throw new ConflictError(`Case ${caseId} does not exist`);
+        return 'duplicate';
+      }
+      throw error;
+    }
+  }
+
+  getCollection(code: string): Promise<CollectionItem | undefined> {
+    return this.get<CollectionItem>(`COLLECTION#${code}`, 'COLLECTION');
+  }
+
+  /**
+   * Registers a collection code for a case, or takes over an existing ACTIVE code no case holds (a unit that
+   * changes supplier again). A code held by another case, or closed/archived, cannot be taken: ConflictError.
+   */
+  async lockCollection(item: Omit<CollectionItem, 'lockedByCase' | 'lastCaseId' | 'state'> & { caseId: string }): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`COLLECTION#${item.code}`, 'COLLECTION'),
+          UpdateExpression: 'SET #code = :code, #state = if_not_exists(#state, :active), #area = :area, #teryt = :teryt, #kind = :kind, #locked = :case, #last = :case, #updatedAt = :now',
+          ConditionExpression: 'attribute_not_exists(pk) OR #locked = :case OR (#state = :active AND attribute_not_exists(#locked))',
+          ExpressionAttributeNames: { '#code': 'code', '#state': 'state', '#area': 'area', '#teryt': 'teryt', '#kind': 'kind', '#locked': 'lockedByCase', '#last': 'lastCaseId', '#updatedAt': 'updatedAt' },
+          ExpressionAttributeValues: marshall({ ':code': item.code, ':active': 'ACTIVE', ':area': item.area, ':teryt': item.teryt, ':kind': item.kind, ':case': item.caseId, ':now': item.updatedAt }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const existing = await this.getCollection(item.code);
+        throw new ConflictError(
+          existing?.lockedByCase ? `Collection ${item.code} is held by case ${existing.lockedByCase}` : `Collection ${item.code} is ${existing?.state ?? 'unavailable'}`,
+        );
+      }
+      throw error;
+    }
+  }
+
+  /** Releases a case's hold on a collection, optionally changing its state (idempotent). */
+  async releaseCollection(code: string, caseId: string, now: string, state?: CollectionState): Promise<void> {
+    const names: Record<string, string> = { '#locked': 'lockedByCase', '#last': 'lastCaseId', '#updatedAt': 'updatedAt', '#state': 'state' };
+    const values: Record<string, unknown> = { ':case': caseId, ':now': now };
+    let set = '#updatedAt = :now';
+    if (state) {
+      set += ', #state = :state';
+      values[':state'] = state;
+    }
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`COLLECTION#${code}`, 'COLLECTION'),
+          UpdateExpression: `SET ${set} REMOVE #locked`,
+          ConditionExpression: state
+            ? '#locked = :case OR (attribute_not_exists(#locked) AND #last = :case AND #state = :state)'
+            : '#locked = :case OR (attribute_not_exists(#locked) AND #last = :case)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Collection ${code} is not held by case ${caseId}`);
+      throw error;
+    }
+  }
+
+  getStep(caseId: string, stepKey: string): Promise<StepRecord | undefined> {
+    return this.get<StepRecord>(`CASE#${caseId}`, `STEP#${stepKey}`);
+  }
+
+  /**
+   * Records that a step waits for its participant, with the current task token and the hash of the newest
+   * link (older links stop working). A completed step is never reopened by this.
+   */
+  async putPendingStep(step: Omit<StepRecord, 'status' | 'requestedAt'> & { now: string }): Promise<void> {
+    const { now, caseId, stepKey, ...fields } = step;
+    const names: Record<string, string> = { '#status': 'status', '#requestedAt': 'requestedAt', '#caseId': 'caseId', '#stepKey': 'stepKey' };
+    const values: Record<string, unknown> = { ':pending': 'PENDING', ':now': now, ':caseId': caseId, ':stepKey': stepKey };
+    const assignments = ['#status = :pending', '#requestedAt = if_not_exists(#requestedAt, :now)', '#caseId = :caseId', '#stepKey = :stepKey'];
+    Object.entries(fields).forEach(([name, value], index) => {
+      if (value === undefined) return;
+      names[`#f${index}`] = name;
+      values[`:f${index}`] = value;
+      assignments.push(`#f${index} = :f${index}`);
+    });
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+          UpdateExpression: `SET ${assignments.join(', ')}`,
+          ConditionExpression: 'attribute_not_exists(pk) OR #status = :pending',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, marshallOptions),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is no longer pending`);
+      throw error;
+    }
+  }
+
+  /**
+   * Completes a pending step with the response, only through its current link: exactly one of many
+   * concurrent submissions wins. Returns the completed step (with the task token to hand to Step Functions).
+   */
+  async completeStep(caseId: string, stepKey: string, linkIdHash: string, response: StepResponse, by: Participant, now: string): Promise<StepRecord> {
+    try {
+      const out = await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+          UpdateExpression: 'SET #status = :completed, #response = :response, #completedAt = :now, #completedBy = :by, #completedLink = :hash',
+          ConditionExpression: '#status = :pending AND #link = :hash',
+          ExpressionAttributeNames: {
+            '#status': 'status',
+            '#response': 'response',
+            '#completedAt': 'completedAt',
+            '#completedBy': 'completedBy',
+            '#completedLink': 'completedLinkIdHash',
+            '#link': 'linkIdHash',
+          },
+          ExpressionAttributeValues: marshall({ ':completed': 'COMPLETED', ':pending': 'PENDING', ':response': response, ':now': now, ':by': by, ':hash': linkIdHash }, marshallOptions),
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      const { pk: _pk, sk: _sk, ...item } = unmarshall(out.Attributes!);
+      return item as StepRecord;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
+      throw error;
+    }
+  }
+
+  /** Undoes a completion that Step Functions did not accept (task gone or a transient failure). */
+  async reopenStep(caseId: string, stepKey: string, linkIdHash: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+          UpdateExpression: 'SET #status = :pending REMOVE #response, #completedAt, #completedBy, #completedLink',
+          ConditionExpression: '#status = :completed AND #completedLink = :hash',
+          ExpressionAttributeNames: { '#status': 'status', '#response': 'response', '#completedAt': 'completedAt', '#completedBy': 'completedBy', '#completedLink': 'completedLinkIdHash' },
+          ExpressionAttributeValues: marshall({ ':pending': 'PENDING', ':completed': 'COMPLETED', ':hash': linkIdHash }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
+  }
+
+  /** Once Step Functions has the answer the token is useless; do not keep secrets at rest longer than needed. */
+  async forgetTaskToken(caseId: string, stepKey: string): Promise<void> {
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: 'REMOVE #token',
+        ConditionExpression: '#status = :completed',
+        ExpressionAttributeNames: { '#token': 'taskToken', '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':completed': 'COMPLETED' }),
+      }),
+    );
+  }
+
+  async markStep(caseId: string, stepKey: string, set: Partial<Pick<StepRecord, 'escalatedAt' | 'status'>>): Promise<void> {
+    const entries = Object.entries(set).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return;
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: `SET ${entries.map((_, i) => `#m${i} = :m${i}`).join(', ')}`,
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([k], i) => [`#m${i}`, k])),
+        ExpressionAttributeValues: marshall(Object.fromEntries(entries.map(([, v], i) => [`:m${i}`, v]))),
+      }),
+    );
+  }
+}

@@ -1,0 +1,67 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { ValidationError } from '../core/errors.js';
+import { MAX_FORM_BYTES, parseFormBody } from '../core/form.js';
+import { log } from '../core/log.js';
+import { messagePage, type PageResponse } from '../core/pages.js';
+
+/** The parts of an HTTP API (payload 2.0) request the link pages use. */
+export interface PageRequest {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  rawQuery: string;
+  body: string;
+  ip: string;
+  userAgent: string;
+}
+
+export function toPageRequest(event: APIGatewayProxyEventV2): PageRequest {
+  const rawQuery = event.rawQueryString ?? '';
+  const query: Record<string, string> = {};
+  // Repeated parameters are not merged (API Gateway would join them with commas): the first one counts.
+  for (const [name, value] of new URLSearchParams(rawQuery)) if (!(name in query)) query[name] = value;
+  const raw = event.body ?? '';
+  return {
+    method: event.requestContext.http.method.toUpperCase(),
+    path: event.rawPath,
+    query,
+    rawQuery,
+    body: event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw,
+    ip: event.requestContext.http.sourceIp ?? '',
+    userAgent: (event.requestContext.http.userAgent ?? '').slice(0, 300),
+  };
+}
+
+export function formOf(request: PageRequest): Record<string, string> {
+  return parseFormBody(request.body);
+}
+
+export function toHttpResult(request: PageRequest, page: PageResponse): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: page.statusCode, headers: page.headers, body: request.method === 'HEAD' ? '' : page.body };
+}
+
+/**
+ * Runs a page handler: bad bodies are a 400/413 page, anything unexpected a Polish 500/503 page (logged
+ * without personal data); the raw error never reaches the participant.
+ */
+export function pageHandler(action: string, handle: (request: PageRequest) => Promise<PageResponse>) {
+  return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
+    const request = toPageRequest(event);
+    try {
+      return toHttpResult(request, await handle(request));
+    } catch (error) {
+      if (error instanceof ValidationError) {
+        const tooLarge = Buffer.byteLength(request.body) > MAX_FORM_BYTES;
+        return toHttpResult(request, messagePage(tooLarge ? 413 : 400, 'Nieprawidłowe dane', error.message));
+      }
+      const err = error instanceof Error ? error : new Error(String(error));
+      log.error('page failed', { action, method: request.method, path: request.path, error: err.name, reason: err.message });
+      return toHttpResult(request, messagePage(503, 'Chwilowy problem', 'Nie udało się teraz obsłużyć żądania. Nic nie zostało zapisane — spróbuj ponownie za kilka minut.'));
+    }
+  };
+}
+
+export function methodNotAllowed(allowed: string[]): PageResponse {
+  const page = messagePage(405, 'Niedozwolona metoda', 'Ta strona nie obsługuje takiego żądania.');
+  return { ...page, headers: { ...page.headers, allow: allowed.join(', ') } };
+}

@@ -1,0 +1,70 @@
+import type { z } from 'zod';
+import type { CaseStore } from '../adapters/case-store.js';
+import type { Mailer } from '../adapters/mailer.js';
+import { caseStore, directory, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import { describeResponse, stepEffect, validateResponse } from '../core/apply.js';
+import type { CaseRecord } from '../core/case.js';
+import { newCollectionCodesEmail, participantConfirmedEmail, variantAgreedEmail, type EmailMessage } from '../core/emails.js';
+import { NotFoundError } from '../core/errors.js';
+import { applyResponseEvent } from '../core/events.js';
+import { addressOf, supplierContact, type Directory } from '../core/participants.js';
+import { STEPS, stepKey, type StepId } from '../core/steps.js';
+
+/**
+ * Applies a participant's confirmed response to the case (variant, collection codes, dates, verification)
+ * and tells the people who need to know: MRPiPS whenever another participant confirms ("informs MRPiPS"),
+ * the JST when MRPiPS has decided something it must act on. Returns what the procedure branches on.
+ */
+export async function applyResponse(input: z.infer<typeof applyResponseEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; now?: Date }) {
+  const now = (deps.now ?? new Date()).toISOString();
+  const record = await deps.store.getCase(input.caseId);
+  if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
+  const ctx = { record, round: input.round };
+  const response = validateResponse(input.step, ctx, input.confirmation.response);
+  const effect = stepEffect(record, input.step, input.round, response);
+
+  for (const collection of effect.newCollections ?? []) {
+    await deps.store.lockCollection({ code: collection.code, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'NEW', updatedAt: now });
+  }
+  await deps.store.updateCase(
+    record.caseId,
+    { id: `applied:${stepKey(input.step, input.round)}`, at: now, actor: { role: STEPS[input.step].role, email: input.confirmation.participant.email }, action: `${input.step}_APPLIED`, step: stepKey(input.step, input.round), summary: effect.summary },
+    effect.set,
+  );
+  const updated: CaseRecord = { ...record, ...effect.set };
+  for (const message of notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response))) {
+    await deps.mailer.send(message);
+  }
+  return { ...effect.outcome };
+}
+
+function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyResponseEvent>, directory: Directory, rows: [string, string][]): EmailMessage[] {
+  const jst = addressOf('JST', record, directory);
+  const supplier = supplierContact(record);
+  switch (step) {
+    case 'AGREE_VARIANT':
+      // A rejection is announced by the procedure's "2 Reject notification" notice.
+      return record.variant ? [variantAgreedEmail(record, jst, [])] : [];
+    case 'NEW_COLLECTIONS':
+      return [newCollectionCodesEmail(record, jst, supplier ? [supplier] : [])];
+    case 'VERIFY_COLLECTIONS':
+      // Discrepancies reach the JST in the next feeding request; OK reaches it in the final notice.
+      return [];
+    case 'OLD_SD_DEACTIVATED':
+    case 'NEW_SD_FEEDING':
+    case 'MZT_DEACTIVATED':
+      return [
+        participantConfirmedEmail({
+          record,
+          step,
+          by: input.confirmation.participant.email,
+          role: input.confirmation.participant.role,
+          at: input.confirmation.confirmedAt,
+          response: rows,
+          to: directory.mrpipsEmail,
+        }),
+      ];
+  }
+}
+
+export const handler = stateMachineHandler('apply-response', applyResponseEvent, (input) => applyResponse(input, { store: caseStore(), mailer: mailer(), directory: directory() }));

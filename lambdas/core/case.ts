@@ -1,0 +1,108 @@
+import type { Notification } from './notification.js';
+import { VOIVODESHIPS, voivodeshipOf, type VoivodeshipCode } from './voivodeships.js';
+
+export type CaseStatus = 'IN_PROGRESS' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED';
+export type Variant = 'WITH_MIGRATION' | 'WITHOUT_MIGRATION';
+export type Role = 'JST' | 'MRPIPS' | 'VOIVODESHIP_ADMIN';
+export type CollectionState = 'ACTIVE' | 'CLOSED' | 'ARCHIVED';
+
+export const CASE_STATUS_LABEL: Record<CaseStatus, string> = {
+  IN_PROGRESS: 'w toku',
+  REJECTED: 'zgłoszenie odrzucone',
+  COMPLETED: 'zakończona',
+  ESCALATED: 'przekazana do wyjaśnienia w MRPiPS',
+  FAILED: 'błąd przetwarzania',
+};
+
+export const VARIANT_LABEL: Record<Variant, string> = {
+  WITH_MIGRATION: 'z migracją danych',
+  WITHOUT_MIGRATION: 'bez migracji danych',
+};
+
+export const ROLE_LABEL: Record<Role, string> = {
+  JST: 'jednostka samorządu terytorialnego (JST)',
+  MRPIPS: 'MRPiPS, Departament Informatyki',
+  VOIVODESHIP_ADMIN: 'Wojewódzki Administrator MZT CSIZS',
+};
+
+export const COLLECTION_STATE_LABEL: Record<CollectionState, string> = {
+  ACTIVE: 'aktywny',
+  CLOSED: 'zamknięty (dostępny dla usług weryfikacyjnych)',
+  ARCHIVED: 'zarchiwizowany (niedostępny dla usług)',
+};
+
+export interface CaseCollection {
+  area: string;
+  oldCode: string;
+  newCode?: string;
+}
+
+export interface TimelineEntry {
+  /** Deterministic id of the event: appending the same event twice (a retried Lambda) is a no-op. */
+  id: string;
+  at: string;
+  actor: { role: Role | 'SYSTEM'; email?: string };
+  action: string;
+  /** Polish, for people reading the case. */
+  summary: string;
+  step?: string;
+  details?: Record<string, string | number | boolean | null>;
+}
+
+export interface CaseRecord {
+  caseId: string;
+  status: CaseStatus;
+  createdAt: string;
+  updatedAt: string;
+  executionId?: string;
+  notification: Notification;
+  voivodeship: VoivodeshipCode;
+  collections: CaseCollection[];
+  variant?: Variant;
+  agreement?: { decision: Variant | 'REJECT'; reason?: string; note?: string };
+  oldSdDeactivatedOn?: string;
+  newSdFeedingSince?: string;
+  mztDeactivatedOn?: string;
+  verification?: { round: number; result: 'OK' | 'DISCREPANCIES'; comment?: string };
+  outcome?: { collectionsState: CollectionState; at: string };
+  failure?: { step: string; reason: string; at: string };
+  timeline: TimelineEntry[];
+}
+
+/** The case as registered from a validated notification. */
+export function newCase(caseId: string, notification: Notification, now: string, executionId?: string): CaseRecord {
+  return {
+    caseId,
+    status: 'IN_PROGRESS',
+    createdAt: now,
+    updatedAt: now,
+    ...(executionId ? { executionId } : {}),
+    notification,
+    voivodeship: voivodeshipOf(notification.teryt),
+    collections: notification.areas.map((area) => ({ area: area.area, oldCode: area.oldCollectionCode })),
+    timeline: [
+      {
+        id: 'registered',
+        at: now,
+        actor: { role: 'JST', email: notification.contact.email },
+        action: 'NOTIFICATION_REGISTERED',
+        summary: `Zarejestrowano zgłoszenie zmiany dostawcy SD (${notification.officeName}).`,
+      },
+    ],
+  };
+}
+
+/** Case ids are read aloud by officials and are the execution names: ZSD-<year>-<5-digit sequence>. */
+export function formatCaseId(year: number, sequence: number): string {
+  return `ZSD-${year}-${String(sequence).padStart(5, '0')}`;
+}
+
+export const CASE_ID_PATTERN = /^ZSD-\d{4}-\d{5,}$/;
+
+export function unitLabel(record: Pick<CaseRecord, 'notification'>): string {
+  return `${record.notification.officeName} (TERYT ${record.notification.teryt})`;
+}
+
+export function voivodeshipName(code: VoivodeshipCode): string {
+  return VOIVODESHIPS[code];
+}

@@ -1,0 +1,51 @@
+import { z } from 'zod';
+import { VOIVODESHIP_CODES } from './voivodeships.js';
+
+/**
+ * Configuration comes from the Lambda environment (CDK context in AWS, local config in `npm start`).
+ * Each handler parses only the part it needs, and a bad value fails loudly naming the variable.
+ */
+const email = z.string().trim().toLowerCase().pipe(z.email());
+
+const voivodeshipAdmins = z
+  .string()
+  .transform((raw, ctx) => {
+    try {
+      return JSON.parse(raw) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be JSON' });
+      return z.NEVER;
+    }
+  })
+  .pipe(z.object(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, email])) as Record<string, typeof email>).strict());
+
+export const tableConfigSchema = z.object({ TABLE_NAME: z.string().min(1) });
+
+export const mailConfigSchema = z.object({
+  SENDER_EMAIL: email,
+  MRPIPS_EMAIL: email,
+  VOIVODESHIP_ADMINS: voivodeshipAdmins,
+  PUBLIC_BASE_URL: z.string().url().transform((url) => url.replace(/\/+$/, '')),
+});
+
+export const timingConfigSchema = z.object({
+  RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(31_536_000),
+  ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).max(50),
+});
+
+export const formConfigSchema = tableConfigSchema.extend({
+  ...timingConfigSchema.shape,
+  PROCEDURE_STATE_MACHINE_ARN: z.string().min(1),
+});
+
+export type MailConfig = z.infer<typeof mailConfigSchema>;
+export type FormConfig = z.infer<typeof formConfigSchema>;
+
+export function parseConfig<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
+  const result = schema.safeParse(env);
+  if (!result.success) {
+    const details = result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`).join('; ');
+    throw new Error(`Invalid configuration: ${details}`);
+  }
+  return result.data;
+}

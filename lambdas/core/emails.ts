@@ -1,0 +1,188 @@
+import type { CaseRecord, Role } from './case.js';
+import { COLLECTION_STATE_LABEL, ROLE_LABEL, VARIANT_LABEL, unitLabel, voivodeshipName } from './case.js';
+import { formatDateTime } from './format.js';
+import { html } from './html.js';
+import { STEPS, type StepId } from './steps.js';
+
+/** One e-mail, rendered both as HTML and as plain text from the same content. Polish throughout. */
+export interface EmailMessage {
+  to: string[];
+  cc: string[];
+  subject: string;
+  html: string;
+  text: string;
+}
+
+interface Content {
+  heading: string;
+  paragraphs: string[];
+  action?: { url: string; label: string; deadline: string };
+  rows?: { title: string; rows: [string, string][] };
+}
+
+/** The case summary every e-mail carries, so a participant can act without looking anything up. */
+export function caseSummaryRows(record: CaseRecord): [string, string][] {
+  const n = record.notification;
+  return [
+    ['Numer sprawy', record.caseId],
+    ['Jednostka', n.officeName],
+    ['Kod TERYT', n.teryt],
+    ['Województwo', voivodeshipName(record.voivodeship)],
+    ['Kod jednostki w MZT CSIZS', n.mztUnitCode],
+    ['Planowana data zmiany', n.plannedChangeDate],
+    ['Tryb zmiany', record.variant ? VARIANT_LABEL[record.variant] : 'do uzgodnienia'],
+    ['Dotychczasowy SD', `${n.oldSd.product} (${n.oldSd.supplier})`],
+    ['Nowy SD', `${n.newSd.product} (${n.newSd.supplier})`],
+    ...record.collections.map((c): [string, string] => [`Obszar: ${c.area}`, `zbiór ${c.oldCode}${c.newCode ? ` → nowy zbiór ${c.newCode}` : ''}`]),
+    ['Kontakt w JST', `${n.contact.name}, ${n.contact.email}, tel. ${n.contact.phone}`],
+  ];
+}
+
+function subject(record: CaseRecord, topic: string): string {
+  return `[${record.caseId}] ${unitLabel(record)}: ${topic}`;
+}
+
+function compose(record: CaseRecord, to: string[], cc: string[], topic: string, content: Content): EmailMessage {
+  const rows = caseSummaryRows(record);
+  const table = (title: string, data: [string, string][]) =>
+    html`<h2 style="font-size:16px;margin:20px 0 8px">${title}</h2><table style="border-collapse:collapse;font-size:14px">${data.map(
+      ([k, v]) => html`<tr><th style="text-align:left;padding:4px 12px 4px 0;vertical-align:top">${k}</th><td style="padding:4px 0">${v}</td></tr>`,
+    )}</table>`;
+  const body = html`<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>${topic}</title></head><body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">
+<h1 style="font-size:20px">${content.heading}</h1>
+${content.paragraphs.map((p) => html`<p>${p}</p>`)}
+${content.action ? html`<p><a href="${content.action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${content.action.label}</a></p><p style="font-size:13px">Termin: ${content.action.deadline}. Link jest osobisty — nie przekazuj go dalej. Jeśli przycisk nie działa, skopiuj adres: ${content.action.url}</p>` : ''}
+${content.rows ? table(content.rows.title, content.rows.rows) : ''}
+${table('Podsumowanie sprawy', rows)}
+<p style="font-size:12px;color:#555">Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS). Prosimy na nią nie odpowiadać.</p>
+</body></html>`;
+  const textRows = (data: [string, string][]) => data.map(([k, v]) => `  ${k}: ${v}`).join('\n');
+  const text = [
+    content.heading,
+    '',
+    ...content.paragraphs.flatMap((p) => [p, '']),
+    ...(content.action ? [`${content.action.label}: ${content.action.url}`, `Termin: ${content.action.deadline}. Link jest osobisty — nie przekazuj go dalej.`, ''] : []),
+    ...(content.rows ? [`${content.rows.title}:`, textRows(content.rows.rows), ''] : []),
+    'Podsumowanie sprawy:',
+    textRows(rows),
+    '',
+    '-- ',
+    'Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS).',
+  ].join('\n');
+  return { to, cc, subject: subject(record, topic), html: body.value, text };
+}
+
+export function confirmationRequestEmail(args: {
+  record: CaseRecord;
+  step: StepId;
+  round: number;
+  comment?: string | null;
+  to: string;
+  cc: string[];
+  url: string;
+  deadline: string;
+  remindersSent: number;
+}): EmailMessage {
+  const def = STEPS[args.step];
+  const reminder = args.remindersSent > 0;
+  const instructions = def.instructions({ record: args.record, round: args.round, comment: args.comment });
+  return compose(args.record, [args.to], args.cc, `${def.title} — ${reminder ? `przypomnienie nr ${args.remindersSent}` : 'prośba o potwierdzenie'}`, {
+    heading: `${reminder ? 'Przypomnienie: ' : ''}${def.title} (krok ${def.ref} procedury)`,
+    paragraphs: [
+      `Dzień dobry, ta wiadomość jest skierowana do: ${ROLE_LABEL[def.role]}.`,
+      ...(reminder ? [`Nie otrzymaliśmy jeszcze potwierdzenia tego kroku. Poprzednie linki w tej sprawie przestały działać — użyj linku z tej wiadomości.`] : []),
+      ...instructions,
+      'Po wykonaniu czynności otwórz link poniżej, sprawdź dane i potwierdź je przyciskiem na stronie. Samo otwarcie strony niczego nie zmienia.',
+    ],
+    action: { url: args.url, label: def.submitLabel.startsWith('Potwierdzam') ? 'Otwórz stronę potwierdzenia' : 'Otwórz formularz', deadline: args.deadline },
+  });
+}
+
+export function escalationEmail(args: { record: CaseRecord; step: StepId; round: number; awaited: string; remindersSent: number; requestedAt: string; to: string }): EmailMessage {
+  const def = STEPS[args.step];
+  return compose(args.record, [args.to], [], `${def.title} — brak odpowiedzi (eskalacja)`, {
+    heading: `Eskalacja: brak potwierdzenia kroku „${def.title}”`,
+    paragraphs: [
+      `${ROLE_LABEL[def.role]} (${args.awaited}${def.role === 'VOIVODESHIP_ADMIN' ? `, województwo ${voivodeshipName(args.record.voivodeship)}` : ''}) nie potwierdził(a) kroku ${def.ref} mimo ${args.remindersSent} przypomnień.`,
+      `Prośba wysłana: ${formatDateTime(args.requestedAt)}. Przypomnienia są wysyłane dalej; prosimy o kontakt z uczestnikiem.`,
+    ],
+  });
+}
+
+export function participantConfirmedEmail(args: { record: CaseRecord; step: StepId; by: string; role: Role; at: string; response: [string, string][]; to: string }): EmailMessage {
+  const def = STEPS[args.step];
+  return compose(args.record, [args.to], [], `${def.title} — potwierdzono`, {
+    heading: `Potwierdzono krok ${def.ref}: ${def.title}`,
+    paragraphs: [`${ROLE_LABEL[args.role]} (${args.by}) potwierdził(a) wykonanie kroku w dniu ${formatDateTime(args.at)}.`],
+    rows: { title: 'Potwierdzone dane', rows: args.response },
+  });
+}
+
+export function variantAgreedEmail(record: CaseRecord, to: string, cc: string[]): EmailMessage {
+  const variant = record.variant!;
+  return compose(record, [to], cc, `uzgodniono tryb zmiany: ${VARIANT_LABEL[variant]}`, {
+    heading: `MRPiPS uzgodniło tryb zmiany dostawcy SD: ${VARIANT_LABEL[variant]}`,
+    paragraphs: [
+      variant === 'WITH_MIGRATION'
+        ? 'Nowy dostawca przeniesie pełne dane z lokalnej bazy dotychczasowego SD do nowego SD. Po zakończeniu i weryfikacji dotychczasowe zbiory CBB zostaną zarchiwizowane.'
+        : 'Dane nie będą migrowane; nowy SD rozpocznie zasilanie nowych zbiorów CBB. Po weryfikacji dotychczasowe zbiory CBB zostaną zamknięte (pozostaną dostępne dla usług weryfikacyjnych).',
+      ...(record.agreement?.note ? [`Ustalenia MRPiPS: ${record.agreement.note}`] : []),
+      'MRPiPS utworzy teraz nowe zbiory CBB i przekaże ich kody w kolejnej wiadomości.',
+    ],
+  });
+}
+
+export function newCollectionCodesEmail(record: CaseRecord, to: string, cc: string[]): EmailMessage {
+  return compose(record, [to], cc, 'kody nowych zbiorów CBB', {
+    heading: 'MRPiPS utworzyło nowe zbiory CBB',
+    paragraphs: ['Nowy SD ma zasilać poniższe zbiory. Za chwilę otrzymasz prośbę o potwierdzenie deaktywacji dotychczasowego SD.'],
+    rows: { title: 'Nowe zbiory CBB', rows: record.collections.map((c) => [c.area, `${c.newCode} (zastępuje ${c.oldCode})`]) },
+  });
+}
+
+export function registeredEmail(record: CaseRecord, to: string): EmailMessage {
+  return compose(record, [to], [], 'przyjęto zgłoszenie zmiany dostawcy SD', {
+    heading: `Przyjęto zgłoszenie — sprawa ${record.caseId}`,
+    paragraphs: [
+      'Dziękujemy. Zgłoszenie planowanej zmiany dostawcy SD zostało zarejestrowane i przekazane do MRPiPS (Departament Informatyki).',
+      'MRPiPS uzgodni z Państwem tryb zmiany (z migracją danych lub bez). O każdym kolejnym kroku poinformujemy e-mailem; w korespondencji prosimy podawać numer sprawy.',
+    ],
+  });
+}
+
+export function rejectedEmail(record: CaseRecord, to: string): EmailMessage {
+  return compose(record, [to], [], 'zgłoszenie odrzucone', {
+    heading: 'MRPiPS odrzuciło zgłoszenie zmiany dostawcy SD',
+    paragraphs: [`Powód: ${record.agreement?.reason ?? '(nie podano)'}`, 'Po uzupełnieniu lub poprawieniu danych można złożyć nowe zgłoszenie. Dotychczasowe zbiory CBB pozostają bez zmian.'],
+  });
+}
+
+export function verificationEscalatedEmail(record: CaseRecord, to: string[]): EmailMessage {
+  return compose(record, to, [], 'weryfikacja zbiorów — eskalacja', {
+    heading: 'Weryfikacja zbiorów nie powiodła się w trzech rundach',
+    paragraphs: [
+      `Ostatnie uwagi MRPiPS: ${record.verification?.comment ?? '(brak)'}`,
+      'Sprawa została przekazana do wyjaśnienia w MRPiPS poza procedurą automatyczną. Dotychczasowe zbiory CBB pozostają aktywne do czasu decyzji MRPiPS.',
+    ],
+  });
+}
+
+export function completedEmail(record: CaseRecord, to: string, cc: string[]): EmailMessage {
+  const state = record.outcome?.collectionsState ?? (record.variant === 'WITH_MIGRATION' ? 'ARCHIVED' : 'CLOSED');
+  return compose(record, [to], cc, 'zmiana dostawcy SD zakończona', {
+    heading: 'Zmiana dostawcy SD została zakończona',
+    paragraphs: [
+      `MRPiPS zweryfikowało dane dotychczasowych zbiorów z nowymi zbiorami przypisanymi do nowego SD. Tryb zmiany: ${VARIANT_LABEL[record.variant!]}.`,
+      `Dotychczasowe zbiory CBB mają teraz stan: ${COLLECTION_STATE_LABEL[state]}. Nowe zbiory są aktywne i zasilane z nowego SD.`,
+    ],
+    rows: {
+      title: 'Wykonane czynności',
+      rows: [
+        ...record.collections.map((c): [string, string] => [c.area, `${c.oldCode}: ${COLLECTION_STATE_LABEL[state]}; ${c.newCode}: aktywny`]),
+        ['Deaktywacja dotychczasowego SD', record.oldSdDeactivatedOn ?? '—'],
+        ['Zasilenie nowych zbiorów', record.newSdFeedingSince ?? '—'],
+        ['Deaktywacja jednostki w MZT', record.mztDeactivatedOn ?? '—'],
+      ],
+    },
+  });
+}

@@ -1,0 +1,25 @@
+/**
+ * Errors the state machines and HTTP handlers tell apart. The `name` is what Step Functions sees as the
+ * error type (Lambda reports error.name), so Retry/Catch in the ASL match on these names.
+ */
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+  constructor(message: string, readonly issues: Record<string, string> = {}) {
+    super(message);
+  }
+}
+
+/** A write lost a race or would break a uniqueness rule (for example a collection code already in use). */
+export class ConflictError extends Error {
+  override name = 'ConflictError';
+}
+
+/** The thing looked up does not exist. */
+export class NotFoundError extends Error {
+  override name = 'NotFoundError';
+}
+
+/** Throttling, timeouts, 5xx from a dependency: safe to retry (the ASL retries `TransientError` with backoff). */
+export class TransientError extends Error {
+  override name = 'TransientError';
+}

@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { CASE_ID_PATTERN } from './case.js';
+import { stepIdSchema } from './steps.js';
+
+/** Payloads the state machines send to the actions (see statemachine/*.asl.json). */
+export const caseId = z.string().regex(CASE_ID_PATTERN, 'case id must look like ZSD-2026-00042');
+const round = z.number().int().min(1).max(99);
+
+export const registerCaseEvent = z.object({ caseId, notification: z.unknown(), executionId: z.string().optional() });
+
+export const requestConfirmationEvent = z.object({
+  caseId,
+  step: stepIdSchema,
+  round,
+  comment: z.string().max(2000).nullable(),
+  remindersSent: z.number().int().min(0),
+  responseTimeoutSeconds: z.number().int().min(1),
+  taskToken: z.string().min(1).max(2048),
+});
+
+export const escalateStepEvent = z.object({ caseId, step: stepIdSchema, round, remindersSent: z.number().int().min(1) });
+
+export const applyResponseEvent = z.object({
+  caseId,
+  step: stepIdSchema,
+  round,
+  confirmation: z.object({
+    response: z.record(z.string(), z.unknown()),
+    participant: z.object({ email: z.string(), role: z.enum(['JST', 'MRPIPS', 'VOIVODESHIP_ADMIN']) }).passthrough(),
+    confirmedAt: z.string(),
+  }),
+});
+
+export const changeCollectionStatesEvent = z.object({ caseId, targetState: z.enum(['ARCHIVED', 'CLOSED']) });
+
+export const NOTICES = ['NOTIFICATION_REGISTERED', 'NOTIFICATION_REJECTED', 'VERIFICATION_ESCALATED', 'CASE_COMPLETED'] as const;
+export const sendNoticeEvent = z.object({ caseId, notice: z.enum(NOTICES) });
+
+export const recordFailureEvent = z.object({
+  caseId,
+  step: z.union([stepIdSchema, z.literal('PROCEDURE')]),
+  round: z.number().int().min(0),
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+});

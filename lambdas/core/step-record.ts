@@ -1,0 +1,37 @@
+import type { Role } from './case.js';
+import type { StepId, StepResponse } from './steps.js';
+
+export type StepStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
+
+/** One instance of a human step (step + round) as stored: who is asked, the current link and task token. */
+export interface StepRecord {
+  caseId: string;
+  stepKey: string;
+  step: StepId;
+  round: number;
+  role: Role;
+  recipient: string;
+  status: StepStatus;
+  /** Only the server reads it; it is removed once the step is completed. */
+  taskToken?: string;
+  linkIdHash: string;
+  linkExpiresAt: number;
+  deadline: string;
+  remindersSent: number;
+  requestedAt: string;
+  lastSentAt: string;
+  comment?: string | null;
+  escalatedAt?: string;
+  response?: StepResponse;
+  completedAt?: string;
+  completedBy?: Participant;
+  completedLinkIdHash?: string;
+}
+
+export interface Participant {
+  email: string;
+  role: Role;
+  ip: string;
+  userAgent: string;
+  linkId: string;
+}

@@ -1,0 +1,32 @@
+import type { z } from 'zod';
+import type { CaseStore } from '../adapters/case-store.js';
+import type { Mailer } from '../adapters/mailer.js';
+import { caseStore, directory, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import { escalationEmail } from '../core/emails.js';
+import { NotFoundError } from '../core/errors.js';
+import { escalateStepEvent } from '../core/events.js';
+import type { Directory } from '../core/participants.js';
+import { STEPS, stepKey } from '../core/steps.js';
+
+/** After the configured number of reminders MRPiPS is told who has not answered (naming the voivodeship). */
+export async function escalateStep(input: z.infer<typeof escalateStepEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; now?: Date }) {
+  const now = (deps.now ?? new Date()).toISOString();
+  const key = stepKey(input.step, input.round);
+  const [record, step] = await Promise.all([deps.store.getCase(input.caseId), deps.store.getStep(input.caseId, key)]);
+  if (!record || !step) throw new NotFoundError(`Step ${key} of ${input.caseId} not found`);
+  await deps.mailer.send(
+    escalationEmail({ record, step: input.step, round: input.round, awaited: step.recipient, remindersSent: input.remindersSent, requestedAt: step.requestedAt, to: deps.directory.mrpipsEmail }),
+  );
+  await deps.store.markStep(input.caseId, key, { escalatedAt: now });
+  await deps.store.updateCase(input.caseId, {
+    id: `escalated:${key}:${input.remindersSent}`,
+    at: now,
+    actor: { role: 'SYSTEM' },
+    action: 'STEP_ESCALATED',
+    step: key,
+    summary: `Brak potwierdzenia kroku „${STEPS[input.step].title}” po ${input.remindersSent} przypomnieniach — poinformowano MRPiPS.`,
+  });
+  return {};
+}
+
+export const handler = stateMachineHandler('escalate-step', escalateStepEvent, (input) => escalateStep(input, { store: caseStore(), mailer: mailer(), directory: directory() }));

@@ -1,0 +1,66 @@
+import type { CaseStore } from '../adapters/case-store.js';
+import { formOf, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
+import { caseStore, workflow } from '../adapters/runtime.js';
+import type { Workflow } from '../adapters/workflow.js';
+import { formatCaseId } from '../core/case.js';
+import { formConfigSchema, parseConfig, type FormConfig } from '../core/config.js';
+import { todayInPoland } from '../core/fields.js';
+import { log } from '../core/log.js';
+import { MAX_AREAS, parseNotificationForm } from '../core/notification.js';
+import { areaRowCount, notificationFormPage, notificationAcceptedPage, type PageResponse } from '../core/pages.js';
+
+export const FORM_PATH = '/zgloszenie';
+
+/**
+ * The public notification form (step 1): GET shows it, POST validates it field by field, refuses collections
+ * another case holds, takes the next case number and starts the procedure named by that case id.
+ */
+export async function handleNotificationForm(request: PageRequest, deps: { store: CaseStore; workflow: Workflow; config: FormConfig; now?: Date }): Promise<PageResponse> {
+  if (request.path === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
+    return { statusCode: 302, headers: { location: FORM_PATH, 'cache-control': 'no-store' }, body: '' };
+  }
+  if (request.method === 'GET' || request.method === 'HEAD') return notificationFormPage({});
+  if (request.method !== 'POST') return methodNotAllowed(['GET', 'HEAD', 'POST']);
+
+  const form = formOf(request);
+  if (form.action === 'addArea') {
+    const rows = Number.parseInt(form.rows ?? '', 10);
+    return notificationFormPage({ values: form, rows: areaRowCount(form, Math.min(MAX_AREAS, (Number.isFinite(rows) ? rows : 3) + 1)) });
+  }
+  const now = deps.now ?? new Date();
+  const parsed = parseNotificationForm(form, todayInPoland(now));
+  if (!parsed.ok) return notificationFormPage({ values: form, errors: parsed.errors });
+  const notification = parsed.notification;
+
+  const taken: Record<string, string> = {};
+  await Promise.all(
+    notification.areas.map(async (area, index) => {
+      const existing = await deps.store.getCollection(area.oldCollectionCode);
+      if (existing?.lockedByCase) taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już objęty sprawą ${existing.lockedByCase}.`;
+      else if (existing && existing.state !== 'ACTIVE') taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już ${existing.state === 'ARCHIVED' ? 'zarchiwizowany' : 'zamknięty'}.`;
+    }),
+  );
+  if (Object.keys(taken).length) return notificationFormPage({ values: form, errors: remapToRows(form, taken), statusCode: 409 });
+
+  const year = Number(todayInPoland(now).slice(0, 4));
+  const caseId = formatCaseId(year, await deps.store.nextCaseSequence(year));
+  await deps.workflow.startProcedure(deps.config.PROCEDURE_STATE_MACHINE_ARN, caseId, {
+    caseId,
+    notification,
+    timing: { responseTimeoutSeconds: deps.config.RESPONSE_TIMEOUT_SECONDS, escalateAfterReminders: deps.config.ESCALATE_AFTER_REMINDERS },
+  });
+  log.info('procedure started', { caseId });
+  return notificationAcceptedPage(caseId, notification.contact.email);
+}
+
+/** Errors found on the validated (compacted) areas point back at the row the person filled in. */
+function remapToRows(form: Record<string, string>, errors: Record<string, string>): Record<string, string> {
+  const rows: number[] = [];
+  for (let i = 0; i < MAX_AREAS; i++) if ((form[`areas.${i}.area`] ?? '').trim() || (form[`areas.${i}.oldCollectionCode`] ?? '').trim()) rows.push(i);
+  return Object.fromEntries(Object.entries(errors).map(([key, message]) => [key.replace(/^areas\.(\d+)\./, (_, i: string) => `areas.${rows[Number(i)]}.`), message]));
+}
+
+let config: FormConfig | undefined;
+export const handler = pageHandler('notification-form', (request) =>
+  handleNotificationForm(request, { store: caseStore(), workflow: workflow(), config: (config ??= parseConfig(formConfigSchema, process.env)) }),
+);

@@ -1,0 +1,44 @@
+import type { z } from 'zod';
+import type { CaseStore } from '../adapters/case-store.js';
+import { caseStore, stateMachineHandler } from '../adapters/runtime.js';
+import { ConflictError } from '../core/errors.js';
+import { recordFailureEvent } from '../core/events.js';
+import { log } from '../core/log.js';
+import { stepKey } from '../core/steps.js';
+
+/** The reason in a form people can read: Lambda causes are JSON with an errorMessage; keep it short. */
+export function failureReason(failure: { Error?: string; Cause?: string }): string {
+  let cause = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: string; Error?: string; Cause?: string; error?: string; cause?: string };
+    cause = parsed.errorMessage ?? parsed.cause ?? parsed.Cause ?? parsed.error ?? parsed.Error ?? cause;
+  } catch {
+    // not JSON: keep the text as it is
+  }
+  return `${failure.Error ?? 'Error'}: ${cause}`.slice(0, 1000);
+}
+
+/** Catch target of every task: the case shows status FAILED with the reason, and the step is marked failed. */
+export async function recordFailure(input: z.infer<typeof recordFailureEvent>, deps: { store: CaseStore; now?: Date }) {
+  const now = (deps.now ?? new Date()).toISOString();
+  const reason = failureReason(input.failure);
+  const where = input.step === 'PROCEDURE' ? 'PROCEDURE' : stepKey(input.step, input.round);
+  if (input.step !== 'PROCEDURE' && (await deps.store.getStep(input.caseId, where))) {
+    await deps.store.markStep(input.caseId, where, { status: 'FAILED' });
+  }
+  try {
+    await deps.store.updateCase(
+      input.caseId,
+      { id: `failed:${where}`, at: now, actor: { role: 'SYSTEM' }, action: 'CASE_FAILED', step: where, summary: `Błąd przetwarzania (${where}): ${reason}` },
+      { status: 'FAILED', failure: { step: where, reason, at: now } },
+    );
+  } catch (error) {
+    // A case that was never registered (its notification failed validation) has nothing to record on;
+    // the failed execution itself is the record.
+    if (!(error instanceof ConflictError)) throw error;
+    log.warn('failure of an unregistered case', { caseId: input.caseId, step: where });
+  }
+  return { reason };
+}
+
+export const handler = stateMachineHandler('record-failure', recordFailureEvent, (input) => recordFailure(input, { store: caseStore() }));

@@ -1,0 +1,25 @@
+import { caseStore, stateMachineHandler } from '../adapters/runtime.js';
+import type { CaseStore } from '../adapters/case-store.js';
+import { newCase } from '../core/case.js';
+import { ValidationError } from '../core/errors.js';
+import { registerCaseEvent } from '../core/events.js';
+import { notificationSchema } from '../core/notification.js';
+import type { z } from 'zod';
+
+// The form already refused a planned date in the past; registration re-checks the shape only, so a retry
+// after midnight does not fail a valid case.
+const ANY_DATE = '0000-01-01';
+
+/** Step 1: the notification becomes a case; its old collections are registered ACTIVE and held by the case. */
+export async function registerCase(input: z.infer<typeof registerCaseEvent>, store: CaseStore, now = new Date().toISOString()) {
+  const parsed = notificationSchema(ANY_DATE).safeParse(input.notification);
+  if (!parsed.success) throw new ValidationError(`Invalid notification: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const record = newCase(input.caseId, parsed.data, now, input.executionId);
+  await store.createCase(record);
+  for (const collection of record.collections) {
+    await store.lockCollection({ code: collection.oldCode, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'OLD', updatedAt: now });
+  }
+  return { caseId: record.caseId };
+}
+
+export const handler = stateMachineHandler('register-case', registerCaseEvent, (input) => registerCase(input, caseStore()));

@@ -1,0 +1,71 @@
+import type { z } from 'zod';
+import type { CaseStore } from '../adapters/case-store.js';
+import type { Mailer } from '../adapters/mailer.js';
+import { caseStore, directory, mailConfig, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import { loadSigningKeys } from '../adapters/signing-keys.js';
+import { ROLE_LABEL } from '../core/case.js';
+import { confirmationRequestEmail } from '../core/emails.js';
+import { NotFoundError } from '../core/errors.js';
+import { requestConfirmationEvent } from '../core/events.js';
+import { formatDateTime } from '../core/format.js';
+import { hashLinkId, linkUrl, newLinkId, type SigningKeys } from '../core/links.js';
+import { addressOf, supplierContact, type Directory } from '../core/participants.js';
+import { STEPS, stepKey } from '../core/steps.js';
+
+/**
+ * The waitForTaskToken action of the confirmation protocol: store the task token on the step (only there),
+ * issue a new signed link (which revokes older ones) and e-mail it: a request the first time, a reminder after.
+ */
+export async function requestConfirmation(
+  input: z.infer<typeof requestConfirmationEvent>,
+  deps: { store: CaseStore; mailer: Mailer; directory: Directory; keys: SigningKeys; baseUrl: string; now?: Date },
+) {
+  const now = deps.now ?? new Date();
+  const record = await deps.store.getCase(input.caseId);
+  if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
+  const def = STEPS[input.step];
+  const key = stepKey(input.step, input.round);
+  const recipient = addressOf(def.role, record, deps.directory);
+  const supplier = def.copySupplier ? supplierContact(record) : undefined;
+  const cc = supplier && supplier !== recipient ? [supplier] : [];
+  const expiresAt = Math.floor(now.getTime() / 1000) + input.responseTimeoutSeconds;
+  const deadline = new Date(expiresAt * 1000).toISOString();
+  const linkId = newLinkId();
+
+  await deps.store.putPendingStep({
+    caseId: input.caseId,
+    stepKey: key,
+    step: input.step,
+    round: input.round,
+    role: def.role,
+    recipient,
+    taskToken: input.taskToken,
+    linkIdHash: hashLinkId(linkId),
+    linkExpiresAt: expiresAt,
+    deadline,
+    remindersSent: input.remindersSent,
+    lastSentAt: now.toISOString(),
+    comment: input.comment,
+    now: now.toISOString(),
+  });
+  const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, expiresAt, linkId }, deps.keys);
+  await deps.mailer.send(
+    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent }),
+  );
+  await deps.store.updateCase(input.caseId, {
+    id: `requested:${key}:${input.remindersSent}`,
+    at: now.toISOString(),
+    actor: { role: 'SYSTEM' },
+    action: input.remindersSent === 0 ? 'CONFIRMATION_REQUESTED' : 'REMINDER_SENT',
+    step: key,
+    summary:
+      input.remindersSent === 0
+        ? `Wysłano prośbę o potwierdzenie kroku „${def.title}” do: ${ROLE_LABEL[def.role]} (${recipient}); termin ${formatDateTime(deadline)}.`
+        : `Wysłano przypomnienie nr ${input.remindersSent} o kroku „${def.title}” do: ${recipient}.`,
+  });
+  return { stepKey: key, deadline };
+}
+
+export const handler = stateMachineHandler('request-confirmation', requestConfirmationEvent, async (input) =>
+  requestConfirmation(input, { store: caseStore(), mailer: mailer(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
+);

@@ -1,0 +1,53 @@
+import type { z } from 'zod';
+import type { CaseStore } from '../adapters/case-store.js';
+import type { Mailer } from '../adapters/mailer.js';
+import { caseStore, directory, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import type { CaseRecord, CaseStatus } from '../core/case.js';
+import { completedEmail, registeredEmail, rejectedEmail, verificationEscalatedEmail, type EmailMessage } from '../core/emails.js';
+import { NotFoundError } from '../core/errors.js';
+import { sendNoticeEvent } from '../core/events.js';
+import { addressOf, supplierContact, type Directory } from '../core/participants.js';
+
+type Notice = z.infer<typeof sendNoticeEvent>['notice'];
+
+const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(record: CaseRecord, directory: Directory): EmailMessage[] }> = {
+  NOTIFICATION_REGISTERED: {
+    summary: 'Wysłano JST potwierdzenie przyjęcia zgłoszenia.',
+    emails: (record, d) => [registeredEmail(record, addressOf('JST', record, d))],
+  },
+  NOTIFICATION_REJECTED: {
+    status: 'REJECTED',
+    summary: 'Sprawa zakończona: zgłoszenie odrzucone; JST otrzymała powód.',
+    emails: (record, d) => [rejectedEmail(record, addressOf('JST', record, d))],
+  },
+  VERIFICATION_ESCALATED: {
+    status: 'ESCALATED',
+    summary: 'Weryfikacja nie powiodła się w trzech rundach — sprawa przekazana do wyjaśnienia w MRPiPS.',
+    emails: (record, d) => [verificationEscalatedEmail(record, [d.mrpipsEmail, addressOf('JST', record, d)])],
+  },
+  CASE_COMPLETED: {
+    status: 'COMPLETED',
+    summary: 'Zmiana dostawcy SD zakończona; JST otrzymała informację o wykonanych czynnościach.',
+    emails: (record, d) => {
+      const supplier = supplierContact(record);
+      return [completedEmail(record, addressOf('JST', record, d), supplier ? [supplier] : [])];
+    },
+  },
+};
+
+/** Notices that close a stage of the procedure: they set the case status and tell the JST (and MRPiPS). */
+export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; now?: Date }) {
+  const now = (deps.now ?? new Date()).toISOString();
+  const record = await deps.store.getCase(input.caseId);
+  if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
+  const notice = NOTICE[input.notice];
+  if (input.notice === 'NOTIFICATION_REJECTED') {
+    for (const collection of record.collections) await deps.store.releaseCollection(collection.oldCode, record.caseId, now);
+  }
+  // E-mail first, then the timeline: a crash in between re-sends rather than loses the notice.
+  for (const message of notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory)) await deps.mailer.send(message);
+  await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status } : {});
+  return {};
+}
+
+export const handler = stateMachineHandler('send-notice', sendNoticeEvent, (input) => sendNotice(input, { store: caseStore(), mailer: mailer(), directory: directory() }));
