@@ -154,11 +154,12 @@ export class CaseStore {
 
   /** Releases a case's hold on a collection, optionally changing its state (idempotent). */
   async releaseCollection(code: string, caseId: string, now: string, state?: CollectionState): Promise<void> {
-    const names: Record<string, string> = { '#locked': 'lockedByCase', '#last': 'lastCaseId', '#updatedAt': 'updatedAt', '#state': 'state' };
+    const names: Record<string, string> = { '#locked': 'lockedByCase', '#last': 'lastCaseId', '#updatedAt': 'updatedAt' };
     const values: Record<string, unknown> = { ':case': caseId, ':now': now };
     let set = '#updatedAt = :now';
     if (state) {
       set += ', #state = :state';
+      names['#state'] = 'state';
       values[':state'] = state;
     }
     try {

@@ -11,7 +11,8 @@ export class Mailer {
   async send(message: EmailMessage): Promise<string | undefined> {
     const out = await this.ses.send(
       new SendEmailCommand({
-        Source: `Zmiana dostawcy SD (MRPiPS) <${this.sender}>`,
+        // Quoted: unquoted parentheses in a display name are an address comment.
+        Source: `"Zmiana dostawcy SD (MRPiPS)" <${this.sender}>`,
         Destination: { ToAddresses: message.to, ...(message.cc.length ? { CcAddresses: message.cc } : {}) },
         Message: {
           Subject: { Data: message.subject, Charset: 'UTF-8' },

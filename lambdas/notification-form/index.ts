@@ -6,7 +6,8 @@ import { formatCaseId } from '../core/case.js';
 import { formConfigSchema, parseConfig, type FormConfig } from '../core/config.js';
 import { todayInPoland } from '../core/fields.js';
 import { log } from '../core/log.js';
-import { MAX_AREAS, parseNotificationForm } from '../core/notification.js';
+import { MAX_AREAS, parseNotificationForm, type Notification } from '../core/notification.js';
+import { ConflictError } from '../core/errors.js';
 import { areaRowCount, notificationFormPage, notificationAcceptedPage, type PageResponse } from '../core/pages.js';
 
 export const FORM_PATH = '/zgloszenie';
@@ -32,25 +33,53 @@ export async function handleNotificationForm(request: PageRequest, deps: { store
   if (!parsed.ok) return notificationFormPage({ values: form, errors: parsed.errors });
   const notification = parsed.notification;
 
-  const taken: Record<string, string> = {};
-  await Promise.all(
-    notification.areas.map(async (area, index) => {
-      const existing = await deps.store.getCollection(area.oldCollectionCode);
-      if (existing?.lockedByCase) taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już objęty sprawą ${existing.lockedByCase}.`;
-      else if (existing && existing.state !== 'ACTIVE') taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już ${existing.state === 'ARCHIVED' ? 'zarchiwizowany' : 'zamknięty'}.`;
-    }),
-  );
+  const taken = await collectionsHeldElsewhere(deps.store, notification);
   if (Object.keys(taken).length) return notificationFormPage({ values: form, errors: remapToRows(form, taken), statusCode: 409 });
 
   const year = Number(todayInPoland(now).slice(0, 4));
   const caseId = formatCaseId(year, await deps.store.nextCaseSequence(year));
-  await deps.workflow.startProcedure(deps.config.PROCEDURE_STATE_MACHINE_ARN, caseId, {
-    caseId,
-    notification,
-    timing: { responseTimeoutSeconds: deps.config.RESPONSE_TIMEOUT_SECONDS, escalateAfterReminders: deps.config.ESCALATE_AFTER_REMINDERS },
-  });
+  // The collections are taken for this case before it starts, so two notifications racing for the same
+  // collection cannot both be accepted; the loser is told here, on the form.
+  const locked: string[] = [];
+  try {
+    for (const [index, area] of notification.areas.entries()) {
+      try {
+        await deps.store.lockCollection({ code: area.oldCollectionCode, caseId, area: area.area, teryt: notification.teryt, kind: 'OLD', updatedAt: now.toISOString() });
+        locked.push(area.oldCollectionCode);
+      } catch (error) {
+        if (!(error instanceof ConflictError)) throw error;
+        await releaseAll(deps.store, locked, caseId, now);
+        const again = await collectionsHeldElsewhere(deps.store, notification);
+        return notificationFormPage({ values: form, errors: remapToRows(form, Object.keys(again).length ? again : { [`areas.${index}.oldCollectionCode`]: `Zbiór ${area.oldCollectionCode} jest właśnie zgłaszany w innej sprawie.` }), statusCode: 409 });
+      }
+    }
+    await deps.workflow.startProcedure(deps.config.PROCEDURE_STATE_MACHINE_ARN, caseId, {
+      caseId,
+      notification,
+      timing: { responseTimeoutSeconds: deps.config.RESPONSE_TIMEOUT_SECONDS, escalateAfterReminders: deps.config.ESCALATE_AFTER_REMINDERS },
+    });
+  } catch (error) {
+    await releaseAll(deps.store, locked, caseId, now).catch(() => undefined);
+    throw error;
+  }
   log.info('procedure started', { caseId });
   return notificationAcceptedPage(caseId, notification.contact.email);
+}
+
+async function collectionsHeldElsewhere(store: CaseStore, notification: Notification): Promise<Record<string, string>> {
+  const taken: Record<string, string> = {};
+  await Promise.all(
+    notification.areas.map(async (area, index) => {
+      const existing = await store.getCollection(area.oldCollectionCode);
+      if (existing?.lockedByCase) taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już objęty sprawą ${existing.lockedByCase}.`;
+      else if (existing && existing.state !== 'ACTIVE') taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już ${existing.state === 'ARCHIVED' ? 'zarchiwizowany' : 'zamknięty'}.`;
+    }),
+  );
+  return taken;
+}
+
+async function releaseAll(store: CaseStore, codes: string[], caseId: string, now: Date): Promise<void> {
+  for (const code of codes) await store.releaseCollection(code, caseId, now.toISOString());
 }
 
 /** Errors found on the validated (compacted) areas point back at the row the person filled in. */

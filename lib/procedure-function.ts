@@ -1,0 +1,147 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import type { EmailSender } from './email-sender.js';
+
+/** Current Node.js LTS runtime of Lambda. */
+export const PROCEDURE_RUNTIME = Runtime.NODEJS_24_X;
+
+/**
+ * Lets ESM bundles `require()` CommonJS-only dependencies (esbuild keeps such calls as they are).
+ */
+export const ESM_REQUIRE_BANNER = 'import { createRequire } from "module";const require = createRequire(import.meta.url);';
+
+export interface ProcedureFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'tracing' | 'logGroup' | 'handler'> {
+  /** Path of the handler module (exports `handler`). */
+  readonly entry: string;
+  /** How long the function's log events are kept. */
+  readonly logRetention: RetentionDays;
+}
+
+/** Addresses the mail-sending handlers need besides the sender (lambdas/core/config.ts `mailConfigSchema`). */
+export interface MailRouting {
+  readonly mrpipsEmail: string;
+  readonly voivodeshipAdmins: Readonly<Record<string, string>>;
+}
+
+/**
+ * What the case store does (lambdas/adapters/case-store.ts): single-item reads and conditional writes,
+ * queries within a case, and transactions (which IAM authorizes as the per-item actions).
+ */
+export const CASE_TABLE_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:BatchGetItem',
+  'dynamodb:Query',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:ConditionCheckItem',
+] as const;
+
+/** JSON of a string map with its keys in order ("02", "04", ... rather than JS's integer-like keys first). */
+const sortedJson = (map: Readonly<Record<string, string>>): string =>
+  `{${Object.keys(map)
+    .sort()
+    .map((key) => `${JSON.stringify(key)}:${JSON.stringify(map[key])}`)
+    .join(',')}}`;
+
+/**
+ * A NodejsFunction with the project's fixed settings:
+ * - runtime Node.js 24 (current LTS), arm64, X-Ray tracing ACTIVE;
+ * - an explicit LogGroup with retention (no Custom::LogRetention resource);
+ * - esbuild bundle: ESM with the `createRequire` banner, minified, with source maps
+ *   (`NODE_OPTIONS=--enable-source-maps`), `@aws-sdk/*` left to the runtime, never Docker.
+ *
+ * Permissions are added only through the bind helpers below, each of which also sets
+ * exactly the environment variables that the permission goes with.
+ */
+export class ProcedureFunction extends NodejsFunction {
+  public constructor(scope: Construct, id: string, props: ProcedureFunctionProps) {
+    const { logRetention, environment, bundling, ...rest } = props;
+    const logGroup = new LogGroup(scope, `${id}LogGroup`, {
+      retention: logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      timeout: Duration.seconds(30),
+      memorySize: 512,
+      ...rest,
+      handler: 'handler',
+      runtime: PROCEDURE_RUNTIME,
+      architecture: Architecture.ARM_64,
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        ...environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        keepNames: true,
+        mainFields: ['module', 'main'],
+        externalModules: ['@aws-sdk/*'],
+        banner: ESM_REQUIRE_BANNER,
+        ...bundling,
+      },
+    });
+  }
+
+  /**
+   * Read and write items of the case table (`TABLE_NAME`): the item-level actions in
+   * CASE_TABLE_ACTIONS, on the table only (no Scan, no deletes, no streams, no table management).
+   */
+  public readWriteCases(table: ITable): this {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    table.grant(this, ...CASE_TABLE_ACTIONS);
+    return this;
+  }
+
+  /**
+   * Send e-mail as the project's sender only (`SENDER_EMAIL`), plus the addresses mail goes to
+   * (`MRPIPS_EMAIL`, `VOIVODESHIP_ADMINS`). `PUBLIC_BASE_URL` is set separately with
+   * {@link linkPagesAt} because it may come from the HTTP API created afterwards.
+   */
+  public sendEmailAs(sender: EmailSender, routing: MailRouting): this {
+    this.addEnvironment('SENDER_EMAIL', sender.address);
+    this.addEnvironment('MRPIPS_EMAIL', routing.mrpipsEmail);
+    this.addEnvironment('VOIVODESHIP_ADMINS', sortedJson(routing.voivodeshipAdmins));
+    sender.grantSend(this);
+    return this;
+  }
+
+  /** Base URL of the link pages, no trailing slash (`PUBLIC_BASE_URL`). */
+  public linkPagesAt(publicBaseUrl: string): this {
+    this.addEnvironment('PUBLIC_BASE_URL', publicBaseUrl);
+    return this;
+  }
+
+  /** Read the link-signing keys (`LINK_KEYS_SECRET_ARN`): secretsmanager:GetSecretValue/DescribeSecret on that secret only. */
+  public readSigningKeys(secret: ISecret): this {
+    this.addEnvironment('LINK_KEYS_SECRET_ARN', secret.secretArn);
+    secret.grantRead(this);
+    return this;
+  }
+
+  /** Start executions of the procedure state machine (`PROCEDURE_STATE_MACHINE_ARN`), with the timing it passes in. */
+  public startProcedure(stateMachine: IStateMachine, timing: { responseTimeoutSeconds: number; escalateAfterReminders: number }): this {
+    this.addEnvironment('PROCEDURE_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
+    this.addEnvironment('RESPONSE_TIMEOUT_SECONDS', String(timing.responseTimeoutSeconds));
+    this.addEnvironment('ESCALATE_AFTER_REMINDERS', String(timing.escalateAfterReminders));
+    stateMachine.grantStartExecution(this);
+    return this;
+  }
+
+  /** Complete (or fail / heartbeat) tasks waiting for a token in the given state machine. */
+  public respondToTasksOf(stateMachine: IStateMachine): this {
+    stateMachine.grantTaskResponse(this);
+    return this;
+  }
+}

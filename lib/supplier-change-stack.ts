@@ -1,0 +1,99 @@
+import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { CaseTable } from './case-table.js';
+import { CONTEXT_DEFAULTS, type DeploymentConfig } from './config.js';
+import { EmailSender } from './email-sender.js';
+import { LinkPagesApi } from './link-pages-api.js';
+import { LinkSigningSecret } from './link-signing-secret.js';
+import type { ProcedureFunctionProps } from './procedure-function.js';
+import { ProcedureFunctions } from './procedure-functions.js';
+import { ProcedureStateMachines } from './procedure-state-machines.js';
+
+export interface SupplierChangeStackProps extends StackProps {
+  readonly config: DeploymentConfig;
+  /** @default <project>/lambdas */
+  readonly lambdasDir?: string;
+  /** @default <project>/statemachine */
+  readonly stateMachineDir?: string;
+  /** Extra props for every function (e.g. bundling overrides). */
+  readonly functionProps?: Partial<Omit<ProcedureFunctionProps, 'entry' | 'logRetention'>>;
+}
+
+/**
+ * The whole product: case table, link-signing keys, SES sender, the nine lambdas,
+ * the two state machines and the public link pages.
+ */
+export class SupplierChangeStack extends Stack {
+  public readonly cases: CaseTable;
+  public readonly signingKeys: LinkSigningSecret;
+  public readonly sender: EmailSender;
+  public readonly functions: ProcedureFunctions;
+  public readonly stateMachines: ProcedureStateMachines;
+  public readonly linkPages: LinkPagesApi;
+
+  public constructor(scope: Construct, id: string, props: SupplierChangeStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const logRetention = config.logRetentionDays as RetentionDays;
+
+    this.cases = new CaseTable(this, 'Cases');
+    this.signingKeys = new LinkSigningSecret(this, 'LinkSigningKeys');
+    this.sender = new EmailSender(this, 'Sender', {
+      address: config.senderEmail,
+      createIdentity: config.createSesIdentity,
+    });
+
+    this.functions = new ProcedureFunctions(this, 'Functions', {
+      table: this.cases.table,
+      sender: this.sender,
+      routing: { mrpipsEmail: config.mrpipsEmail, voivodeshipAdmins: config.voivodeshipAdmins },
+      signingKeys: this.signingKeys.secret,
+      logRetention,
+      lambdasDir: props.lambdasDir,
+      functionProps: props.functionProps,
+    });
+    const fns = this.functions.byName;
+
+    this.stateMachines = new ProcedureStateMachines(this, 'StateMachines', {
+      functions: fns,
+      logRetention,
+      stateMachineDir: props.stateMachineDir,
+    });
+
+    // The link pages start the procedure and answer the confirmation tasks.
+    fns['notification-form'].startProcedure(this.stateMachines.procedure, {
+      responseTimeoutSeconds: config.responseTimeoutSeconds,
+      escalateAfterReminders: config.escalateAfterReminders,
+    });
+    fns['confirmation-links'].respondToTasksOf(this.stateMachines.confirmation);
+
+    this.linkPages = new LinkPagesApi(this, 'LinkPages', {
+      notificationForm: fns['notification-form'],
+      confirmationLinks: fns['confirmation-links'],
+      logRetention,
+    });
+    // The API only depends on the functions' ARNs; functions referencing the API endpoint make no cycle.
+    this.functions.linkPagesAt(config.publicBaseUrl ?? this.linkPages.url);
+
+    if (config.usesPlaceholderAdmins) {
+      Annotations.of(this).addWarningV2(
+        'zmiana-sd:placeholder-admins',
+        'Context "voivodeshipAdmins" is not set: e-mails to voivodeship administrators go to placeholder addresses (administrator.mzt.<code>@example.gov.pl).',
+      );
+    }
+    if (config.senderEmail === CONTEXT_DEFAULTS.senderEmail) {
+      Annotations.of(this).addWarningV2(
+        'zmiana-sd:placeholder-sender',
+        `Context "senderEmail" is not set: using the placeholder ${CONTEXT_DEFAULTS.senderEmail}.`,
+      );
+    }
+
+    new CfnOutput(this, 'LinkPagesUrl', { description: 'Base URL of the link pages (HTTP API)', value: this.linkPages.url });
+    new CfnOutput(this, 'PublicBaseUrl', { description: 'PUBLIC_BASE_URL given to the lambdas', value: config.publicBaseUrl ?? this.linkPages.url });
+    new CfnOutput(this, 'ProcedureStateMachineArn', { value: this.stateMachines.procedure.stateMachineArn });
+    new CfnOutput(this, 'ConfirmationStateMachineArn', { value: this.stateMachines.confirmation.stateMachineArn });
+    new CfnOutput(this, 'CaseTableName', { value: this.cases.table.tableName });
+    new CfnOutput(this, 'LinkKeysSecretArn', { value: this.signingKeys.secret.secretArn });
+  }
+}

@@ -1,0 +1,37 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { VOIVODESHIP_CODES } from '../lambdas/core/voivodeships.js';
+
+/**
+ * Configuration of the local stack (`npm start`, the end-to-end tests). Every value can be overridden by an
+ * environment variable of the same name; ports 0 mean "any free port" (tests).
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+export const localConfigSchema = z.object({
+  HOST: z.string().default('127.0.0.1'),
+  PAGES_PORT: port.default(3000),
+  SES_PORT: port.default(8005),
+  DYNAMODB_PORT: port.default(8000),
+  SFN_PORT: port.default(8083),
+  /** Locally a participant has minutes, not days, before a reminder. */
+  RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
+  ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).default(2),
+  SENDER_EMAIL: z.string().default('no-reply@zmiana-sd.local'),
+  MRPIPS_EMAIL: z.string().default('sekretariat.di@mrpips.gov.pl'),
+  /** JSON map of the 16 voivodeship codes to administrators' addresses. */
+  VOIVODESHIP_ADMINS: z.string().default(JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `administrator.mzt.${code}@uw.local`])))),
+  /** Generated per run unless given: links from an earlier run stop working, as its data is gone anyway. */
+  LINK_SIGNING_KEYS: z.string().default(() => JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') })),
+  TABLE_NAME: z.string().default('zmiana-sd-cases'),
+  /** Retry waits in the state machines are scaled by this factor locally (1 = as in AWS). */
+  RETRY_INTERVAL_SCALE: z.coerce.number().min(0).max(1).default(1),
+});
+
+export type LocalConfig = z.infer<typeof localConfigSchema>;
+
+export function localConfig(env: Record<string, string | undefined> = process.env, overrides: Partial<Record<keyof LocalConfig, string | number>> = {}): LocalConfig {
+  const merged: Record<string, unknown> = { ...Object.fromEntries(Object.keys(localConfigSchema.shape).map((k) => [k, env[k]])), ...overrides };
+  const result = localConfigSchema.safeParse(Object.fromEntries(Object.entries(merged).filter(([, v]) => v !== undefined && v !== '')));
+  if (!result.success) throw new Error(`Invalid local configuration: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return result.data;
+}

@@ -1,0 +1,32 @@
+import { startLocalStack } from './stack.js';
+
+/** `npm start`: the whole system on this machine, until Ctrl+C. */
+const started = Date.now();
+const stack = await startLocalStack();
+const { urls, config } = stack;
+console.log(`
+Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
+
+  Notification form (JST):      ${urls.form}
+  E-mail inbox (SES stand-in):  ${urls.inbox}
+  Step Functions API:           ${urls.stepFunctions}
+  DynamoDB API (dynalite):      ${urls.dynamodb}   table ${config.TABLE_NAME}
+
+  MRPiPS address: ${config.MRPIPS_EMAIL}; voivodeship administrators: administrator.mzt.<TERYT 2 digits>@uw.local
+  A participant who does not answer is reminded every ${config.RESPONSE_TIMEOUT_SECONDS} s; MRPiPS is told after ${config.ESCALATE_AFTER_REMINDERS} reminders.
+
+  Follow executions with the AWS CLI, e.g.:
+    aws stepfunctions list-executions --endpoint-url ${urls.stepFunctions} --region eu-central-1 \\
+      --state-machine-arn ${stack.procedureArn}
+
+Press Ctrl+C to stop (all data is in memory).`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping…');
+    void stack.close().then(() => process.exit(0));
+  });
+}

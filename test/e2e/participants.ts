@@ -1,0 +1,104 @@
+import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { expect } from 'vitest';
+
+/**
+ * Plays the participants of the procedure the way people do: over HTTP only. E-mails are read from the SES
+ * stand-in's store, links are taken from the messages, pages are opened and forms submitted.
+ */
+export interface StoredEmail {
+  messageId: string;
+  from: string;
+  destination: { to: string[]; cc: string[]; bcc: string[] };
+  subject: string;
+  body: { text?: string; html?: string };
+  at: number;
+}
+
+export class Inbox {
+  private seen = new Set<string>();
+  constructor(private readonly url: string) {}
+
+  async all(): Promise<StoredEmail[]> {
+    const res = await fetch(`${this.url}/store`);
+    const json = (await res.json()) as { emails: StoredEmail[] };
+    return json.emails;
+  }
+
+  /** Waits for the next not-yet-taken e-mail to `to` whose subject contains `subject`, and takes it. */
+  async take(to: string, subject: string, timeoutMs = 15_000): Promise<StoredEmail> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = (await this.all()).find((e) => !this.seen.has(e.messageId) && e.destination.to.includes(to) && e.subject.includes(subject));
+      if (found) {
+        this.seen.add(found.messageId);
+        return found;
+      }
+      if (Date.now() > deadline) {
+        const subjects = (await this.all()).map((e) => `${e.destination.to.join(',')}: ${e.subject}`);
+        throw new Error(`No e-mail to ${to} with "${subject}" within ${timeoutMs} ms. Inbox:\n${subjects.join('\n')}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /** E-mails to an address for one case, in order. */
+  async to(address: string, caseId: string): Promise<StoredEmail[]> {
+    return (await this.all()).filter((e) => (e.destination.to.includes(address) || e.destination.cc.includes(address)) && e.subject.includes(caseId));
+  }
+}
+
+export function linkIn(email: StoredEmail): string {
+  const match = /(https?:\/\/[^\s]+\/potwierdzenie\?[^\s]+)/.exec(email.body.text ?? '');
+  if (!match) throw new Error(`No confirmation link in "${email.subject}"`);
+  return match[1]!;
+}
+
+export async function postForm(url: string, fields: Record<string, string>): Promise<{ status: number; body: string; headers: Headers }> {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString(), redirect: 'manual' });
+  return { status: res.status, body: await res.text(), headers: res.headers };
+}
+
+/** Opens the link (the page must show the step and change nothing), then presses the button with `fields`. */
+export async function confirmThroughLink(email: StoredEmail, fields: Record<string, string>): Promise<{ status: number; body: string; link: string }> {
+  const link = linkIn(email);
+  const page = await fetch(link);
+  expect(page.status).toBe(200);
+  const html = await page.text();
+  expect(html).toContain('<form method="post"');
+  const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
+  const result = await postForm(new URL(action, link).toString(), fields);
+  return { ...result, link };
+}
+
+export async function waitForExecution(sfn: SFNClient, executionArn: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const out = await sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (out.status !== 'RUNNING') return out;
+    if (Date.now() > deadline) throw new Error(`Execution ${executionArn} still running after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export function notificationFields(overrides: Record<string, string> = {}): Record<string, string> {
+  const inAMonth = new Date(Date.now() + 30 * 86_400_000).toISOString().slice(0, 10);
+  return {
+    officeName: 'Miejski Ośrodek Pomocy Społecznej w Przykładowie',
+    teryt: '1465011',
+    mztUnitCode: 'MOPS-1465011',
+    plannedChangeDate: inAMonth,
+    'areas.0.area': 'świadczenia rodzinne',
+    'areas.0.oldCollectionCode': `SR-${Math.random().toString(36).slice(2, 8).toUpperCase()}`,
+    'areas.1.area': 'fundusz alimentacyjny',
+    'areas.1.oldCollectionCode': `FA-${Math.random().toString(36).slice(2, 8).toUpperCase()}`,
+    'contact.name': 'Anna Kowalska',
+    'contact.email': 'anna.kowalska@mops.przykladowo.pl',
+    'contact.phone': '+48 22 123 45 67',
+    'oldSd.product': 'System Stary 5',
+    'oldSd.supplier': 'Stary Dostawca sp. z o.o.',
+    'newSd.product': 'Nowy System 2',
+    'newSd.supplier': 'Nowy Dostawca S.A.',
+    'newSd.contactEmail': 'wdrozenia@nowydostawca.pl',
+    ...overrides,
+  };
+}

@@ -1,0 +1,187 @@
+import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseRecord } from '../../lambdas/core/case.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm, waitForExecution } from './participants.js';
+
+const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
+const JST = 'anna.kowalska@mops.przykladowo.pl';
+const SUPPLIER = 'wdrozenia@nowydostawca.pl';
+const VOIVODESHIP_14 = 'administrator.mzt.14@uw.local';
+
+let stack: LocalStack;
+let inbox: Inbox;
+let sfn: SFNClient;
+let db: DynamoDBClient;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600 });
+  inbox = new Inbox(stack.urls.inbox);
+  const clientConfig = { region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  sfn = new SFNClient({ ...clientConfig, endpoint: stack.urls.stepFunctions });
+  db = new DynamoDBClient({ ...clientConfig, endpoint: stack.urls.dynamodb });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function readItem<T>(pk: string, sk: string): Promise<T> {
+  const out = await db.send(new GetItemCommand({ TableName: stack.config.TABLE_NAME, Key: { pk: { S: pk }, sk: { S: sk } } }));
+  return unmarshall(out.Item!) as T;
+}
+
+async function submitNotification(fields: Record<string, string>): Promise<string> {
+  const res = await postForm(stack.urls.form, fields);
+  expect(res.status, res.body).toBe(201);
+  return /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+}
+
+const executionArn = (caseId: string) => stack.procedureArn.replace(':stateMachine:', ':execution:') + `:${caseId}`;
+
+/** Plays a whole case up to and including step d; returns the case id and the old collection codes. */
+async function playCase(decision: 'WITH_MIGRATION' | 'WITHOUT_MIGRATION', failedVerifications: number) {
+  const fields = notificationFields();
+  const caseId = await submitNotification(fields);
+  await inbox.take(JST, `[${caseId}]`); // acknowledgement
+
+  const agree = await confirmThroughLink(await inbox.take(MRPIPS, 'Uzgodnienie trybu'), { decision, note: 'Uzgodniono telefonicznie.' });
+  expect(agree.status, agree.body).toBe(200);
+  expect(agree.body).toContain('potwierdzenie zapisane');
+  await inbox.take(JST, 'uzgodniono tryb zmiany');
+
+  const codes = await confirmThroughLink(await inbox.take(MRPIPS, 'Utworzenie nowych zbiorów'), {
+    'newCollections.0.newCollectionCode': `N${fields['areas.0.oldCollectionCode']}`,
+    'newCollections.1.newCollectionCode': `N${fields['areas.1.oldCollectionCode']}`,
+  });
+  expect(codes.status, codes.body).toBe(200);
+  const codesMail = await inbox.take(JST, 'kody nowych zbiorów');
+  expect(codesMail.destination.cc).toEqual([SUPPLIER]);
+  expect(codesMail.body.text).toContain(`N${fields['areas.0.oldCollectionCode']}`);
+
+  const today = new Date().toISOString().slice(0, 10);
+  const deactivation = await inbox.take(JST, 'Deaktywacja dotychczasowego SD');
+  expect(deactivation.destination.cc).toEqual([SUPPLIER]);
+  expect((await confirmThroughLink(deactivation, { deactivatedOn: today, confirmed: 'tak' })).status).toBe(200);
+  await inbox.take(MRPIPS, 'Deaktywacja dotychczasowego SD — potwierdzono');
+
+  // Step c and the second part of b run in parallel once the old SD is deactivated.
+  const [feeding, mzt] = await Promise.all([inbox.take(JST, 'Aktywacja nowego SD'), inbox.take(VOIVODESHIP_14, 'Deaktywacja urzędników i jednostki')]);
+  expect(feeding.body.text).toContain(decision === 'WITH_MIGRATION' ? 'zasilane inicjalnie' : 'dane nie są migrowane');
+  expect((await confirmThroughLink(mzt, { deactivatedOn: today, confirmed: 'tak' })).status).toBe(200);
+  expect((await confirmThroughLink(feeding, { feedingStartedOn: today, confirmed: 'tak' })).status).toBe(200);
+  await inbox.take(MRPIPS, 'Deaktywacja urzędników i jednostki w MZT CSIZS — potwierdzono');
+  await inbox.take(MRPIPS, 'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — potwierdzono');
+
+  for (let round = 1; round <= failedVerifications; round++) {
+    const verify = await inbox.take(MRPIPS, 'Weryfikacja zbiorów');
+    expect(verify.body.text).toContain(`Runda weryfikacji: ${round} z 3`);
+    expect((await confirmThroughLink(verify, { result: 'DISCREPANCIES', comment: `Brakuje 12 rekordów (runda ${round}).` })).status).toBe(200);
+    const again = await inbox.take(JST, 'Aktywacja nowego SD');
+    expect(again.body.text).toContain(`Brakuje 12 rekordów (runda ${round}).`);
+    expect((await confirmThroughLink(again, { feedingStartedOn: today, confirmed: 'tak', note: 'Dosłano brakujące rekordy.' })).status).toBe(200);
+    await inbox.take(MRPIPS, 'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — potwierdzono');
+  }
+  const verify = await inbox.take(MRPIPS, 'Weryfikacja zbiorów');
+  expect((await confirmThroughLink(verify, { result: 'OK' })).status).toBe(200);
+  return { caseId, fields };
+}
+
+describe('the supplier-change procedure, end to end over HTTP and e-mail', () => {
+  it('WITH data migration: every step, old collections ARCHIVED, the JST told what was done', async () => {
+    const { caseId, fields } = await playCase('WITH_MIGRATION', 0);
+    const done = await inbox.take(JST, 'zmiana dostawcy SD zakończona');
+    expect(done.body.text).toContain('zarchiwizowany');
+    const execution = await waitForExecution(sfn, executionArn(caseId));
+    expect(execution.status).toBe('SUCCEEDED');
+
+    const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
+    expect(record.status).toBe('COMPLETED');
+    expect(record.variant).toBe('WITH_MIGRATION');
+    expect(record.outcome?.collectionsState).toBe('ARCHIVED');
+    const actions = record.timeline.map((e) => e.action);
+    expect(actions.filter((a) => a === 'STEP_CONFIRMED')).toHaveLength(6);
+    expect(actions.at(-1)).toBe('CASE_COMPLETED');
+    const confirmed = record.timeline.find((e) => e.action === 'STEP_CONFIRMED' && e.step === 'MZT_DEACTIVATED.1')!;
+    expect(confirmed.actor).toEqual({ role: 'VOIVODESHIP_ADMIN', email: VOIVODESHIP_14 });
+    expect(confirmed.details).toMatchObject({ ip: expect.any(String), userAgent: expect.any(String), linkId: expect.any(String) });
+
+    const oldCollection = await readItem<{ state: string; lockedByCase?: string }>(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION');
+    expect(oldCollection.state).toBe('ARCHIVED');
+    expect(oldCollection.lockedByCase).toBeUndefined();
+    const newCollection = await readItem<{ state: string }>(`COLLECTION#N${fields['areas.0.oldCollectionCode']}`, 'COLLECTION');
+    expect(newCollection.state).toBe('ACTIVE');
+
+    // Exactly these e-mails, per participant.
+    expect((await inbox.to(JST, caseId)).map((e) => e.subject.split(': ').slice(1).join(': '))).toEqual([
+      'przyjęto zgłoszenie zmiany dostawcy SD',
+      'uzgodniono tryb zmiany: z migracją danych',
+      'kody nowych zbiorów CBB',
+      'Deaktywacja dotychczasowego SD — prośba o potwierdzenie',
+      'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — prośba o potwierdzenie',
+      'zmiana dostawcy SD zakończona',
+    ]);
+    expect((await inbox.to(MRPIPS, caseId)).map((e) => e.subject.split(': ').slice(1).join(': ')).sort()).toEqual(
+      [
+        'Uzgodnienie trybu zmiany dostawcy SD — prośba o potwierdzenie',
+        'Utworzenie nowych zbiorów CBB — prośba o potwierdzenie',
+        'Deaktywacja dotychczasowego SD — potwierdzono',
+        'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — potwierdzono',
+        'Deaktywacja urzędników i jednostki w MZT CSIZS — potwierdzono',
+        'Weryfikacja zbiorów starych z nowymi — prośba o potwierdzenie',
+      ].sort(),
+    );
+    expect((await inbox.to(VOIVODESHIP_14, caseId)).map((e) => e.subject.split(': ').slice(1).join(': '))).toEqual([
+      'Deaktywacja urzędników i jednostki w MZT CSIZS — prośba o potwierdzenie',
+    ]);
+    // Nothing secret in any e-mail: no task token, only signed links.
+    for (const email of await inbox.all()) expect(email.body.text).not.toMatch(/taskToken|__LOCAL_SFN/);
+  });
+
+  it('WITHOUT data migration, with one failed verification round: back to the JST with the comment, then CLOSED', async () => {
+    const { caseId, fields } = await playCase('WITHOUT_MIGRATION', 1);
+    const done = await inbox.take(JST, 'zmiana dostawcy SD zakończona');
+    expect(done.body.text).toContain('zamknięty (dostępny dla usług weryfikacyjnych)');
+    expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
+    const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
+    expect(record.status).toBe('COMPLETED');
+    expect(record.verification).toEqual({ round: 2, result: 'OK' });
+    expect(record.timeline.filter((e) => e.action === 'VERIFY_COLLECTIONS_APPLIED').map((e) => e.step)).toEqual(['VERIFY_COLLECTIONS.1', 'VERIFY_COLLECTIONS.2']);
+    const oldCollection = await readItem<{ state: string }>(`COLLECTION#${fields['areas.1.oldCollectionCode']}`, 'COLLECTION');
+    expect(oldCollection.state).toBe('CLOSED');
+    const children = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stepFunctions.stateMachineArn('confirmation') }));
+    expect(children.executions!.map((e) => e.name)).toContain(`${caseId}-NEW_SD_FEEDING-2`);
+  });
+
+  it('a rejected notification ends the case REJECTED, tells the JST why and frees its collections', async () => {
+    const fields = notificationFields();
+    const caseId = await submitNotification(fields);
+    const request = await inbox.take(MRPIPS, 'Uzgodnienie trybu');
+    const missingReason = await confirmThroughLink(request, { decision: 'REJECT' });
+    expect(missingReason.status).toBe(400);
+    expect(missingReason.body).toContain('Podaj powód odrzucenia');
+    const res = await postForm(missingReason.link, { decision: 'REJECT', reason: 'Brak kodu jednostki w MZT zgodnego z rejestrem.' });
+    expect(res.status).toBe(200);
+    const rejected = await inbox.take(JST, 'zgłoszenie odrzucone');
+    expect(rejected.body.text).toContain('Brak kodu jednostki w MZT zgodnego z rejestrem.');
+    expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
+    const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
+    expect(record.status).toBe('REJECTED');
+    const collection = await readItem<{ state: string; lockedByCase?: string }>(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION');
+    expect(collection).toMatchObject({ state: 'ACTIVE' });
+    expect(collection.lockedByCase).toBeUndefined();
+    // The same collections can be notified again.
+    const again = await submitNotification(fields);
+    expect(again).not.toBe(caseId);
+  });
+
+  it('refuses a notification for collections another case holds, naming the case', async () => {
+    const fields = notificationFields();
+    const first = await submitNotification(fields);
+    const res = await postForm(stack.urls.form, { ...notificationFields(), 'areas.1.oldCollectionCode': fields['areas.0.oldCollectionCode']! });
+    expect(res.status).toBe(409);
+    expect(res.body).toContain(`jest już objęty sprawą ${first}`);
+  });
+});

@@ -1,0 +1,63 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../../lib/paths.js';
+import { ESM_REQUIRE_BANNER } from '../../lib/procedure-function.js';
+import { ACTION_NAMES } from '../../lib/procedure-functions.js';
+import type { CfnTemplate } from './synth.js';
+
+const outdirs: string[] = [];
+const tempOutdir = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'zmiana-sd-cdk-'));
+  outdirs.push(dir);
+  return dir;
+};
+afterAll(() => {
+  for (const dir of outdirs) rmSync(dir, { recursive: true, force: true });
+});
+
+const run = (command: string, args: string[], env: Record<string, string> = {}) =>
+  spawnSync(command, args, {
+    cwd: PROJECT_ROOT,
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, CDK_DISABLE_CLI_TELEMETRY: 'true', ...env },
+  });
+
+describe('cdk CLI', () => {
+  it('`cdk synth --quiet` succeeds offline and bundles every function as ESM with @aws-sdk external', { timeout: 150_000 }, () => {
+    // GIVEN
+    const outdir = tempOutdir();
+    // WHEN
+    const result = run('npx', ['cdk', 'synth', '--quiet', '--output', outdir]);
+    // THEN
+    expect(result.error).toBeUndefined();
+    expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+    const template = JSON.parse(readFileSync(join(outdir, 'SupplierChangeStack.template.json'), 'utf8')) as CfnTemplate;
+    const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(ACTION_NAMES.length);
+    for (const fn of functions) {
+      const assetHash = String(fn.Properties!.Code.S3Key).replace(/\.zip$/, '');
+      const bundle = readFileSync(join(outdir, `asset.${assetHash}`, 'index.mjs'), 'utf8');
+      expect(bundle.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+      expect(existsSync(join(outdir, `asset.${assetHash}`, 'index.mjs.map'))).toBe(true);
+      // The SDK is imported from the runtime, not bundled.
+      expect(bundle).toMatch(/from\s*"@aws-sdk\/client-dynamodb"/);
+      expect(bundle).not.toMatch(/"DynamoDBServiceException"/);
+    }
+  });
+
+  it('bin/app.ts rejects bad context with a message naming the key', { timeout: 60_000 }, () => {
+    // GIVEN context as the CLI hands it to the app
+    const context = { responseTimeoutDays: 'seven', voivodeshipAdmins: '{"02":"adm@uw.gov.pl"}' };
+    // WHEN
+    const result = run('npx', ['tsx', 'bin/app.ts'], { CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: tempOutdir() });
+    // THEN
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('Invalid CDK context');
+    expect(result.stderr).toContain('context "responseTimeoutDays": must be a number');
+    expect(result.stderr).toContain('context "voivodeshipAdmins" (at 04): is missing');
+  });
+});

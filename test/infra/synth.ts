@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { parseConfig } from '../../lib/config.js';
+import { SupplierChangeStack } from '../../lib/supplier-change-stack.js';
+
+/**
+ * Shared synthesis for the infra tests: one App per call, without esbuild bundling
+ * (`aws:cdk:bundling-stacks: []`, what `cdk deploy -e` uses for other stacks) so a synth
+ * takes about a second; the real bundling is exercised by the CLI synth test.
+ */
+export interface Synthesized {
+  readonly stack: SupplierChangeStack;
+  readonly template: Template;
+  /** The synthesized CloudFormation template as plain JSON. */
+  readonly json: CfnTemplate;
+  /** Cloud assembly directory (staged assets live here). */
+  readonly outdir: string;
+}
+
+export interface CfnResource {
+  Type: string;
+  Properties?: Record<string, any>;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
+  DependsOn?: string[];
+}
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs?: Record<string, { Value: unknown; Description?: string }>;
+}
+
+export function synthesize(context: Record<string, unknown> = {}): Synthesized {
+  const outdir = mkdtempSync(join(tmpdir(), 'zmiana-sd-infra-'));
+  const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  const config = parseConfig((key) => app.node.tryGetContext(key));
+  const stack = new SupplierChangeStack(app, 'SupplierChangeStack', { config });
+  const assembly = app.synth();
+  const json = assembly.getStackByName(stack.stackName).template as CfnTemplate;
+  return { stack, template: Template.fromJSON(json), json, outdir: assembly.directory };
+}
+
+/** Reads a file asset staged in the cloud assembly from its S3 object key. */
+export function readStagedAsset(outdir: string, objectKey: string): string {
+  return readFileSync(join(outdir, `asset.${objectKey}`), 'utf8');
+}
+
+/** Logical ids of the resources of a type. */
+export function resourcesOfType(json: CfnTemplate, type: string): [string, CfnResource][] {
+  return Object.entries(json.Resources).filter(([, r]) => r.Type === type);
+}
