@@ -157,8 +157,8 @@ export function rejectedEmail(record: CaseRecord, to: string): EmailMessage {
   });
 }
 
-export function verificationEscalatedEmail(record: CaseRecord, to: string[]): EmailMessage {
-  return compose(record, to, [], 'weryfikacja zbiorów — eskalacja', {
+export function verificationEscalatedEmail(record: CaseRecord, to: string): EmailMessage {
+  return compose(record, [to], [], 'weryfikacja zbiorów — eskalacja', {
     heading: 'Weryfikacja zbiorów nie powiodła się w trzech rundach',
     paragraphs: [
       `Ostatnie uwagi MRPiPS: ${record.verification?.comment ?? '(brak)'}`,

@@ -23,7 +23,8 @@ const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(reco
   VERIFICATION_ESCALATED: {
     status: 'ESCALATED',
     summary: 'Weryfikacja nie powiodła się w trzech rundach — sprawa przekazana do wyjaśnienia w MRPiPS.',
-    emails: (record, d) => [verificationEscalatedEmail(record, [d.mrpipsEmail, addressOf('JST', record, d)])],
+    // One message per recipient: each participant gets their own copy.
+    emails: (record, d) => [verificationEscalatedEmail(record, d.mrpipsEmail), verificationEscalatedEmail(record, addressOf('JST', record, d))],
   },
   CASE_COMPLETED: {
     status: 'COMPLETED',

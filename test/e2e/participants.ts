@@ -24,11 +24,12 @@ export class Inbox {
     return json.emails;
   }
 
-  /** Waits for the next not-yet-taken e-mail to `to` whose subject contains `subject`, and takes it. */
-  async take(to: string, subject: string, timeoutMs = 15_000): Promise<StoredEmail> {
+  /** Waits for the next not-yet-taken e-mail to `to` whose subject contains every part of `subject`, and takes it. */
+  async take(to: string, subject: string | string[], timeoutMs = 15_000): Promise<StoredEmail> {
+    const parts = Array.isArray(subject) ? subject : [subject];
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const found = (await this.all()).find((e) => !this.seen.has(e.messageId) && e.destination.to.includes(to) && e.subject.includes(subject));
+      const found = (await this.all()).find((e) => !this.seen.has(e.messageId) && e.destination.to.includes(to) && parts.every((part) => e.subject.includes(part)));
       if (found) {
         this.seen.add(found.messageId);
         return found;

@@ -1,5 +1,5 @@
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SFNClient, ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
@@ -42,57 +42,57 @@ async function submitNotification(fields: Record<string, string>): Promise<strin
 const executionArn = (caseId: string) => stack.procedureArn.replace(':stateMachine:', ':execution:') + `:${caseId}`;
 
 /** Plays a whole case up to and including step d; returns the case id and the old collection codes. */
-async function playCase(decision: 'WITH_MIGRATION' | 'WITHOUT_MIGRATION', failedVerifications: number) {
+async function playCase(decision: 'WITH_MIGRATION' | 'WITHOUT_MIGRATION', failedVerifications: number, finalVerification: 'OK' | 'DISCREPANCIES' = 'OK') {
   const fields = notificationFields();
   const caseId = await submitNotification(fields);
-  await inbox.take(JST, `[${caseId}]`); // acknowledgement
+  await inbox.take(JST, [caseId, 'przyjęto zgłoszenie']);
 
-  const agree = await confirmThroughLink(await inbox.take(MRPIPS, 'Uzgodnienie trybu'), { decision, note: 'Uzgodniono telefonicznie.' });
+  const agree = await confirmThroughLink(await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']), { decision, note: 'Uzgodniono telefonicznie.' });
   expect(agree.status, agree.body).toBe(200);
   expect(agree.body).toContain('potwierdzenie zapisane');
-  await inbox.take(JST, 'uzgodniono tryb zmiany');
+  await inbox.take(JST, [caseId, 'uzgodniono tryb zmiany']);
 
-  const codes = await confirmThroughLink(await inbox.take(MRPIPS, 'Utworzenie nowych zbiorów'), {
+  const codes = await confirmThroughLink(await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']), {
     'newCollections.0.newCollectionCode': `N${fields['areas.0.oldCollectionCode']}`,
     'newCollections.1.newCollectionCode': `N${fields['areas.1.oldCollectionCode']}`,
   });
   expect(codes.status, codes.body).toBe(200);
-  const codesMail = await inbox.take(JST, 'kody nowych zbiorów');
+  const codesMail = await inbox.take(JST, [caseId, 'kody nowych zbiorów']);
   expect(codesMail.destination.cc).toEqual([SUPPLIER]);
   expect(codesMail.body.text).toContain(`N${fields['areas.0.oldCollectionCode']}`);
 
   const today = new Date().toISOString().slice(0, 10);
-  const deactivation = await inbox.take(JST, 'Deaktywacja dotychczasowego SD');
+  const deactivation = await inbox.take(JST, [caseId, 'Deaktywacja dotychczasowego SD']);
   expect(deactivation.destination.cc).toEqual([SUPPLIER]);
   expect((await confirmThroughLink(deactivation, { deactivatedOn: today, confirmed: 'tak' })).status).toBe(200);
-  await inbox.take(MRPIPS, 'Deaktywacja dotychczasowego SD — potwierdzono');
+  await inbox.take(MRPIPS, [caseId, 'Deaktywacja dotychczasowego SD — potwierdzono']);
 
   // Step c and the second part of b run in parallel once the old SD is deactivated.
-  const [feeding, mzt] = await Promise.all([inbox.take(JST, 'Aktywacja nowego SD'), inbox.take(VOIVODESHIP_14, 'Deaktywacja urzędników i jednostki')]);
+  const [feeding, mzt] = await Promise.all([inbox.take(JST, [caseId, 'Aktywacja nowego SD']), inbox.take(VOIVODESHIP_14, [caseId, 'Deaktywacja urzędników i jednostki'])]);
   expect(feeding.body.text).toContain(decision === 'WITH_MIGRATION' ? 'zasilane inicjalnie' : 'dane nie są migrowane');
   expect((await confirmThroughLink(mzt, { deactivatedOn: today, confirmed: 'tak' })).status).toBe(200);
   expect((await confirmThroughLink(feeding, { feedingStartedOn: today, confirmed: 'tak' })).status).toBe(200);
-  await inbox.take(MRPIPS, 'Deaktywacja urzędników i jednostki w MZT CSIZS — potwierdzono');
-  await inbox.take(MRPIPS, 'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — potwierdzono');
+  await inbox.take(MRPIPS, [caseId, 'Deaktywacja urzędników i jednostki w MZT CSIZS — potwierdzono']);
+  await inbox.take(MRPIPS, [caseId, 'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — potwierdzono']);
 
   for (let round = 1; round <= failedVerifications; round++) {
-    const verify = await inbox.take(MRPIPS, 'Weryfikacja zbiorów');
+    const verify = await inbox.take(MRPIPS, [caseId, 'Weryfikacja zbiorów']);
     expect(verify.body.text).toContain(`Runda weryfikacji: ${round} z 3`);
     expect((await confirmThroughLink(verify, { result: 'DISCREPANCIES', comment: `Brakuje 12 rekordów (runda ${round}).` })).status).toBe(200);
-    const again = await inbox.take(JST, 'Aktywacja nowego SD');
+    const again = await inbox.take(JST, [caseId, 'Aktywacja nowego SD']);
     expect(again.body.text).toContain(`Brakuje 12 rekordów (runda ${round}).`);
     expect((await confirmThroughLink(again, { feedingStartedOn: today, confirmed: 'tak', note: 'Dosłano brakujące rekordy.' })).status).toBe(200);
-    await inbox.take(MRPIPS, 'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — potwierdzono');
+    await inbox.take(MRPIPS, [caseId, 'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — potwierdzono']);
   }
-  const verify = await inbox.take(MRPIPS, 'Weryfikacja zbiorów');
-  expect((await confirmThroughLink(verify, { result: 'OK' })).status).toBe(200);
+  const verify = await inbox.take(MRPIPS, [caseId, 'Weryfikacja zbiorów']);
+  expect((await confirmThroughLink(verify, finalVerification === 'OK' ? { result: 'OK' } : { result: 'DISCREPANCIES', comment: 'Nadal brakuje rekordów.' })).status).toBe(200);
   return { caseId, fields };
 }
 
 describe('the supplier-change procedure, end to end over HTTP and e-mail', () => {
   it('WITH data migration: every step, old collections ARCHIVED, the JST told what was done', async () => {
     const { caseId, fields } = await playCase('WITH_MIGRATION', 0);
-    const done = await inbox.take(JST, 'zmiana dostawcy SD zakończona');
+    const done = await inbox.take(JST, [caseId, 'zmiana dostawcy SD zakończona']);
     expect(done.body.text).toContain('zarchiwizowany');
     const execution = await waitForExecution(sfn, executionArn(caseId));
     expect(execution.status).toBe('SUCCEEDED');
@@ -142,7 +142,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
 
   it('WITHOUT data migration, with one failed verification round: back to the JST with the comment, then CLOSED', async () => {
     const { caseId, fields } = await playCase('WITHOUT_MIGRATION', 1);
-    const done = await inbox.take(JST, 'zmiana dostawcy SD zakończona');
+    const done = await inbox.take(JST, [caseId, 'zmiana dostawcy SD zakończona']);
     expect(done.body.text).toContain('zamknięty (dostępny dla usług weryfikacyjnych)');
     expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
     const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
@@ -158,13 +158,13 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
   it('a rejected notification ends the case REJECTED, tells the JST why and frees its collections', async () => {
     const fields = notificationFields();
     const caseId = await submitNotification(fields);
-    const request = await inbox.take(MRPIPS, 'Uzgodnienie trybu');
+    const request = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
     const missingReason = await confirmThroughLink(request, { decision: 'REJECT' });
     expect(missingReason.status).toBe(400);
     expect(missingReason.body).toContain('Podaj powód odrzucenia');
     const res = await postForm(missingReason.link, { decision: 'REJECT', reason: 'Brak kodu jednostki w MZT zgodnego z rejestrem.' });
     expect(res.status).toBe(200);
-    const rejected = await inbox.take(JST, 'zgłoszenie odrzucone');
+    const rejected = await inbox.take(JST, [caseId, 'zgłoszenie odrzucone']);
     expect(rejected.body.text).toContain('Brak kodu jednostki w MZT zgodnego z rejestrem.');
     expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
     const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
@@ -183,5 +183,43 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     const res = await postForm(stack.urls.form, { ...notificationFields(), 'areas.1.oldCollectionCode': fields['areas.0.oldCollectionCode']! });
     expect(res.status).toBe(409);
     expect(res.body).toContain(`jest już objęty sprawą ${first}`);
+  });
+
+  it('after three verification rounds with discrepancies the case is ESCALATED to MRPiPS and the collections stay ACTIVE', async () => {
+    const { caseId, fields } = await playCase('WITH_MIGRATION', 2, 'DISCREPANCIES');
+    const escalated = await inbox.take(MRPIPS, [caseId, 'weryfikacja zbiorów — eskalacja']);
+    expect(escalated.body.text).toContain('Nadal brakuje rekordów.');
+    await inbox.take(JST, [caseId, 'weryfikacja zbiorów — eskalacja']);
+    expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
+    const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
+    expect(record.status).toBe('ESCALATED');
+    expect(record.verification).toMatchObject({ round: 3, result: 'DISCREPANCIES' });
+    const collection = await readItem<{ state: string; lockedByCase?: string }>(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION');
+    expect(collection).toMatchObject({ state: 'ACTIVE', lockedByCase: caseId });
+  });
+
+  it('a step that fails is recorded on the case (FAILED, reason) and fails the execution visibly', async () => {
+    // MRPiPS staff registering an e-mailed notification through the API, for a collection another case holds.
+    const held = notificationFields();
+    const holder = await submitNotification(held);
+    const caseId = 'ZSD-2026-99001';
+    const notification = {
+      officeName: 'Gmina Testowa',
+      teryt: '0201011',
+      mztUnitCode: 'GT-1',
+      areas: [{ area: 'pomoc społeczna', oldCollectionCode: held['areas.0.oldCollectionCode'] }],
+      plannedChangeDate: '2099-01-01',
+      contact: { name: 'Jan Nowak', email: 'jan.nowak@gmina.pl', phone: '+48 600 100 200' },
+      oldSd: { product: 'A', supplier: 'B' },
+      newSd: { product: 'C', supplier: 'D' },
+    };
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.procedureArn, name: caseId, input: JSON.stringify({ caseId, notification, timing: { responseTimeoutSeconds: 600, escalateAfterReminders: 2 } }) }));
+    const execution = await waitForExecution(sfn, executionArn(caseId));
+    expect(execution.status).toBe('FAILED');
+    expect(execution.error).toBe('CaseFailed');
+    const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
+    expect(record.status).toBe('FAILED');
+    expect(record.failure?.reason).toContain(`held by case ${holder}`);
+    expect(record.timeline.at(-1)).toMatchObject({ action: 'CASE_FAILED', step: 'PROCEDURE' });
   });
 });

@@ -127,3 +127,43 @@ describe('library quirks are neutralised', () => {
     sfn.destroy();
   });
 });
+
+describe('execution timeout and close()', () => {
+  it('a state machine TimeoutSeconds ends the execution TIMED_OUT; close() aborts what still runs', async () => {
+    const file = write('timeout.asl.json', {
+      TimeoutSeconds: 1,
+      StartAt: 'Wait',
+      States: { Wait: { Type: 'Wait', Seconds: 5, End: true } },
+    });
+    const forever = write('forever.asl.json', {
+      StartAt: 'Hold',
+      States: {
+        Hold: {
+          Type: 'Task',
+          Resource: 'arn:aws:states:::lambda:invoke.waitForTaskToken',
+          Parameters: { FunctionName: 'noop', Payload: { 't.$': '$$.Task.Token' } },
+          End: true,
+        },
+      },
+    });
+    const local = await startLocalStepFunctions({
+      region: REGION,
+      accountId: ACCOUNT,
+      stateMachines: [
+        { name: 'timeout', definitionFile: file },
+        { name: 'forever', definitionFile: forever },
+      ],
+      substitutions: {},
+      lambdas: { noop: async () => null },
+    });
+    const sfn = client(local.endpoint);
+    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: local.stateMachineArn('timeout') }));
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: local.stateMachineArn('forever') }));
+    const done = await waitForExecution(sfn, executionArn!, undefined, 3000);
+    expect(done).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+    expect(local.stats()).toMatchObject({ executionsRunning: 1, pendingTaskTokens: 1 });
+    sfn.destroy();
+    await local.close();
+    expect(local.stats()).toMatchObject({ executionsRunning: 0, pendingTaskTokens: 0 });
+  });
+});

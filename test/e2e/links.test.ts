@@ -1,0 +1,123 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StepRecord } from '../../lambdas/core/step-record.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm } from './participants.js';
+
+const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
+
+let stack: LocalStack;
+let inbox: Inbox;
+let db: DynamoDBClient;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600 });
+  inbox = new Inbox(stack.urls.inbox);
+  db = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.dynamodb });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function step(caseId: string, key: string): Promise<StepRecord> {
+  const out = await db.send(new GetItemCommand({ TableName: stack.config.TABLE_NAME, Key: { pk: { S: `CASE#${caseId}` }, sk: { S: `STEP#${key}` } } }));
+  return unmarshall(out.Item!) as StepRecord;
+}
+
+async function newCaseAwaitingVariant() {
+  const res = await postForm(stack.urls.form, notificationFields());
+  expect(res.status).toBe(201);
+  const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+  const email = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
+  return { caseId, email, link: linkIn(email) };
+}
+
+function withParam(link: string, name: string, value: string): string {
+  const url = new URL(link);
+  url.searchParams.set(name, value);
+  return url.toString();
+}
+
+describe('signed links', () => {
+  it('opening a link (GET, HEAD, repeatedly, as mail scanners do) shows the step and changes nothing', async () => {
+    const { caseId, link } = await newCaseAwaitingVariant();
+    const before = await step(caseId, 'AGREE_VARIANT.1');
+    for (const method of ['GET', 'HEAD', 'GET']) {
+      const res = await fetch(link, { method });
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const body = await res.text();
+      if (method === 'GET') {
+        expect(body).toContain('Uzgodnienie trybu zmiany dostawcy SD');
+        expect(body).toContain(`Potwierdzasz jako: <strong>${MRPIPS}</strong>`);
+        expect(body).not.toContain('<script');
+      } else expect(body).toBe('');
+    }
+    expect(await step(caseId, 'AGREE_VARIANT.1')).toEqual(before);
+    expect(before.status).toBe('PENDING');
+  });
+
+  it('refuses tampered, truncated and unknown-key links with a Polish 4xx page and no change', async () => {
+    const { caseId, link } = await newCaseAwaitingVariant();
+    const sig = new URL(link).searchParams.get('sig')!;
+    const cases: [string, number, string][] = [
+      [withParam(link, 'sig', (sig[0] === 'A' ? 'B' : 'A') + sig.slice(1)), 403, 'Nieprawidłowy link'],
+      [withParam(link, 'e', String(Math.floor(Date.now() / 1000) + 10 * 365 * 86400)), 403, 'Nieprawidłowy link'],
+      [withParam(link, 'r', 'JST'), 403, 'Nieprawidłowy link'],
+      [withParam(link, 'k', 'other'), 403, 'Nieprawidłowy link'],
+      [link.slice(0, link.indexOf('&sig=')), 400, 'Niepełny link'],
+      [withParam(link, 'c', 'ZSD-2026-<script>'), 400, 'Niepełny link'],
+    ];
+    for (const [url, status, title] of cases) {
+      for (const send of [() => fetch(url), () => postForm(url, { decision: 'WITH_MIGRATION' })]) {
+        const res = await send();
+        expect(res.status, url).toBe(status);
+        expect('text' in res ? await res.text() : res.body).toContain(title);
+      }
+    }
+    expect((await fetch(link, { method: 'PUT' })).status).toBe(405);
+    expect((await step(caseId, 'AGREE_VARIANT.1')).status).toBe('PENDING');
+  });
+
+  it('an invalid form is shown again with the error next to the field; nothing is recorded', async () => {
+    const { caseId, link } = await newCaseAwaitingVariant();
+    const res = await postForm(link, { decision: 'SOMETHING_ELSE' });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('Wybierz jedną z decyzji.');
+    expect(res.body).toContain('aria-describedby="f-decision-error"');
+    expect((await step(caseId, 'AGREE_VARIANT.1')).status).toBe('PENDING');
+  });
+
+  it('completes a step exactly once: a second click shows who confirmed and when, with a 409', async () => {
+    const { caseId, email } = await newCaseAwaitingVariant();
+    const first = await confirmThroughLink(email, { decision: 'WITHOUT_MIGRATION' });
+    expect(first.status).toBe(200);
+    const again = await postForm(first.link, { decision: 'WITH_MIGRATION' });
+    expect(again.status).toBe(409);
+    expect(again.body).toContain('został już potwierdzony');
+    expect(again.body).toContain(MRPIPS);
+    const reopened = await fetch(first.link);
+    expect(reopened.status).toBe(409);
+    const stored = await step(caseId, 'AGREE_VARIANT.1');
+    expect(stored.status).toBe('COMPLETED');
+    expect(stored.response).toEqual({ decision: 'WITHOUT_MIGRATION' });
+    expect(stored.taskToken).toBeUndefined();
+    expect(stored.completedBy).toMatchObject({ email: MRPIPS, role: 'MRPIPS' });
+  });
+
+  it('20 simultaneous submissions of one link complete the step once and advance the case once', async () => {
+    const { caseId, link } = await newCaseAwaitingVariant();
+    const results = await Promise.all(Array.from({ length: 20 }, () => postForm(link, { decision: 'WITH_MIGRATION' })));
+    expect(results.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+    await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']);
+    await new Promise((r) => setTimeout(r, 300)); // time for a duplicate to show up, if there were one
+    const requests = (await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('Utworzenie nowych zbiorów'));
+    expect(requests).toHaveLength(1);
+  });
+});
