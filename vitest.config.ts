@@ -8,5 +8,7 @@ export default defineConfig({
     pool: 'forks',
     // Each file gets its own process: the local stack sets process-wide SDK endpoints.
     isolate: true,
+    // Handlers log every action; tests keep warnings and errors only.
+    env: { LOG_LEVEL: 'WARN', CDK_DISABLE_CLI_TELEMETRY: 'true' },
   },
 });

@@ -4,7 +4,12 @@
  */
 type Fields = Record<string, string | number | boolean | null | undefined>;
 
-function write(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: Fields): void {
+type Level = 'INFO' | 'WARN' | 'ERROR';
+const RANK: Record<Level, number> = { INFO: 0, WARN: 1, ERROR: 2 };
+
+function write(level: Level, message: string, fields: Fields): void {
+  const threshold = (process.env.LOG_LEVEL ?? 'INFO').toUpperCase() as Level;
+  if (RANK[level] < (RANK[threshold] ?? 0)) return;
   const line = JSON.stringify({ level, message, timestamp: new Date().toISOString(), ...fields });
   if (level === 'ERROR') console.error(line);
   else if (level === 'WARN') console.warn(line);

@@ -1,0 +1,52 @@
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CaseRecord } from '../../lambdas/core/case.js';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm } from './participants.js';
+
+const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
+// Seconds here, days in production: the same state machine reads the timeout from its input.
+const TIMEOUT_SECONDS = 3;
+
+let stack: LocalStack;
+let inbox: Inbox;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: TIMEOUT_SECONDS, ESCALATE_AFTER_REMINDERS: 1 });
+  inbox = new Inbox(stack.urls.inbox);
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+describe('a participant who does not answer', () => {
+  it('is reminded with a fresh link (the old one stops working), MRPiPS is told after the configured reminders, and the reminder link completes the step', async () => {
+    const res = await postForm(stack.urls.form, notificationFields());
+    const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+    const request = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu', 'prośba o potwierdzenie']);
+    const started = Date.now();
+
+    const escalation = await inbox.take(MRPIPS, [caseId, 'brak odpowiedzi (eskalacja)'], 3 * TIMEOUT_SECONDS * 1000);
+    expect(escalation.body.text).toContain('mimo 1 przypomnień');
+    const reminder = await inbox.take(MRPIPS, [caseId, 'przypomnienie nr 1'], 3 * TIMEOUT_SECONDS * 1000);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_SECONDS * 1000 - 200);
+    expect(linkIn(reminder)).not.toBe(linkIn(request));
+
+    const old = await fetch(linkIn(request));
+    expect(old.status).toBe(410);
+    expect(await old.text()).toMatch(/Link wygasł|Link nieaktualny/);
+
+    const confirmed = await confirmThroughLink(reminder, { decision: 'WITH_MIGRATION' });
+    expect(confirmed.status).toBe(200);
+    await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']);
+
+    const db = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.dynamodb });
+    const out = await db.send(new GetItemCommand({ TableName: stack.config.TABLE_NAME, Key: { pk: { S: `CASE#${caseId}` }, sk: { S: 'CASE' } } }));
+    const record = unmarshall(out.Item!) as CaseRecord;
+    expect(record.timeline.map((e) => e.action)).toEqual(
+      expect.arrayContaining(['CONFIRMATION_REQUESTED', 'STEP_ESCALATED', 'REMINDER_SENT', 'STEP_CONFIRMED', 'AGREE_VARIANT_APPLIED']),
+    );
+  });
+});
