@@ -24,8 +24,8 @@ export const ACTION_NEEDS = {
   'apply-response': { description: 'Applies a confirmed response to the case', sendsEmail: true, signingKeys: false, publicBaseUrl: true },
   'change-collection-states': { description: 'Records the CBB collection changes (close / archive)', sendsEmail: false, signingKeys: false, publicBaseUrl: false },
   'send-notice': { description: 'Sends the notices of the procedure', sendsEmail: true, signingKeys: false, publicBaseUrl: true },
-  'record-failure': { description: 'Records a failed execution on the case and alerts MRPiPS', sendsEmail: true, signingKeys: false, publicBaseUrl: true },
-  'notification-form': { description: 'Link page: the notification form (GET/POST /zgloszenie)', sendsEmail: false, signingKeys: false, publicBaseUrl: true },
+  'record-failure': { description: 'Records a failed step on the case (status FAILED, reason)', sendsEmail: false, signingKeys: false, publicBaseUrl: false },
+  'notification-form': { description: 'Link page: the notification form (GET/POST /zgloszenie)', sendsEmail: false, signingKeys: false, publicBaseUrl: false },
   'confirmation-links': { description: 'Link page: signed confirmation links (/potwierdzenie)', sendsEmail: false, signingKeys: true, publicBaseUrl: false },
 } as const satisfies Record<string, { description: string; sendsEmail: boolean; signingKeys: boolean; publicBaseUrl: boolean }>;
 
