@@ -35,6 +35,8 @@ export function caseSummaryRows(record: CaseRecord): [string, string][] {
     ['Nowy SD', `${n.newSd.product} (${n.newSd.supplier})`],
     ...record.collections.map((c): [string, string] => [`Obszar: ${c.area}`, `zbiór ${c.oldCode}${c.newCode ? ` → nowy zbiór ${c.newCode}` : ''}`]),
     ['Kontakt w JST', `${n.contact.name}, ${n.contact.email}, tel. ${n.contact.phone}`],
+    ...(n.newSd.contactEmail ? [['Kontakt u nowego dostawcy', n.newSd.contactEmail] as [string, string]] : []),
+    ...(n.remarks ? [['Uwagi JST', n.remarks] as [string, string]] : []),
   ];
 }
 

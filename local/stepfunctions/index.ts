@@ -8,29 +8,18 @@ import './polyfill.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestListener } from './http.js';
-import { LocalStepFunctionsService, type LocalLambda, type ServiceStats } from './service.js';
+import { LocalStepFunctionsService, type ServiceOptions, type ServiceStats } from './service.js';
 
 export type { LocalLambda } from './service.js';
 export { SfnApiError } from './errors.js';
 export { loadDefinitionFile, loadDefinitionText, substitute } from './definition.js';
 
-export interface LocalStepFunctionsOptions {
+/** The service's options plus where its HTTP API listens. */
+export interface LocalStepFunctionsOptions extends ServiceOptions {
   /** 0 (default) = ephemeral port. */
   port?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  region: string;
-  accountId: string;
-  /** ASL files with `${...}` placeholders. */
-  stateMachines: { name: string; definitionFile: string }[];
-  /** Like CDK definitionSubstitutions; every placeholder must be resolved. */
-  substitutions: Record<string, string>;
-  /** Key: function name OR full function ARN. */
-  lambdas: Record<string, LocalLambda>;
-  /** Multiplies Retry IntervalSeconds / MaxDelaySeconds (tests use small values). Default 1. */
-  retryIntervalScale?: number;
-  /** Keep state inputs/outputs in execution histories (default true); false saves memory in benchmarks. */
-  historyPayloads?: boolean;
 }
 
 export interface LocalStepFunctions {
