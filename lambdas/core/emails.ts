@@ -53,7 +53,7 @@ function compose(record: CaseRecord, to: string[], cc: string[], topic: string, 
   const body = html`<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>${topic}</title></head><body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">
 <h1 style="font-size:20px">${content.heading}</h1>
 ${content.paragraphs.map((p) => html`<p>${p}</p>`)}
-${content.action ? html`<p><a href="${content.action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${content.action.label}</a></p><p style="font-size:13px">Termin: ${content.action.deadline}. Link jest osobisty — nie przekazuj go dalej. Jeśli przycisk nie działa, skopiuj adres: ${content.action.url}</p>` : ''}
+${content.action ? html`<p><a href="${content.action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${content.action.label}</a></p><p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Termin: ${content.action.deadline}. Link jest osobisty — nie przekazuj go dalej. Jeśli przycisk nie działa, skopiuj adres: ${content.action.url}</p>` : ''}
 ${content.rows ? table(content.rows.title, content.rows.rows) : ''}
 ${table('Podsumowanie sprawy', rows)}
 <p style="font-size:12px;color:#555">Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS). Prosimy na nią nie odpowiadać.</p>
