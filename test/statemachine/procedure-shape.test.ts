@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { NOTICES } from '../../lambdas/core/events.js';
+import { STEP_IDS } from '../../lambdas/core/steps.js';
+
+/**
+ * The ASL files against the rules the product relies on and against the code they call: every Lambda task
+ * retries transient errors with backoff and jitter and records failures; every human step goes through the
+ * one confirmation protocol; every step and notice named in the ASL exists in the domain code.
+ */
+type State = Record<string, any>;
+const load = (name: string) => JSON.parse(readFileSync(new URL(`../../statemachine/${name}.asl.json`, import.meta.url), 'utf8')) as { StartAt: string; States: Record<string, State> };
+const procedure = load('procedure');
+const confirmation = load('confirmation');
+
+/** Every state with its name, whether it sits inside a Parallel branch, and the Parallel's own Catch. */
+function allStates(states: Record<string, State>, inBranchOf?: State): { name: string; state: State; parallel?: State }[] {
+  return Object.entries(states).flatMap(([name, state]) => [
+    { name, state, parallel: inBranchOf },
+    ...(state.Type === 'Parallel' ? state.Branches.flatMap((b: { States: Record<string, State> }) => allStates(b.States, state)) : []),
+  ]);
+}
+
+const tasks = (machine: { States: Record<string, State> }) => allStates(machine.States).filter(({ state }) => state.Type === 'Task');
+
+describe.each([
+  ['procedure', procedure],
+  ['confirmation', confirmation],
+])('%s state machine', (_, machine) => {
+  it('retries transient errors of every task with exponential backoff and full jitter', () => {
+    for (const { name, state } of tasks(machine)) {
+      const retry = state.Retry?.[0];
+      expect(retry, name).toBeDefined();
+      expect(retry.BackoffRate, name).toBeGreaterThan(1);
+      expect(retry.JitterStrategy, name).toBe('FULL');
+      expect(retry.MaxAttempts, name).toBeGreaterThanOrEqual(3);
+      if (state.Resource.includes('lambda:invoke') && name !== 'Record failure') expect(retry.ErrorEquals, name).toContain('TransientError');
+    }
+  });
+
+  it('catches every failure into "Record failure" (directly, or through the enclosing Parallel state)', () => {
+    for (const { name, state, parallel } of tasks(machine)) {
+      if (name === 'Record failure') continue;
+      const catcher = (parallel ?? state).Catch?.find((c: State) => c.ErrorEquals.includes('States.ALL'));
+      expect(catcher?.Next, name).toBe('Record failure');
+    }
+    expect(machine.States['Record failure'].Next).toMatch(/failed$/);
+    expect(machine.States[machine.States['Record failure'].Next].Type).toBe('Fail');
+  });
+});
+
+describe('procedure', () => {
+  const names = allStates(procedure.States).map((s) => s.name);
+
+  it('has a state for each step of the original text and both variants', () => {
+    for (const prefix of ['1 ', '2 ', '3 ', '4 ', 'a ', 'b ', 'c ', 'd ', '3d Archive', '4d Close']) {
+      expect(names.some((n) => n.startsWith(prefix)), prefix).toBe(true);
+    }
+  });
+
+  it('runs every human step through the confirmation child with .sync:2, named by case, step and round', () => {
+    const children = tasks(procedure).filter(({ state }) => state.Resource.startsWith('arn:aws:states:::states:startExecution'));
+    expect(children.length).toBeGreaterThanOrEqual(STEP_IDS.length);
+    for (const { name, state } of children) {
+      expect(state.Resource, name).toBe('arn:aws:states:::states:startExecution.sync:2');
+      expect(state.Parameters.StateMachineArn, name).toBe('${ConfirmationStateMachineArn}');
+      expect(state.Parameters['Name.$'], name).toMatch(new RegExp(`^States\\.Format\\('\\{\\}-${state.Parameters.Input.step}-`));
+    }
+    // Every step of the catalogue is asked for, and nothing else.
+    expect(new Set(children.map(({ state }) => state.Parameters.Input.step))).toEqual(new Set(STEP_IDS));
+  });
+
+  it('runs step c beside the second part of step b, after the old SD is deactivated', () => {
+    const parallel = procedure.States['b+c After old SD deactivation'];
+    expect(parallel.Type).toBe('Parallel');
+    expect(procedure.States['b Record old SD deactivation'].Next).toBe('b+c After old SD deactivation');
+    const steps = parallel.Branches.map((b: State) => b.States[b.StartAt].Parameters.Input.step);
+    expect(steps).toEqual(['NEW_SD_FEEDING', 'MZT_DEACTIVATED']);
+    expect(parallel.Next).toBe('d Verify collections');
+  });
+
+  it('names only notices and steps the actions know', () => {
+    for (const { state } of tasks(procedure)) {
+      const payload = state.Parameters?.Payload ?? {};
+      if (payload.notice) expect(NOTICES).toContain(payload.notice);
+      if (typeof payload.step === 'string' && payload.step !== 'PROCEDURE') expect(STEP_IDS).toContain(payload.step);
+    }
+  });
+});
+
+describe('confirmation', () => {
+  it('waits for the participant with a task token and a timeout read from the input, then reminds', () => {
+    const request = confirmation.States['Request confirmation'];
+    expect(request.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
+    expect(request.Parameters.Payload['taskToken.$']).toBe('$$.Task.Token');
+    expect(request.TimeoutSecondsPath).toBe('$.timing.responseTimeoutSeconds');
+    expect(request.Catch[0]).toMatchObject({ ErrorEquals: ['States.Timeout'], Next: 'Count reminder' });
+    expect(confirmation.States['Escalate to MRPiPS?'].Default).toBe('Request confirmation');
+    expect(confirmation.States['Escalate to MRPiPS'].Next).toBe('Request confirmation');
+  });
+});
