@@ -7,7 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CaseRecord, CollectionState, TimelineEntry } from '../core/case.js';
-import { ConflictError } from '../core/errors.js';
+import { ConflictError, TransientError } from '../core/errors.js';
 import type { Participant, StepRecord } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
 
@@ -212,7 +212,13 @@ export class CaseStore {
         }),
       );
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is no longer pending`);
+      if (error instanceof ConditionalCheckFailedException) {
+        // A participant's submission may be in flight while the task times out: the link handler reopens
+        // the step when Step Functions refuses the answer, so a reminder racing it retries, it does not fail.
+        const current = await this.getStep(caseId, stepKey);
+        if (current?.status === 'COMPLETED') throw new TransientError(`Step ${stepKey} of ${caseId} is being completed; retry`);
+        throw new ConflictError(`Step ${stepKey} of ${caseId} is no longer pending`);
+      }
       throw error;
     }
   }

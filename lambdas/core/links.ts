@@ -85,7 +85,7 @@ const querySchema = z
     c: z.string().regex(CASE_ID_PATTERN).max(40),
     s: z.string().max(40).refine((value) => stepKeySchema.safeParse(value).success),
     r: z.enum(['JST', 'MRPIPS', 'VOIVODESHIP_ADMIN']),
-    e: z.string().regex(/^\d{1,12}$/).transform(Number),
+    e: z.string().regex(/^[1-9]\d{0,11}$/).transform(Number),
     l: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
     k: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/),
     sig: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
@@ -108,7 +108,8 @@ export function verifyLink(query: Record<string, string | undefined>, keys: Sign
   const key = keys.keys[k];
   const expected = mac(key ?? Buffer.alloc(32), claims, k);
   const given = Buffer.from(sig, 'base64url');
-  const matches = given.length === expected.length && timingSafeEqual(given, expected);
+  // Only the canonical encoding counts: base64url padding bits must not give a second spelling of a signature.
+  const matches = given.length === expected.length && given.toString('base64url') === sig && timingSafeEqual(given, expected);
   if (!key || !matches) return { ok: false, reason: 'BAD_SIGNATURE' };
   if (e <= nowSeconds) return { ok: false, reason: 'EXPIRED' };
   return { ok: true, claims };

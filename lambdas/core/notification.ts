@@ -40,7 +40,7 @@ export function notificationSchema(today: string = todayInPoland()) {
         .object({
           product: singleLine(120),
           supplier: singleLine(160),
-          contactEmail: z.union([z.literal('').transform(() => undefined), emailAddress]).optional(),
+          contactEmail: z.preprocess((value) => (typeof value === 'string' && value.trim() === '' ? undefined : value), emailAddress.optional()),
         })
         .strict(),
       remarks: multiLine(2000).optional(),

@@ -1,0 +1,164 @@
+import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { applyResponse } from '../../lambdas/apply-response/index.js';
+import type { CaseRecord, Role } from '../../lambdas/core/case.js';
+import { ConflictError, ValidationError } from '../../lambdas/core/errors.js';
+import type { StepId } from '../../lambdas/core/steps.js';
+import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from './aws.js';
+
+const { ddb, ses, sfn, store, mailer } = awsMocks();
+let table: FakeTable;
+
+beforeEach(() => {
+  ddb.reset();
+  ses.reset();
+  sfn.reset();
+  table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  captureLogs();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+function apply(step: StepId, response: Record<string, unknown>, opts: { round?: number; by?: string; role?: Role } = {}) {
+  return applyResponse(
+    {
+      caseId: CASE_ID,
+      step,
+      round: opts.round ?? 1,
+      confirmation: { response, participant: { email: opts.by ?? MRPIPS_EMAIL, role: opts.role ?? 'MRPIPS' }, confirmedAt: '2026-03-10T08:55:00.000Z' },
+    },
+    { store, mailer, directory: DIRECTORY, now: NOW },
+  );
+}
+
+const caseUpdate = () => {
+  const [write] = updates(ddb, { pk: `CASE#${CASE_ID}`, sk: 'CASE' });
+  return write!;
+};
+
+describe('applyResponse', () => {
+  it('GIVEN MRPiPS agreed WITH_MIGRATION THEN the case gets the variant and the agreement, the JST is e-mailed, the decision returned', async () => {
+    const result = await apply('AGREE_VARIANT', { decision: 'WITH_MIGRATION', note: 'Uzgodniono telefonicznie.' });
+    expect(result).toEqual({ decision: 'WITH_MIGRATION' });
+    expect(caseUpdate().set).toMatchObject({ variant: 'WITH_MIGRATION', agreement: { decision: 'WITH_MIGRATION', note: 'Uzgodniono telefonicznie.' } });
+    expect(caseUpdate().values[':eventId']).toBe('applied:AGREE_VARIANT.1');
+    const mails = sentEmails(ses);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ to: [JST_EMAIL], cc: [] });
+    expect(mails[0]!.subject).toContain('uzgodniono tryb zmiany: z migracją danych');
+    expect(mails[0]!.text).toContain('Ustalenia MRPiPS: Uzgodniono telefonicznie.');
+    expect(mails[0]!.text).toContain('Tryb zmiany: z migracją danych');
+  });
+
+  it('GIVEN MRPiPS rejected the notification THEN the reason is stored, no variant, no e-mail here (the reject notice sends it), REJECT returned', async () => {
+    const result = await apply('AGREE_VARIANT', { decision: 'REJECT', reason: 'Brak kodu MZT.' });
+    expect(result).toEqual({ decision: 'REJECT' });
+    expect(caseUpdate().set).toMatchObject({ agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } });
+    expect(caseUpdate().set).not.toHaveProperty('variant');
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN new collection codes THEN each new code is locked for the case as NEW, the case maps them, and the JST is e-mailed with the supplier in copy', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }));
+    const result = await apply('NEW_COLLECTIONS', {
+      newCollections: [
+        { oldCollectionCode: 'SR-01', newCollectionCode: 'NSR-01' },
+        { oldCollectionCode: 'FA-01', newCollectionCode: 'NFA-01' },
+      ],
+    });
+    expect(result).toEqual({});
+    const locks = updates(ddb, { sk: 'COLLECTION' });
+    expect(locks.map((l) => [l.pk, l.values[':case'], l.values[':kind'], l.values[':area']])).toEqual([
+      ['COLLECTION#NSR-01', CASE_ID, 'NEW', 'świadczenia rodzinne'],
+      ['COLLECTION#NFA-01', CASE_ID, 'NEW', 'fundusz alimentacyjny'],
+    ]);
+    expect(caseUpdate().set.collections).toEqual([
+      { area: 'świadczenia rodzinne', oldCode: 'SR-01', newCode: 'NSR-01' },
+      { area: 'fundusz alimentacyjny', oldCode: 'FA-01', newCode: 'NFA-01' },
+    ]);
+    const [mail] = sentEmails(ses);
+    expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
+    expect(mail!.subject).toContain('kody nowych zbiorów CBB');
+    expect(mail!.text).toContain('NSR-01 (zastępuje SR-01)');
+    expect(mail!.text).toContain('NFA-01 (zastępuje FA-01)');
+  });
+
+  it('GIVEN a new code another case holds THEN ConflictError naming that case; the case is not changed and nobody is e-mailed', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }));
+    table.put('COLLECTION#NFA-01', 'COLLECTION', { code: 'NFA-01', state: 'ACTIVE', area: 'x', teryt: '0201011', kind: 'NEW', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: '2026-01-01T00:00:00Z' });
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      if (readUpdate(input).pk === 'COLLECTION#NFA-01') throw conditionalCheckFailed();
+      return {};
+    });
+    const error = await apply('NEW_COLLECTIONS', {
+      newCollections: [
+        { oldCollectionCode: 'SR-01', newCollectionCode: 'NSR-01' },
+        { oldCollectionCode: 'FA-01', newCollectionCode: 'NFA-01' },
+      ],
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect((error as Error).message).toBe('Collection NFA-01 is held by case ZSD-2026-00007');
+    expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN the JST confirmed the old SD deactivation THEN the date is stored and MRPiPS is informed with the confirmed data', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
+    const result = await apply('OLD_SD_DEACTIVATED', { deactivatedOn: '2026-03-09', confirmed: true }, { by: JST_EMAIL, role: 'JST' });
+    expect(result).toEqual({});
+    expect(caseUpdate().set).toMatchObject({ oldSdDeactivatedOn: '2026-03-09' });
+    expect((caseUpdate().values[':event'] as { actor: unknown }[])[0]!.actor).toEqual({ role: 'JST', email: JST_EMAIL });
+    const mails = sentEmails(ses);
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toMatchObject({ to: [MRPIPS_EMAIL], cc: [] });
+    expect(mails[0]!.subject).toContain('Deaktywacja dotychczasowego SD — potwierdzono');
+    expect(mails[0]!.text).toContain('Data deaktywacji dotychczasowego SD: 2026-03-09');
+    expect(mails[0]!.text).toContain(`(${JST_EMAIL}) potwierdził(a)`);
+  });
+
+  it('GIVEN the voivodeship administrator confirmed THEN MRPiPS is informed too', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
+    await apply('MZT_DEACTIVATED', { deactivatedOn: '2026-03-09', confirmed: true }, { by: adminOf('14'), role: 'VOIVODESHIP_ADMIN' });
+    expect(caseUpdate().set).toMatchObject({ mztDeactivatedOn: '2026-03-09' });
+    expect(sentEmails(ses)[0]).toMatchObject({ to: [MRPIPS_EMAIL] });
+    expect(sentEmails(ses)[0]!.text).toContain(adminOf('14'));
+  });
+
+  it.each([
+    [1, { result: 'OK' }, { round: 1, result: 'OK', comment: null }],
+    [2, { result: 'DISCREPANCIES', comment: 'Brakuje 12 rekordów.' }, { round: 2, result: 'DISCREPANCIES', comment: 'Brakuje 12 rekordów.' }],
+  ])('GIVEN verification round %i THEN {round, result, comment} is returned for the procedure and stored', async (round, response, expected) => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
+    expect(await apply('VERIFY_COLLECTIONS', response, { round })).toEqual(expected);
+    expect(caseUpdate().set.verification).toEqual({ round, result: expected.result, ...(expected.comment ? { comment: expected.comment } : {}) });
+    expect(caseUpdate().values[':eventId']).toBe(`applied:VERIFY_COLLECTIONS.${round}`);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['AGREE_VARIANT', { decision: 'MAYBE' }, /decision/],
+    ['AGREE_VARIANT', { decision: 'REJECT' }, /reason/],
+    ['VERIFY_COLLECTIONS', { result: 'DISCREPANCIES' }, /comment/],
+    ['OLD_SD_DEACTIVATED', { deactivatedOn: '2026-03-09' }, /confirmed/],
+    ['OLD_SD_DEACTIVATED', { deactivatedOn: '2026-03-09', confirmed: true, taskToken: 'x' }, /Invalid response for OLD_SD_DEACTIVATED/],
+    ['NEW_COLLECTIONS', { newCollections: [{ oldCollectionCode: 'SR-01', newCollectionCode: 'NSR-01' }] }, /newCollections/],
+  ] as const)('GIVEN an invalid %s response payload THEN ValidationError and nothing is written or sent', async (step, response, message) => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA() as CaseRecord);
+    const error = await apply(step, response as Record<string, unknown>).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toMatch(message);
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN an unknown case THEN NotFoundError and nothing written', async () => {
+    table.items.clear();
+    await expect(apply('VERIFY_COLLECTIONS', { result: 'OK' })).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+});

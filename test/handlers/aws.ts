@@ -1,0 +1,140 @@
+import {
+  ConditionalCheckFailedException,
+  DynamoDBClient,
+  GetItemCommand,
+  PutItemCommand,
+  UpdateItemCommand,
+  type UpdateItemCommandInput,
+} from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand, SESClient, type SendEmailCommandInput } from '@aws-sdk/client-ses';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
+import { CaseStore } from '../../lambdas/adapters/case-store.js';
+import { Mailer } from '../../lambdas/adapters/mailer.js';
+import { Workflow } from '../../lambdas/adapters/workflow.js';
+
+export const TABLE = 'zmiana-sd-test';
+export const SENDER = 'no-reply@zmiana-sd.mrpips.gov.pl';
+
+const mockDynamoDb = () => mockClient(DynamoDBClient);
+const mockSes = () => mockClient(SESClient);
+export type DdbMock = ReturnType<typeof mockDynamoDb>;
+export type SesMock = ReturnType<typeof mockSes>;
+
+/** The three AWS clients, mocked on their prototypes, and the real adapters built on them. */
+export function awsMocks() {
+  const ddb = mockDynamoDb();
+  const ses = mockSes();
+  const sfn = mockClient(SFNClient);
+  const clients = { ddb: new DynamoDBClient({ region: 'eu-central-1' }), ses: new SESClient({ region: 'eu-central-1' }), sfn: new SFNClient({ region: 'eu-central-1' }) };
+  return {
+    ddb,
+    ses,
+    sfn,
+    store: new CaseStore(clients.ddb, TABLE),
+    mailer: new Mailer(clients.ses, SENDER),
+    workflow: new Workflow(clients.sfn),
+  };
+}
+
+/** Silences the JSON logs of the actions and keeps them, so tests can check what is (not) logged. */
+export function captureLogs(): () => string {
+  const lines: string[] = [];
+  const keep = (...args: unknown[]) => void lines.push(args.map(String).join(' '));
+  vi.spyOn(console, 'log').mockImplementation(keep);
+  vi.spyOn(console, 'warn').mockImplementation(keep);
+  vi.spyOn(console, 'error').mockImplementation(keep);
+  return () => lines.join('\n');
+}
+
+const itemKey = (pk: string, sk: string) => `${pk}|${sk}`;
+
+/**
+ * A table the GetItem mock reads from, keyed "pk|sk". Tests change it (for example inside an UpdateItem
+ * fake) to play what another writer did in between. UpdateItem and PutItem succeed with no output unless a
+ * test says otherwise.
+ */
+export class FakeTable {
+  readonly items = new Map<string, Record<string, unknown>>();
+
+  constructor(private readonly ddb: DdbMock) {
+    ddb.on(GetItemCommand).callsFake((input: { Key: Record<string, never> }) => {
+      const { pk, sk } = unmarshall(input.Key) as { pk: string; sk: string };
+      const item = this.items.get(itemKey(pk, sk));
+      return item ? { Item: marshall({ pk, sk, ...item }, { removeUndefinedValues: true }) } : {};
+    });
+    ddb.on(UpdateItemCommand).resolves({});
+    ddb.on(PutItemCommand).resolves({});
+  }
+
+  put(pk: string, sk: string, item: object): this {
+    this.items.set(itemKey(pk, sk), { ...item });
+    return this;
+  }
+}
+
+export function conditionalCheckFailed(): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({ message: 'The conditional request failed', $metadata: { httpStatusCode: 400 } });
+}
+
+/** An UpdateItem as the adapter sent it, with its key and values unmarshalled. */
+export interface SentUpdate {
+  pk: string;
+  sk: string;
+  update: string;
+  condition?: string;
+  names: Record<string, string>;
+  values: Record<string, unknown>;
+  /** Attribute name → value of every `#x = :y` assignment, for easy reading. */
+  set: Record<string, unknown>;
+  input: UpdateItemCommandInput;
+}
+
+export function readUpdate(input: UpdateItemCommandInput): SentUpdate {
+  const { pk, sk } = unmarshall(input.Key!) as { pk: string; sk: string };
+  const names = input.ExpressionAttributeNames ?? {};
+  const values = input.ExpressionAttributeValues ? unmarshall(input.ExpressionAttributeValues) : {};
+  const set: Record<string, unknown> = {};
+  for (const match of (input.UpdateExpression ?? '').matchAll(/(#\w+) = (:\w+)/g)) set[names[match[1]!]!] = values[match[2]!];
+  return { pk, sk, update: input.UpdateExpression ?? '', condition: input.ConditionExpression, names, values, set, input };
+}
+
+export function updates(ddb: DdbMock, filter: { pk?: string; sk?: string | RegExp } = {}): SentUpdate[] {
+  return ddb
+    .commandCalls(UpdateItemCommand)
+    .map((call) => readUpdate(call.args[0].input))
+    .filter((u) => (filter.pk === undefined || u.pk === filter.pk) && (filter.sk === undefined || (typeof filter.sk === 'string' ? u.sk === filter.sk : filter.sk.test(u.sk))));
+}
+
+/** A sent e-mail in the shape people read it. */
+export interface SentEmail {
+  to: string[];
+  cc: string[];
+  subject: string;
+  html: string;
+  text: string;
+  source: string;
+  input: SendEmailCommandInput;
+}
+
+export function sentEmails(ses: SesMock): SentEmail[] {
+  return ses.commandCalls(SendEmailCommand).map((call) => {
+    const input = call.args[0].input;
+    return {
+      to: input.Destination?.ToAddresses ?? [],
+      cc: input.Destination?.CcAddresses ?? [],
+      subject: input.Message?.Subject?.Data ?? '',
+      html: input.Message?.Body?.Html?.Data ?? '',
+      text: input.Message?.Body?.Text?.Data ?? '',
+      source: input.Source ?? '',
+      input,
+    };
+  });
+}
+
+/** A DynamoDB/SFN style service error with a name and an HTTP status. */
+export function serviceError(name: string, httpStatusCode: number, message = name): Error {
+  return Object.assign(new Error(message), { name, $metadata: { httpStatusCode }, $fault: httpStatusCode >= 500 ? 'server' : 'client' });
+}

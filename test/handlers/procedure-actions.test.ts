@@ -1,0 +1,184 @@
+import { PutItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { changeCollectionStates } from '../../lambdas/change-collection-states/index.js';
+import { ValidationError } from '../../lambdas/core/errors.js';
+import { escalateStep } from '../../lambdas/escalate-step/index.js';
+import { recordFailure } from '../../lambdas/record-failure/index.js';
+import { registerCase } from '../../lambdas/register-case/index.js';
+import { sendNotice } from '../../lambdas/send-notice/index.js';
+import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord, notification } from '../unit/fixtures.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from './aws.js';
+
+const { ddb, ses, sfn, store, mailer } = awsMocks();
+let table: FakeTable;
+
+beforeEach(() => {
+  ddb.reset();
+  ses.reset();
+  sfn.reset();
+  table = new FakeTable(ddb);
+  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  captureLogs();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const caseWrites = () => updates(ddb, { pk: `CASE#${CASE_ID}`, sk: 'CASE' });
+const eventOf = (write: { values: Record<string, unknown> }) => (write.values[':event'] as Record<string, unknown>[])[0]!;
+
+describe('registerCase (step 1)', () => {
+  it('GIVEN a notification THEN the case is created once (conditional put) in voivodeship 14 and its old collections are locked for it', async () => {
+    const result = await registerCase({ caseId: CASE_ID, notification: notification(), executionId: 'arn:exec' }, store, NOW.toISOString());
+    expect(result).toEqual({ caseId: CASE_ID });
+    const [put] = ddb.commandCalls(PutItemCommand);
+    expect(put!.args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
+    const item = unmarshall(put!.args[0].input.Item!);
+    expect(item).toMatchObject({ pk: `CASE#${CASE_ID}`, sk: 'CASE', status: 'IN_PROGRESS', voivodeship: '14', executionId: 'arn:exec' });
+    expect(item.collections).toEqual([
+      { area: 'świadczenia rodzinne', oldCode: 'SR-01' },
+      { area: 'fundusz alimentacyjny', oldCode: 'FA-01' },
+    ]);
+    expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.values[':case'], u.values[':kind']])).toEqual([
+      ['COLLECTION#SR-01', CASE_ID, 'OLD'],
+      ['COLLECTION#FA-01', CASE_ID, 'OLD'],
+    ]);
+  });
+
+  it('GIVEN a retry after the case was created THEN it succeeds without a second case', async () => {
+    ddb.on(PutItemCommand).rejects(conditionalCheckFailed());
+    await expect(registerCase({ caseId: CASE_ID, notification: notification() }, store, NOW.toISOString())).resolves.toEqual({ caseId: CASE_ID });
+    expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(2);
+  });
+
+  it('GIVEN a planned date that has passed since the form was sent THEN registration still succeeds (a retry after midnight)', async () => {
+    await expect(registerCase({ caseId: CASE_ID, notification: notification({ plannedChangeDate: '2020-01-01' }) }, store)).resolves.toEqual({ caseId: CASE_ID });
+  });
+
+  it('GIVEN a malformed notification THEN ValidationError naming the field and nothing is written', async () => {
+    const error = await registerCase({ caseId: CASE_ID, notification: { ...notification(), teryt: '0365011' } }, store).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ValidationError);
+    expect((error as Error).message).toContain('teryt: ');
+    expect(ddb.calls()).toHaveLength(0);
+  });
+});
+
+describe('sendNotice', () => {
+  it('GIVEN a rejection THEN the old collections are released, the JST gets the reason and the case becomes REJECTED', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }));
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REJECTED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.update, u.values[':case']])).toEqual([
+      ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
+      ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
+    ]);
+    const [mail] = sentEmails(ses);
+    expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [] });
+    expect(mail!.text).toContain('Powód: Brak kodu MZT.');
+    expect(caseWrites()[0]!.set).toMatchObject({ status: 'REJECTED' });
+    expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'notice:NOTIFICATION_REJECTED', action: 'NOTIFICATION_REJECTED' });
+  });
+
+  it('GIVEN the acknowledgement notice THEN the JST is thanked and the status is unchanged', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    expect(sentEmails(ses)[0]!.subject).toContain('przyjęto zgłoszenie');
+    expect(caseWrites()[0]!.set).not.toHaveProperty('status');
+    expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(0);
+  });
+
+  it('GIVEN a completed case THEN the JST (supplier in copy) learns what was done and the case becomes COMPLETED', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ outcome: { collectionsState: 'ARCHIVED', at: NOW.toISOString() } }));
+    await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    const [mail] = sentEmails(ses);
+    expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
+    expect(mail!.text).toContain('SR-01: zarchiwizowany');
+    expect(caseWrites()[0]!.set).toMatchObject({ status: 'COMPLETED' });
+  });
+
+  it('GIVEN verification escalated THEN MRPiPS and the JST each get their own message and the case becomes ESCALATED', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ verification: { round: 3, result: 'DISCREPANCIES', comment: 'Nadal brak danych.' } }));
+    await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    const mails = sentEmails(ses);
+    expect(mails.map((m) => [m.to, m.cc])).toEqual([
+      [[MRPIPS_EMAIL], []],
+      [[JST_EMAIL], []],
+    ]);
+    for (const mail of mails) expect(mail.text).toContain('Nadal brak danych.');
+    expect(caseWrites()[0]!.set).toMatchObject({ status: 'ESCALATED' });
+  });
+
+  it('GIVEN the e-mail fails THEN the timeline is not written (a retry re-sends rather than loses the notice)', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    ses.on(SendEmailCommand).rejects(Object.assign(new Error('Throttling'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    await expect(sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, now: NOW })).rejects.toThrow('Throttling');
+    expect(caseWrites()).toHaveLength(0);
+  });
+});
+
+describe('changeCollectionStates (step d)', () => {
+  it.each(['ARCHIVED', 'CLOSED'] as const)('GIVEN target %s THEN old collections get that state, old and new are released, and the outcome is recorded', async (targetState) => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
+    await changeCollectionStates({ caseId: CASE_ID, targetState }, { store, now: NOW });
+    const releases = updates(ddb, { sk: 'COLLECTION' });
+    expect(releases.map((r) => [r.pk, r.values[':state'] ?? null])).toEqual([
+      ['COLLECTION#SR-01', targetState],
+      ['COLLECTION#NSR-01', null],
+      ['COLLECTION#FA-01', targetState],
+      ['COLLECTION#NFA-01', null],
+    ]);
+    for (const release of releases) expect(release.update).toContain('REMOVE #locked');
+    expect(caseWrites()[0]!.set.outcome).toEqual({ collectionsState: targetState, at: NOW.toISOString() });
+    expect(eventOf(caseWrites()[0]!).action).toBe(targetState === 'ARCHIVED' ? 'OLD_COLLECTIONS_ARCHIVED' : 'OLD_COLLECTIONS_CLOSED');
+  });
+});
+
+describe('recordFailure', () => {
+  const failure = { Error: 'ConflictError', Cause: JSON.stringify({ errorType: 'ConflictError', errorMessage: 'Collection NFA-01 is held by case ZSD-2026-00007' }) };
+
+  it('GIVEN a failed step THEN the step is marked FAILED and the case FAILED with a readable reason', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA()).put(`CASE#${CASE_ID}`, 'STEP#NEW_COLLECTIONS.1', { step: 'NEW_COLLECTIONS', status: 'PENDING' });
+    const result = await recordFailure({ caseId: CASE_ID, step: 'NEW_COLLECTIONS', round: 1, failure }, { store, now: NOW });
+    expect(result).toEqual({ reason: 'ConflictError: Collection NFA-01 is held by case ZSD-2026-00007' });
+    expect(updates(ddb, { sk: 'STEP#NEW_COLLECTIONS.1' })[0]!.set).toEqual({ status: 'FAILED' });
+    expect(caseWrites()[0]!.set).toMatchObject({ status: 'FAILED', failure: { step: 'NEW_COLLECTIONS.1', reason: result.reason, at: NOW.toISOString() } });
+  });
+
+  it('GIVEN a failure of the procedure itself THEN only the case is marked', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
+    await recordFailure({ caseId: CASE_ID, step: 'PROCEDURE', round: 0, failure }, { store, now: NOW });
+    expect(updates(ddb).map((u) => u.sk)).toEqual(['CASE']);
+    expect(caseWrites()[0]!.set).toMatchObject({ status: 'FAILED', failure: { step: 'PROCEDURE' } });
+  });
+
+  it('GIVEN a case that was never registered THEN nothing fails (the failed execution is the record)', async () => {
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      if (readUpdate(input).sk === 'CASE') throw conditionalCheckFailed();
+      return {};
+    });
+    await expect(recordFailure({ caseId: CASE_ID, step: 'PROCEDURE', round: 0, failure }, { store, now: NOW })).resolves.toMatchObject({ reason: expect.stringContaining('ConflictError') });
+  });
+});
+
+describe('escalateStep', () => {
+  it('GIVEN an unanswered voivodeship step THEN MRPiPS is told who is awaited and in which voivodeship, and the step is marked escalated', async () => {
+    table
+      .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
+      .put(`CASE#${CASE_ID}`, 'STEP#MZT_DEACTIVATED.1', { step: 'MZT_DEACTIVATED', status: 'PENDING', recipient: adminOf('14'), requestedAt: '2026-03-01T08:00:00.000Z' });
+    await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, now: NOW });
+    const [mail] = sentEmails(ses);
+    expect(mail!.to).toEqual([MRPIPS_EMAIL]);
+    expect(mail!.subject).toContain('brak odpowiedzi (eskalacja)');
+    expect(mail!.text).toContain(`${adminOf('14')}, województwo mazowieckie`);
+    expect(updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' })[0]!.set).toEqual({ escalatedAt: NOW.toISOString() });
+    expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'escalated:MZT_DEACTIVATED.1:2', action: 'STEP_ESCALATED' });
+  });
+
+  it('GIVEN no such step THEN NotFoundError and nobody is e-mailed', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
+    await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,170 @@
+import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { NotFoundError } from '../../lambdas/core/errors.js';
+import { hashLinkId, signingKeysSchema, verifyLink } from '../../lambdas/core/links.js';
+import type { StepId } from '../../lambdas/core/steps.js';
+import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
+import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, updates } from './aws.js';
+
+const { ddb, ses, sfn, store, mailer } = awsMocks();
+const KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
+const BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
+const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAS3cr3tT4skT0k3n+/=ZSD-2026-00042-task-token-xyz';
+const TIMEOUT = 7 * 24 * 3600;
+
+let table: FakeTable;
+let logs: () => string;
+
+beforeEach(() => {
+  ddb.reset();
+  ses.reset();
+  sfn.reset();
+  table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
+  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  logs = captureLogs();
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+const request = (step: StepId, extra: { remindersSent?: number; round?: number; comment?: string | null } = {}) =>
+  requestConfirmation(
+    { caseId: CASE_ID, step, round: extra.round ?? 1, comment: extra.comment ?? null, remindersSent: extra.remindersSent ?? 0, responseTimeoutSeconds: TIMEOUT, taskToken: TOKEN },
+    { store, mailer, directory: DIRECTORY, keys: KEYS, baseUrl: BASE_URL, now: NOW },
+  );
+
+function linkOf(text: string): URL {
+  const match = /(https:\/\/zmiana-sd\.mrpips\.gov\.pl\/potwierdzenie\?\S+)/.exec(text);
+  if (!match) throw new Error('no link in the e-mail');
+  return new URL(match[1]!);
+}
+
+describe('requestConfirmation', () => {
+  it('GIVEN a step to confirm WHEN requested THEN the task token is stored on the step item only, as a pending step', async () => {
+    // WHEN
+    const result = await request('AGREE_VARIANT');
+    // THEN
+    const [stepWrite] = updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' });
+    expect(stepWrite).toBeDefined();
+    expect(stepWrite!.pk).toBe(`CASE#${CASE_ID}`);
+    expect(stepWrite!.set).toMatchObject({ status: 'PENDING', taskToken: TOKEN, step: 'AGREE_VARIANT', round: 1, role: 'MRPIPS', recipient: MRPIPS_EMAIL, remindersSent: 0 });
+    expect(stepWrite!.condition).toBe('attribute_not_exists(pk) OR #status = :pending');
+    const deadline = new Date(NOW.getTime() + TIMEOUT * 1000).toISOString();
+    expect(stepWrite!.set).toMatchObject({ linkExpiresAt: NOW.getTime() / 1000 + TIMEOUT, deadline });
+    expect(result).toEqual({ stepKey: 'AGREE_VARIANT.1', deadline });
+    // The token is on no other item (the case timeline does not carry it).
+    for (const other of updates(ddb).filter((u) => u.sk !== 'STEP#AGREE_VARIANT.1')) expect(JSON.stringify(other.input)).not.toContain(TOKEN);
+  });
+
+  it('GIVEN a step to confirm WHEN requested THEN the e-mail carries a signed link for that step and role, whose id the step stores hashed, and no task token', async () => {
+    await request('AGREE_VARIANT');
+    const [mail] = sentEmails(ses);
+    expect(mail!.to).toEqual([MRPIPS_EMAIL]);
+    expect(mail!.source).toContain('<no-reply@zmiana-sd.mrpips.gov.pl>');
+    const link = linkOf(mail!.text);
+    expect(link.pathname).toBe('/potwierdzenie');
+    const check = verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000);
+    expect(check).toMatchObject({ ok: true, claims: { caseId: CASE_ID, step: 'AGREE_VARIANT.1', role: 'MRPIPS', expiresAt: NOW.getTime() / 1000 + TIMEOUT } });
+    const [stepWrite] = updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' });
+    expect(stepWrite!.set.linkIdHash).toBe(check.ok && hashLinkId(check.claims.linkId));
+    expect(stepWrite!.set).not.toHaveProperty('linkId');
+    // Neither the link nor any part of the message contains the task token.
+    const whole = JSON.stringify(mail!.input);
+    expect(whole).not.toContain(TOKEN);
+    expect(whole).not.toContain(encodeURIComponent(TOKEN));
+    expect(link.toString()).not.toContain('S3cr3t');
+    expect(logs()).not.toContain(TOKEN);
+  });
+
+  it('GIVEN a step to confirm WHEN requested THEN the step is stored before the e-mail goes out (a link never points at nothing)', async () => {
+    await request('NEW_COLLECTIONS');
+    const stepWrite = ddb.commandCalls(UpdateItemCommand).find((c) => c.args[0].input.Key!.sk!.S === 'STEP#NEW_COLLECTIONS.1')!;
+    const mail = ses.commandCalls(SendEmailCommand)[0]!;
+    expect(stepWrite.calledBefore(mail)).toBe(true);
+  });
+
+  it('GIVEN the request was sent THEN the case timeline records it once, by its deterministic event id', async () => {
+    await request('AGREE_VARIANT');
+    const [caseWrite] = updates(ddb, { sk: 'CASE' });
+    expect(caseWrite!.values[':eventId']).toBe('requested:AGREE_VARIANT.1:0');
+    expect((caseWrite!.values[':event'] as { action: string }[])[0]!.action).toBe('CONFIRMATION_REQUESTED');
+  });
+
+  it.each(['OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING'] as const)('GIVEN JST step b (%s) WHEN requested THEN it goes to the JST with the supplier in copy', async (step) => {
+    await request(step);
+    const [mail] = sentEmails(ses);
+    expect(mail!.to).toEqual([JST_EMAIL]);
+    expect(mail!.cc).toEqual([SUPPLIER_EMAIL]);
+    expect(linkOf(mail!.text).searchParams.get('r')).toBe('JST');
+  });
+
+  it('GIVEN JST step b and no supplier contact in the notification THEN there is no copy', async () => {
+    const record = caseAfterStepA();
+    table.put(`CASE#${CASE_ID}`, 'CASE', { ...record, notification: { ...record.notification, newSd: { product: 'Nowy System 2', supplier: 'Nowy Dostawca S.A.' } } });
+    await request('OLD_SD_DEACTIVATED');
+    expect(sentEmails(ses)[0]!.cc).toEqual([]);
+    expect(sentEmails(ses)[0]!.input.Destination).not.toHaveProperty('CcAddresses');
+  });
+
+  it('GIVEN the supplier contact is the JST contact itself THEN the JST is not copied to itself', async () => {
+    const record = caseAfterStepA();
+    table.put(`CASE#${CASE_ID}`, 'CASE', { ...record, notification: { ...record.notification, newSd: { ...record.notification.newSd, contactEmail: JST_EMAIL } } });
+    await request('NEW_SD_FEEDING');
+    expect(sentEmails(ses)[0]!).toMatchObject({ to: [JST_EMAIL], cc: [] });
+  });
+
+  it.each(['AGREE_VARIANT', 'NEW_COLLECTIONS', 'MZT_DEACTIVATED', 'VERIFY_COLLECTIONS'] as const)('GIVEN step %s (not the JST\'s step b) THEN nobody is copied', async (step) => {
+    await request(step);
+    expect(sentEmails(ses)[0]!.cc).toEqual([]);
+  });
+
+  it.each([
+    ['1465011', '14'],
+    ['0261011', '02'],
+    ['3262011', '32'],
+    ['2469011', '24'],
+  ])('GIVEN a unit with TERYT %s WHEN the voivodeship step is requested THEN it goes to the administrator of voivodeship %s', async (teryt, code) => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }, { teryt }));
+    await request('MZT_DEACTIVATED');
+    const [mail] = sentEmails(ses);
+    expect(mail!.to).toEqual([adminOf(code)]);
+    expect(linkOf(mail!.text).searchParams.get('r')).toBe('VOIVODESHIP_ADMIN');
+    expect(updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' })[0]!.set).toMatchObject({ recipient: adminOf(code), role: 'VOIVODESHIP_ADMIN' });
+  });
+
+  it('GIVEN a reminder WHEN requested THEN a new link replaces the old one on the step and the e-mail says it is a reminder', async () => {
+    await request('OLD_SD_DEACTIVATED', { remindersSent: 0 });
+    await request('OLD_SD_DEACTIVATED', { remindersSent: 1 });
+    const [first, second] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
+    expect(second!.set.linkIdHash).not.toBe(first!.set.linkIdHash);
+    const [, reminder] = sentEmails(ses);
+    expect(reminder!.subject).toContain('przypomnienie nr 1');
+    expect(hashLinkId(linkOf(reminder!.text).searchParams.get('l')!)).toBe(second!.set.linkIdHash);
+    const caseWrites = updates(ddb, { sk: 'CASE' });
+    expect(caseWrites.map((w) => w.values[':eventId'])).toEqual(['requested:OLD_SD_DEACTIVATED.1:0', 'requested:OLD_SD_DEACTIVATED.1:1']);
+  });
+
+  it('GIVEN a repeated feeding step after failed verification THEN the e-mail carries the MRPiPS comment and the link names round 2', async () => {
+    await request('NEW_SD_FEEDING', { round: 2, comment: 'Brakuje 12 rekordów w NSR-01.' });
+    const [mail] = sentEmails(ses);
+    expect(mail!.text).toContain('Brakuje 12 rekordów w NSR-01.');
+    expect(linkOf(mail!.text).searchParams.get('s')).toBe('NEW_SD_FEEDING.2');
+    expect(updates(ddb, { sk: 'STEP#NEW_SD_FEEDING.2' })[0]!.set.comment).toBe('Brakuje 12 rekordów w NSR-01.');
+  });
+
+  it('GIVEN an unknown case THEN NotFoundError and nothing is written or sent', async () => {
+    table.items.clear();
+    await expect(request('AGREE_VARIANT')).rejects.toBeInstanceOf(NotFoundError);
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN the step was already completed THEN the request fails with ConflictError and no e-mail is sent', async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
+    await expect(request('AGREE_VARIANT')).rejects.toMatchObject({ name: 'ConflictError' });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { formConfigSchema, mailConfigSchema, parseConfig, tableConfigSchema } from '../../lambdas/core/config.js';
+import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
+
+const ADMINS = Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `Administrator.MZT.${code}@UW.gov.pl`]));
+const MAIL_ENV = {
+  SENDER_EMAIL: 'no-reply@zmiana-sd.mrpips.gov.pl',
+  MRPIPS_EMAIL: 'sekretariat.di@mrpips.gov.pl',
+  VOIVODESHIP_ADMINS: JSON.stringify(ADMINS),
+  PUBLIC_BASE_URL: 'https://zmiana-sd.mrpips.gov.pl/',
+};
+
+function configError(schema: Parameters<typeof parseConfig>[0], env: Record<string, string | undefined>): string {
+  try {
+    parseConfig(schema, env);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  throw new Error('expected the configuration to be refused');
+}
+
+describe('mail configuration', () => {
+  it('GIVEN all 16 voivodeship administrators THEN they are read (lower-cased) and the base URL loses its trailing slash', () => {
+    const config = parseConfig(mailConfigSchema, MAIL_ENV);
+    expect(Object.keys(config.VOIVODESHIP_ADMINS).sort()).toEqual([...VOIVODESHIP_CODES].sort());
+    expect(config.VOIVODESHIP_ADMINS['14']).toBe('administrator.mzt.14@uw.gov.pl');
+    expect(config.PUBLIC_BASE_URL).toBe('https://zmiana-sd.mrpips.gov.pl');
+  });
+
+  it.each(VOIVODESHIP_CODES)('GIVEN VOIVODESHIP_ADMINS without %s THEN the error names the variable and the missing code', (code) => {
+    const { [code]: _missing, ...rest } = ADMINS;
+    expect(configError(mailConfigSchema, { ...MAIL_ENV, VOIVODESHIP_ADMINS: JSON.stringify(rest) })).toMatch(new RegExp(`^Invalid configuration: VOIVODESHIP_ADMINS\\.${code}: `));
+  });
+
+  it('GIVEN a code that is not a voivodeship (03) THEN VOIVODESHIP_ADMINS is refused', () => {
+    expect(configError(mailConfigSchema, { ...MAIL_ENV, VOIVODESHIP_ADMINS: JSON.stringify({ ...ADMINS, '03': 'x@uw.gov.pl' }) })).toContain('VOIVODESHIP_ADMINS');
+  });
+
+  it('GIVEN an administrator address that is not an e-mail THEN the error names VOIVODESHIP_ADMINS and the code', () => {
+    expect(configError(mailConfigSchema, { ...MAIL_ENV, VOIVODESHIP_ADMINS: JSON.stringify({ ...ADMINS, '24': 'nie-email' }) })).toContain('VOIVODESHIP_ADMINS.24');
+  });
+
+  it('GIVEN VOIVODESHIP_ADMINS that is not JSON THEN the error says it must be JSON', () => {
+    expect(configError(mailConfigSchema, { ...MAIL_ENV, VOIVODESHIP_ADMINS: '02=a@b.pl' })).toBe('Invalid configuration: VOIVODESHIP_ADMINS: must be JSON');
+  });
+
+  it.each([
+    ['SENDER_EMAIL', 'no-reply'],
+    ['MRPIPS_EMAIL', ''],
+    ['PUBLIC_BASE_URL', 'zmiana-sd.mrpips.gov.pl'],
+    ['VOIVODESHIP_ADMINS', undefined],
+  ])('GIVEN %s = %j THEN the error names that variable', (name, value) => {
+    expect(configError(mailConfigSchema, { ...MAIL_ENV, [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
+  });
+});
+
+describe('table and form configuration', () => {
+  it('GIVEN no TABLE_NAME THEN the error names it', () => {
+    expect(configError(tableConfigSchema, {})).toMatch(/^Invalid configuration: TABLE_NAME: /);
+  });
+
+  it('GIVEN the form environment THEN timing is read as numbers', () => {
+    const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '604800', ESCALATE_AFTER_REMINDERS: '2' });
+    expect(config).toEqual({ TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2 });
+  });
+
+  it.each([
+    ['RESPONSE_TIMEOUT_SECONDS', '0'],
+    ['RESPONSE_TIMEOUT_SECONDS', 'week'],
+    ['ESCALATE_AFTER_REMINDERS', '1.5'],
+    ['ESCALATE_AFTER_REMINDERS', '51'],
+    ['PROCEDURE_STATE_MACHINE_ARN', ''],
+  ])('GIVEN %s = %j THEN the error names that variable', (name, value) => {
+    const env = { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2', [name]: value };
+    expect(configError(formConfigSchema, env)).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
+  });
+});

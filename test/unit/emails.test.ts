@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import type { CaseRecord } from '../../lambdas/core/case.js';
+import {
+  completedEmail,
+  confirmationRequestEmail,
+  escalationEmail,
+  newCollectionCodesEmail,
+  participantConfirmedEmail,
+  registeredEmail,
+  rejectedEmail,
+  variantAgreedEmail,
+  verificationEscalatedEmail,
+  type EmailMessage,
+} from '../../lambdas/core/emails.js';
+import { STEP_IDS, STEPS } from '../../lambdas/core/steps.js';
+import { CASE_ID, HOSTILE_ATTR, HOSTILE_SCRIPT, JST_EMAIL, MRPIPS_EMAIL, OFFICE, SUPPLIER_EMAIL, caseAfterStepA } from './fixtures.js';
+
+const URL = 'https://zmiana-sd.mrpips.gov.pl/potwierdzenie?c=ZSD-2026-00042&s=OLD_SD_DEACTIVATED.1&r=JST&e=1773103600&l=abcdefghijklmnopqrstuv&k=k1&sig=xyz';
+const DEADLINE = '17 marca 2026 10:00';
+
+function completedCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
+  return caseAfterStepA({
+    oldSdDeactivatedOn: '2026-03-09',
+    newSdFeedingSince: '2026-03-10',
+    mztDeactivatedOn: '2026-03-10',
+    verification: { round: 1, result: 'OK' },
+    outcome: { collectionsState: 'ARCHIVED', at: '2026-03-11T10:00:00.000Z' },
+    ...overrides,
+  });
+}
+
+/** Every template with the topic its subject must name. */
+function allEmails(record: CaseRecord): [string, EmailMessage, string][] {
+  return [
+    ...STEP_IDS.map((step): [string, EmailMessage, string] => [
+      `request ${step}`,
+      confirmationRequestEmail({ record, step, round: 1, comment: null, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0 }),
+      STEPS[step].title,
+    ]),
+    ['escalation', escalationEmail({ record, step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL }), 'brak odpowiedzi (eskalacja)'],
+    ['participant confirmed', participantConfirmedEmail({ record, step: 'OLD_SD_DEACTIVATED', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Data', '2026-03-09']], to: MRPIPS_EMAIL }), 'potwierdzono'],
+    ['variant agreed', variantAgreedEmail(record, JST_EMAIL, []), 'uzgodniono tryb zmiany: z migracją danych'],
+    ['new collection codes', newCollectionCodesEmail(record, JST_EMAIL, [SUPPLIER_EMAIL]), 'kody nowych zbiorów CBB'],
+    ['registered', registeredEmail(record, JST_EMAIL), 'przyjęto zgłoszenie zmiany dostawcy SD'],
+    ['rejected', rejectedEmail({ ...record, agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }, JST_EMAIL), 'zgłoszenie odrzucone'],
+    ['verification escalated', verificationEscalatedEmail(record, MRPIPS_EMAIL), 'weryfikacja zbiorów — eskalacja'],
+    ['completed', completedEmail(record, JST_EMAIL, [SUPPLIER_EMAIL]), 'zmiana dostawcy SD zakończona'],
+  ];
+}
+
+describe('every e-mail template', () => {
+  it.each(allEmails(completedCase()))('GIVEN the %s e-mail THEN its subject names the case id, the unit and the topic', (_name, message, topic) => {
+    expect(message.subject.startsWith(`[${CASE_ID}] `)).toBe(true);
+    expect(message.subject).toContain(OFFICE);
+    expect(message.subject).toContain('TERYT 1465011');
+    expect(message.subject).toContain(topic);
+  });
+
+  it.each(allEmails(completedCase()))('GIVEN the %s e-mail THEN both parts carry the case summary and the HTML is a Polish document', (_name, message) => {
+    expect(message.html.startsWith('<!doctype html><html lang="pl">')).toBe(true);
+    for (const part of [message.html, message.text]) {
+      expect(part).toContain(CASE_ID);
+      expect(part).toContain('mazowieckie');
+      expect(part).toContain('MOPS-1465011');
+      expect(part).toContain('SR-01');
+    }
+  });
+
+  it('GIVEN hostile values in the office name, the contact name, the supplier and the remarks THEN every HTML part escapes them and never contains them raw', () => {
+    const base = completedCase();
+    const hostile = {
+      ...base,
+      notification: {
+        ...base.notification,
+        officeName: `MOPS ${HOSTILE_SCRIPT}`,
+        contact: { ...base.notification.contact, name: HOSTILE_ATTR },
+        newSd: { ...base.notification.newSd, supplier: HOSTILE_ATTR },
+        remarks: HOSTILE_SCRIPT,
+      },
+      agreement: { decision: 'WITH_MIGRATION' as const, note: HOSTILE_SCRIPT },
+    };
+    for (const [name, message] of allEmails(hostile)) {
+      expect(message.html, name).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+      expect(message.html, name).toContain('&quot;&gt;&lt;img src=x onerror=1&gt;');
+      expect(message.html, name).not.toContain('<script');
+      expect(message.html, name).not.toContain('<img');
+      expect(message.html, name).not.toContain(HOSTILE_ATTR);
+      // The plain-text part shows the values as typed (text is not interpreted).
+      expect(message.text, name).toContain(HOSTILE_ATTR);
+    }
+  });
+
+  it('GIVEN a hostile confirmed value and MRPiPS comment THEN they are escaped too', () => {
+    const record = completedCase();
+    const confirmed = participantConfirmedEmail({ record, step: 'NEW_SD_FEEDING', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Uwagi', HOSTILE_SCRIPT]], to: MRPIPS_EMAIL });
+    const again = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 2, comment: HOSTILE_ATTR, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0 });
+    for (const message of [confirmed, again]) {
+      expect(message.html).not.toContain('<script');
+      expect(message.html).not.toContain('<img');
+    }
+    expect(again.text).toContain(HOSTILE_ATTR);
+  });
+});
+
+describe('confirmationRequestEmail', () => {
+  const record = completedCase();
+  const request = (remindersSent: number) =>
+    confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: JST_EMAIL, cc: [SUPPLIER_EMAIL], url: URL, deadline: DEADLINE, remindersSent });
+
+  it('GIVEN a request THEN the text part contains the link and the deadline, and the HTML links to it (attribute-escaped)', () => {
+    const message = request(0);
+    expect(message.text).toContain(URL);
+    expect(message.text).toContain(`Termin: ${DEADLINE}`);
+    expect(message.html).toContain(`href="${URL.replace(/&/g, '&amp;')}"`);
+    expect(message.html).toContain(DEADLINE);
+  });
+
+  it('GIVEN a request THEN it goes to the participant with the given copies', () => {
+    expect(request(0)).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
+  });
+
+  it('GIVEN the first request THEN it is worded as a request, not a reminder', () => {
+    const message = request(0);
+    expect(message.subject).toContain('prośba o potwierdzenie');
+    expect(message.subject).not.toContain('przypomnienie');
+    expect(message.text).not.toContain('Przypomnienie');
+    expect(message.text).not.toContain('Poprzednie linki');
+  });
+
+  it('GIVEN remindersSent = 2 THEN subject, heading and text say it is reminder no. 2 and that older links stopped working', () => {
+    const message = request(2);
+    expect(message.subject).toContain('przypomnienie nr 2');
+    expect(message.text.startsWith('Przypomnienie: Deaktywacja dotychczasowego SD')).toBe(true);
+    expect(message.text).toContain('Poprzednie linki w tej sprawie przestały działać');
+    expect(message.html).toContain('<h1 style="font-size:20px">Przypomnienie: ');
+  });
+
+  it('GIVEN a step confirmed by the participant THEN the instructions of the step are in the message', () => {
+    expect(request(0).text).toContain('Zdeaktywuj dotychczasowy SD (System Stary 5, dostawca Stary Dostawca sp. z o.o.)');
+  });
+});
+
+describe('notices', () => {
+  it('GIVEN a rejection THEN the JST reads the reason', () => {
+    const message = rejectedEmail({ ...completedCase(), agreement: { decision: 'REJECT', reason: 'Brak kodu jednostki w MZT.' } }, JST_EMAIL);
+    expect(message.text).toContain('Powód: Brak kodu jednostki w MZT.');
+  });
+
+  it('GIVEN new collection codes THEN the JST reads each new code next to the old one', () => {
+    const message = newCollectionCodesEmail(completedCase(), JST_EMAIL, [SUPPLIER_EMAIL]);
+    expect(message.text).toContain('NSR-01 (zastępuje SR-01)');
+    expect(message.text).toContain('NFA-01 (zastępuje FA-01)');
+    expect(message.cc).toEqual([SUPPLIER_EMAIL]);
+  });
+
+  it('GIVEN a completed case with migration THEN the old collections are reported archived', () => {
+    expect(completedEmail(completedCase(), JST_EMAIL, []).text).toContain('SR-01: zarchiwizowany');
+  });
+
+  it('GIVEN a completed case without migration THEN the old collections are reported closed', () => {
+    const record = completedCase({ variant: 'WITHOUT_MIGRATION', outcome: { collectionsState: 'CLOSED', at: '2026-03-11T10:00:00.000Z' } });
+    expect(completedEmail(record, JST_EMAIL, []).text).toContain('SR-01: zamknięty');
+  });
+
+  it('GIVEN an escalation of the voivodeship step THEN MRPiPS reads who was awaited and the voivodeship', () => {
+    const message = escalationEmail({ record: completedCase(), step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL });
+    expect(message.text).toContain('administrator.mzt.14@uw.gov.pl, województwo mazowieckie');
+    expect(message.text).toContain('mimo 2 przypomnień');
+  });
+});
