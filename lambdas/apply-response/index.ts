@@ -21,7 +21,7 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
   if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
   const ctx = { record, round: input.round };
   const response = validateResponse(input.step, ctx, input.confirmation.response);
-  const effect = stepEffect(record, input.step, input.round, response);
+  const effect = stepEffect(record, input.step, input.round, response, input.confirmation.confirmedAt);
 
   for (const collection of effect.newCollections ?? []) {
     await deps.store.lockCollection({ code: collection.code, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'NEW', updatedAt: now });
@@ -42,6 +42,9 @@ function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyRe
   const jst = addressOf('JST', record, directory);
   const supplier = supplierContact(record);
   switch (step) {
+    case 'CONFIRM_CONTACT':
+      // The procedure acknowledges the notification next ("1 Acknowledge notification").
+      return [];
     case 'AGREE_VARIANT':
       // A rejection is announced by the procedure's "2 Reject notification" notice.
       return record.variant ? [variantAgreedEmail(record, jst, [])] : [];

@@ -24,8 +24,10 @@ export interface StepEffect {
   newCollections?: { code: string; area: string }[];
 }
 
-export function stepEffect(record: CaseRecord, step: StepId, round: number, response: StepResponse): StepEffect {
+export function stepEffect(record: CaseRecord, step: StepId, round: number, response: StepResponse, confirmedAt = ''): StepEffect {
   switch (step) {
+    case 'CONFIRM_CONTACT':
+      return { set: { contactConfirmedAt: confirmedAt }, summary: `Osoba kontaktowa JST potwierdziła adres e-mail ${record.notification.contact.email}.`, outcome: {} };
     case 'AGREE_VARIANT': {
       const r = response as { decision: Variant | 'REJECT'; reason?: string; note?: string };
       const agreement = { decision: r.decision, ...(r.reason ? { reason: r.reason } : {}), ...(r.note ? { note: r.note } : {}) };

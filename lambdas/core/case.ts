@@ -1,13 +1,14 @@
 import type { Notification } from './notification.js';
 import { VOIVODESHIPS, voivodeshipOf, type VoivodeshipCode } from './voivodeships.js';
 
-export type CaseStatus = 'IN_PROGRESS' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED';
+export type CaseStatus = 'IN_PROGRESS' | 'UNCONFIRMED' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED';
 export type Variant = 'WITH_MIGRATION' | 'WITHOUT_MIGRATION';
 export type Role = 'JST' | 'MRPIPS' | 'VOIVODESHIP_ADMIN';
 export type CollectionState = 'ACTIVE' | 'CLOSED' | 'ARCHIVED';
 
 export const CASE_STATUS_LABEL: Record<CaseStatus, string> = {
   IN_PROGRESS: 'w toku',
+  UNCONFIRMED: 'zgłoszenie wygasło (adres kontaktowy niepotwierdzony)',
   REJECTED: 'zgłoszenie odrzucone',
   COMPLETED: 'zakończona',
   ESCALATED: 'przekazana do wyjaśnienia w MRPiPS',
@@ -58,6 +59,7 @@ export interface CaseRecord {
   notification: Notification;
   voivodeship: VoivodeshipCode;
   collections: CaseCollection[];
+  contactConfirmedAt?: string;
   variant?: Variant;
   agreement?: { decision: Variant | 'REJECT'; reason?: string; note?: string };
   oldSdDeactivatedOn?: string;

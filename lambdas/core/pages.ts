@@ -216,6 +216,6 @@ export function notificationAcceptedPage(caseId: string, email: string): PageRes
   return page(
     201,
     'Zgłoszenie przyjęte',
-    html`<h1>Zgłoszenie przyjęte</h1><p class="notice ok">Numer sprawy: <strong>${caseId}</strong>. Potwierdzenie wysłaliśmy na adres ${email}. Prosimy podawać numer sprawy w korespondencji z MRPiPS.</p>`,
+    html`<h1>Zgłoszenie przyjęte</h1><p class="notice ok">Numer sprawy: <strong>${caseId}</strong>.</p><p>Na adres <strong>${email}</strong> wysłaliśmy wiadomość z linkiem. <strong>Potwierdź w niej adres e-mail</strong> — dopiero wtedy zgłoszenie trafi do MRPiPS. Prosimy podawać numer sprawy w korespondencji z MRPiPS.</p>`,
   );
 }

@@ -8,7 +8,7 @@ import { collectionCode, isoDate, multiLine, todayInPoland } from './fields.js';
  * asked to do, which form fields the link page shows and how the answer is validated. The confirmation
  * state machine, the e-mails and the link pages all read this one table.
  */
-export const STEP_IDS = ['AGREE_VARIANT', 'NEW_COLLECTIONS', 'OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING', 'MZT_DEACTIVATED', 'VERIFY_COLLECTIONS'] as const;
+export const STEP_IDS = ['CONFIRM_CONTACT', 'AGREE_VARIANT', 'NEW_COLLECTIONS', 'OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING', 'MZT_DEACTIVATED', 'VERIFY_COLLECTIONS'] as const;
 export type StepId = (typeof STEP_IDS)[number];
 export const stepIdSchema = z.enum(STEP_IDS);
 
@@ -94,6 +94,22 @@ const feedingText = (variant: Variant | undefined) =>
     : 'nowy SD jest aktywny i rozpoczął zasilanie nowych zbiorów CBB';
 
 export const STEPS: Record<StepId, StepDefinition> = {
+  CONFIRM_CONTACT: {
+    id: 'CONFIRM_CONTACT',
+    ref: '1',
+    role: 'JST',
+    title: 'Potwierdzenie adresu e-mail osoby kontaktowej',
+    copySupplier: false,
+    submitLabel: 'Potwierdzam adres i zgłoszenie',
+    instructions: ({ record }) => [
+      `Ten adres podano jako kontakt w zgłoszeniu zmiany dostawcy SD jednostki ${record.notification.officeName}.`,
+      'Potwierdź, że adres należy do Ciebie i że zgłoszenie zostało złożone w imieniu jednostki. Dopiero wtedy zgłoszenie trafi do MRPiPS. Jeśli nie składałeś(-aś) zgłoszenia, zignoruj tę wiadomość — niepotwierdzone zgłoszenie wygaśnie.',
+    ],
+    fields: () => [{ kind: 'checkbox', name: 'confirmed', label: 'Potwierdzam, że ten adres e-mail należy do mnie i że zgłoszenie złożono w imieniu jednostki.' }],
+    schema: () => z.object({ confirmed }).strict(),
+    fromForm: (form) => ({ confirmed: formConfirmed(form.confirmed) }),
+  },
+
   AGREE_VARIANT: {
     id: 'AGREE_VARIANT',
     ref: '2',

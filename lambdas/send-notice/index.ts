@@ -11,6 +11,12 @@ import { addressOf, supplierContact, type Directory } from '../core/participants
 type Notice = z.infer<typeof sendNoticeEvent>['notice'];
 
 const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(record: CaseRecord, directory: Directory): EmailMessage[] }> = {
+  NOTIFICATION_UNCONFIRMED: {
+    status: 'UNCONFIRMED',
+    summary: 'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień. Zbiory CBB zwolnione.',
+    // No e-mail: the address was never confirmed, so nothing more is sent to it.
+    emails: () => [],
+  },
   NOTIFICATION_REGISTERED: {
     summary: 'Wysłano JST potwierdzenie przyjęcia zgłoszenia.',
     emails: (record, d) => [registeredEmail(record, addressOf('JST', record, d))],
@@ -42,7 +48,7 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
   const record = await deps.store.getCase(input.caseId);
   if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
   const notice = NOTICE[input.notice];
-  if (input.notice === 'NOTIFICATION_REJECTED') {
+  if (input.notice === 'NOTIFICATION_REJECTED' || input.notice === 'NOTIFICATION_UNCONFIRMED') {
     for (const collection of record.collections) await deps.store.releaseCollection(collection.oldCode, record.caseId, now);
   }
   // E-mail first, then the timeline: a crash in between re-sends rather than loses the notice.

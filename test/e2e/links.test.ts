@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm } from './participants.js';
+import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, postForm } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 
@@ -27,9 +27,7 @@ async function step(caseId: string, key: string): Promise<StepRecord> {
 }
 
 async function newCaseAwaitingVariant() {
-  const res = await postForm(stack.urls.form, notificationFields());
-  expect(res.status).toBe(201);
-  const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+  const caseId = await notifyAndConfirmContact(stack.urls.form, inbox);
   const email = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
   return { caseId, email, link: linkIn(email) };
 }

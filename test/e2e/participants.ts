@@ -103,3 +103,14 @@ export function notificationFields(overrides: Record<string, string> = {}): Reco
     ...overrides,
   };
 }
+
+/** Step 1 as the JST does it: submit the form, then confirm the contact address from the e-mail. */
+export async function notifyAndConfirmContact(formUrl: string, inbox: Inbox, fields: Record<string, string> = notificationFields()): Promise<string> {
+  const res = await postForm(formUrl, fields);
+  expect(res.status, res.body).toBe(201);
+  const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+  const request = await inbox.take(fields['contact.email']!, [caseId, 'Potwierdzenie adresu e-mail']);
+  const confirmed = await confirmThroughLink(request, { confirmed: 'tak' });
+  expect(confirmed.status, confirmed.body).toBe(200);
+  return caseId;
+}

@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm, waitForExecution } from './participants.js';
+import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, postForm, waitForExecution } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 const JST = 'anna.kowalska@mops.przykladowo.pl';
@@ -44,7 +44,7 @@ const executionArn = (caseId: string) => stack.procedureArn.replace(':stateMachi
 /** Plays a whole case up to and including step d; returns the case id and the old collection codes. */
 async function playCase(decision: 'WITH_MIGRATION' | 'WITHOUT_MIGRATION', failedVerifications: number, finalVerification: 'OK' | 'DISCREPANCIES' = 'OK') {
   const fields = notificationFields();
-  const caseId = await submitNotification(fields);
+  const caseId = await notifyAndConfirmContact(stack.urls.form, inbox, fields);
   await inbox.take(JST, [caseId, 'przyjęto zgłoszenie']);
 
   const agree = await confirmThroughLink(await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']), { decision, note: 'Uzgodniono telefonicznie.' });
@@ -102,7 +102,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect(record.variant).toBe('WITH_MIGRATION');
     expect(record.outcome?.collectionsState).toBe('ARCHIVED');
     const actions = record.timeline.map((e) => e.action);
-    expect(actions.filter((a) => a === 'STEP_CONFIRMED')).toHaveLength(6);
+    expect(actions.filter((a) => a === 'STEP_CONFIRMED')).toHaveLength(7);
     expect(actions.at(-1)).toBe('CASE_COMPLETED');
     const confirmed = record.timeline.find((e) => e.action === 'STEP_CONFIRMED' && e.step === 'MZT_DEACTIVATED.1')!;
     expect(confirmed.actor).toEqual({ role: 'VOIVODESHIP_ADMIN', email: VOIVODESHIP_14 });
@@ -116,6 +116,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
 
     // Exactly these e-mails, per participant.
     expect((await inbox.to(JST, caseId)).map((e) => e.subject.split(': ').slice(1).join(': '))).toEqual([
+      'Potwierdzenie adresu e-mail osoby kontaktowej — prośba o potwierdzenie',
       'przyjęto zgłoszenie zmiany dostawcy SD',
       'uzgodniono tryb zmiany: z migracją danych',
       'kody nowych zbiorów CBB',
@@ -157,7 +158,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
 
   it('a rejected notification ends the case REJECTED, tells the JST why and frees its collections', async () => {
     const fields = notificationFields();
-    const caseId = await submitNotification(fields);
+    const caseId = await notifyAndConfirmContact(stack.urls.form, inbox, fields);
     const request = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
     const missingReason = await confirmThroughLink(request, { decision: 'REJECT' });
     expect(missingReason.status).toBe(400);

@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm } from './participants.js';
+import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, postForm } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 // Seconds here, days in production: the same state machine reads the timeout from its input.
@@ -23,8 +23,7 @@ afterAll(async () => {
 
 describe('a participant who does not answer', () => {
   it('is reminded with a fresh link (the old one stops working), MRPiPS is told after the configured reminders, and the reminder link completes the step', async () => {
-    const res = await postForm(stack.urls.form, notificationFields());
-    const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+    const caseId = await notifyAndConfirmContact(stack.urls.form, inbox);
     const request = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu', 'prośba o potwierdzenie']);
     const started = Date.now();
 
@@ -48,5 +47,26 @@ describe('a participant who does not answer', () => {
     expect(record.timeline.map((e) => e.action)).toEqual(
       expect.arrayContaining(['CONFIRMATION_REQUESTED', 'STEP_ESCALATED', 'REMINDER_SENT', 'STEP_CONFIRMED', 'AGREE_VARIANT_APPLIED']),
     );
+  });
+
+  it('a notification whose contact never confirms the address lapses after the reminders: UNCONFIRMED, MRPiPS never bothered, collections free', async () => {
+    const fields = notificationFields();
+    const res = await postForm(stack.urls.form, fields);
+    const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+    const JST = fields['contact.email']!;
+    const request = await inbox.take(JST, [caseId, 'Potwierdzenie adresu e-mail', 'prośba o potwierdzenie']);
+    await inbox.take(JST, [caseId, 'Potwierdzenie adresu e-mail', 'przypomnienie nr 1'], 3 * TIMEOUT_SECONDS * 1000);
+
+    const db = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.dynamodb });
+    const read = async (pk: string, sk: string) => unmarshall((await db.send(new GetItemCommand({ TableName: stack.config.TABLE_NAME, Key: { pk: { S: pk }, sk: { S: sk } } }))).Item!);
+    const deadline = Date.now() + 4 * TIMEOUT_SECONDS * 1000;
+    while ((await read(`CASE#${caseId}`, 'CASE')).status !== 'UNCONFIRMED') {
+      if (Date.now() > deadline) throw new Error('case did not lapse');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(await inbox.to(MRPIPS, caseId)).toEqual([]);
+    expect((await read(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION')).lockedByCase).toBeUndefined();
+    const late = await fetch(linkIn(request));
+    expect(late.status).toBeGreaterThanOrEqual(400);
   });
 });

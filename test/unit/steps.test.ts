@@ -28,6 +28,7 @@ function errorsOf(step: StepId, form: Record<string, string>, ctx = ctxFor(step)
 }
 
 const GOOD_FORMS: Record<StepId, Record<string, string>> = {
+  CONFIRM_CONTACT: { confirmed: 'tak' },
   AGREE_VARIANT: { decision: 'WITH_MIGRATION', note: 'Uzgodniono telefonicznie.' },
   NEW_COLLECTIONS: { 'newCollections.0.newCollectionCode': 'nsr-01', 'newCollections.1.newCollectionCode': 'NFA-01' },
   OLD_SD_DEACTIVATED: { deactivatedOn: TODAY, confirmed: 'tak' },
@@ -37,7 +38,7 @@ const GOOD_FORMS: Record<StepId, Record<string, string>> = {
 };
 
 describe('the step catalogue', () => {
-  it('GIVEN the six steps of the procedure THEN each is defined once under its own id', () => {
+  it('GIVEN the steps of the procedure THEN each is defined once under its own id', () => {
     expect(Object.keys(STEPS).sort()).toEqual([...STEP_IDS].sort());
     for (const id of STEP_IDS) expect(STEPS[id].id).toBe(id);
   });
@@ -47,7 +48,7 @@ describe('the step catalogue', () => {
     const ctx = ctxFor(id);
     expect(['JST', 'MRPIPS', 'VOIVODESHIP_ADMIN']).toContain(def.role);
     expect(def.title.length).toBeGreaterThan(10);
-    expect(def.ref).toMatch(/^[234][a-d]?(\/4[a-d])?$/);
+    expect(def.ref).toMatch(/^[1234][a-d]?(\/4[a-d])?$/);
     expect(def.submitLabel).not.toBe('');
     expect(def.instructions(ctx).length).toBeGreaterThan(0);
     const names = def.fields(ctx).map((f) => f.name);
@@ -58,6 +59,7 @@ describe('the step catalogue', () => {
 
   it('GIVEN who acts in each step THEN MRPiPS decides and verifies, the JST switches systems, the voivodeship administrator deactivates in MZT', () => {
     expect(Object.fromEntries(STEP_IDS.map((id) => [id, STEPS[id].role]))).toEqual({
+      CONFIRM_CONTACT: 'JST',
       AGREE_VARIANT: 'MRPIPS',
       NEW_COLLECTIONS: 'MRPIPS',
       OLD_SD_DEACTIVATED: 'JST',
