@@ -16,6 +16,7 @@ export const localConfigSchema = z.object({
   /** Locally a participant has minutes, not days, before a reminder. */
   RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).default(2),
+  NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).default(20),
   SENDER_EMAIL: z.string().default('no-reply@zmiana-sd.local'),
   MRPIPS_EMAIL: z.string().default('sekretariat.di@mrpips.gov.pl'),
   /** JSON map of the 16 voivodeship codes to administrators' addresses. */

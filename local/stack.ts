@@ -101,6 +101,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       PROCEDURE_STATE_MACHINE_ARN: procedureArn,
       RESPONSE_TIMEOUT_SECONDS: String(config.RESPONSE_TIMEOUT_SECONDS),
       ESCALATE_AFTER_REMINDERS: String(config.ESCALATE_AFTER_REMINDERS),
+      NOTIFICATIONS_PER_HOUR_PER_IP: String(config.NOTIFICATIONS_PER_HOUR_PER_IP),
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
 

@@ -17,6 +17,8 @@ import type { StepResponse } from '../core/steps.js';
  *   CASE#<id> / STEP#<key>     one human step instance (recipient, current task token, link id hash, response)
  *   COLLECTION#<code> / COLLECTION   registry of CBB collection codes (unique; state; which case holds it)
  *   COUNTER#CASE#<year> / COUNTER    the yearly case number sequence
+ *   SUBMISSION#<id> / SUBMISSION     which case a notification form submission created (expires)
+ *   LIMIT#<what>#<window> / LIMIT    rate-limit counters (expire)
  * Every write is a single-item conditional or atomic update, safe to retry (no transactions: the local
  * stand-in has none, and none are needed).
  */
@@ -119,6 +121,58 @@ export class CaseStore {
       }
       throw error;
     }
+  }
+
+  /** The case a form submission created (or is creating): a double submit or a retry finds it here. */
+  getSubmission(submissionId: string): Promise<{ caseId: string; started?: boolean } | undefined> {
+    return this.get(`SUBMISSION#${submissionId}`, 'SUBMISSION');
+  }
+
+  /** Binds a submission to a case id once; a concurrent twin gets the id that won. */
+  async claimSubmission(submissionId: string, caseId: string, expiresAt: number): Promise<string> {
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`SUBMISSION#${submissionId}`, 'SUBMISSION'),
+        UpdateExpression: 'SET #caseId = if_not_exists(#caseId, :caseId), #expiresAt = :expiresAt',
+        ExpressionAttributeNames: { '#caseId': 'caseId', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: marshall({ ':caseId': caseId, ':expiresAt': expiresAt }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return String(unmarshall(out.Attributes!).caseId);
+  }
+
+  async markSubmissionStarted(submissionId: string): Promise<void> {
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`SUBMISSION#${submissionId}`, 'SUBMISSION'),
+        UpdateExpression: 'SET #started = :true',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#started': 'started' },
+        ExpressionAttributeValues: marshall({ ':true': true }),
+      }),
+    );
+  }
+
+  /**
+   * Counts one use of a limited action in a fixed window (an atomic counter that expires with the window).
+   * Returns the count including this use.
+   */
+  async countUse(key: string, windowSeconds: number, nowSeconds: number): Promise<number> {
+    const window = Math.floor(nowSeconds / windowSeconds);
+    const out = await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`LIMIT#${key}#${window}`, 'LIMIT'),
+        UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
+        ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: marshall({ ':one': 1, ':expiresAt': (window + 2) * windowSeconds }),
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(unmarshall(out.Attributes!).count);
   }
 
   getCollection(code: string): Promise<CollectionItem | undefined> {

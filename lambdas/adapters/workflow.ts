@@ -7,9 +7,15 @@ export class Workflow {
   constructor(private readonly sfn: SFNClient) {}
 
   /** Starts the procedure for a case; the execution name is the case id, so ops find it by the id. */
-  async startProcedure(stateMachineArn: string, caseId: string, input: unknown): Promise<string> {
-    const out = await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name: caseId, input: JSON.stringify(input) }));
-    return out.executionArn!;
+  async startProcedure(stateMachineArn: string, caseId: string, input: unknown): Promise<'started' | 'already started'> {
+    try {
+      // Same name and input while running: Step Functions returns the running execution (a retry is safe).
+      await this.sfn.send(new StartExecutionCommand({ stateMachineArn, name: caseId, input: JSON.stringify(input) }));
+      return 'started';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionAlreadyExists') return 'already started';
+      throw error;
+    }
   }
 
   /** Hands a participant's response to the waiting task. 'gone' when the task no longer waits. */

@@ -36,6 +36,8 @@ export const timingConfigSchema = z.object({
 export const formConfigSchema = tableConfigSchema.extend({
   ...timingConfigSchema.shape,
   PROCEDURE_STATE_MACHINE_ARN: z.string().min(1),
+  /** Accepted notifications per client address per hour; floods get a clear page instead of cases. */
+  NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
 });
 
 export type MailConfig = z.infer<typeof mailConfigSchema>;

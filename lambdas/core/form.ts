@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ValidationError } from './errors.js';
 
 export const MAX_FORM_BYTES = 32 * 1024;
@@ -17,4 +18,14 @@ export function parseFormBody(body: string): Record<string, string> {
     if (!(name in form)) form[name] = value;
   }
   return form;
+}
+
+/**
+ * Every rendering of the notification form carries a random submission id, so a double click or a browser
+ * retry of the same POST finds the case it already created instead of creating a second one.
+ */
+export const SUBMISSION_ID_PATTERN = /^[A-Za-z0-9_-]{24}$/;
+
+export function newSubmissionId(): string {
+  return randomBytes(18).toString('base64url');
 }

@@ -185,6 +185,7 @@ export function notificationFormPage(args: { values?: Values; errors?: Errors; r
   const body = html`${errorSummary(errors, labels)}<h1>Zgłoszenie zmiany dostawcy systemu dziedzinowego (SD)</h1>
 <p>Formularz dla jednostek samorządu terytorialnego (gmin, powiatów) zasilających Centralną Bazę Beneficjentów. Zgłoszenie trafi do MRPiPS (Departament Informatyki). Wszystkie pola są wymagane, chyba że oznaczono je jako opcjonalne.</p>
 <form method="post" action="/zgloszenie" novalidate>
+<input type="hidden" name="submissionId" value="${values.submissionId ?? ''}">
 <fieldset><legend>Jednostka</legend>
 ${input('officeName', 'text', { maxLength: 200, autocomplete: 'organization' })}
 ${input('teryt', 'text', { hint: '7 cyfr; dwie pierwsze to kod województwa, np. 1465011.', maxLength: 7 })}

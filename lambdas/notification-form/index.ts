@@ -4,40 +4,56 @@ import { caseStore, workflow } from '../adapters/runtime.js';
 import type { Workflow } from '../adapters/workflow.js';
 import { formatCaseId } from '../core/case.js';
 import { formConfigSchema, parseConfig, type FormConfig } from '../core/config.js';
+import { ConflictError } from '../core/errors.js';
 import { todayInPoland } from '../core/fields.js';
+import { SUBMISSION_ID_PATTERN, newSubmissionId } from '../core/form.js';
 import { log } from '../core/log.js';
 import { MAX_AREAS, parseNotificationForm, type Notification } from '../core/notification.js';
-import { ConflictError } from '../core/errors.js';
-import { areaRowCount, notificationFormPage, notificationAcceptedPage, type PageResponse } from '../core/pages.js';
+import { areaRowCount, messagePage, notificationAcceptedPage, notificationFormPage, type PageResponse } from '../core/pages.js';
 
 export const FORM_PATH = '/zgloszenie';
+const SUBMISSION_TTL_SECONDS = 30 * 86_400;
+const HOUR = 3600;
 
 /**
  * The public notification form (step 1): GET shows it, POST validates it field by field, refuses collections
- * another case holds, takes the next case number and starts the procedure named by that case id.
+ * another case holds, takes the next case number and starts the procedure named by that case id. A
+ * submission creates its case once: a double submit or a retry of the POST shows the same case.
  */
 export async function handleNotificationForm(request: PageRequest, deps: { store: CaseStore; workflow: Workflow; config: FormConfig; now?: Date }): Promise<PageResponse> {
   if (request.path === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
     return { statusCode: 302, headers: { location: FORM_PATH, 'cache-control': 'no-store' }, body: '' };
   }
-  if (request.method === 'GET' || request.method === 'HEAD') return notificationFormPage({});
+  if (request.method === 'GET' || request.method === 'HEAD') return notificationFormPage({ values: { submissionId: newSubmissionId() } });
   if (request.method !== 'POST') return methodNotAllowed(['GET', 'HEAD', 'POST']);
 
   const form = formOf(request);
+  const submissionId = SUBMISSION_ID_PATTERN.test(form.submissionId ?? '') ? form.submissionId! : newSubmissionId();
+  const values = { ...form, submissionId };
   if (form.action === 'addArea') {
     const rows = Number.parseInt(form.rows ?? '', 10);
-    return notificationFormPage({ values: form, rows: areaRowCount(form, Math.min(MAX_AREAS, (Number.isFinite(rows) ? rows : 3) + 1)) });
+    return notificationFormPage({ values, rows: areaRowCount(form, Math.min(MAX_AREAS, (Number.isFinite(rows) ? rows : 3) + 1)) });
   }
   const now = deps.now ?? new Date();
   const parsed = parseNotificationForm(form, todayInPoland(now));
-  if (!parsed.ok) return notificationFormPage({ values: form, errors: parsed.errors });
+  if (!parsed.ok) return notificationFormPage({ values, errors: parsed.errors });
   const notification = parsed.notification;
 
-  const taken = await collectionsHeldElsewhere(deps.store, notification);
-  if (Object.keys(taken).length) return notificationFormPage({ values: form, errors: remapToRows(form, taken), statusCode: 409 });
+  const earlier = await deps.store.getSubmission(submissionId);
+  if (earlier?.started) return notificationAcceptedPage(earlier.caseId, notification.contact.email);
+
+  const taken = await collectionsHeldElsewhere(deps.store, notification, earlier?.caseId);
+  if (Object.keys(taken).length) return notificationFormPage({ values, errors: remapToRows(form, taken), statusCode: 409 });
+
+  const nowSeconds = Math.floor(now.getTime() / 1000);
+  if (!earlier && (await deps.store.countUse(`notification#${request.ip}`, HOUR, nowSeconds)) > deps.config.NOTIFICATIONS_PER_HOUR_PER_IP) {
+    log.warn('notification rate limit hit', { limit: deps.config.NOTIFICATIONS_PER_HOUR_PER_IP });
+    const page = messagePage(429, 'Zbyt wiele zgłoszeń', 'Z tego adresu wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Spróbuj ponownie za godzinę albo skontaktuj się z MRPiPS (sekretariat Departamentu Informatyki).');
+    return { ...page, headers: { ...page.headers, 'retry-after': String(HOUR - (nowSeconds % HOUR)) } };
+  }
 
   const year = Number(todayInPoland(now).slice(0, 4));
-  const caseId = formatCaseId(year, await deps.store.nextCaseSequence(year));
+  const caseId = earlier?.caseId ?? (await deps.store.claimSubmission(submissionId, formatCaseId(year, await deps.store.nextCaseSequence(year)), nowSeconds + SUBMISSION_TTL_SECONDS));
   // The collections are taken for this case before it starts, so two notifications racing for the same
   // collection cannot both be accepted; the loser is told here, on the form.
   const locked: string[] = [];
@@ -49,29 +65,30 @@ export async function handleNotificationForm(request: PageRequest, deps: { store
       } catch (error) {
         if (!(error instanceof ConflictError)) throw error;
         await releaseAll(deps.store, locked, caseId, now);
-        const again = await collectionsHeldElsewhere(deps.store, notification);
-        return notificationFormPage({ values: form, errors: remapToRows(form, Object.keys(again).length ? again : { [`areas.${index}.oldCollectionCode`]: `Zbiór ${area.oldCollectionCode} jest właśnie zgłaszany w innej sprawie.` }), statusCode: 409 });
+        const again = await collectionsHeldElsewhere(deps.store, notification, caseId);
+        return notificationFormPage({ values, errors: remapToRows(form, Object.keys(again).length ? again : { [`areas.${index}.oldCollectionCode`]: `Zbiór ${area.oldCollectionCode} jest właśnie zgłaszany w innej sprawie.` }), statusCode: 409 });
       }
     }
-    await deps.workflow.startProcedure(deps.config.PROCEDURE_STATE_MACHINE_ARN, caseId, {
+    const started = await deps.workflow.startProcedure(deps.config.PROCEDURE_STATE_MACHINE_ARN, caseId, {
       caseId,
       notification,
       timing: { responseTimeoutSeconds: deps.config.RESPONSE_TIMEOUT_SECONDS, escalateAfterReminders: deps.config.ESCALATE_AFTER_REMINDERS },
     });
+    await deps.store.markSubmissionStarted(submissionId);
+    log.info(started === 'started' ? 'procedure started' : 'procedure already started', { caseId });
   } catch (error) {
     await releaseAll(deps.store, locked, caseId, now).catch(() => undefined);
     throw error;
   }
-  log.info('procedure started', { caseId });
   return notificationAcceptedPage(caseId, notification.contact.email);
 }
 
-async function collectionsHeldElsewhere(store: CaseStore, notification: Notification): Promise<Record<string, string>> {
+async function collectionsHeldElsewhere(store: CaseStore, notification: Notification, ownCaseId?: string): Promise<Record<string, string>> {
   const taken: Record<string, string> = {};
   await Promise.all(
     notification.areas.map(async (area, index) => {
       const existing = await store.getCollection(area.oldCollectionCode);
-      if (existing?.lockedByCase) taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już objęty sprawą ${existing.lockedByCase}.`;
+      if (existing?.lockedByCase && existing.lockedByCase !== ownCaseId) taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już objęty sprawą ${existing.lockedByCase}.`;
       else if (existing && existing.state !== 'ACTIVE') taken[`areas.${index}.oldCollectionCode`] = `Zbiór ${area.oldCollectionCode} jest już ${existing.state === 'ARCHIVED' ? 'zarchiwizowany' : 'zamknięty'}.`;
     }),
   );

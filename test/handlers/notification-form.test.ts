@@ -1,5 +1,5 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageRequest } from '../../lambdas/adapters/http.js';
@@ -15,6 +15,7 @@ const CONFIG: FormConfig = {
   PROCEDURE_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:123456789012:stateMachine:procedure',
   RESPONSE_TIMEOUT_SECONDS: 604_800,
   ESCALATE_AFTER_REMINDERS: 2,
+  NOTIFICATIONS_PER_HOUR_PER_IP: 20,
 };
 
 let table: FakeTable;
@@ -27,13 +28,23 @@ function post(form: Record<string, string>, now = NOW): Promise<PageResponse> {
 
 const get = (path: string) => handleNotificationForm({ method: 'GET', path, query: {}, rawQuery: '', body: '', ip: '', userAgent: '' }, { store, workflow, config: CONFIG, now: NOW });
 
-/** The counter answers like DynamoDB's ADD; everything else succeeds. */
+/** Counters answer like DynamoDB's ADD, a submission claim like if_not_exists; everything else succeeds. */
+const claims = new Map<string, string>();
+let uses = 0;
 function counterAnswers() {
-  ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+  ddb.on(UpdateItemCommand).callsFake(answer);
+}
+function answer(input: UpdateItemCommandInput) {
+  {
     const update = readUpdate(input);
     if (update.pk.startsWith('COUNTER#')) return { Attributes: marshall({ seq: ++sequence }) };
+    if (update.pk.startsWith('LIMIT#')) return { Attributes: marshall({ count: ++uses }) };
+    if (update.pk.startsWith('SUBMISSION#') && update.update.includes('if_not_exists')) {
+      if (!claims.has(update.pk)) claims.set(update.pk, update.values[':caseId'] as string);
+      return { Attributes: marshall({ caseId: claims.get(update.pk) }) };
+    }
     return {};
-  });
+  }
 }
 
 const locks = () => updates(ddb, { sk: 'COLLECTION' }).filter((u) => u.update.startsWith('SET #code'));
@@ -44,6 +55,8 @@ beforeEach(() => {
   ses.reset();
   sfn.reset();
   sequence = 0;
+  uses = 0;
+  claims.clear();
   table = new FakeTable(ddb);
   counterAnswers();
   sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `arn:aws:states:eu-central-1:123456789012:execution:procedure:${input.name}`, startDate: NOW }));
@@ -169,12 +182,11 @@ describe('POST a notification for collections another case holds', () => {
   it('GIVEN another notification takes a collection between the check and the lock THEN 409 naming that case, the codes already locked are released, nothing started', async () => {
     ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
       const update = readUpdate(input);
-      if (update.pk.startsWith('COUNTER#')) return { Attributes: marshall({ seq: ++sequence }) };
       if (update.pk === 'COLLECTION#FA-01' && update.update.startsWith('SET #code')) {
         table.put('COLLECTION#FA-01', 'COLLECTION', { code: 'FA-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00011', lastCaseId: 'ZSD-2026-00011', updatedAt: '2026-03-10T09:00:00Z' });
         throw conditionalCheckFailed();
       }
-      return {};
+      return answer(input);
     });
     const page = await post(notificationForm());
     expect(page.statusCode).toBe(409);
@@ -184,7 +196,7 @@ describe('POST a notification for collections another case holds', () => {
   });
 
   it('GIVEN the procedure cannot be started THEN the locks are released and the error propagates (no half-registered case)', async () => {
-    const error = new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: {} });
+    const error = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
     sfn.on(StartExecutionCommand).rejects(error);
     await expect(post(notificationForm())).rejects.toBe(error);
     expect(releases().map((r) => r.pk).sort()).toEqual(['COLLECTION#FA-01', 'COLLECTION#SR-01']);

@@ -1,0 +1,54 @@
+import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { notificationFields, postForm } from './participants.js';
+
+const LIMIT = 4;
+let stack: LocalStack;
+let sfn: SFNClient;
+
+beforeAll(async () => {
+  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, NOTIFICATIONS_PER_HOUR_PER_IP: LIMIT });
+  sfn = new SFNClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.stepFunctions });
+});
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+async function submissionIdOfFreshForm(): Promise<string> {
+  const html = await (await fetch(stack.urls.form)).text();
+  return /name="submissionId" value="([^"]+)"/.exec(html)![1]!;
+}
+
+const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.procedureArn }))).executions!.map((e) => e.name);
+
+describe('the notification form', () => {
+  it('creates the case once: a double submit and a retried POST of the same form show the same case', async () => {
+    const fields = { ...notificationFields(), submissionId: await submissionIdOfFreshForm() };
+    const before = await executions();
+    const [first, second] = await Promise.all([postForm(stack.urls.form, fields), postForm(stack.urls.form, fields)]);
+    const retry = await postForm(stack.urls.form, fields);
+    const ids = [first, second, retry].map((r) => /ZSD-\d{4}-\d{5}/.exec(r.body)?.[0]);
+    expect([first.status, second.status, retry.status]).toEqual([201, 201, 201]);
+    expect(new Set(ids).size).toBe(1);
+    expect((await executions()).filter((name) => !before.includes(name))).toEqual([ids[0]]);
+  });
+
+  it(`accepts at most ${LIMIT} new notifications an hour from one address, then shows a clear page and creates nothing`, async () => {
+    const results = [];
+    for (let i = 0; i < LIMIT + 1; i++) results.push(await postForm(stack.urls.form, { ...notificationFields(), submissionId: await submissionIdOfFreshForm() }));
+    // The first test already used some of the hour's allowance (the concurrent twins may both count).
+    const statuses = results.map((r) => r.status);
+    const firstRefusal = statuses.indexOf(429);
+    expect(firstRefusal).toBeGreaterThanOrEqual(1);
+    expect(statuses.slice(0, firstRefusal).every((s) => s === 201)).toBe(true);
+    expect(statuses.slice(firstRefusal).every((s) => s === 429)).toBe(true);
+    const refused = results[firstRefusal]!;
+    expect(refused.body).toContain('Zbyt wiele zgłoszeń');
+    expect(refused.headers.get('content-type')).toContain('text/html');
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
+    // Only the accepted ones started a case.
+    expect(await executions()).toHaveLength(1 + firstRefusal);
+  });
+});
