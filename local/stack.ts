@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { handler as applyResponse } from '../lambdas/apply-response/index.js';
+import { handler as caseStatus } from '../lambdas/case-status/index.js';
 import { handler as changeCollectionStates } from '../lambdas/change-collection-states/index.js';
 import { handler as confirmationLinks } from '../lambdas/confirmation-links/index.js';
 import { handler as escalateStep } from '../lambdas/escalate-step/index.js';
@@ -135,7 +136,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
 
     // Same routes as LinkPagesApi in lib/.
-    Object.assign(routes, { '/': notificationForm, '/zgloszenie': notificationForm, '/potwierdzenie': confirmationLinks });
+    Object.assign(routes, { '/': notificationForm, '/zgloszenie': notificationForm, '/potwierdzenie': confirmationLinks, '/sprawa': caseStatus });
 
     return {
       config,

@@ -2,7 +2,9 @@ import {
   ConditionalCheckFailedException,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
+  type AttributeValue,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
@@ -235,6 +237,29 @@ export class CaseStore {
     }
   }
 
+  /** Every step instance of a case (for its status page). */
+  async listSteps(caseId: string): Promise<StepRecord[]> {
+    const steps: StepRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :step)',
+          ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':step': 'STEP#' }),
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...step } = unmarshall(item);
+        steps.push(step as StepRecord);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return steps;
+  }
+
   getStep(caseId: string, stepKey: string): Promise<StepRecord | undefined> {
     return this.get<StepRecord>(`CASE#${caseId}`, `STEP#${stepKey}`);
   }
@@ -303,6 +328,25 @@ export class CaseStore {
       );
       const { pk: _pk, sk: _sk, ...item } = unmarshall(out.Attributes!);
       return item as StepRecord;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
+      throw error;
+    }
+  }
+
+  /** Hands a pending step to another person through its current link; older links stop working. */
+  async reassignStep(caseId: string, stepKey: string, currentLinkIdHash: string, to: { recipient: string; linkIdHash: string; delegatedBy: string }): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+          UpdateExpression: 'SET #recipient = :recipient, #link = :newLink, #delegatedBy = :delegatedBy',
+          ConditionExpression: '#status = :pending AND #link = :currentLink',
+          ExpressionAttributeNames: { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+        }),
+      );
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
       throw error;

@@ -10,6 +10,8 @@ import { CaseStore } from './case-store.js';
 import { classifyAwsError } from './errors.js';
 import { Mailer } from './mailer.js';
 import { Workflow } from './workflow.js';
+import { loadSigningKeys } from './signing-keys.js';
+import { statusLinks, type StatusLinks } from '../core/links.js';
 
 /**
  * Dependencies are built once per Lambda environment, on first use (so tests and the local stack can set
@@ -24,6 +26,10 @@ export const caseStore = once(() => new CaseStore(new DynamoDBClient({}), parseC
 export const mailConfig = once((): MailConfig => parseConfig(mailConfigSchema, process.env));
 export const mailer = once(() => new Mailer(new SESClient({}), mailConfig().SENDER_EMAIL));
 export const workflow = once(() => new Workflow(new SFNClient({})));
+/** Read-only status links for e-mails, signed with the current link key. */
+export async function statusLinksNow(): Promise<StatusLinks> {
+  return statusLinks(mailConfig().PUBLIC_BASE_URL, await loadSigningKeys(), Math.floor(Date.now() / 1000));
+}
 export const directory = (): Directory => ({ mrpipsEmail: mailConfig().MRPIPS_EMAIL, voivodeshipAdmins: mailConfig().VOIVODESHIP_ADMINS });
 
 /**

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { CaseStore } from '../adapters/case-store.js';
 import type { Mailer } from '../adapters/mailer.js';
-import { caseStore, directory, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
+import type { StatusLinks } from '../core/links.js';
 import { describeResponse, stepEffect, validateResponse } from '../core/apply.js';
 import type { CaseRecord } from '../core/case.js';
 import { newCollectionCodesEmail, participantConfirmedEmail, variantAgreedEmail, type EmailMessage } from '../core/emails.js';
@@ -15,7 +16,7 @@ import { STEPS, stepKey, type StepId } from '../core/steps.js';
  * and tells the people who need to know: MRPiPS whenever another participant confirms ("informs MRPiPS"),
  * the JST when MRPiPS has decided something it must act on. Returns what the procedure branches on.
  */
-export async function applyResponse(input: z.infer<typeof applyResponseEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; now?: Date }) {
+export async function applyResponse(input: z.infer<typeof applyResponseEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; statusUrl: StatusLinks; now?: Date }) {
   const now = (deps.now ?? new Date()).toISOString();
   const record = await deps.store.getCase(input.caseId);
   if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
@@ -32,13 +33,13 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
     effect.set,
   );
   const updated: CaseRecord = { ...record, ...effect.set };
-  for (const message of notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response))) {
+  for (const message of notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response), deps.statusUrl(record.caseId))) {
     await deps.mailer.send(message);
   }
   return { ...effect.outcome };
 }
 
-function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyResponseEvent>, directory: Directory, rows: [string, string][]): EmailMessage[] {
+function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyResponseEvent>, directory: Directory, rows: [string, string][], statusUrl: string): EmailMessage[] {
   const jst = addressOf('JST', record, directory);
   const supplier = supplierContact(record);
   switch (step) {
@@ -47,9 +48,9 @@ function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyRe
       return [];
     case 'AGREE_VARIANT':
       // A rejection is announced by the procedure's "2 Reject notification" notice.
-      return record.variant ? [variantAgreedEmail(record, jst, [])] : [];
+      return record.variant ? [variantAgreedEmail(record, jst, [], statusUrl)] : [];
     case 'NEW_COLLECTIONS':
-      return [newCollectionCodesEmail(record, jst, supplier ? [supplier] : [])];
+      return [newCollectionCodesEmail(record, jst, supplier ? [supplier] : [], statusUrl)];
     case 'VERIFY_COLLECTIONS':
       // Discrepancies reach the JST in the next feeding request; OK reaches it in the final notice.
       return [];
@@ -65,9 +66,10 @@ function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyRe
           at: input.confirmation.confirmedAt,
           response: rows,
           to: directory.mrpipsEmail,
+          statusUrl,
         }),
       ];
   }
 }
 
-export const handler = stateMachineHandler('apply-response', applyResponseEvent, (input) => applyResponse(input, { store: caseStore(), mailer: mailer(), directory: directory() }));
+export const handler = stateMachineHandler('apply-response', applyResponseEvent, async (input) => applyResponse(input, { store: caseStore(), mailer: mailer(), directory: directory(), statusUrl: await statusLinksNow() }));

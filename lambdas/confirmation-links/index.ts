@@ -1,26 +1,40 @@
 import type { CaseStore } from '../adapters/case-store.js';
 import { formOf, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
-import { caseStore, workflow } from '../adapters/runtime.js';
+import type { Mailer } from '../adapters/mailer.js';
+import { caseStore, directory, mailConfig, mailer, workflow } from '../adapters/runtime.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import type { Workflow } from '../adapters/workflow.js';
-import { confirmedSummary } from '../core/apply.js';
+import { confirmedSummary, describeResponse } from '../core/apply.js';
+import type { CaseRecord } from '../core/case.js';
+import { ROLE_LABEL } from '../core/case.js';
+import { confirmationRequestEmail, stepReassignedEmail } from '../core/emails.js';
 import { ConflictError } from '../core/errors.js';
-import { fieldErrors, todayInPoland } from '../core/fields.js';
+import { emailAddress, fieldErrors, todayInPoland } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
-import { hashLinkId, verifyLink, type SigningKeys } from '../core/links.js';
+import { formToken, formTokenMatches, hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, verifyLink, type LinkClaims, type SigningKeys } from '../core/links.js';
 import { log } from '../core/log.js';
-import { alreadyRecordedPage, confirmedPage, linkProblemPage, stepPage, type PageResponse } from '../core/pages.js';
+import type { Directory } from '../core/participants.js';
+import { alreadyRecordedPage, confirmedPage, linkProblemPage, reassignedPage, stepPage, type PageResponse } from '../core/pages.js';
 import type { StepRecord } from '../core/step-record.js';
 import { STEPS, type StepContext } from '../core/steps.js';
-import type { CaseRecord } from '../core/case.js';
+
+export interface LinkDeps {
+  store: CaseStore;
+  workflow: Workflow;
+  mailer: Mailer;
+  directory: Directory;
+  keys: SigningKeys;
+  baseUrl: string;
+  now?: Date;
+}
 
 /**
  * The page behind every signed link. GET and HEAD only show the step (mail scanners open links; they must
- * change nothing). POST, from the page's button, validates the step's form, completes the step exactly once
- * (conditional write first), then hands the response to the waiting task. Every refusal is a Polish page
- * with a 4xx status and no change.
+ * change nothing). POST, from the page's own form (its token is checked), either confirms the step —
+ * validated, completed exactly once by a conditional write, then handed to the waiting task — or hands the
+ * step to a colleague. Every refusal is a Polish page with a 4xx status and no change.
  */
-export async function handleConfirmationLink(request: PageRequest, deps: { store: CaseStore; workflow: Workflow; keys: SigningKeys; now?: Date }): Promise<PageResponse> {
+export async function handleConfirmationLink(request: PageRequest, deps: LinkDeps): Promise<PageResponse> {
   if (!['GET', 'HEAD', 'POST'].includes(request.method)) return methodNotAllowed(['GET', 'HEAD', 'POST']);
   const now = deps.now ?? new Date();
   const check = verifyLink(request.query, deps.keys, Math.floor(now.getTime() / 1000));
@@ -29,16 +43,20 @@ export async function handleConfirmationLink(request: PageRequest, deps: { store
   const [record, step] = await Promise.all([deps.store.getCase(claims.caseId), deps.store.getStep(claims.caseId, claims.step)]);
   if (!record || !step || step.role !== claims.role) return linkProblemPage('NOT_FOUND');
   const linkIdHash = hashLinkId(claims.linkId);
-  const refusal = refuse(record, step, linkIdHash);
+  const refusal = refuse(record, step, linkIdHash, claims);
   if (refusal) return refusal;
 
   const def = STEPS[step.step];
   const ctx: StepContext = { record, round: step.round, comment: step.comment, today: todayInPoland(now) };
+  const token = formToken(deps.keys, check.keyId, check.signature);
   const show = (values?: Record<string, string>, errors?: Record<string, string>) =>
-    stepPage({ record, def, round: step.round, comment: step.comment, recipient: step.recipient, deadline: formatDateTime(step.deadline), query: request.rawQuery, values, errors });
+    stepPage({ record, def, round: step.round, comment: step.comment, recipient: step.recipient, deadline: formatDateTime(step.deadline), query: request.rawQuery, formToken: token, values, errors });
   if (request.method !== 'POST') return show();
 
   const form = formOf(request);
+  if (!formTokenMatches(form.csrf, deps.keys, check.keyId, check.signature)) return linkProblemPage('FORM_TOKEN');
+  if (form.action === 'reassign') return reassign({ record, step, claims, linkIdHash, form, show }, deps, now);
+
   const parsed = def.schema(ctx).safeParse(def.fromForm(form, ctx));
   if (!parsed.success) return show(form, fieldErrors(parsed.error));
   const response = parsed.data;
@@ -56,7 +74,7 @@ export async function handleConfirmationLink(request: PageRequest, deps: { store
     if (!(error instanceof ConflictError)) throw error;
     // Another submission won the race (or a reminder replaced the link): show what the store says now.
     const current = await deps.store.getStep(record.caseId, step.stepKey);
-    return (current && refuse(record, current, linkIdHash)) || linkProblemPage('NOT_PENDING');
+    return (current && refuse(record, current, linkIdHash, claims)) || linkProblemPage('NOT_PENDING');
   }
 
   let handed: 'completed' | 'gone';
@@ -85,11 +103,54 @@ export async function handleConfirmationLink(request: PageRequest, deps: { store
   return confirmedPage(record, def, at);
 }
 
+/**
+ * Hands the step to a colleague: a new link (same task, same deadline) goes to the colleague, the current
+ * link stops working, MRPiPS is told, the timeline records who handed it to whom.
+ */
+async function reassign(
+  args: { record: CaseRecord; step: StepRecord; claims: LinkClaims; linkIdHash: string; form: Record<string, string>; show: (values?: Record<string, string>, errors?: Record<string, string>) => PageResponse },
+  deps: LinkDeps,
+  now: Date,
+): Promise<PageResponse> {
+  const { record, step, form } = args;
+  const parsed = emailAddress.safeParse(form.delegateEmail ?? '');
+  if (!parsed.success) return args.show(form, { delegateEmail: parsed.error.issues[0]!.message });
+  const colleague = parsed.data;
+  if (colleague === step.recipient) return args.show(form, { delegateEmail: 'To jest adres, na który wysłano ten link. Podaj adres innej osoby.' });
+
+  const linkId = newLinkId();
+  try {
+    await deps.store.reassignStep(record.caseId, step.stepKey, args.linkIdHash, { recipient: colleague, linkIdHash: hashLinkId(linkId), delegatedBy: step.recipient });
+  } catch (error) {
+    if (!(error instanceof ConflictError)) throw error;
+    const current = await deps.store.getStep(record.caseId, step.stepKey);
+    return (current && refuse(record, current, args.linkIdHash, args.claims)) || linkProblemPage('NOT_PENDING');
+  }
+  const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(record.caseId);
+  const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipientTag: recipientTag(colleague), expiresAt: step.linkExpiresAt, linkId }, deps.keys);
+  await deps.mailer.send(
+    confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to: colleague, cc: [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl, delegatedBy: step.recipient }),
+  );
+  await deps.mailer.send(stepReassignedEmail({ record, step: step.step, from: step.recipient, to: colleague, notify: deps.directory.mrpipsEmail, statusUrl }));
+  await deps.store.updateCase(record.caseId, {
+    id: `reassigned:${step.stepKey}:${hashLinkId(linkId).slice(0, 12)}`,
+    at: now.toISOString(),
+    actor: { role: step.role, email: step.recipient },
+    action: 'STEP_REASSIGNED',
+    step: step.stepKey,
+    summary: `${ROLE_LABEL[step.role]}: krok „${STEPS[step.step].title}” przekazano z ${step.recipient} do ${colleague}.`,
+  });
+  return reassignedPage(record, STEPS[step.step], colleague);
+}
+
 /** Why this link cannot act on this step now, as a page; undefined when the step waits for this very link. */
-function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string): PageResponse | undefined {
-  if (step.status === 'COMPLETED' && step.completedBy && step.completedAt) return alreadyRecordedPage(record, STEPS[step.step], step.completedBy.email, step.completedAt);
+function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string, claims: LinkClaims): PageResponse | undefined {
+  if (step.status === 'COMPLETED' && step.completedBy && step.completedAt) {
+    const confirmed = step.response ? describeResponse(step.step, { record, round: step.round, comment: step.comment }, step.response) : [];
+    return alreadyRecordedPage(record, STEPS[step.step], step.completedBy.email, step.completedAt, confirmed);
+  }
   if (step.status !== 'PENDING' || record.status !== 'IN_PROGRESS') return linkProblemPage('NOT_PENDING');
-  if (step.linkIdHash !== linkIdHash) return linkProblemPage('SUPERSEDED');
+  if (step.linkIdHash !== linkIdHash || recipientTag(step.recipient) !== claims.recipientTag) return linkProblemPage('SUPERSEDED');
   return undefined;
 }
 
@@ -105,5 +166,5 @@ async function takenCollectionCodes(store: CaseStore, response: { newCollections
 }
 
 export const handler = pageHandler('confirmation-links', async (request) =>
-  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), keys: await loadSigningKeys() }),
+  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), mailer: mailer(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
 );

@@ -44,7 +44,7 @@ function subject(record: CaseRecord, topic: string): string {
   return `[${record.caseId}] ${unitLabel(record)}: ${topic}`;
 }
 
-function compose(record: CaseRecord, to: string[], cc: string[], topic: string, content: Content): EmailMessage {
+function compose(record: CaseRecord, to: string[], cc: string[], topic: string, content: Content, statusUrl: string): EmailMessage {
   const rows = caseSummaryRows(record);
   const table = (title: string, data: [string, string][]) =>
     html`<h2 style="font-size:16px;margin:20px 0 8px">${title}</h2><table style="border-collapse:collapse;font-size:14px">${data.map(
@@ -56,6 +56,7 @@ ${content.paragraphs.map((p) => html`<p>${p}</p>`)}
 ${content.action ? html`<p><a href="${content.action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${content.action.label}</a></p><p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Termin: ${content.action.deadline}. Link jest osobisty — nie przekazuj go dalej. Jeśli przycisk nie działa, skopiuj adres: ${content.action.url}</p>` : ''}
 ${content.rows ? table(content.rows.title, content.rows.rows) : ''}
 ${table('Podsumowanie sprawy', rows)}
+<p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Przebieg i stan sprawy (strona tylko do odczytu): <a href="${statusUrl}">${statusUrl}</a></p>
 <p style="font-size:12px;color:#555">Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS). Prosimy na nią nie odpowiadać.</p>
 </body></html>`;
   const textRows = (data: [string, string][]) => data.map(([k, v]) => `  ${k}: ${v}`).join('\n');
@@ -67,6 +68,8 @@ ${table('Podsumowanie sprawy', rows)}
     ...(content.rows ? [`${content.rows.title}:`, textRows(content.rows.rows), ''] : []),
     'Podsumowanie sprawy:',
     textRows(rows),
+    '',
+    `Przebieg i stan sprawy (tylko do odczytu): ${statusUrl}`,
     '',
     '-- ',
     'Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS).',
@@ -84,6 +87,9 @@ export function confirmationRequestEmail(args: {
   url: string;
   deadline: string;
   remindersSent: number;
+  statusUrl: string;
+  /** Set when a colleague handed the step over to this recipient. */
+  delegatedBy?: string;
 }): EmailMessage {
   const def = STEPS[args.step];
   const reminder = args.remindersSent > 0;
@@ -92,15 +98,16 @@ export function confirmationRequestEmail(args: {
     heading: `${reminder ? 'Przypomnienie: ' : ''}${def.title} (krok ${def.ref} procedury)`,
     paragraphs: [
       `Dzień dobry, ta wiadomość jest skierowana do: ${ROLE_LABEL[def.role]}.`,
+      ...(args.delegatedBy ? [`${args.delegatedBy} przekazał(a) Ci ten krok do wykonania.`] : []),
       ...(reminder ? [`Nie otrzymaliśmy jeszcze potwierdzenia tego kroku. Poprzednie linki w tej sprawie przestały działać — użyj linku z tej wiadomości.`] : []),
       ...instructions,
       'Po wykonaniu czynności otwórz link poniżej, sprawdź dane i potwierdź je przyciskiem na stronie. Samo otwarcie strony niczego nie zmienia.',
     ],
     action: { url: args.url, label: def.submitLabel.startsWith('Potwierdzam') ? 'Otwórz stronę potwierdzenia' : 'Otwórz formularz', deadline: args.deadline },
-  });
+  }, args.statusUrl);
 }
 
-export function escalationEmail(args: { record: CaseRecord; step: StepId; round: number; awaited: string; remindersSent: number; requestedAt: string; to: string }): EmailMessage {
+export function escalationEmail(args: { record: CaseRecord; step: StepId; round: number; awaited: string; remindersSent: number; requestedAt: string; to: string; statusUrl: string }): EmailMessage {
   const def = STEPS[args.step];
   return compose(args.record, [args.to], [], `${def.title} — brak odpowiedzi (eskalacja)`, {
     heading: `Eskalacja: brak potwierdzenia kroku „${def.title}”`,
@@ -108,19 +115,19 @@ export function escalationEmail(args: { record: CaseRecord; step: StepId; round:
       `${ROLE_LABEL[def.role]} (${args.awaited}${def.role === 'VOIVODESHIP_ADMIN' ? `, województwo ${voivodeshipName(args.record.voivodeship)}` : ''}) nie potwierdził(a) kroku ${def.ref} mimo ${args.remindersSent} przypomnień.`,
       `Prośba wysłana: ${formatDateTime(args.requestedAt)}. Przypomnienia są wysyłane dalej; prosimy o kontakt z uczestnikiem.`,
     ],
-  });
+  }, args.statusUrl);
 }
 
-export function participantConfirmedEmail(args: { record: CaseRecord; step: StepId; by: string; role: Role; at: string; response: [string, string][]; to: string }): EmailMessage {
+export function participantConfirmedEmail(args: { record: CaseRecord; step: StepId; by: string; role: Role; at: string; response: [string, string][]; to: string; statusUrl: string }): EmailMessage {
   const def = STEPS[args.step];
   return compose(args.record, [args.to], [], `${def.title} — potwierdzono`, {
     heading: `Potwierdzono krok ${def.ref}: ${def.title}`,
     paragraphs: [`${ROLE_LABEL[args.role]} (${args.by}) potwierdził(a) wykonanie kroku w dniu ${formatDateTime(args.at)}.`],
     rows: { title: 'Potwierdzone dane', rows: args.response },
-  });
+  }, args.statusUrl);
 }
 
-export function variantAgreedEmail(record: CaseRecord, to: string, cc: string[]): EmailMessage {
+export function variantAgreedEmail(record: CaseRecord, to: string, cc: string[], statusUrl: string): EmailMessage {
   const variant = record.variant!;
   return compose(record, [to], cc, `uzgodniono tryb zmiany: ${VARIANT_LABEL[variant]}`, {
     heading: `MRPiPS uzgodniło tryb zmiany dostawcy SD: ${VARIANT_LABEL[variant]}`,
@@ -131,45 +138,45 @@ export function variantAgreedEmail(record: CaseRecord, to: string, cc: string[])
       ...(record.agreement?.note ? [`Ustalenia MRPiPS: ${record.agreement.note}`] : []),
       'MRPiPS utworzy teraz nowe zbiory CBB i przekaże ich kody w kolejnej wiadomości.',
     ],
-  });
+  }, statusUrl);
 }
 
-export function newCollectionCodesEmail(record: CaseRecord, to: string, cc: string[]): EmailMessage {
+export function newCollectionCodesEmail(record: CaseRecord, to: string, cc: string[], statusUrl: string): EmailMessage {
   return compose(record, [to], cc, 'kody nowych zbiorów CBB', {
     heading: 'MRPiPS utworzyło nowe zbiory CBB',
     paragraphs: ['Nowy SD ma zasilać poniższe zbiory. Za chwilę otrzymasz prośbę o potwierdzenie deaktywacji dotychczasowego SD.'],
     rows: { title: 'Nowe zbiory CBB', rows: record.collections.map((c) => [c.area, `${c.newCode} (zastępuje ${c.oldCode})`]) },
-  });
+  }, statusUrl);
 }
 
-export function registeredEmail(record: CaseRecord, to: string): EmailMessage {
+export function registeredEmail(record: CaseRecord, to: string, statusUrl: string): EmailMessage {
   return compose(record, [to], [], 'przyjęto zgłoszenie zmiany dostawcy SD', {
     heading: `Przyjęto zgłoszenie — sprawa ${record.caseId}`,
     paragraphs: [
       'Dziękujemy. Zgłoszenie planowanej zmiany dostawcy SD zostało zarejestrowane i przekazane do MRPiPS (Departament Informatyki).',
       'MRPiPS uzgodni z Państwem tryb zmiany (z migracją danych lub bez). O każdym kolejnym kroku poinformujemy e-mailem; w korespondencji prosimy podawać numer sprawy.',
     ],
-  });
+  }, statusUrl);
 }
 
-export function rejectedEmail(record: CaseRecord, to: string): EmailMessage {
+export function rejectedEmail(record: CaseRecord, to: string, statusUrl: string): EmailMessage {
   return compose(record, [to], [], 'zgłoszenie odrzucone', {
     heading: 'MRPiPS odrzuciło zgłoszenie zmiany dostawcy SD',
     paragraphs: [`Powód: ${record.agreement?.reason ?? '(nie podano)'}`, 'Po uzupełnieniu lub poprawieniu danych można złożyć nowe zgłoszenie. Dotychczasowe zbiory CBB pozostają bez zmian.'],
-  });
+  }, statusUrl);
 }
 
-export function verificationEscalatedEmail(record: CaseRecord, to: string): EmailMessage {
+export function verificationEscalatedEmail(record: CaseRecord, to: string, statusUrl: string): EmailMessage {
   return compose(record, [to], [], 'weryfikacja zbiorów — eskalacja', {
     heading: 'Weryfikacja zbiorów nie powiodła się w trzech rundach',
     paragraphs: [
       `Ostatnie uwagi MRPiPS: ${record.verification?.comment ?? '(brak)'}`,
       'Sprawa została przekazana do wyjaśnienia w MRPiPS poza procedurą automatyczną. Dotychczasowe zbiory CBB pozostają aktywne do czasu decyzji MRPiPS.',
     ],
-  });
+  }, statusUrl);
 }
 
-export function completedEmail(record: CaseRecord, to: string, cc: string[]): EmailMessage {
+export function completedEmail(record: CaseRecord, to: string, cc: string[], statusUrl: string): EmailMessage {
   const state = record.outcome?.collectionsState ?? (record.variant === 'WITH_MIGRATION' ? 'ARCHIVED' : 'CLOSED');
   return compose(record, [to], cc, 'zmiana dostawcy SD zakończona', {
     heading: 'Zmiana dostawcy SD została zakończona',
@@ -186,5 +193,13 @@ export function completedEmail(record: CaseRecord, to: string, cc: string[]): Em
         ['Deaktywacja jednostki w MZT', record.mztDeactivatedOn ?? '—'],
       ],
     },
-  });
+  }, statusUrl);
+}
+
+export function stepReassignedEmail(args: { record: CaseRecord; step: StepId; from: string; to: string; notify: string; statusUrl: string }): EmailMessage {
+  const def = STEPS[args.step];
+  return compose(args.record, [args.notify], [], `${def.title} — przekazano innej osobie`, {
+    heading: `Krok „${def.title}” przekazano innej osobie`,
+    paragraphs: [`${args.from} przekazał(a) krok ${def.ref} osobie: ${args.to}. Nowa osoba otrzymała własny link; poprzedni link przestał działać.`],
+  }, args.statusUrl);
 }

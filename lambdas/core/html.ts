@@ -66,6 +66,7 @@ input:focus,textarea:focus,button:focus,a:focus{outline:3px solid #ffbf47;outlin
 .notice{border-left:6px solid #0b3d91;background:#eef3fb;padding:.75rem 1rem;margin:1rem 0}
 .ok{border-left-color:#1d7a35;background:#edf7ef}
 .warn{border-left-color:#b00020;background:#fbeeee}
+button.secondary{background:#fff;color:#0b3d91;border:2px solid #0b3d91}
 button{font:inherit;font-weight:600;background:#1d7a35;color:#fff;border:0;border-radius:.25rem;padding:.7rem 1.4rem;margin-top:1rem;cursor:pointer}
 table{border-collapse:collapse;width:100%}
 th,td{border:1px solid #d0d4da;padding:.35rem .5rem;text-align:left;vertical-align:top}

@@ -19,11 +19,18 @@ export interface LinkClaims {
   caseId: string;
   step: string; // step key, e.g. AGREE_VARIANT.1
   role: Role;
+  /** Binds the link to the person it was sent to, without putting their address in the URL. */
+  recipientTag: string;
   expiresAt: number; // epoch seconds
   linkId: string;
 }
 
 export const CONFIRMATION_PATH = '/potwierdzenie';
+export const STATUS_PATH = '/sprawa';
+
+export function recipientTag(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 16);
+}
 
 /** Parses the secret's JSON ({"current":"k1","k1":"...","k0":"..."}): every key except `current` is a key id. */
 export const signingKeysSchema = z
@@ -46,11 +53,21 @@ export const signingKeysSchema = z
   });
 
 function canonical(claims: LinkClaims, keyId: string): string {
-  return ['v1', claims.caseId, claims.step, claims.role, String(claims.expiresAt), claims.linkId, keyId].join('\n');
+  return ['v1', claims.caseId, claims.step, claims.role, claims.recipientTag, String(claims.expiresAt), claims.linkId, keyId].join('\n');
+}
+
+function hmac(key: Buffer, text: string): Buffer {
+  return createHmac('sha256', key).update(text).digest();
 }
 
 function mac(key: Buffer, claims: LinkClaims, keyId: string): Buffer {
-  return createHmac('sha256', key).update(canonical(claims, keyId)).digest();
+  return hmac(key, canonical(claims, keyId));
+}
+
+/** Constant-time check of a base64url MAC given by a client; only the canonical spelling is accepted. */
+function macMatches(given: string, expected: Buffer): boolean {
+  const bytes = Buffer.from(given, 'base64url');
+  return bytes.length === expected.length && bytes.toString('base64url') === given && timingSafeEqual(bytes, expected);
 }
 
 export function newLinkId(): string {
@@ -69,6 +86,7 @@ export function signLink(claims: LinkClaims, keys: SigningKeys): string {
     c: claims.caseId,
     s: claims.step,
     r: claims.role,
+    t: claims.recipientTag,
     e: String(claims.expiresAt),
     l: claims.linkId,
     k: keyId,
@@ -85,15 +103,18 @@ const querySchema = z
     c: z.string().regex(CASE_ID_PATTERN).max(40),
     s: z.string().max(40).refine((value) => stepKeySchema.safeParse(value).success),
     r: z.enum(['JST', 'MRPIPS', 'VOIVODESHIP_ADMIN']),
+    t: z.string().regex(/^[A-Za-z0-9_-]{16}$/),
     e: z.string().regex(/^[1-9]\d{0,11}$/).transform(Number),
     l: z.string().regex(/^[A-Za-z0-9_-]{16,64}$/),
     k: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/),
     sig: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    // The page's language switch; not part of what is signed.
+    lang: z.enum(['pl', 'en']).optional(),
   })
   .strict();
 
 export type LinkCheck =
-  | { ok: true; claims: LinkClaims }
+  | { ok: true; claims: LinkClaims; keyId: string; signature: string }
   | { ok: false; reason: 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' };
 
 /**
@@ -103,14 +124,59 @@ export type LinkCheck =
 export function verifyLink(query: Record<string, string | undefined>, keys: SigningKeys, nowSeconds: number): LinkCheck {
   const parsed = querySchema.safeParse(Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)));
   if (!parsed.success) return { ok: false, reason: 'MALFORMED' };
-  const { c, s, r, e, l, k, sig } = parsed.data;
-  const claims: LinkClaims = { caseId: c, step: s, role: r, expiresAt: e, linkId: l };
+  const { c, s, r, t, e, l, k, sig } = parsed.data;
+  const claims: LinkClaims = { caseId: c, step: s, role: r, recipientTag: t, expiresAt: e, linkId: l };
   const key = keys.keys[k];
-  const expected = mac(key ?? Buffer.alloc(32), claims, k);
-  const given = Buffer.from(sig, 'base64url');
-  // Only the canonical encoding counts: base64url padding bits must not give a second spelling of a signature.
-  const matches = given.length === expected.length && given.toString('base64url') === sig && timingSafeEqual(given, expected);
+  const matches = macMatches(sig, mac(key ?? Buffer.alloc(32), claims, k));
   if (!key || !matches) return { ok: false, reason: 'BAD_SIGNATURE' };
   if (e <= nowSeconds) return { ok: false, reason: 'EXPIRED' };
-  return { ok: true, claims };
+  return { ok: true, claims, keyId: k, signature: sig };
+}
+
+/**
+ * The per-page token of a link's forms (no cookies): derived from the verified link with the link's key,
+ * so a form posted from anywhere but the page the link opened is refused.
+ */
+export function formToken(keys: SigningKeys, keyId: string, signature: string): string {
+  return hmac(keys.keys[keyId]!, `form\n${signature}`).toString('base64url');
+}
+
+export function formTokenMatches(given: string | undefined, keys: SigningKeys, keyId: string, signature: string): boolean {
+  return typeof given === 'string' && macMatches(given, hmac(keys.keys[keyId]!, `form\n${signature}`));
+}
+
+/** A read-only link to a case's status page: the case, an expiry and the key id, signed. */
+export function statusUrl(baseUrl: string, caseId: string, expiresAt: number, keys: SigningKeys): string {
+  const keyId = keys.current;
+  const signature = hmac(keys.keys[keyId]!, ['v1-status', caseId, String(expiresAt), keyId].join('\n')).toString('base64url');
+  return `${baseUrl}${STATUS_PATH}?${new URLSearchParams({ c: caseId, e: String(expiresAt), k: keyId, sig: signature }).toString()}`;
+}
+
+/** Status links in e-mails stay readable for as long as a case can reasonably last. */
+export const STATUS_LINK_DAYS = 400;
+export type StatusLinks = (caseId: string) => string;
+
+export function statusLinks(baseUrl: string, keys: SigningKeys, nowSeconds: number): StatusLinks {
+  return (caseId) => statusUrl(baseUrl, caseId, nowSeconds + STATUS_LINK_DAYS * 86_400, keys);
+}
+
+const statusQuerySchema = z
+  .object({
+    c: z.string().regex(CASE_ID_PATTERN).max(40),
+    e: z.string().regex(/^[1-9]\d{0,11}$/).transform(Number),
+    k: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/),
+    sig: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
+    lang: z.enum(['pl', 'en']).optional(),
+  })
+  .strict();
+
+export function verifyStatusLink(query: Record<string, string | undefined>, keys: SigningKeys, nowSeconds: number): { ok: true; caseId: string } | { ok: false; reason: 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' } {
+  const parsed = statusQuerySchema.safeParse(Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)));
+  if (!parsed.success) return { ok: false, reason: 'MALFORMED' };
+  const { c, e, k, sig } = parsed.data;
+  const key = keys.keys[k];
+  const matches = macMatches(sig, hmac(key ?? Buffer.alloc(32), ['v1-status', c, String(e), k].join('\n')));
+  if (!key || !matches) return { ok: false, reason: 'BAD_SIGNATURE' };
+  if (e <= nowSeconds) return { ok: false, reason: 'EXPIRED' };
+  return { ok: true, caseId: c };
 }

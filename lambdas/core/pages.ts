@@ -1,5 +1,5 @@
 import type { CaseRecord } from './case.js';
-import { ROLE_LABEL } from './case.js';
+import { CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL } from './case.js';
 import { caseSummaryRows } from './emails.js';
 import { formatDateTime } from './format.js';
 import { html, layout, pageHeaders, type SafeHtml } from './html.js';
@@ -84,6 +84,8 @@ export function stepPage(args: {
   recipient: string;
   deadline: string;
   query: string;
+  /** The per-page form token (see links.ts formToken). */
+  formToken: string;
   values?: Values;
   errors?: Errors;
 }): PageResponse {
@@ -91,16 +93,25 @@ export function stepPage(args: {
   const ctx = { record, round: args.round, comment: args.comment };
   const fields = def.fields(ctx);
   const errors = args.errors ?? {};
-  const labels = Object.fromEntries(fields.map((f) => [f.name, f.label]));
+  const labels: Record<string, string> = { ...Object.fromEntries(fields.map((f) => [f.name, f.label])), delegateEmail: 'Adres e-mail osoby, której przekazujesz krok' };
   const body = html`${errorSummary(errors, labels)}<h1>${def.title}</h1>
 <p>Sprawa <strong>${record.caseId}</strong> · krok ${def.ref} procedury · termin: ${args.deadline}</p>
 <p class="notice">Potwierdzasz jako: <strong>${args.recipient}</strong> (${ROLE_LABEL[def.role]}).</p>
 ${def.instructions(ctx).map((p) => html`<p>${p}</p>`)}
 <form method="post" action="?${args.query}" novalidate>
+<input type="hidden" name="csrf" value="${args.formToken}">
 ${fields.map((field) => stepField(field, args.values ?? {}, errors))}
 <button type="submit">${def.submitLabel}</button>
 </form>
-<h2>Podsumowanie sprawy</h2>${summaryList(record)}`;
+<h2>Podsumowanie sprawy</h2>${summaryList(record)}
+<h2 id="przekaz">Nie jesteś właściwą osobą?</h2>
+<p>Możesz przekazać ten krok współpracownikowi. Otrzyma własny link, a Twój link przestanie działać. MRPiPS zostanie o tym poinformowane.</p>
+<form method="post" action="?${args.query}" novalidate>
+<input type="hidden" name="csrf" value="${args.formToken}">
+<input type="hidden" name="action" value="reassign">
+${inputField({ name: 'delegateEmail', label: 'Adres e-mail osoby, której przekazujesz krok', type: 'email', maxLength: 254, autocomplete: 'email' }, args.values ?? {}, errors)}
+<button type="submit" class="secondary">Przekaż krok</button>
+</form>`;
   return page(Object.keys(errors).length ? 400 : 200, def.title, body);
 }
 
@@ -112,15 +123,58 @@ export function confirmedPage(record: CaseRecord, def: StepDefinition, at: strin
   );
 }
 
-export function alreadyRecordedPage(record: CaseRecord, def: StepDefinition, by: string, at: string): PageResponse {
+/** A second click after completion: who confirmed what and when (informational; status 409, nothing changes). */
+export function alreadyRecordedPage(record: CaseRecord, def: StepDefinition, by: string, at: string, confirmed: [string, string][]): PageResponse {
   return page(
     409,
     'Już potwierdzono',
-    html`<h1>Ten krok został już potwierdzony</h1><p class="notice">Krok „${def.title}” w sprawie <strong>${record.caseId}</strong> potwierdził(a) ${by} w dniu ${formatDateTime(at)}. Nie trzeba nic więcej robić.</p>`,
+    html`<h1>Ten krok został już potwierdzony</h1><p class="notice ok">Krok „${def.title}” w sprawie <strong>${record.caseId}</strong> potwierdził(a) <strong>${by}</strong> w dniu ${formatDateTime(at)}. Nie trzeba nic więcej robić.</p>${
+      confirmed.length ? html`<h2>Potwierdzone dane</h2><dl>${confirmed.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>` : ''
+    }`,
   );
 }
 
-export type LinkProblem = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'SUPERSEDED' | 'NOT_PENDING' | 'NOT_FOUND' | 'TOO_LATE';
+export function reassignedPage(record: CaseRecord, def: StepDefinition, to: string): PageResponse {
+  return page(
+    200,
+    'Krok przekazany',
+    html`<h1>Krok przekazany</h1><p class="notice ok">Krok „${def.title}” w sprawie <strong>${record.caseId}</strong> przekazano osobie: <strong>${to}</strong>. Otrzyma ona własny link e-mailem; Twój link przestał działać. MRPiPS zostało poinformowane.</p>`,
+  );
+}
+
+export interface StatusStep {
+  title: string;
+  ref: string;
+  role: string;
+  recipient: string;
+  status: string;
+  deadline: string;
+  completedAt?: string;
+}
+
+/** The read-only case page every e-mail links to: where the case is, who is awaited, and its history. */
+export function caseStatusPage(record: CaseRecord, steps: StatusStep[]): PageResponse {
+  const waiting = steps.filter((s) => s.status === 'PENDING');
+  return page(
+    200,
+    `Sprawa ${record.caseId}`,
+    html`<h1>Sprawa ${record.caseId}</h1>
+<p class="notice">Stan sprawy: <strong>${CASE_STATUS_LABEL[record.status]}</strong>${record.variant ? html` · tryb: ${VARIANT_LABEL[record.variant]}` : ''}. Strona tylko do odczytu.</p>
+<h2>Na co czekamy</h2>
+${
+  waiting.length
+    ? html`<ul>${waiting.map((s) => html`<li><strong>${s.title}</strong> (krok ${s.ref}) — czeka na: ${s.role}, ${s.recipient}; termin ${s.deadline}</li>`)}</ul>`
+    : html`<p>${record.status === 'IN_PROGRESS' ? 'Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.' : 'Sprawa nie czeka na nikogo.'}</p>`
+}
+<h2>Przebieg sprawy</h2>
+<table><thead><tr><th scope="col">Kiedy</th><th scope="col">Kto</th><th scope="col">Co</th></tr></thead><tbody>${[...record.timeline]
+      .reverse()
+      .map((e) => html`<tr><td>${formatDateTime(e.at)}</td><td>${e.actor.role === 'SYSTEM' ? 'system' : `${ROLE_LABEL[e.actor.role]}${e.actor.email ? `, ${e.actor.email}` : ''}`}</td><td>${e.summary}</td></tr>`)}</tbody></table>
+<h2>Podsumowanie sprawy</h2>${summaryList(record)}`,
+  );
+}
+
+export type LinkProblem = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'SUPERSEDED' | 'NOT_PENDING' | 'NOT_FOUND' | 'TOO_LATE' | 'FORM_TOKEN';
 
 const LINK_PROBLEMS: Record<LinkProblem, { status: number; title: string; text: string }> = {
   MALFORMED: { status: 400, title: 'Niepełny link', text: 'Link jest niepełny lub uszkodzony. Otwórz go ponownie z wiadomości e-mail, w całości (niektóre programy pocztowe dzielą długie adresy).' },
@@ -129,6 +183,7 @@ const LINK_PROBLEMS: Record<LinkProblem, { status: number; title: string; text: 
   SUPERSEDED: { status: 410, title: 'Link nieaktualny', text: 'Ten link został zastąpiony nowszym (np. w przypomnieniu). Użyj linku z najnowszej wiadomości w tej sprawie.' },
   NOT_PENDING: { status: 409, title: 'Krok nie oczekuje na potwierdzenie', text: 'Ten krok nie oczekuje już na potwierdzenie (sprawa jest zakończona, anulowana albo krok został zamknięty). Nic nie zostało zmienione.' },
   NOT_FOUND: { status: 404, title: 'Nie znaleziono sprawy', text: 'Nie znaleziono sprawy lub kroku wskazanego w linku.' },
+  FORM_TOKEN: { status: 403, title: 'Formularz nieważny', text: 'Formularz nie pochodzi ze strony otwartej z linku albo jest niepełny. Otwórz link z wiadomości e-mail ponownie i wyślij formularz z tej strony. Nic nie zostało zmienione.' },
   TOO_LATE: { status: 410, title: 'Link nieaktualny', text: 'Czas na potwierdzenie tego linku upłynął i wysyłamy nowy link. Użyj linku z najnowszej wiadomości. Nic nie zostało zmienione.' },
 };
 

@@ -22,6 +22,8 @@ export interface StepRecord {
   lastSentAt: string;
   comment?: string | null;
   escalatedAt?: string;
+  /** Who handed the step to the current recipient. */
+  delegatedBy?: string;
   response?: StepResponse;
   completedAt?: string;
   completedBy?: Participant;

@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { CaseStore } from '../adapters/case-store.js';
 import type { Mailer } from '../adapters/mailer.js';
-import { caseStore, directory, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
+import type { StatusLinks } from '../core/links.js';
 import { escalationEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { escalateStepEvent } from '../core/events.js';
@@ -9,13 +10,13 @@ import type { Directory } from '../core/participants.js';
 import { STEPS, stepKey } from '../core/steps.js';
 
 /** After the configured number of reminders MRPiPS is told who has not answered (naming the voivodeship). */
-export async function escalateStep(input: z.infer<typeof escalateStepEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; now?: Date }) {
+export async function escalateStep(input: z.infer<typeof escalateStepEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; statusUrl: StatusLinks; now?: Date }) {
   const now = (deps.now ?? new Date()).toISOString();
   const key = stepKey(input.step, input.round);
   const [record, step] = await Promise.all([deps.store.getCase(input.caseId), deps.store.getStep(input.caseId, key)]);
   if (!record || !step) throw new NotFoundError(`Step ${key} of ${input.caseId} not found`);
   await deps.mailer.send(
-    escalationEmail({ record, step: input.step, round: input.round, awaited: step.recipient, remindersSent: input.remindersSent, requestedAt: step.requestedAt, to: deps.directory.mrpipsEmail }),
+    escalationEmail({ record, step: input.step, round: input.round, awaited: step.recipient, remindersSent: input.remindersSent, requestedAt: step.requestedAt, to: deps.directory.mrpipsEmail, statusUrl: deps.statusUrl(record.caseId) }),
   );
   await deps.store.markStep(input.caseId, key, { escalatedAt: now });
   await deps.store.updateCase(input.caseId, {
@@ -29,4 +30,4 @@ export async function escalateStep(input: z.infer<typeof escalateStepEvent>, dep
   return {};
 }
 
-export const handler = stateMachineHandler('escalate-step', escalateStepEvent, (input) => escalateStep(input, { store: caseStore(), mailer: mailer(), directory: directory() }));
+export const handler = stateMachineHandler('escalate-step', escalateStepEvent, async (input) => escalateStep(input, { store: caseStore(), mailer: mailer(), directory: directory(), statusUrl: await statusLinksNow() }));

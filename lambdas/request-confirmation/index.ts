@@ -8,7 +8,7 @@ import { confirmationRequestEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { requestConfirmationEvent } from '../core/events.js';
 import { formatDateTime } from '../core/format.js';
-import { hashLinkId, linkUrl, newLinkId, type SigningKeys } from '../core/links.js';
+import { hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, type SigningKeys } from '../core/links.js';
 import { addressOf, supplierContact, type Directory } from '../core/participants.js';
 import { STEPS, stepKey } from '../core/steps.js';
 
@@ -25,7 +25,9 @@ export async function requestConfirmation(
   if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
   const def = STEPS[input.step];
   const key = stepKey(input.step, input.round);
-  const recipient = addressOf(def.role, record, deps.directory);
+  // A step handed to a colleague stays with the colleague when it is reminded.
+  const existing = await deps.store.getStep(input.caseId, key);
+  const recipient = existing?.recipient ?? addressOf(def.role, record, deps.directory);
   const supplier = def.copySupplier ? supplierContact(record) : undefined;
   const cc = supplier && supplier !== recipient ? [supplier] : [];
   const expiresAt = Math.floor(now.getTime() / 1000) + input.responseTimeoutSeconds;
@@ -48,9 +50,10 @@ export async function requestConfirmation(
     comment: input.comment,
     now: now.toISOString(),
   });
-  const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, expiresAt, linkId }, deps.keys);
+  const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipientTag: recipientTag(recipient), expiresAt, linkId }, deps.keys);
+  const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
   await deps.mailer.send(
-    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent }),
+    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy }),
   );
   await deps.store.updateCase(input.caseId, {
     id: `requested:${key}:${input.remindersSent}`,

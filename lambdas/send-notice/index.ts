@@ -1,7 +1,8 @@
 import type { z } from 'zod';
 import type { CaseStore } from '../adapters/case-store.js';
 import type { Mailer } from '../adapters/mailer.js';
-import { caseStore, directory, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
+import type { StatusLinks } from '../core/links.js';
 import type { CaseRecord, CaseStatus } from '../core/case.js';
 import { completedEmail, registeredEmail, rejectedEmail, verificationEscalatedEmail, type EmailMessage } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
@@ -10,7 +11,7 @@ import { addressOf, supplierContact, type Directory } from '../core/participants
 
 type Notice = z.infer<typeof sendNoticeEvent>['notice'];
 
-const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(record: CaseRecord, directory: Directory): EmailMessage[] }> = {
+const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(record: CaseRecord, directory: Directory, statusUrl: string): EmailMessage[] }> = {
   NOTIFICATION_UNCONFIRMED: {
     status: 'UNCONFIRMED',
     summary: 'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień. Zbiory CBB zwolnione.',
@@ -19,31 +20,31 @@ const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(reco
   },
   NOTIFICATION_REGISTERED: {
     summary: 'Wysłano JST potwierdzenie przyjęcia zgłoszenia.',
-    emails: (record, d) => [registeredEmail(record, addressOf('JST', record, d))],
+    emails: (record, d, status) => [registeredEmail(record, addressOf('JST', record, d), status)],
   },
   NOTIFICATION_REJECTED: {
     status: 'REJECTED',
     summary: 'Sprawa zakończona: zgłoszenie odrzucone; JST otrzymała powód.',
-    emails: (record, d) => [rejectedEmail(record, addressOf('JST', record, d))],
+    emails: (record, d, status) => [rejectedEmail(record, addressOf('JST', record, d), status)],
   },
   VERIFICATION_ESCALATED: {
     status: 'ESCALATED',
     summary: 'Weryfikacja nie powiodła się w trzech rundach — sprawa przekazana do wyjaśnienia w MRPiPS.',
     // One message per recipient: each participant gets their own copy.
-    emails: (record, d) => [verificationEscalatedEmail(record, d.mrpipsEmail), verificationEscalatedEmail(record, addressOf('JST', record, d))],
+    emails: (record, d, status) => [verificationEscalatedEmail(record, d.mrpipsEmail, status), verificationEscalatedEmail(record, addressOf('JST', record, d), status)],
   },
   CASE_COMPLETED: {
     status: 'COMPLETED',
     summary: 'Zmiana dostawcy SD zakończona; JST otrzymała informację o wykonanych czynnościach.',
-    emails: (record, d) => {
+    emails: (record, d, status) => {
       const supplier = supplierContact(record);
-      return [completedEmail(record, addressOf('JST', record, d), supplier ? [supplier] : [])];
+      return [completedEmail(record, addressOf('JST', record, d), supplier ? [supplier] : [], status)];
     },
   },
 };
 
 /** Notices that close a stage of the procedure: they set the case status and tell the JST (and MRPiPS). */
-export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; now?: Date }) {
+export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; statusUrl: StatusLinks; now?: Date }) {
   const now = (deps.now ?? new Date()).toISOString();
   const record = await deps.store.getCase(input.caseId);
   if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
@@ -52,9 +53,9 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
     for (const collection of record.collections) await deps.store.releaseCollection(collection.oldCode, record.caseId, now);
   }
   // E-mail first, then the timeline: a crash in between re-sends rather than loses the notice.
-  for (const message of notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory)) await deps.mailer.send(message);
+  for (const message of notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory, deps.statusUrl(record.caseId))) await deps.mailer.send(message);
   await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status } : {});
   return {};
 }
 
-export const handler = stateMachineHandler('send-notice', sendNoticeEvent, (input) => sendNotice(input, { store: caseStore(), mailer: mailer(), directory: directory() }));
+export const handler = stateMachineHandler('send-notice', sendNoticeEvent, async (input) => sendNotice(input, { store: caseStore(), mailer: mailer(), directory: directory(), statusUrl: await statusLinksNow() }));

@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, postForm } from './participants.js';
+import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, openStepForm, postForm, submitOnPage } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 
@@ -84,7 +84,7 @@ describe('signed links', () => {
 
   it('an invalid form is shown again with the error next to the field; nothing is recorded', async () => {
     const { caseId, link } = await newCaseAwaitingVariant();
-    const res = await postForm(link, { decision: 'SOMETHING_ELSE' });
+    const res = await submitOnPage(link, { decision: 'SOMETHING_ELSE' });
     expect(res.status).toBe(400);
     expect(res.body).toContain('Wybierz jedną z decyzji.');
     expect(res.body).toContain('aria-describedby="f-decision-error"');
@@ -110,12 +110,58 @@ describe('signed links', () => {
 
   it('20 simultaneous submissions of one link complete the step once and advance the case once', async () => {
     const { caseId, link } = await newCaseAwaitingVariant();
-    const results = await Promise.all(Array.from({ length: 20 }, () => postForm(link, { decision: 'WITH_MIGRATION' })));
+    const { action, hidden } = await openStepForm(link);
+    const results = await Promise.all(Array.from({ length: 20 }, () => postForm(action, { ...hidden, decision: 'WITH_MIGRATION' })));
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
     await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']);
     await new Promise((r) => setTimeout(r, 300)); // time for a duplicate to show up, if there were one
     const requests = (await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('Utworzenie nowych zbiorów'));
     expect(requests).toHaveLength(1);
+  });
+
+  it('refuses a POST without the form token of the page (cross-site submission) and changes nothing', async () => {
+    const { caseId, link } = await newCaseAwaitingVariant();
+    const { action, hidden } = await openStepForm(link);
+    for (const csrf of [undefined, '', hidden.csrf!.slice(1) + 'A', 'x'.repeat(43)]) {
+      const res = await postForm(action, { ...(csrf === undefined ? {} : { csrf }), decision: 'WITH_MIGRATION' });
+      expect(res.status).toBe(403);
+      expect(res.body).toContain('Formularz nieważny');
+    }
+    expect((await step(caseId, 'AGREE_VARIANT.1')).status).toBe('PENDING');
+  });
+
+  it('hands a step to a colleague: the colleague gets a new link, the old one stops working, MRPiPS is told', async () => {
+    const { caseId, link } = await newCaseAwaitingVariant();
+    const colleague = 'jan.nowak@mrpips.gov.pl';
+    const same = await submitOnPage(link, { action: 'reassign', delegateEmail: MRPIPS });
+    expect(same.status).toBe(400);
+    const handed = await submitOnPage(link, { action: 'reassign', delegateEmail: colleague });
+    expect(handed.status).toBe(200);
+    expect(handed.body).toContain('Krok przekazany');
+    const request = await inbox.take(colleague, [caseId, 'Uzgodnienie trybu']);
+    expect(request.body.text).toContain(`${MRPIPS} przekazał(a) Ci ten krok`);
+    await inbox.take(MRPIPS, [caseId, 'przekazano innej osobie']);
+    expect((await fetch(link)).status).toBe(410);
+    const page = await (await fetch(linkIn(request))).text();
+    expect(page).toContain(`Potwierdzasz jako: <strong>${colleague}</strong>`);
+    expect((await confirmThroughLink(request, { decision: 'WITH_MIGRATION' })).status).toBe(200);
+    const stored = await step(caseId, 'AGREE_VARIANT.1');
+    expect(stored.completedBy).toMatchObject({ email: colleague, role: 'MRPIPS' });
+  });
+
+  it('every e-mail links to a read-only status page with the timeline and who is awaited', async () => {
+    const { caseId, email } = await newCaseAwaitingVariant();
+    const statusLink = /(http:\/\/[^\s]+\/sprawa\?[^\s]+)/.exec(email.body.text!)![1]!;
+    const res = await fetch(statusLink);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(html).toContain(`Sprawa ${caseId}`);
+    expect(html).toContain(`czeka na: MRPiPS, Departament Informatyki, ${MRPIPS}`);
+    expect(html).toContain('Zarejestrowano zgłoszenie');
+    expect(html).not.toContain('<form');
+    expect((await fetch(statusLink, { method: 'POST' })).status).toBe(405);
+    const tampered = statusLink.replace(/c=ZSD-\d{4}-\d{5}/, 'c=ZSD-2026-99999');
+    expect((await fetch(tampered)).status).toBe(403);
   });
 });

@@ -59,16 +59,26 @@ export async function postForm(url: string, fields: Record<string, string>): Pro
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
-/** Opens the link (the page must show the step and change nothing), then presses the button with `fields`. */
-export async function confirmThroughLink(email: StoredEmail, fields: Record<string, string>): Promise<{ status: number; body: string; link: string }> {
-  const link = linkIn(email);
+/** The step page's main form as a browser sees it: where it posts and its hidden fields (the form token). */
+export async function openStepForm(link: string): Promise<{ action: string; hidden: Record<string, string> }> {
   const page = await fetch(link);
   expect(page.status).toBe(200);
   const html = await page.text();
-  expect(html).toContain('<form method="post"');
-  const action = /<form method="post" action="([^"]+)"/.exec(html)![1]!.replace(/&amp;/g, '&');
-  const result = await postForm(new URL(action, link).toString(), fields);
-  return { ...result, link };
+  const form = /<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(html);
+  expect(form, 'the step page has a form').not.toBeNull();
+  const hidden: Record<string, string> = {};
+  for (const [, name, value] of form![2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) hidden[name!] = value!.replace(/&amp;/g, '&');
+  return { action: new URL(form![1]!.replace(/&amp;/g, '&'), link).toString(), hidden };
+}
+
+/** Opens the link (the page must show the step and change nothing), then presses the button with `fields`. */
+export async function submitOnPage(link: string, fields: Record<string, string>): Promise<{ status: number; body: string; link: string }> {
+  const { action, hidden } = await openStepForm(link);
+  return { ...(await postForm(action, { ...hidden, ...fields })), link };
+}
+
+export async function confirmThroughLink(email: StoredEmail, fields: Record<string, string>): Promise<{ status: number; body: string; link: string }> {
+  return submitOnPage(linkIn(email), fields);
 }
 
 export async function waitForExecution(sfn: SFNClient, executionArn: string, timeoutMs = 20_000) {

@@ -4,7 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, postForm, waitForExecution } from './participants.js';
+import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, postForm, submitOnPage, waitForExecution } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 const JST = 'anna.kowalska@mops.przykladowo.pl';
@@ -163,7 +163,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     const missingReason = await confirmThroughLink(request, { decision: 'REJECT' });
     expect(missingReason.status).toBe(400);
     expect(missingReason.body).toContain('Podaj powód odrzucenia');
-    const res = await postForm(missingReason.link, { decision: 'REJECT', reason: 'Brak kodu jednostki w MZT zgodnego z rejestrem.' });
+    const res = await submitOnPage(missingReason.link, { decision: 'REJECT', reason: 'Brak kodu jednostki w MZT zgodnego z rejestrem.' });
     expect(res.status).toBe(200);
     const rejected = await inbox.take(JST, [caseId, 'zgłoszenie odrzucone']);
     expect(rejected.body.text).toContain('Brak kodu jednostki w MZT zgodnego z rejestrem.');

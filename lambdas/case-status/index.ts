@@ -1,0 +1,34 @@
+import type { CaseStore } from '../adapters/case-store.js';
+import { methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
+import { caseStore } from '../adapters/runtime.js';
+import { loadSigningKeys } from '../adapters/signing-keys.js';
+import { ROLE_LABEL } from '../core/case.js';
+import { formatDateTime } from '../core/format.js';
+import { verifyStatusLink, type SigningKeys } from '../core/links.js';
+import { caseStatusPage, linkProblemPage, type PageResponse } from '../core/pages.js';
+import { STEPS } from '../core/steps.js';
+
+/** The read-only status page linked from every e-mail: timeline, current step, who is awaited, deadline. */
+export async function handleCaseStatus(request: PageRequest, deps: { store: CaseStore; keys: SigningKeys; now?: Date }): Promise<PageResponse> {
+  if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET', 'HEAD']);
+  const check = verifyStatusLink(request.query, deps.keys, Math.floor((deps.now ?? new Date()).getTime() / 1000));
+  if (!check.ok) return linkProblemPage(check.reason);
+  const [record, steps] = await Promise.all([deps.store.getCase(check.caseId), deps.store.listSteps(check.caseId)]);
+  if (!record) return linkProblemPage('NOT_FOUND');
+  return caseStatusPage(
+    record,
+    steps
+      .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
+      .map((step) => ({
+        title: STEPS[step.step].title,
+        ref: STEPS[step.step].ref,
+        role: ROLE_LABEL[step.role],
+        recipient: step.recipient,
+        status: step.status,
+        deadline: formatDateTime(step.deadline),
+        ...(step.completedAt ? { completedAt: formatDateTime(step.completedAt) } : {}),
+      })),
+  );
+}
+
+export const handler = pageHandler('case-status', async (request) => handleCaseStatus(request, { store: caseStore(), keys: await loadSigningKeys() }));
