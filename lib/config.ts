@@ -14,6 +14,7 @@ import { z } from 'zod';
  * | voivodeshipAdmins      | placeholders administrator.mzt.<code>@example.gov.pl — MUST be set for production |
  * | responseTimeoutDays    | 7                                         |
  * | escalateAfterReminders | 2                                         |
+ * | notificationsPerHourPerIp | 20 (accepted notifications per client address per hour, 1..10000) |
  * | publicBaseUrl          | (unset: the HTTP API endpoint)            |
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
  * | createSesIdentity      | false                                     |
@@ -39,6 +40,7 @@ export const CONTEXT_DEFAULTS = {
   voivodeshipAdmins: DEFAULT_VOIVODESHIP_ADMINS,
   responseTimeoutDays: 7,
   escalateAfterReminders: 2,
+  notificationsPerHourPerIp: 20,
   logRetentionDays: 90,
   createSesIdentity: false,
 } as const;
@@ -91,6 +93,10 @@ export const configSchema = z.object({
   escalateAfterReminders: numeric
     .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(50, 'must be at most 50'))
     .default(CONTEXT_DEFAULTS.escalateAfterReminders),
+  /** NOTIFICATIONS_PER_HOUR_PER_IP of notification-form (same bounds as lambdas/core/config.ts formConfigSchema). */
+  notificationsPerHourPerIp: numeric
+    .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000, 'must be at most 10000'))
+    .default(CONTEXT_DEFAULTS.notificationsPerHourPerIp),
   publicBaseUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .transform((url) => url.replace(/\/+$/, ''))

@@ -30,17 +30,16 @@ export interface MailRouting {
 }
 
 /**
- * What the case store does (lambdas/adapters/case-store.ts): single-item reads and conditional writes,
- * queries within a case, and transactions (which IAM authorizes as the per-item actions).
+ * What the case store reads (lambdas/adapters/case-store.ts): single items (GetItem) and the items of one
+ * case (Query on the table's own key; the table has no index).
  */
-export const CASE_TABLE_ACTIONS = [
-  'dynamodb:GetItem',
-  'dynamodb:BatchGetItem',
-  'dynamodb:Query',
-  'dynamodb:PutItem',
-  'dynamodb:UpdateItem',
-  'dynamodb:ConditionCheckItem',
-] as const;
+export const CASE_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
+
+/**
+ * What the case store does (lambdas/adapters/case-store.ts): the reads above plus single-item conditional
+ * or atomic writes (PutItem, UpdateItem). No transactions, batches, deletes (expired items go by TTL) or Scan.
+ */
+export const CASE_TABLE_ACTIONS = [...CASE_TABLE_READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
 /** JSON of a string map with its keys in order ("02", "04", ... rather than JS's integer-like keys first). */
 const sortedJson = (map: Readonly<Record<string, string>>): string =>
@@ -104,6 +103,13 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
+  /** Read items of the case table (`TABLE_NAME`): CASE_TABLE_READ_ACTIONS only, nothing that writes. */
+  public readCases(table: ITable): this {
+    this.addEnvironment('TABLE_NAME', table.tableName);
+    table.grant(this, ...CASE_TABLE_READ_ACTIONS);
+    return this;
+  }
+
   /**
    * Send e-mail as the project's sender only (`SENDER_EMAIL`), plus the addresses mail goes to
    * (`MRPIPS_EMAIL`, `VOIVODESHIP_ADMINS`). `PUBLIC_BASE_URL` is set separately with
@@ -136,6 +142,15 @@ export class ProcedureFunction extends NodejsFunction {
     this.addEnvironment('RESPONSE_TIMEOUT_SECONDS', String(timing.responseTimeoutSeconds));
     this.addEnvironment('ESCALATE_AFTER_REMINDERS', String(timing.escalateAfterReminders));
     stateMachine.grantStartExecution(this);
+    return this;
+  }
+
+  /**
+   * Accepted notifications per client address per hour (`NOTIFICATIONS_PER_HOUR_PER_IP`); the counters are
+   * table items that expire by TTL. No permission of its own (the counters need the case table's writes).
+   */
+  public limitNotificationsPerIp(perHour: number): this {
+    this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_IP', String(perHour));
     return this;
   }
 

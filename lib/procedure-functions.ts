@@ -2,32 +2,86 @@ import { join } from 'node:path';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EmailSender } from './email-sender.js';
 import { type MailRouting, ProcedureFunction, type ProcedureFunctionProps } from './procedure-function.js';
 import { PROJECT_ROOT } from './paths.js';
 
+/** What one action needs; ProcedureFunctions grants exactly this, with the environment each grant goes with. */
+export interface ActionNeeds {
+  readonly description: string;
+  /**
+   * The case table (`TABLE_NAME`): 'read-write' = CASE_TABLE_ACTIONS (GetItem, Query, PutItem, UpdateItem),
+   * 'read' = CASE_TABLE_READ_ACTIONS (GetItem, Query).
+   */
+  readonly table: 'read-write' | 'read';
+  /**
+   * SES as the sender + SENDER_EMAIL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS. Every e-mail carries a signed
+   * read-only status link, so a sender also needs `signingKeys` and `publicBaseUrl`
+   * (lambdas/core/config.ts `mailConfigSchema` requires PUBLIC_BASE_URL with the addresses).
+   */
+  readonly sendsEmail: boolean;
+  /** Read the link-signing secret (`LINK_KEYS_SECRET_ARN`): sign or verify links. */
+  readonly signingKeys: boolean;
+  /** `PUBLIC_BASE_URL`: base of the links it builds. */
+  readonly publicBaseUrl: boolean;
+  /**
+   * states:StartExecution on the procedure + PROCEDURE_STATE_MACHINE_ARN, RESPONSE_TIMEOUT_SECONDS,
+   * ESCALATE_AFTER_REMINDERS (the execution's timing) and NOTIFICATIONS_PER_HOUR_PER_IP.
+   */
+  readonly startsProcedure: boolean;
+  /** states:SendTaskSuccess/Failure/Heartbeat on the confirmation state machine (no environment). */
+  readonly answersTasks: boolean;
+}
+
 /**
- * What each action (lambdas/<name>/index.ts) needs, from the contract's "needs" column.
- * Every action reads and writes the case table; nothing else is granted unless listed here.
- * - sendsEmail: SES as the sender + SENDER_EMAIL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS (and PUBLIC_BASE_URL,
- *   which lambdas/core/config.ts `mailConfigSchema` requires with them);
- * - signingKeys: read the link-signing secret (LINK_KEYS_SECRET_ARN);
- * - publicBaseUrl: PUBLIC_BASE_URL (links in e-mails, redirects of the form).
- * State machine permissions (start the procedure, respond to tasks) are bound in the stack,
- * once the state machines exist.
+ * What each action (lambdas/<name>/index.ts) needs: the single source of truth for every function's
+ * environment and permissions (the contract's "needs" column, brought in line with the handlers).
+ * Nothing is granted that is not listed here. The HTTP routes of the link pages are in LINK_PAGE_ROUTES.
  */
 export const ACTION_NEEDS = {
-  'register-case': { description: 'Registers a notification as a new case', sendsEmail: false, signingKeys: false, publicBaseUrl: false },
-  'request-confirmation': { description: 'E-mails a signed confirmation link and stores the task token', sendsEmail: true, signingKeys: true, publicBaseUrl: true },
-  'escalate-step': { description: 'Escalates an unanswered step to MRPiPS', sendsEmail: true, signingKeys: false, publicBaseUrl: true },
-  'apply-response': { description: 'Applies a confirmed response to the case', sendsEmail: true, signingKeys: false, publicBaseUrl: true },
-  'change-collection-states': { description: 'Records the CBB collection changes (close / archive)', sendsEmail: false, signingKeys: false, publicBaseUrl: false },
-  'send-notice': { description: 'Sends the notices of the procedure', sendsEmail: true, signingKeys: false, publicBaseUrl: true },
-  'record-failure': { description: 'Records a failed step on the case (status FAILED, reason)', sendsEmail: false, signingKeys: false, publicBaseUrl: false },
-  'notification-form': { description: 'Link page: the notification form (GET/POST /zgloszenie)', sendsEmail: false, signingKeys: false, publicBaseUrl: false },
-  'confirmation-links': { description: 'Link page: signed confirmation links (/potwierdzenie)', sendsEmail: false, signingKeys: true, publicBaseUrl: false },
-} as const satisfies Record<string, { description: string; sendsEmail: boolean; signingKeys: boolean; publicBaseUrl: boolean }>;
+  'register-case': {
+    description: 'Registers a notification as a new case',
+    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+  },
+  'request-confirmation': {
+    description: 'E-mails a signed confirmation link and stores the task token',
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+  },
+  'escalate-step': {
+    description: 'Escalates an unanswered step to MRPiPS',
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+  },
+  'apply-response': {
+    description: 'Applies a confirmed response to the case',
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+  },
+  'change-collection-states': {
+    description: 'Records the CBB collection changes (close / archive)',
+    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+  },
+  'send-notice': {
+    description: 'Sends the notices of the procedure',
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+  },
+  'record-failure': {
+    description: 'Records a failed step on the case (status FAILED, reason)',
+    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+  },
+  'notification-form': {
+    description: 'Link page: the notification form (GET/POST /zgloszenie)',
+    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: true, answersTasks: false,
+  },
+  'confirmation-links': {
+    description: 'Link page: signed confirmation links, hand a step to a colleague (/potwierdzenie)',
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: true,
+  },
+  'case-status': {
+    description: 'Link page: read-only case status behind the signed link in every e-mail (/sprawa)',
+    table: 'read', sendsEmail: false, signingKeys: true, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+  },
+} as const satisfies Record<string, ActionNeeds>;
 
 export type ActionName = keyof typeof ACTION_NEEDS;
 export const ACTION_NAMES = Object.keys(ACTION_NEEDS) as ActionName[];
@@ -35,6 +89,26 @@ export const ACTION_NAMES = Object.keys(ACTION_NEEDS) as ActionName[];
 /** `register-case` → `RegisterCase` (construct ids, output names). */
 export const pascalCase = (name: string): string =>
   name.replace(/(^|-)([a-z])/g, (_m, _dash: string, c: string) => c.toUpperCase());
+
+/** Needs that only make sense together; a row breaking them would deploy a function that fails at runtime. */
+export function needsProblems(name: string, needs: ActionNeeds): string[] {
+  const problems: string[] = [];
+  if (needs.sendsEmail && !needs.publicBaseUrl) problems.push(`${name} sends e-mail but gets no PUBLIC_BASE_URL (mailConfigSchema requires it)`);
+  if (needs.sendsEmail && !needs.signingKeys) problems.push(`${name} sends e-mail but cannot sign the status link every e-mail carries`);
+  if (needs.sendsEmail && needs.table !== 'read-write') problems.push(`${name} sends e-mail but cannot record it on the case`);
+  return problems;
+}
+
+/** What the functions that start or answer the state machines are given once those exist. */
+export interface StateMachineBindings {
+  readonly procedure: IStateMachine;
+  readonly confirmation: IStateMachine;
+  /** Passed to the procedure in the execution input (see ProcedureFunction.startProcedure). */
+  readonly responseTimeoutSeconds: number;
+  readonly escalateAfterReminders: number;
+  /** NOTIFICATIONS_PER_HOUR_PER_IP of the functions that start the procedure. */
+  readonly notificationsPerHourPerIp: number;
+}
 
 export interface ProcedureFunctionsProps {
   readonly table: ITable;
@@ -51,23 +125,31 @@ export interface ProcedureFunctionsProps {
   readonly functionProps?: Partial<Omit<ProcedureFunctionProps, 'entry' | 'logRetention'>>;
 }
 
-/** One ProcedureFunction per action, with the environment and grants its "needs" say and nothing more. */
+/**
+ * One ProcedureFunction per action, with the environment and grants ACTION_NEEDS says and nothing more.
+ * Grants on resources created after the functions (state machines, the API's URL) are bound with
+ * {@link bindStateMachines} and {@link linkPagesAt}, still driven by ACTION_NEEDS.
+ */
 export class ProcedureFunctions extends Construct {
   public readonly byName: Readonly<Record<ActionName, ProcedureFunction>>;
 
   public constructor(scope: Construct, id: string, props: ProcedureFunctionsProps) {
     super(scope, id);
+    const problems = ACTION_NAMES.flatMap((name) => needsProblems(name, ACTION_NEEDS[name]));
+    if (problems.length > 0) throw new Error(`ACTION_NEEDS is inconsistent:\n  - ${problems.join('\n  - ')}`);
+
     const lambdasDir = props.lambdasDir ?? join(PROJECT_ROOT, 'lambdas');
     const byName = {} as Record<ActionName, ProcedureFunction>;
     for (const name of ACTION_NAMES) {
-      const needs = ACTION_NEEDS[name];
+      const needs: ActionNeeds = ACTION_NEEDS[name];
       const fn = new ProcedureFunction(this, pascalCase(name), {
         ...props.functionProps,
         entry: join(lambdasDir, name, 'index.ts'),
         description: `${name}: ${needs.description}`,
         logRetention: props.logRetention,
       });
-      fn.readWriteCases(props.table);
+      if (needs.table === 'read-write') fn.readWriteCases(props.table);
+      else fn.readCases(props.table);
       if (needs.sendsEmail) fn.sendEmailAs(props.sender, props.routing);
       if (needs.signingKeys) fn.readSigningKeys(props.signingKeys);
       byName[name] = fn;
@@ -75,7 +157,19 @@ export class ProcedureFunctions extends Construct {
     this.byName = byName;
   }
 
-  /** Set PUBLIC_BASE_URL on the functions that build links or redirects. */
+  /** Let the functions that start the procedure or answer confirmation tasks do so (and nothing else). */
+  public bindStateMachines(bindings: StateMachineBindings): void {
+    for (const name of ACTION_NAMES) {
+      const needs: ActionNeeds = ACTION_NEEDS[name];
+      const fn = this.byName[name];
+      if (needs.startsProcedure) {
+        fn.startProcedure(bindings.procedure, bindings).limitNotificationsPerIp(bindings.notificationsPerHourPerIp);
+      }
+      if (needs.answersTasks) fn.respondToTasksOf(bindings.confirmation);
+    }
+  }
+
+  /** Set PUBLIC_BASE_URL on the functions that build links. */
   public linkPagesAt(publicBaseUrl: string): void {
     for (const name of ACTION_NAMES) {
       if (ACTION_NEEDS[name].publicBaseUrl) this.byName[name].linkPagesAt(publicBaseUrl);

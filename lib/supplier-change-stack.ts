@@ -21,8 +21,8 @@ export interface SupplierChangeStackProps extends StackProps {
 }
 
 /**
- * The whole product: case table, link-signing keys, SES sender, the nine lambdas,
- * the two state machines and the public link pages.
+ * The whole product: case table, link-signing keys, SES sender, one lambda per action (ACTION_NEEDS),
+ * the two state machines and the public link pages (form, confirmation links, case status).
  */
 export class SupplierChangeStack extends Stack {
   public readonly cases: CaseTable;
@@ -61,16 +61,17 @@ export class SupplierChangeStack extends Stack {
       stateMachineDir: props.stateMachineDir,
     });
 
-    // The link pages start the procedure and answer the confirmation tasks.
-    fns['notification-form'].startProcedure(this.stateMachines.procedure, {
+    // The form starts the procedure, the confirmation links answer the child's tasks (as ACTION_NEEDS says).
+    this.functions.bindStateMachines({
+      procedure: this.stateMachines.procedure,
+      confirmation: this.stateMachines.confirmation,
       responseTimeoutSeconds: config.responseTimeoutSeconds,
       escalateAfterReminders: config.escalateAfterReminders,
+      notificationsPerHourPerIp: config.notificationsPerHourPerIp,
     });
-    fns['confirmation-links'].respondToTasksOf(this.stateMachines.confirmation);
 
     this.linkPages = new LinkPagesApi(this, 'LinkPages', {
-      notificationForm: fns['notification-form'],
-      confirmationLinks: fns['confirmation-links'],
+      functions: { 'notification-form': fns['notification-form'], 'confirmation-links': fns['confirmation-links'], 'case-status': fns['case-status'] },
       logRetention,
     });
     // The API only depends on the functions' ARNs; functions referencing the API endpoint make no cycle.

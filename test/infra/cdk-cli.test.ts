@@ -51,7 +51,7 @@ describe('cdk CLI', () => {
 
   it('bin/app.ts rejects bad context with a message naming the key', { timeout: 60_000 }, () => {
     // GIVEN context as the CLI hands it to the app
-    const context = { responseTimeoutDays: 'seven', voivodeshipAdmins: '{"02":"adm@uw.gov.pl"}' };
+    const context = { responseTimeoutDays: 'seven', voivodeshipAdmins: '{"02":"adm@uw.gov.pl"}', notificationsPerHourPerIp: '0' };
     // WHEN
     const result = run('npx', ['tsx', 'bin/app.ts'], { CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: tempOutdir() });
     // THEN
@@ -59,5 +59,6 @@ describe('cdk CLI', () => {
     expect(result.stderr).toContain('Invalid CDK context');
     expect(result.stderr).toContain('context "responseTimeoutDays": must be a number');
     expect(result.stderr).toContain('context "voivodeshipAdmins" (at 04): is missing');
+    expect(result.stderr).toContain('context "notificationsPerHourPerIp": must be at least 1');
   });
 });

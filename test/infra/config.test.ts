@@ -17,6 +17,7 @@ describe('parseConfig (CDK context)', () => {
       responseTimeoutDays: 7,
       responseTimeoutSeconds: 604_800,
       escalateAfterReminders: 2,
+      notificationsPerHourPerIp: 20,
       logRetentionDays: 90,
       createSesIdentity: false,
       usesPlaceholderAdmins: true,
@@ -31,6 +32,7 @@ describe('parseConfig (CDK context)', () => {
     const config = fromContext({
       responseTimeoutDays: '14',
       escalateAfterReminders: '3',
+      notificationsPerHourPerIp: '5',
       logRetentionDays: '365',
       createSesIdentity: 'true',
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl/',
@@ -41,6 +43,7 @@ describe('parseConfig (CDK context)', () => {
     expect(config).toMatchObject({
       responseTimeoutSeconds: 14 * 86_400,
       escalateAfterReminders: 3,
+      notificationsPerHourPerIp: 5,
       logRetentionDays: 365,
       createSesIdentity: true,
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl',
@@ -65,6 +68,10 @@ describe('parseConfig (CDK context)', () => {
     ['responseTimeoutDays', 0, 'must be > 0'],
     ['escalateAfterReminders', 0, 'must be at least 1'],
     ['escalateAfterReminders', '1.5', 'must be an integer'],
+    ['notificationsPerHourPerIp', 'many', 'must be a number'],
+    ['notificationsPerHourPerIp', 0, 'must be at least 1'],
+    ['notificationsPerHourPerIp', '2.5', 'must be an integer'],
+    ['notificationsPerHourPerIp', 10_001, 'must be at most 10000'],
     ['publicBaseUrl', 'ftp://example.gov.pl', 'must be an http(s) URL'],
     ['logRetentionDays', 2, 'must be one of the CloudWatch Logs retention values'],
     ['createSesIdentity', 'yes', 'must be true or false'],
@@ -85,7 +92,8 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
 
   it.each([
     ['defaults', {}],
-    ['explicit context', { voivodeshipAdmins: realAdmins, senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl', responseTimeoutDays: 30, escalateAfterReminders: 5 }],
+    ['explicit context', { voivodeshipAdmins: realAdmins, senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl', responseTimeoutDays: 30, escalateAfterReminders: 5, notificationsPerHourPerIp: 10_000 }],
+    ['smallest limit', { notificationsPerHourPerIp: 1 }],
   ])('%s: mail and form environments parse', (_label, context) => {
     // GIVEN the values the stack puts into the environment (see ProcedureFunction bind helpers)
     const config = fromContext(context);
@@ -100,12 +108,19 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
       PROCEDURE_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:123456789012:stateMachine:procedure',
       RESPONSE_TIMEOUT_SECONDS: String(config.responseTimeoutSeconds),
       ESCALATE_AFTER_REMINDERS: String(config.escalateAfterReminders),
-      PUBLIC_BASE_URL: mailEnv.PUBLIC_BASE_URL,
+      NOTIFICATIONS_PER_HOUR_PER_IP: String(config.notificationsPerHourPerIp),
     };
     // WHEN / THEN
     expect(() => parseLambdaConfig(mailConfigSchema, mailEnv)).not.toThrow();
-    expect(() => parseLambdaConfig(formConfigSchema, formEnv)).not.toThrow();
+    expect(parseLambdaConfig(formConfigSchema, formEnv).NOTIFICATIONS_PER_HOUR_PER_IP).toBe(config.notificationsPerHourPerIp);
     expect(() => parseLambdaConfig(timingConfigSchema, formEnv)).not.toThrow();
+  });
+
+  it('uses the lambdas\' default for the per-address limit', () => {
+    // GIVEN the form environment without the limit
+    const env = { TABLE_NAME: 'Cases', PROCEDURE_STATE_MACHINE_ARN: 'arn', RESPONSE_TIMEOUT_SECONDS: '60', ESCALATE_AFTER_REMINDERS: '2' };
+    // THEN
+    expect(parseLambdaConfig(formConfigSchema, env).NOTIFICATIONS_PER_HOUR_PER_IP).toBe(CONTEXT_DEFAULTS.notificationsPerHourPerIp);
   });
 
   it('keeps the placeholder admin addresses valid e-mail addresses', () => {

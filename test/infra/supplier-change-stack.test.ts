@@ -1,12 +1,17 @@
 import type { CfnElement } from 'aws-cdk-lib';
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CONFIRMATION_PATH, STATUS_PATH } from '../../lambdas/core/links.js';
+import { FORM_PATH } from '../../lambdas/notification-form/index.js';
+import { CASE_TTL_ATTRIBUTE } from '../../lib/case-table.js';
 import { VOIVODESHIP_CODES } from '../../lib/config.js';
-import { CASE_TABLE_ACTIONS } from '../../lib/procedure-function.js';
-import { ACTION_NAMES, ACTION_NEEDS, type ActionName } from '../../lib/procedure-functions.js';
+import { DEFAULT_THROTTLE, FORM_POST_THROTTLE, LINK_PAGE_ROUTES } from '../../lib/link-pages-api.js';
+import { PROJECT_ROOT } from '../../lib/paths.js';
+import { CASE_TABLE_ACTIONS, CASE_TABLE_READ_ACTIONS } from '../../lib/procedure-function.js';
+import { ACTION_NAMES, ACTION_NEEDS, type ActionName, type ActionNeeds, needsProblems } from '../../lib/procedure-functions.js';
 import { CONFIRMATION_INVOKES, PROCEDURE_INVOKES } from '../../lib/procedure-state-machines.js';
 import { type CfnTemplate, resourcesOfType, type Synthesized, synthesize } from './synth.js';
 
@@ -46,6 +51,34 @@ const invokeResources = (name: ActionName) => [
   { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fnId(name), 'Arn'] }, ':*']] },
 ];
 
+/**
+ * What each function must get, written out here independently of ACTION_NEEDS from what the handlers use
+ * (lambdas/<name>/index.ts, lambdas/adapters/runtime.ts, lambdas/core/config.ts), so a wrong row in
+ * ACTION_NEEDS fails these tests instead of being mirrored by them.
+ */
+const MAIL_ENV = ['SENDER_EMAIL', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
+const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
+const FORM_ENV = ['PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'NOTIFICATIONS_PER_HOUR_PER_IP'];
+const EXPECTED_ENV: Record<ActionName, string[]> = {
+  'register-case': [],
+  'request-confirmation': [...MAIL_ENV, ...KEYS_ENV],
+  'escalate-step': [...MAIL_ENV, ...KEYS_ENV],
+  'apply-response': [...MAIL_ENV, ...KEYS_ENV],
+  'change-collection-states': [],
+  'send-notice': [...MAIL_ENV, ...KEYS_ENV],
+  'record-failure': [],
+  'notification-form': FORM_ENV,
+  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV],
+  'case-status': KEYS_ENV,
+};
+/** Every e-mail carries a signed status link: every sender reads the signing keys. */
+const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'confirmation-links'];
+const SECRET_READERS: ActionName[] = [...MAIL_SENDERS, 'case-status'];
+const READ_ONLY: ActionName[] = ['case-status'];
+const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];
+
+const handlerSource = (name: ActionName) => readFileSync(join(PROJECT_ROOT, 'lambdas', name, 'index.ts'), 'utf8');
+
 beforeAll(() => {
   // GIVEN the app with default context
   // WHEN it is synthesized
@@ -72,6 +105,25 @@ describe('CaseTable', () => {
       DeletionProtectionEnabled: true,
       GlobalSecondaryIndexes: Match.absent(),
     });
+  });
+
+  it(`expires items by DynamoDB TTL on "${CASE_TTL_ATTRIBUTE}" (form submissions and rate-limit counters)`, () => {
+    // THEN
+    expect(CASE_TTL_ATTRIBUTE).toBe('expiresAt');
+    synth.template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('TTL attribute is the one the case store writes on SUBMISSION# and LIMIT# items only', () => {
+    // GIVEN
+    const store = readFileSync(join(PROJECT_ROOT, 'lambdas', 'adapters', 'case-store.ts'), 'utf8');
+    // THEN the store sets it (so TTL is not a no-op) ...
+    expect(store).toContain(`'#expiresAt': '${CASE_TTL_ATTRIBUTE}'`);
+    // ... and no long-lived item type has a field of that name (a case or step carrying it would be deleted).
+    for (const file of ['case.ts', 'step-record.ts']) {
+      expect(readFileSync(join(PROJECT_ROOT, 'lambdas', 'core', file), 'utf8'), file).not.toMatch(new RegExp(`\\b${CASE_TTL_ATTRIBUTE}\\??:`));
+    }
   });
 
   it('is retained when the stack is deleted or the table replaced', () => {
@@ -101,14 +153,49 @@ describe('ProcedureFunctions', () => {
     expect(json.Resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 90 } });
   });
 
+  it('has a function for every action directory under lambdas/ and a directory for every action', () => {
+    // GIVEN
+    const dirs = readdirSync(join(PROJECT_ROOT, 'lambdas'), { withFileTypes: true })
+      .filter((d) => d.isDirectory() && existsSync(join(PROJECT_ROOT, 'lambdas', d.name, 'index.ts')))
+      .map((d) => d.name);
+    // THEN
+    expect([...ACTION_NAMES].sort()).toEqual(dirs.sort());
+  });
+
+  it.each(ACTION_NAMES)('%s: ACTION_NEEDS matches what the handler uses (lambdas/<name>/index.ts)', (name) => {
+    // GIVEN
+    const source = handlerSource(name);
+    const needs: ActionNeeds = ACTION_NEEDS[name];
+    // THEN (the handlers build their dependencies with the factories of lambdas/adapters/runtime.ts)
+    expect(needs.sendsEmail, 'sendsEmail <=> mailer()').toBe(/\bmailer\(\)/.test(source));
+    expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys() / statusLinksNow()').toBe(/\b(loadSigningKeys|statusLinksNow)\(\)/.test(source));
+    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / mailer()').toBe(/\b(mailConfig|statusLinksNow|mailer)\(\)/.test(source));
+    expect(needs.startsProcedure, 'startsProcedure <=> formConfigSchema').toBe(source.includes('formConfigSchema'));
+    expect(needs.answersTasks, 'answersTasks <=> workflow.completeTask').toBe(/\.completeTask\(/.test(source));
+    expect(source, 'every action uses the case table').toMatch(/\bcaseStore\(\)/);
+    if (needs.table === 'read') {
+      const storeCalls = [...source.matchAll(/\bstore\.(\w+)\(/g)].map((m) => m[1]!);
+      expect(storeCalls.length).toBeGreaterThan(0);
+      for (const method of storeCalls) expect(method, `${name} is read-only but calls store.${method}`).toMatch(/^(get|list)/);
+    }
+  });
+
+  it('keeps ACTION_NEEDS consistent (every sender gets PUBLIC_BASE_URL and the signing keys)', () => {
+    // THEN
+    expect(ACTION_NAMES.flatMap((name) => needsProblems(name, ACTION_NEEDS[name]))).toEqual([]);
+    expect(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].sendsEmail).sort()).toEqual([...MAIL_SENDERS].sort());
+    expect(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].signingKeys).sort()).toEqual([...SECRET_READERS].sort());
+    // and a row that breaks it is reported
+    const broken: ActionNeeds = { ...ACTION_NEEDS['send-notice'], signingKeys: false, publicBaseUrl: false };
+    expect(needsProblems('x', broken)).toEqual([
+      expect.stringContaining('PUBLIC_BASE_URL'),
+      expect.stringContaining('status link'),
+    ]);
+  });
+
   it.each(ACTION_NAMES)('%s: environment holds only what the action needs', (name) => {
     // GIVEN
-    const needs = ACTION_NEEDS[name];
-    const expected = ['NODE_OPTIONS', 'TABLE_NAME'];
-    if (needs.sendsEmail) expected.push('SENDER_EMAIL', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS');
-    if (needs.signingKeys) expected.push('LINK_KEYS_SECRET_ARN');
-    if (needs.publicBaseUrl) expected.push('PUBLIC_BASE_URL');
-    if (name === 'notification-form') expected.push('PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS');
+    const expected = ['NODE_OPTIONS', 'TABLE_NAME', ...EXPECTED_ENV[name]];
     // THEN
     const env = json.Resources[fnId(name)]!.Properties!.Environment.Variables as Record<string, unknown>;
     expect(Object.keys(env).sort()).toEqual(expected.sort());
@@ -122,7 +209,7 @@ describe('ProcedureFunctions', () => {
     }
   });
 
-  it('passes the timing and the procedure ARN to notification-form', () => {
+  it('passes the timing, the per-address limit and the procedure ARN to notification-form', () => {
     // THEN
     synth.template.hasResourceProperties('AWS::Lambda::Function', {
       Description: Match.stringLikeRegexp('^notification-form:'),
@@ -131,20 +218,47 @@ describe('ProcedureFunctions', () => {
           PROCEDURE_STATE_MACHINE_ARN: { Ref: procedureId() },
           RESPONSE_TIMEOUT_SECONDS: String(7 * 86_400),
           ESCALATE_AFTER_REMINDERS: '2',
+          NOTIFICATIONS_PER_HOUR_PER_IP: '20',
         }),
       },
     });
   });
 
-  it('gives every function item-level read/write on the case table only (no Scan, deletes or streams)', () => {
+  it('grants on the case table exactly the DynamoDB calls the case store makes', () => {
+    // GIVEN the commands lambdas/adapters/case-store.ts sends
+    const store = readFileSync(join(PROJECT_ROOT, 'lambdas', 'adapters', 'case-store.ts'), 'utf8');
+    const used = [...new Set([...store.matchAll(/new (\w+)Command\(/g)].map((m) => `dynamodb:${m[1]}`))].sort();
+    // THEN
+    expect(used).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+    expect([...CASE_TABLE_ACTIONS].sort()).toEqual(used);
+    expect([...CASE_TABLE_READ_ACTIONS].sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query']);
+  });
+
+  it.each(ACTION_NAMES)('%s: item-level access to the case table only, read-only where the action only reads', (name) => {
     // THEN
     const tableArn = { 'Fn::GetAtt': [logicalId(synth.stack.cases.table), 'Arn'] };
-    for (const name of ACTION_NAMES) {
-      const dynamo = statementsOfRole(fnRoleId(name)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
-      expect(dynamo, name).toEqual([{ Effect: 'Allow', Action: [...CASE_TABLE_ACTIONS], Resource: [tableArn] }]);
-    }
+    const actions = READ_ONLY.includes(name) ? [...CASE_TABLE_READ_ACTIONS] : [...CASE_TABLE_ACTIONS];
+    const dynamo = statementsOfRole(fnRoleId(name)).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual([{ Effect: 'Allow', Action: actions, Resource: [tableArn] }]);
+  });
+
+  it('case-status cannot write to the table', () => {
+    // THEN
+    const actions = statementsOfRole(fnRoleId('case-status')).flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query']));
+    for (const action of WRITE_ACTIONS) expect(actions).not.toContain(action);
+    expect(actions.filter((a) => /^dynamodb:.*\*/.test(a))).toEqual([]);
+  });
+
+  it('grants no Scan, deletes, batches, transactions or streams to anyone', () => {
+    // THEN
     const all = allStatements().flatMap(({ statement }) => actionsOf(statement));
-    for (const action of ['dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:DeleteTable', 'dynamodb:GetRecords']) expect(all).not.toContain(action);
+    for (const action of [
+      'dynamodb:Scan', 'dynamodb:DeleteItem', 'dynamodb:DeleteTable', 'dynamodb:GetRecords', 'dynamodb:BatchGetItem',
+      'dynamodb:BatchWriteItem', 'dynamodb:ConditionCheckItem', 'dynamodb:TransactWriteItems', 'dynamodb:*',
+    ]) {
+      expect(all).not.toContain(action);
+    }
   });
 });
 
@@ -156,7 +270,8 @@ describe('SES sender', () => {
   it.each(ACTION_NAMES)('%s: may send mail only as the sender, if it sends mail at all', (name) => {
     // THEN
     const ses = grantsAction(statementsOfRole(fnRoleId(name)), 'ses:SendEmail');
-    if (!ACTION_NEEDS[name].sendsEmail) {
+    expect(ACTION_NEEDS[name].sendsEmail).toBe(MAIL_SENDERS.includes(name));
+    if (!MAIL_SENDERS.includes(name)) {
       expect(statementsOfRole(fnRoleId(name)).flatMap(actionsOf).filter((a) => a.startsWith('ses:'))).toEqual([]);
       return;
     }
@@ -192,16 +307,19 @@ describe('LinkSigningSecret', () => {
     synth.template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
   });
 
-  it('is readable only by request-confirmation and confirmation-links', () => {
+  it('is readable exactly by the mail senders (status link in every e-mail), confirmation-links and case-status', () => {
     // THEN
     const secretRef = { Ref: logicalId(synth.stack.signingKeys.secret) };
-    const readers = allStatements().filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue'));
-    expect(readers.map(({ roles }) => roles).sort()).toEqual(
-      [[{ Ref: fnRoleId('request-confirmation') }], [{ Ref: fnRoleId('confirmation-links') }]].sort(),
-    );
-    for (const { statement } of readers) expect(statement.Resource).toEqual(secretRef);
-    for (const name of ['request-confirmation', 'confirmation-links'] as const) {
-      expect(json.Resources[fnId(name)]!.Properties!.Environment.Variables.LINK_KEYS_SECRET_ARN).toEqual(secretRef);
+    const readers = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
+    const key = (roles: unknown) => JSON.stringify(roles);
+    expect(readers.map(({ roles }) => key(roles)).sort()).toEqual(SECRET_READERS.map((name) => key([{ Ref: fnRoleId(name) }])).sort());
+    for (const { statement } of readers) {
+      expect(statement).toEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secretRef });
+    }
+    for (const name of ACTION_NAMES) {
+      const value = json.Resources[fnId(name)]!.Properties!.Environment.Variables.LINK_KEYS_SECRET_ARN as unknown;
+      if (SECRET_READERS.includes(name)) expect(value, name).toEqual(secretRef);
+      else expect(value, name).toBeUndefined();
     }
   });
 });
@@ -333,14 +451,19 @@ describe('LinkPagesApi', () => {
     }));
     const form = { 'Fn::GetAtt': [fnId('notification-form'), 'Arn'] };
     const links = { 'Fn::GetAtt': [fnId('confirmation-links'), 'Arn'] };
+    const status = { 'Fn::GetAtt': [fnId('case-status'), 'Arn'] };
     expect(routes.sort((a, b) => a.routeKey.localeCompare(b.routeKey))).toEqual([
       { routeKey: 'GET /', target: form },
       { routeKey: 'GET /potwierdzenie', target: links },
+      { routeKey: 'GET /sprawa', target: status },
       { routeKey: 'GET /zgloszenie', target: form },
       { routeKey: 'HEAD /potwierdzenie', target: links },
+      { routeKey: 'HEAD /sprawa', target: status },
       { routeKey: 'POST /potwierdzenie', target: links },
       { routeKey: 'POST /zgloszenie', target: form },
     ]);
+    // One integration per page function; each may be invoked by the API only on its own routes.
+    synth.template.resourceCountIs('AWS::ApiGatewayV2::Integration', 3);
     synth.template.hasResourceProperties('AWS::ApiGatewayV2::Integration', { IntegrationType: 'AWS_PROXY', PayloadFormatVersion: '2.0' });
   });
 
@@ -357,6 +480,32 @@ describe('LinkPagesApi', () => {
     const format = stage.Properties!.AccessLogSettings.Format as string;
     expect(format).toContain('$context.requestId');
     expect(format).not.toMatch(/querystring|rawQueryString|\$context\.path/i);
+  });
+
+  it('serves the paths the lambdas link to (links in e-mails, the form\'s redirect)', () => {
+    // THEN
+    const served = (target: string) => LINK_PAGE_ROUTES.filter((r) => r.target === target).map((r) => r.path);
+    expect(served('confirmation-links')).toContain(CONFIRMATION_PATH);
+    expect(served('case-status')).toContain(STATUS_PATH);
+    expect(served('notification-form')).toContain(FORM_PATH);
+  });
+
+  it('throttles POST /zgloszenie harder at the route, the other routes keep the stage default', () => {
+    // THEN
+    expect(FORM_POST_THROTTLE).toEqual({ burstLimit: 10, rateLimit: 2 });
+    expect(FORM_POST_THROTTLE.burstLimit).toBeLessThan(DEFAULT_THROTTLE.burstLimit);
+    expect(FORM_POST_THROTTLE.rateLimit).toBeLessThan(DEFAULT_THROTTLE.rateLimit);
+    const [, stage] = resourcesOfType(json, 'AWS::ApiGatewayV2::Stage')[0]!;
+    expect(stage.Properties!.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 });
+    expect(stage.Properties!.RouteSettings).toEqual({ 'POST /zgloszenie': { ThrottlingBurstLimit: 10, ThrottlingRateLimit: 2 } });
+    expect(LINK_PAGE_ROUTES.filter((r) => r.throttle).map((r) => r.methods.map((m) => `${m} ${r.path}`))).toEqual([['POST /zgloszenie']]);
+  });
+
+  it('creates the stage after the throttled route (API Gateway refuses settings for a route key it does not know)', () => {
+    // THEN
+    const [, stage] = resourcesOfType(json, 'AWS::ApiGatewayV2::Stage')[0]!;
+    const [formPostRoute] = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties!.RouteKey === 'POST /zgloszenie')!;
+    expect(stage.DependsOn).toContain(formPostRoute);
   });
 
   it('gives the API endpoint as PUBLIC_BASE_URL when publicBaseUrl is not set', () => {
@@ -410,6 +559,7 @@ describe('SupplierChangeStack with context', () => {
       logRetentionDays: '365',
       responseTimeoutDays: '14',
       escalateAfterReminders: '3',
+      notificationsPerHourPerIp: '5',
       voivodeshipAdmins: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `mzt.${code}@uw.gov.pl`]))),
     };
     // WHEN
@@ -420,7 +570,9 @@ describe('SupplierChangeStack with context', () => {
       expect(fn.Environment.Variables.PUBLIC_BASE_URL).toBe('https://zmiana-sd.mrpips.gov.pl');
     }
     custom.template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ RESPONSE_TIMEOUT_SECONDS: String(14 * 86_400), ESCALATE_AFTER_REMINDERS: '3' }) },
+      Environment: {
+        Variables: Match.objectLike({ RESPONSE_TIMEOUT_SECONDS: String(14 * 86_400), ESCALATE_AFTER_REMINDERS: '3', NOTIFICATIONS_PER_HOUR_PER_IP: '5' }),
+      },
     });
     custom.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'zmiana-sd.mrpips.gov.pl' });
     custom.template.hasResourceProperties('AWS::IAM::Policy', {
