@@ -8,6 +8,8 @@ export default defineConfig({
     pool: 'forks',
     // Each file gets its own process: the local stack sets process-wide SDK endpoints.
     isolate: true,
+    // Installs Debian's Chromium for the browser tests when it is missing (root + apt-get), else says how.
+    globalSetup: ['test/browser/global-setup.ts'],
     // Handlers log every action; tests keep warnings and errors only.
     env: { LOG_LEVEL: 'WARN', CDK_DISABLE_CLI_TELEMETRY: 'true' },
   },

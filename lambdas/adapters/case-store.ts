@@ -126,19 +126,19 @@ export class CaseStore {
   }
 
   /** The case a form submission created (or is creating): a double submit or a retry finds it here. */
-  getSubmission(submissionId: string): Promise<{ caseId: string; started?: boolean } | undefined> {
+  getSubmission(submissionId: string): Promise<{ caseId: string; digest?: string; started?: boolean } | undefined> {
     return this.get(`SUBMISSION#${submissionId}`, 'SUBMISSION');
   }
 
   /** Binds a submission to a case id once; a concurrent twin gets the id that won. */
-  async claimSubmission(submissionId: string, caseId: string, expiresAt: number): Promise<string> {
+  async claimSubmission(submissionId: string, caseId: string, digest: string, expiresAt: number): Promise<string> {
     const out = await this.db.send(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(`SUBMISSION#${submissionId}`, 'SUBMISSION'),
-        UpdateExpression: 'SET #caseId = if_not_exists(#caseId, :caseId), #expiresAt = :expiresAt',
-        ExpressionAttributeNames: { '#caseId': 'caseId', '#expiresAt': 'expiresAt' },
-        ExpressionAttributeValues: marshall({ ':caseId': caseId, ':expiresAt': expiresAt }),
+        UpdateExpression: 'SET #caseId = if_not_exists(#caseId, :caseId), #digest = if_not_exists(#digest, :digest), #expiresAt = :expiresAt',
+        ExpressionAttributeNames: { '#caseId': 'caseId', '#digest': 'digest', '#expiresAt': 'expiresAt' },
+        ExpressionAttributeValues: marshall({ ':caseId': caseId, ':digest': digest, ':expiresAt': expiresAt }),
         ReturnValues: 'ALL_NEW',
       }),
     );

@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { ValidationError } from '../core/errors.js';
 import { MAX_FORM_BYTES, parseFormBody } from '../core/form.js';
+import { langOf, type Lang } from '../core/i18n.js';
 import { log } from '../core/log.js';
 import { messagePage, type PageResponse } from '../core/pages.js';
 
@@ -19,7 +20,7 @@ export function toPageRequest(event: APIGatewayProxyEventV2): PageRequest {
   const rawQuery = event.rawQueryString ?? '';
   const query: Record<string, string> = {};
   // Repeated parameters are not merged (API Gateway would join them with commas): the first one counts.
-  for (const [name, value] of new URLSearchParams(rawQuery)) if (!(name in query)) query[name] = value;
+  for (const [name, value] of new URLSearchParams(rawQuery)) if (!Object.hasOwn(query, name)) query[name] = value;
   const raw = event.body ?? '';
   return {
     method: event.requestContext.http.method.toUpperCase(),
@@ -40,28 +41,37 @@ export function toHttpResult(request: PageRequest, page: PageResponse): APIGatew
   return { statusCode: page.statusCode, headers: page.headers, body: request.method === 'HEAD' ? '' : page.body };
 }
 
+/** The language of the page a request asks for: `lang=en` in the query, otherwise Polish. */
+export function langOfRequest(request: Pick<PageRequest, 'query'>): Lang {
+  return langOf(request.query);
+}
+
 /**
- * Runs a page handler: bad bodies are a 400/413 page, anything unexpected a Polish 500/503 page (logged
- * without personal data); the raw error never reaches the participant.
+ * Runs a page handler: bad bodies are a 400/413 page, anything unexpected a 500/503 page (Polish, or English
+ * with `lang=en`; logged without personal data); the raw error never reaches the participant.
  */
 export function pageHandler(action: string, handle: (request: PageRequest) => Promise<PageResponse>) {
   return async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {
     const request = toPageRequest(event);
+    const lang = langOfRequest(request);
     try {
       return toHttpResult(request, await handle(request));
     } catch (error) {
       if (error instanceof ValidationError) {
         const tooLarge = Buffer.byteLength(request.body) > MAX_FORM_BYTES;
-        return toHttpResult(request, messagePage(tooLarge ? 413 : 400, 'Nieprawidłowe dane', error.message));
+        return toHttpResult(request, messagePage(tooLarge ? 413 : 400, 'Nieprawidłowe dane', error.message, lang, request.rawQuery));
       }
       const err = error instanceof Error ? error : new Error(String(error));
       log.error('page failed', { action, method: request.method, path: request.path, error: err.name, reason: err.message });
-      return toHttpResult(request, messagePage(503, 'Chwilowy problem', 'Nie udało się teraz obsłużyć żądania. Nic nie zostało zapisane — spróbuj ponownie za kilka minut.'));
+      return toHttpResult(
+        request,
+        messagePage(503, 'Chwilowy problem', 'Nie udało się teraz obsłużyć żądania. Nic nie zostało zapisane — spróbuj ponownie za kilka minut.', lang, request.rawQuery),
+      );
     }
   };
 }
 
-export function methodNotAllowed(allowed: string[]): PageResponse {
-  const page = messagePage(405, 'Niedozwolona metoda', 'Ta strona nie obsługuje takiego żądania.');
+export function methodNotAllowed(allowed: string[], lang: Lang = 'pl', query = ''): PageResponse {
+  const page = messagePage(405, 'Niedozwolona metoda', 'Ta strona nie obsługuje takiego żądania.', lang, query);
   return { ...page, headers: { ...page.headers, allow: allowed.join(', ') } };
 }

@@ -1,5 +1,5 @@
 import type { CaseStore } from '../adapters/case-store.js';
-import { methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
+import { langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
 import { caseStore } from '../adapters/runtime.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import { ROLE_LABEL } from '../core/case.js';
@@ -10,11 +10,13 @@ import { STEPS } from '../core/steps.js';
 
 /** The read-only status page linked from every e-mail: timeline, current step, who is awaited, deadline. */
 export async function handleCaseStatus(request: PageRequest, deps: { store: CaseStore; keys: SigningKeys; now?: Date }): Promise<PageResponse> {
-  if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET', 'HEAD']);
+  // `lang=en` shows the page in English; the switch on the page is a plain link to the same URL.
+  const lang = langOfRequest(request);
+  if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET', 'HEAD'], lang, request.rawQuery);
   const check = verifyStatusLink(request.query, deps.keys, Math.floor((deps.now ?? new Date()).getTime() / 1000));
-  if (!check.ok) return linkProblemPage(check.reason);
+  if (!check.ok) return linkProblemPage(check.reason, lang, request.rawQuery);
   const [record, steps] = await Promise.all([deps.store.getCase(check.caseId), deps.store.listSteps(check.caseId)]);
-  if (!record) return linkProblemPage('NOT_FOUND');
+  if (!record) return linkProblemPage('NOT_FOUND', lang, request.rawQuery);
   return caseStatusPage(
     record,
     steps
@@ -25,9 +27,11 @@ export async function handleCaseStatus(request: PageRequest, deps: { store: Case
         role: ROLE_LABEL[step.role],
         recipient: step.recipient,
         status: step.status,
-        deadline: formatDateTime(step.deadline),
-        ...(step.completedAt ? { completedAt: formatDateTime(step.completedAt) } : {}),
+        deadline: formatDateTime(step.deadline, lang),
+        ...(step.completedAt ? { completedAt: formatDateTime(step.completedAt, lang) } : {}),
       })),
+    lang,
+    request.rawQuery,
   );
 }
 

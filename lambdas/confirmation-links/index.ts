@@ -1,5 +1,5 @@
 import type { CaseStore } from '../adapters/case-store.js';
-import { formOf, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
+import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
 import type { Mailer } from '../adapters/mailer.js';
 import { caseStore, directory, mailConfig, mailer, workflow } from '../adapters/runtime.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
@@ -11,9 +11,10 @@ import { confirmationRequestEmail, stepReassignedEmail } from '../core/emails.js
 import { ConflictError } from '../core/errors.js';
 import { emailAddress, fieldErrors, todayInPoland } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
+import type { Lang } from '../core/i18n.js';
 import { formToken, formTokenMatches, hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, verifyLink, type LinkClaims, type SigningKeys } from '../core/links.js';
 import { log } from '../core/log.js';
-import type { Directory } from '../core/participants.js';
+import { supplierContact, type Directory } from '../core/participants.js';
 import { alreadyRecordedPage, confirmedPage, linkProblemPage, reassignedPage, stepPage, type PageResponse } from '../core/pages.js';
 import type { StepRecord } from '../core/step-record.js';
 import { STEPS, type StepContext } from '../core/steps.js';
@@ -32,30 +33,32 @@ export interface LinkDeps {
  * The page behind every signed link. GET and HEAD only show the step (mail scanners open links; they must
  * change nothing). POST, from the page's own form (its token is checked), either confirms the step —
  * validated, completed exactly once by a conditional write, then handed to the waiting task — or hands the
- * step to a colleague. Every refusal is a Polish page with a 4xx status and no change.
+ * step to a colleague. Every refusal is a page (Polish, or English with `lang=en`) with a 4xx status and no change.
+ * The unsigned `lang` parameter stays in the query the forms post back to, so the answers keep the language.
  */
 export async function handleConfirmationLink(request: PageRequest, deps: LinkDeps): Promise<PageResponse> {
-  if (!['GET', 'HEAD', 'POST'].includes(request.method)) return methodNotAllowed(['GET', 'HEAD', 'POST']);
+  const page: PageIn = { lang: langOfRequest(request), query: request.rawQuery };
+  if (!['GET', 'HEAD', 'POST'].includes(request.method)) return methodNotAllowed(['GET', 'HEAD', 'POST'], page.lang, page.query);
   const now = deps.now ?? new Date();
   const check = verifyLink(request.query, deps.keys, Math.floor(now.getTime() / 1000));
-  if (!check.ok) return linkProblemPage(check.reason);
+  if (!check.ok) return linkProblemPage(check.reason, page.lang, page.query);
   const { claims } = check;
   const [record, step] = await Promise.all([deps.store.getCase(claims.caseId), deps.store.getStep(claims.caseId, claims.step)]);
-  if (!record || !step || step.role !== claims.role) return linkProblemPage('NOT_FOUND');
+  if (!record || !step || step.role !== claims.role) return linkProblemPage('NOT_FOUND', page.lang, page.query);
   const linkIdHash = hashLinkId(claims.linkId);
-  const refusal = refuse(record, step, linkIdHash, claims);
+  const refusal = refuse(record, step, linkIdHash, claims, page);
   if (refusal) return refusal;
 
   const def = STEPS[step.step];
   const ctx: StepContext = { record, round: step.round, comment: step.comment, today: todayInPoland(now) };
   const token = formToken(deps.keys, check.keyId, check.signature);
   const show = (values?: Record<string, string>, errors?: Record<string, string>) =>
-    stepPage({ record, def, round: step.round, comment: step.comment, recipient: step.recipient, deadline: formatDateTime(step.deadline), query: request.rawQuery, formToken: token, values, errors });
+    stepPage({ record, def, round: step.round, comment: step.comment, recipient: step.recipient, deadline: formatDateTime(step.deadline, page.lang), query: request.rawQuery, formToken: token, values, errors, lang: page.lang });
   if (request.method !== 'POST') return show();
 
   const form = formOf(request);
-  if (!formTokenMatches(form.csrf, deps.keys, check.keyId, check.signature)) return linkProblemPage('FORM_TOKEN');
-  if (form.action === 'reassign') return reassign({ record, step, claims, linkIdHash, form, show }, deps, now);
+  if (!formTokenMatches(form.csrf, deps.keys, check.keyId, check.signature)) return linkProblemPage('FORM_TOKEN', page.lang, page.query);
+  if (form.action === 'reassign') return reassign({ record, step, claims, linkIdHash, form, show, page }, deps, now);
 
   const parsed = def.schema(ctx).safeParse(def.fromForm(form, ctx));
   if (!parsed.success) return show(form, fieldErrors(parsed.error));
@@ -74,7 +77,7 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
     if (!(error instanceof ConflictError)) throw error;
     // Another submission won the race (or a reminder replaced the link): show what the store says now.
     const current = await deps.store.getStep(record.caseId, step.stepKey);
-    return (current && refuse(record, current, linkIdHash, claims)) || linkProblemPage('NOT_PENDING');
+    return (current && refuse(record, current, linkIdHash, claims, page)) || linkProblemPage('NOT_PENDING', page.lang, page.query);
   }
 
   let handed: 'completed' | 'gone';
@@ -87,7 +90,7 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
   if (handed === 'gone') {
     await deps.store.reopenStep(record.caseId, step.stepKey, linkIdHash);
     log.warn('task no longer waiting', { caseId: record.caseId, step: step.stepKey });
-    return linkProblemPage('TOO_LATE');
+    return linkProblemPage('TOO_LATE', page.lang, page.query);
   }
   await deps.store.forgetTaskToken(record.caseId, step.stepKey);
   await deps.store.updateCase(record.caseId, {
@@ -100,7 +103,7 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
     details: { ip: request.ip, userAgent: request.userAgent, linkId: claims.linkId },
   });
   log.info('step confirmed', { caseId: record.caseId, step: step.stepKey });
-  return confirmedPage(record, def, at);
+  return confirmedPage(record, def, at, page.lang, page.query);
 }
 
 /**
@@ -108,11 +111,20 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
  * link stops working, MRPiPS is told, the timeline records who handed it to whom.
  */
 async function reassign(
-  args: { record: CaseRecord; step: StepRecord; claims: LinkClaims; linkIdHash: string; form: Record<string, string>; show: (values?: Record<string, string>, errors?: Record<string, string>) => PageResponse },
+  args: {
+    record: CaseRecord;
+    step: StepRecord;
+    claims: LinkClaims;
+    linkIdHash: string;
+    form: Record<string, string>;
+    show: (values?: Record<string, string>, errors?: Record<string, string>) => PageResponse;
+    page: PageIn;
+  },
   deps: LinkDeps,
   now: Date,
 ): Promise<PageResponse> {
   const { record, step, form } = args;
+  if (!STEPS[step.step].delegable) return args.show(form, { delegateEmail: 'Tego kroku nie można przekazać: potwierdza go właściciel adresu.' });
   const parsed = emailAddress.safeParse(form.delegateEmail ?? '');
   if (!parsed.success) return args.show(form, { delegateEmail: parsed.error.issues[0]!.message });
   const colleague = parsed.data;
@@ -124,13 +136,20 @@ async function reassign(
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     const current = await deps.store.getStep(record.caseId, step.stepKey);
-    return (current && refuse(record, current, args.linkIdHash, args.claims)) || linkProblemPage('NOT_PENDING');
+    return (current && refuse(record, current, args.linkIdHash, args.claims, args.page)) || linkProblemPage('NOT_PENDING', args.page.lang, args.page.query);
   }
   const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(record.caseId);
   const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipientTag: recipientTag(colleague), expiresAt: step.linkExpiresAt, linkId }, deps.keys);
-  await deps.mailer.send(
-    confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to: colleague, cc: [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl, delegatedBy: step.recipient }),
-  );
+  const supplier = STEPS[step.step].copySupplier ? supplierContact(record) : undefined;
+  try {
+    await deps.mailer.send(
+      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to: colleague, cc: supplier && supplier !== colleague ? [supplier] : [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl, delegatedBy: step.recipient }),
+    );
+  } catch (error) {
+    // The colleague never got a link: give the step back to this link, so "nothing was saved" is true.
+    await deps.store.reassignStep(record.caseId, step.stepKey, hashLinkId(linkId), { recipient: step.recipient, linkIdHash: args.linkIdHash, delegatedBy: step.delegatedBy ?? '' }).catch(() => undefined);
+    throw error;
+  }
   await deps.mailer.send(stepReassignedEmail({ record, step: step.step, from: step.recipient, to: colleague, notify: deps.directory.mrpipsEmail, statusUrl }));
   await deps.store.updateCase(record.caseId, {
     id: `reassigned:${step.stepKey}:${hashLinkId(linkId).slice(0, 12)}`,
@@ -140,17 +159,23 @@ async function reassign(
     step: step.stepKey,
     summary: `${ROLE_LABEL[step.role]}: krok „${STEPS[step.step].title}” przekazano z ${step.recipient} do ${colleague}.`,
   });
-  return reassignedPage(record, STEPS[step.step], colleague);
+  return reassignedPage(record, STEPS[step.step], colleague, args.page.lang, args.page.query);
+}
+
+/** The language of the pages of this request and its raw query (the language switch keeps the signed link). */
+interface PageIn {
+  lang: Lang;
+  query: string;
 }
 
 /** Why this link cannot act on this step now, as a page; undefined when the step waits for this very link. */
-function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string, claims: LinkClaims): PageResponse | undefined {
+function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string, claims: LinkClaims, page: PageIn = { lang: 'pl', query: '' }): PageResponse | undefined {
   if (step.status === 'COMPLETED' && step.completedBy && step.completedAt) {
     const confirmed = step.response ? describeResponse(step.step, { record, round: step.round, comment: step.comment }, step.response) : [];
-    return alreadyRecordedPage(record, STEPS[step.step], step.completedBy.email, step.completedAt, confirmed);
+    return alreadyRecordedPage(record, STEPS[step.step], step.completedBy.email, step.completedAt, confirmed, page.lang, page.query);
   }
-  if (step.status !== 'PENDING' || record.status !== 'IN_PROGRESS') return linkProblemPage('NOT_PENDING');
-  if (step.linkIdHash !== linkIdHash || recipientTag(step.recipient) !== claims.recipientTag) return linkProblemPage('SUPERSEDED');
+  if (step.status !== 'PENDING' || record.status !== 'IN_PROGRESS') return linkProblemPage('NOT_PENDING', page.lang, page.query);
+  if (step.linkIdHash !== linkIdHash || recipientTag(step.recipient) !== claims.recipientTag) return linkProblemPage('SUPERSEDED', page.lang, page.query);
   return undefined;
 }
 

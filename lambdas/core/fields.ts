@@ -10,7 +10,8 @@ export const singleLine = (max: number, min = 1) =>
   z
     .string({ error: 'Pole jest wymagane.' })
     .trim()
-    .min(min, min === 1 ? 'Pole jest wymagane.' : `Wpisz co najmniej ${min} znaki.`)
+    .min(1, 'Pole jest wymagane.')
+    .min(min, `Wpisz co najmniej ${min} znaki.`)
     .max(max, `Wpisz najwyżej ${max} znaków.`)
     .refine((value) => !CONTROL_OR_NEWLINE.test(value), 'Pole zawiera niedozwolone znaki sterujące.');
 

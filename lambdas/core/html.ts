@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { LANG_NAME, otherLang, queryInLang, t, type Lang } from './i18n.js';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -41,8 +42,9 @@ export const PAGE_STYLE = `
 :root{color-scheme:light}
 *{box-sizing:border-box}
 body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,Arial,sans-serif;font-size:1.0625rem;line-height:1.5;color:#1b1b1b;background:#f4f5f7}
-header{background:#0b3d91;color:#fff;padding:.75rem 1rem}
+header{background:#0b3d91;color:#fff;padding:.75rem 1rem;display:flex;flex-wrap:wrap;justify-content:space-between;align-items:baseline;gap:.25rem 1rem}
 header p{margin:0;font-weight:600}
+header a{color:#fff;font-weight:600}
 main{max-width:46rem;margin:1rem auto;padding:1.25rem;background:#fff;border:1px solid #d0d4da;border-radius:.25rem}
 h1{font-size:1.5rem;margin:.25rem 0 1rem}
 h2{font-size:1.2rem;margin:1.5rem 0 .5rem}
@@ -69,7 +71,7 @@ input:focus,textarea:focus,button:focus,a:focus{outline:3px solid #ffbf47;outlin
 button.secondary{background:#fff;color:#0b3d91;border:2px solid #0b3d91}
 button{font:inherit;font-weight:600;background:#1d7a35;color:#fff;border:0;border-radius:.25rem;padding:.7rem 1.4rem;margin-top:1rem;cursor:pointer}
 table{border-collapse:collapse;width:100%}
-th,td{border:1px solid #d0d4da;padding:.35rem .5rem;text-align:left;vertical-align:top}
+th,td{border:1px solid #d0d4da;padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
 footer{max-width:46rem;margin:0 auto 2rem;padding:0 1.25rem;color:#4a505a;font-size:.9rem}
 @media (max-width:40rem){dl{grid-template-columns:1fr}main{margin:0;border:0}}
 `;
@@ -88,6 +90,13 @@ export function pageHeaders(): Record<string, string> {
   };
 }
 
-export function layout(title: string, body: SafeHtml, lang: 'pl' | 'en' = 'pl'): string {
-  return `<!doctype html>${html`<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><title>${title} — Zmiana dostawcy SD</title><style>${new SafeHtml(PAGE_STYLE)}</style></head><body><header><p>MRPiPS · Zmiana dostawcy systemu dziedzinowego (SD) · CBB CSIZS</p></header><main id="tresc">${body}</main><footer>Procedura zmiany dostawcy SD zasilającego Centralną Bazę Beneficjentów. W razie pytań: Departament Informatyki MRPiPS.</footer></body></html>`.value}`;
+/**
+ * The whole document. `query` is the raw query of the current URL: the language switch in the header is a
+ * plain GET link to the same URL in the other language (every other parameter kept as is), so following it
+ * (a person, or a mail scanner) changes nothing.
+ */
+export function layout(title: string, body: SafeHtml, lang: Lang = 'pl', query = ''): string {
+  const other = otherLang(lang);
+  const languageSwitch = html`<p><a href="?${queryInLang(query, other)}" lang="${other}" hreflang="${other}">${LANG_NAME[other]}</a></p>`;
+  return `<!doctype html>${html`<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="robots" content="noindex, nofollow"><title>${title} — ${t(lang, 'Zmiana dostawcy SD')}</title><style>${new SafeHtml(PAGE_STYLE)}</style></head><body><header><p>${t(lang, 'MRPiPS · Zmiana dostawcy systemu dziedzinowego (SD) · CBB CSIZS')}</p>${languageSwitch}</header><main id="tresc">${body}</main><footer>${t(lang, 'Procedura zmiany dostawcy SD zasilającego Centralną Bazę Beneficjentów. W razie pytań: Departament Informatyki MRPiPS.')}</footer></body></html>`.value}`;
 }

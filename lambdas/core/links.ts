@@ -37,7 +37,8 @@ export const signingKeysSchema = z
   .record(z.string(), z.string())
   .transform((raw, ctx): SigningKeys => {
     const { current, ...rest } = raw;
-    const keys: Record<string, Buffer> = {};
+    // No prototype: a key id such as `constructor` or `__proto__` must not find anything.
+    const keys: Record<string, Buffer> = Object.create(null);
     for (const [id, value] of Object.entries(rest)) {
       if (!/^[A-Za-z0-9_-]{1,16}$/.test(id) || value.length < 32) {
         ctx.addIssue({ code: 'custom', message: `signing key "${id}" must have an id of 1-16 [A-Za-z0-9_-] and at least 32 characters` });
@@ -126,7 +127,7 @@ export function verifyLink(query: Record<string, string | undefined>, keys: Sign
   if (!parsed.success) return { ok: false, reason: 'MALFORMED' };
   const { c, s, r, t, e, l, k, sig } = parsed.data;
   const claims: LinkClaims = { caseId: c, step: s, role: r, recipientTag: t, expiresAt: e, linkId: l };
-  const key = keys.keys[k];
+  const key = Object.hasOwn(keys.keys, k) ? keys.keys[k] : undefined;
   const matches = macMatches(sig, mac(key ?? Buffer.alloc(32), claims, k));
   if (!key || !matches) return { ok: false, reason: 'BAD_SIGNATURE' };
   if (e <= nowSeconds) return { ok: false, reason: 'EXPIRED' };
@@ -174,7 +175,7 @@ export function verifyStatusLink(query: Record<string, string | undefined>, keys
   const parsed = statusQuerySchema.safeParse(Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)));
   if (!parsed.success) return { ok: false, reason: 'MALFORMED' };
   const { c, e, k, sig } = parsed.data;
-  const key = keys.keys[k];
+  const key = Object.hasOwn(keys.keys, k) ? keys.keys[k] : undefined;
   const matches = macMatches(sig, hmac(key ?? Buffer.alloc(32), ['v1-status', c, String(e), k].join('\n')));
   if (!key || !matches) return { ok: false, reason: 'BAD_SIGNATURE' };
   if (e <= nowSeconds) return { ok: false, reason: 'EXPIRED' };

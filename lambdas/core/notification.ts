@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { collectionCode, emailAddress, isoDate, multiLine, phoneNumber, singleLine, todayInPoland } from './fields.js';
 import { isVoivodeshipCode } from './voivodeships.js';
@@ -20,6 +21,7 @@ export function notificationSchema(today: string = todayInPoland()) {
       officeName: singleLine(200, 3),
       teryt,
       mztUnitCode: singleLine(50).regex(/^[A-Za-z0-9._/-]+$/, 'Kod jednostki w MZT może zawierać tylko litery, cyfry oraz znaki . _ / -'),
+      plannedChangeDate: isoDate.refine((value) => value >= today, 'Planowana data zmiany nie może być w przeszłości.'),
       areas: z
         .array(z.object({ area: singleLine(120, 3), oldCollectionCode: collectionCode }).strict(), { error: 'Podaj co najmniej jeden obszar i jego zbiór CBB.' })
         .min(1, 'Podaj co najmniej jeden obszar i jego zbiór CBB.')
@@ -33,7 +35,6 @@ export function notificationSchema(today: string = todayInPoland()) {
             seen.add(area.oldCollectionCode);
           });
         }),
-      plannedChangeDate: isoDate.refine((value) => value >= today, 'Planowana data zmiany nie może być w przeszłości.'),
       contact: z.object({ name: singleLine(120, 3), email: emailAddress, phone: phoneNumber }).strict(),
       oldSd: z.object({ product: singleLine(120), supplier: singleLine(160) }).strict(),
       newSd: z
@@ -87,4 +88,9 @@ export function parseNotificationForm(form: Record<string, string>, today?: stri
     errors[key] ??= issue.message;
   }
   return { ok: false, errors };
+}
+
+/** Identifies a notification's content (a resubmitted form with the same content is the same notification). */
+export function notificationDigest(notification: Notification): string {
+  return createHash('sha256').update(JSON.stringify(notification)).digest('base64url');
 }

@@ -2,7 +2,8 @@ import type { CaseRecord } from './case.js';
 import { CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL } from './case.js';
 import { caseSummaryRows } from './emails.js';
 import { formatDateTime } from './format.js';
-import { html, layout, pageHeaders, type SafeHtml } from './html.js';
+import { escapeHtml, html, layout, pageHeaders, SafeHtml } from './html.js';
+import { t, tExact, type Lang } from './i18n.js';
 import { MAX_AREAS } from './notification.js';
 import type { FormField, StepDefinition } from './steps.js';
 
@@ -13,8 +14,18 @@ export interface PageResponse {
   body: string;
 }
 
-export function page(statusCode: number, title: string, body: SafeHtml): PageResponse {
-  return { statusCode, headers: pageHeaders(), body: layout(title, body) };
+/** `lang` is the language of the page; `query` the raw query of the current URL (for the language switch). */
+export function page(statusCode: number, title: string, body: SafeHtml, lang: Lang = 'pl', query = ''): PageResponse {
+  return { statusCode, headers: pageHeaders(), body: layout(title, body, lang, query) };
+}
+
+/**
+ * A sentence of a page with placeholders: the Polish template is translated as a whole (word order differs
+ * between the languages), then `{name}` is filled; the text is escaped, values are escaped unless SafeHtml.
+ */
+function fill(lang: Lang, template: string, values: Record<string, SafeHtml | string | number> = {}): SafeHtml {
+  const parts = t(lang, template).split(/\{(\w+)\}/);
+  return new SafeHtml(parts.map((part, index) => (index % 2 === 0 ? escapeHtml(part) : html`${values[part] ?? ''}`.value)).join(''));
 }
 
 type Errors = Record<string, string>;
@@ -22,11 +33,11 @@ type Values = Record<string, string>;
 
 const fieldId = (name: string) => `f-${name.replace(/[^A-Za-z0-9_-]/g, '-')}`;
 
-function errorSummary(errors: Errors, labels: Record<string, string>): SafeHtml | '' {
+function errorSummary(errors: Errors, labels: Record<string, string>, lang: Lang = 'pl'): SafeHtml | '' {
   const entries = Object.entries(errors);
   if (entries.length === 0) return '';
-  return html`<div class="summary-errors" role="alert" aria-labelledby="bledy"><h2 id="bledy">Formularz zawiera błędy (${entries.length})</h2><ul>${entries.map(
-    ([name, message]) => html`<li><a href="#${fieldId(name)}">${labels[name] ?? 'Formularz'}: ${message}</a></li>`,
+  return html`<div class="summary-errors" role="alert" aria-labelledby="bledy"><h2 id="bledy">${fill(lang, 'Formularz zawiera błędy ({count})', { count: entries.length })}</h2><ul>${entries.map(
+    ([name, message]) => html`<li><a href="#${fieldId(name)}">${t(lang, labels[name] ?? 'Formularz')}: ${t(lang, message)}</a></li>`,
   )}</ul></div>`;
 }
 
@@ -34,46 +45,52 @@ function describedBy(name: string, hint: string | undefined, error: string | und
   return [hint ? `${fieldId(name)}-hint` : '', error ? `${fieldId(name)}-error` : ''].filter(Boolean).join(' ');
 }
 
-function inputField(spec: { name: string; label: string; type: string; hint?: string; maxLength?: number; required?: boolean; autocomplete?: string }, values: Values, errors: Errors): SafeHtml {
+/** Labels, hints and errors are given in Polish and shown in `lang`. */
+function inputField(spec: { name: string; label: string; type: string; hint?: string; maxLength?: number; required?: boolean; autocomplete?: string }, values: Values, errors: Errors, lang: Lang = 'pl'): SafeHtml {
   const id = fieldId(spec.name);
   const error = errors[spec.name];
   const described = describedBy(spec.name, spec.hint, error);
-  return html`<label for="${id}">${spec.label}${spec.required === false ? ' (opcjonalnie)' : ''}</label>${spec.hint ? html`<p class="hint" id="${id}-hint">${spec.hint}</p>` : ''}${
-    error ? html`<p class="error" id="${id}-error">Błąd: ${error}</p>` : ''
+  return html`<label for="${id}">${t(lang, spec.label)}${spec.required === false ? t(lang, ' (opcjonalnie)') : ''}</label>${spec.hint ? html`<p class="hint" id="${id}-hint">${t(lang, spec.hint)}</p>` : ''}${
+    error ? html`<p class="error" id="${id}-error">${t(lang, 'Błąd: ')}${t(lang, error)}</p>` : ''
   }<input type="${spec.type}" id="${id}" name="${spec.name}" value="${values[spec.name] ?? ''}"${html`${spec.maxLength ? html` maxlength="${spec.maxLength}"` : ''}${spec.required === false ? '' : html` required aria-required="true"`}${
     spec.autocomplete ? html` autocomplete="${spec.autocomplete}"` : ''
   }${described ? html` aria-describedby="${described}"` : ''}${error ? html` aria-invalid="true" class="invalid"` : ''}`}>`;
 }
 
-function stepField(field: FormField, values: Values, errors: Errors): SafeHtml {
+function stepField(field: FormField, values: Values, errors: Errors, lang: Lang = 'pl'): SafeHtml {
   const id = fieldId(field.name);
   const error = errors[field.name];
-  const errorLine = error ? html`<p class="error" id="${id}-error">Błąd: ${error}</p>` : '';
+  const errorLine = error ? html`<p class="error" id="${id}-error">${t(lang, 'Błąd: ')}${t(lang, error)}</p>` : '';
   switch (field.kind) {
     case 'radio':
-      return html`<fieldset id="${id}"${error ? html` aria-describedby="${id}-error"` : ''}><legend>${field.label}</legend>${errorLine}${field.options.map(
+      return html`<fieldset id="${id}"${error ? html` aria-describedby="${id}-error"` : ''}><legend>${t(lang, field.label)}</legend>${errorLine}${field.options.map(
         (option, index) =>
-          html`<div class="choice"><input type="radio" id="${id}-${index}" name="${field.name}" value="${option.value}"${values[field.name] === option.value ? ' checked' : ''}${index === 0 ? ' required' : ''}><label for="${id}-${index}">${option.label}</label></div>`,
+          html`<div class="choice"><input type="radio" id="${id}-${index}" name="${field.name}" value="${option.value}"${values[field.name] === option.value ? ' checked' : ''}${index === 0 ? ' required' : ''}><label for="${id}-${index}">${t(lang, option.label)}</label></div>`,
       )}</fieldset>`;
     case 'checkbox':
       return html`<div class="choice" id="${id}-wrap">${errorLine}<input type="checkbox" id="${id}" name="${field.name}" value="tak"${values[field.name] === 'tak' ? ' checked' : ''} required${
         error ? html` aria-invalid="true" aria-describedby="${id}-error"` : ''
-      }><label for="${id}">${field.label}</label></div>`;
+      }><label for="${id}">${t(lang, field.label)}</label></div>`;
     case 'textarea': {
       const described = describedBy(field.name, field.hint, error);
-      return html`<label for="${id}">${field.label}</label>${errorLine}<textarea id="${id}" name="${field.name}" maxlength="${field.maxLength}"${described ? html` aria-describedby="${described}"` : ''}${
+      return html`<label for="${id}">${t(lang, field.label)}</label>${errorLine}<textarea id="${id}" name="${field.name}" maxlength="${field.maxLength}"${described ? html` aria-describedby="${described}"` : ''}${
         error ? html` aria-invalid="true" class="invalid"` : ''
       }>${values[field.name] ?? ''}</textarea>`;
     }
     case 'date':
-      return inputField({ name: field.name, label: field.label, type: 'date', hint: field.hint }, values, errors);
+      return inputField({ name: field.name, label: field.label, type: 'date', hint: field.hint }, values, errors, lang);
     case 'text':
-      return inputField({ name: field.name, label: field.label, type: 'text', hint: field.hint, maxLength: field.maxLength }, values, errors);
+      return inputField({ name: field.name, label: field.label, type: 'text', hint: field.hint, maxLength: field.maxLength }, values, errors, lang);
   }
 }
 
-function summaryList(record: CaseRecord): SafeHtml {
-  return html`<dl>${caseSummaryRows(record).map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>`;
+/** Summary rows whose values the system writes (labels, codes); the other values are what people typed. */
+const TRANSLATED_SUMMARY_VALUES = new Set(['Województwo', 'Tryb zmiany', 'Kontakt w JST']);
+
+function summaryList(record: CaseRecord, lang: Lang = 'pl'): SafeHtml {
+  return html`<dl>${caseSummaryRows(record).map(
+    ([k, v]) => html`<dt>${t(lang, k)}</dt><dd>${TRANSLATED_SUMMARY_VALUES.has(k) || k.startsWith('Obszar: ') ? t(lang, v) : v}</dd>`,
+  )}</dl>`;
 }
 
 export function stepPage(args: {
@@ -88,57 +105,83 @@ export function stepPage(args: {
   formToken: string;
   values?: Values;
   errors?: Errors;
+  lang?: Lang;
 }): PageResponse {
   const { record, def } = args;
+  const lang = args.lang ?? 'pl';
   const ctx = { record, round: args.round, comment: args.comment };
   const fields = def.fields(ctx);
   const errors = args.errors ?? {};
   const labels: Record<string, string> = { ...Object.fromEntries(fields.map((f) => [f.name, f.label])), delegateEmail: 'Adres e-mail osoby, której przekazujesz krok' };
-  const body = html`${errorSummary(errors, labels)}<h1>${def.title}</h1>
-<p>Sprawa <strong>${record.caseId}</strong> · krok ${def.ref} procedury · termin: ${args.deadline}</p>
-<p class="notice">Potwierdzasz jako: <strong>${args.recipient}</strong> (${ROLE_LABEL[def.role]}).</p>
-${def.instructions(ctx).map((p) => html`<p>${p}</p>`)}
+  const body = html`${errorSummary(errors, labels, lang)}<h1>${t(lang, def.title)}</h1>
+<p>${fill(lang, 'Sprawa {caseId} · krok {ref} procedury · termin: {deadline}', { caseId: html`<strong>${record.caseId}</strong>`, ref: def.ref, deadline: args.deadline })}</p>
+<p class="notice">${fill(lang, 'Potwierdzasz jako: {recipient} ({role}).', { recipient: html`<strong>${args.recipient}</strong>`, role: t(lang, ROLE_LABEL[def.role]) })}</p>
+${def.instructions(ctx).map((p) => html`<p>${t(lang, p)}</p>`)}
 <form method="post" action="?${args.query}" novalidate>
 <input type="hidden" name="csrf" value="${args.formToken}">
-${fields.map((field) => stepField(field, args.values ?? {}, errors))}
-<button type="submit">${def.submitLabel}</button>
+${fields.map((field) => stepField(field, args.values ?? {}, errors, lang))}
+<button type="submit">${t(lang, def.submitLabel)}</button>
 </form>
-<h2>Podsumowanie sprawy</h2>${summaryList(record)}
-<h2 id="przekaz">Nie jesteś właściwą osobą?</h2>
-<p>Możesz przekazać ten krok współpracownikowi. Otrzyma własny link, a Twój link przestanie działać. MRPiPS zostanie o tym poinformowane.</p>
+<h2>${t(lang, 'Podsumowanie sprawy')}</h2>${summaryList(record, lang)}
+${def.delegable ? handOverForm(args, errors, lang) : ''}`;
+  return page(Object.keys(errors).length ? 400 : 200, t(lang, def.title), body, lang, args.query);
+}
+
+function handOverForm(args: { query: string; formToken: string; values?: Values }, errors: Errors, lang: Lang): SafeHtml {
+  return html`<h2 id="przekaz">${t(lang, 'Nie jesteś właściwą osobą?')}</h2>
+<p>${t(lang, 'Możesz przekazać ten krok współpracownikowi. Otrzyma własny link, a Twój link przestanie działać. MRPiPS zostanie o tym poinformowane.')}</p>
 <form method="post" action="?${args.query}" novalidate>
 <input type="hidden" name="csrf" value="${args.formToken}">
 <input type="hidden" name="action" value="reassign">
-${inputField({ name: 'delegateEmail', label: 'Adres e-mail osoby, której przekazujesz krok', type: 'email', maxLength: 254, autocomplete: 'email' }, args.values ?? {}, errors)}
-<button type="submit" class="secondary">Przekaż krok</button>
+${inputField({ name: 'delegateEmail', label: 'Adres e-mail osoby, której przekazujesz krok', type: 'email', maxLength: 254, autocomplete: 'email' }, args.values ?? {}, errors, lang)}
+<button type="submit" class="secondary">${t(lang, 'Przekaż krok')}</button>
 </form>`;
-  return page(Object.keys(errors).length ? 400 : 200, def.title, body);
 }
 
-export function confirmedPage(record: CaseRecord, def: StepDefinition, at: string): PageResponse {
+export function confirmedPage(record: CaseRecord, def: StepDefinition, at: string, lang: Lang = 'pl', query = ''): PageResponse {
   return page(
     200,
-    'Dziękujemy',
-    html`<h1>Dziękujemy — potwierdzenie zapisane</h1><p class="notice ok">Krok „${def.title}” w sprawie <strong>${record.caseId}</strong> został potwierdzony ${formatDateTime(at)}. MRPiPS otrzymało informację. O kolejnych krokach poinformujemy e-mailem.</p><h2>Podsumowanie sprawy</h2>${summaryList(record)}`,
+    t(lang, 'Dziękujemy'),
+    html`<h1>${t(lang, 'Dziękujemy — potwierdzenie zapisane')}</h1><p class="notice ok">${fill(
+      lang,
+      'Krok „{title}” w sprawie {caseId} został potwierdzony {at}. MRPiPS otrzymało informację. O kolejnych krokach poinformujemy e-mailem.',
+      { title: t(lang, def.title), caseId: html`<strong>${record.caseId}</strong>`, at: formatDateTime(at, lang) },
+    )}</p><h2>${t(lang, 'Podsumowanie sprawy')}</h2>${summaryList(record, lang)}`,
+    lang,
+    query,
   );
 }
 
 /** A second click after completion: who confirmed what and when (informational; status 409, nothing changes). */
-export function alreadyRecordedPage(record: CaseRecord, def: StepDefinition, by: string, at: string, confirmed: [string, string][]): PageResponse {
+export function alreadyRecordedPage(record: CaseRecord, def: StepDefinition, by: string, at: string, confirmed: [string, string][], lang: Lang = 'pl', query = ''): PageResponse {
   return page(
     409,
-    'Już potwierdzono',
-    html`<h1>Ten krok został już potwierdzony</h1><p class="notice ok">Krok „${def.title}” w sprawie <strong>${record.caseId}</strong> potwierdził(a) <strong>${by}</strong> w dniu ${formatDateTime(at)}. Nie trzeba nic więcej robić.</p>${
-      confirmed.length ? html`<h2>Potwierdzone dane</h2><dl>${confirmed.map(([k, v]) => html`<dt>${k}</dt><dd>${v}</dd>`)}</dl>` : ''
+    t(lang, 'Już potwierdzono'),
+    html`<h1>${t(lang, 'Ten krok został już potwierdzony')}</h1><p class="notice ok">${fill(lang, 'Krok „{title}” w sprawie {caseId} potwierdził(a) {by} w dniu {at}. Nie trzeba nic więcej robić.', {
+      title: t(lang, def.title),
+      caseId: html`<strong>${record.caseId}</strong>`,
+      by: html`<strong>${by}</strong>`,
+      at: formatDateTime(at, lang),
+    })}</p>${
+      // Labels are the system's; values are option labels, yes/no or what the person typed (translated only when exactly a known label).
+      confirmed.length ? html`<h2>${t(lang, 'Potwierdzone dane')}</h2><dl>${confirmed.map(([k, v]) => html`<dt>${t(lang, k)}</dt><dd>${tExact(lang, v)}</dd>`)}</dl>` : ''
     }`,
+    lang,
+    query,
   );
 }
 
-export function reassignedPage(record: CaseRecord, def: StepDefinition, to: string): PageResponse {
+export function reassignedPage(record: CaseRecord, def: StepDefinition, to: string, lang: Lang = 'pl', query = ''): PageResponse {
   return page(
     200,
-    'Krok przekazany',
-    html`<h1>Krok przekazany</h1><p class="notice ok">Krok „${def.title}” w sprawie <strong>${record.caseId}</strong> przekazano osobie: <strong>${to}</strong>. Otrzyma ona własny link e-mailem; Twój link przestał działać. MRPiPS zostało poinformowane.</p>`,
+    t(lang, 'Krok przekazany'),
+    html`<h1>${t(lang, 'Krok przekazany')}</h1><p class="notice ok">${fill(
+      lang,
+      'Krok „{title}” w sprawie {caseId} przekazano osobie: {to}. Otrzyma ona własny link e-mailem; Twój link przestał działać. MRPiPS zostało poinformowane.',
+      { title: t(lang, def.title), caseId: html`<strong>${record.caseId}</strong>`, to: html`<strong>${to}</strong>` },
+    )}</p>`,
+    lang,
+    query,
   );
 }
 
@@ -152,25 +195,49 @@ export interface StatusStep {
   completedAt?: string;
 }
 
-/** The read-only case page every e-mail links to: where the case is, who is awaited, and its history. */
-export function caseStatusPage(record: CaseRecord, steps: StatusStep[]): PageResponse {
-  const waiting = steps.filter((s) => s.status === 'PENDING');
+/**
+ * The read-only case page every e-mail links to: where the case is, who is awaited, and its history. The
+ * steps' title and role are given in Polish and their dates already formatted in `lang`.
+ */
+export function caseStatusPage(record: CaseRecord, steps: StatusStep[], lang: Lang = 'pl', query = ''): PageResponse {
+  // A lapsed, rejected or cancelled case waits for nobody, whatever its last step item says.
+  const waiting = record.status === 'IN_PROGRESS' ? steps.filter((s) => s.status === 'PENDING') : [];
+  const heading = t(lang, 'Sprawa {caseId}').replace('{caseId}', record.caseId);
+  const status = html`<strong>${t(lang, CASE_STATUS_LABEL[record.status])}</strong>`;
   return page(
     200,
-    `Sprawa ${record.caseId}`,
-    html`<h1>Sprawa ${record.caseId}</h1>
-<p class="notice">Stan sprawy: <strong>${CASE_STATUS_LABEL[record.status]}</strong>${record.variant ? html` · tryb: ${VARIANT_LABEL[record.variant]}` : ''}. Strona tylko do odczytu.</p>
-<h2>Na co czekamy</h2>
+    heading,
+    html`<h1>${heading}</h1>
+<p class="notice">${
+      record.variant
+        ? fill(lang, 'Stan sprawy: {status} · tryb: {variant}. Strona tylko do odczytu.', { status, variant: t(lang, VARIANT_LABEL[record.variant]) })
+        : fill(lang, 'Stan sprawy: {status}. Strona tylko do odczytu.', { status })
+    }</p>
+<h2>${t(lang, 'Na co czekamy')}</h2>
 ${
   waiting.length
-    ? html`<ul>${waiting.map((s) => html`<li><strong>${s.title}</strong> (krok ${s.ref}) — czeka na: ${s.role}, ${s.recipient}; termin ${s.deadline}</li>`)}</ul>`
-    : html`<p>${record.status === 'IN_PROGRESS' ? 'Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.' : 'Sprawa nie czeka na nikogo.'}</p>`
+    ? html`<ul>${waiting.map(
+        (s) =>
+          html`<li>${fill(lang, '{title} (krok {ref}) — czeka na: {role}, {recipient}; termin {deadline}', {
+            title: html`<strong>${t(lang, s.title)}</strong>`,
+            ref: s.ref,
+            role: t(lang, s.role),
+            recipient: s.recipient,
+            deadline: s.deadline,
+          })}</li>`,
+      )}</ul>`
+    : html`<p>${t(lang, record.status === 'IN_PROGRESS' ? 'Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.' : 'Sprawa nie czeka na nikogo.')}</p>`
 }
-<h2>Przebieg sprawy</h2>
-<table><thead><tr><th scope="col">Kiedy</th><th scope="col">Kto</th><th scope="col">Co</th></tr></thead><tbody>${[...record.timeline]
+<h2>${t(lang, 'Przebieg sprawy')}</h2>
+<table><thead><tr><th scope="col">${t(lang, 'Kiedy')}</th><th scope="col">${t(lang, 'Kto')}</th><th scope="col">${t(lang, 'Co')}</th></tr></thead><tbody>${[...record.timeline]
       .reverse()
-      .map((e) => html`<tr><td>${formatDateTime(e.at)}</td><td>${e.actor.role === 'SYSTEM' ? 'system' : `${ROLE_LABEL[e.actor.role]}${e.actor.email ? `, ${e.actor.email}` : ''}`}</td><td>${e.summary}</td></tr>`)}</tbody></table>
-<h2>Podsumowanie sprawy</h2>${summaryList(record)}`,
+      .map(
+        (e) =>
+          html`<tr><td>${formatDateTime(e.at, lang)}</td><td>${e.actor.role === 'SYSTEM' ? t(lang, 'system') : `${t(lang, ROLE_LABEL[e.actor.role])}${e.actor.email ? `, ${e.actor.email}` : ''}`}</td><td>${t(lang, e.summary)}</td></tr>`,
+      )}</tbody></table>
+<h2>${t(lang, 'Podsumowanie sprawy')}</h2>${summaryList(record, lang)}`,
+    lang,
+    query,
   );
 }
 
@@ -187,13 +254,14 @@ const LINK_PROBLEMS: Record<LinkProblem, { status: number; title: string; text: 
   TOO_LATE: { status: 410, title: 'Link nieaktualny', text: 'Czas na potwierdzenie tego linku upłynął i wysyłamy nowy link. Użyj linku z najnowszej wiadomości. Nic nie zostało zmienione.' },
 };
 
-export function linkProblemPage(problem: LinkProblem): PageResponse {
+export function linkProblemPage(problem: LinkProblem, lang: Lang = 'pl', query = ''): PageResponse {
   const spec = LINK_PROBLEMS[problem];
-  return page(spec.status, spec.title, html`<h1>${spec.title}</h1><p class="notice warn">${spec.text}</p>`);
+  return page(spec.status, t(lang, spec.title), html`<h1>${t(lang, spec.title)}</h1><p class="notice warn">${t(lang, spec.text)}</p>`, lang, query);
 }
 
-export function messagePage(statusCode: number, title: string, text: string): PageResponse {
-  return page(statusCode, title, html`<h1>${title}</h1><p class="notice${statusCode >= 400 ? ' warn' : ''}">${text}</p>`);
+/** A page with one message; `title` and `text` are given in Polish and shown in `lang`. */
+export function messagePage(statusCode: number, title: string, text: string, lang: Lang = 'pl', query = ''): PageResponse {
+  return page(statusCode, t(lang, title), html`<h1>${t(lang, title)}</h1><p class="notice${statusCode >= 400 ? ' warn' : ''}">${t(lang, text)}</p>`, lang, query);
 }
 
 const NOTIFICATION_LABELS: Record<string, string> = {
@@ -219,7 +287,9 @@ export function areaRowCount(values: Values, requested = 0): number {
   return Math.min(MAX_AREAS, Math.max(3, filled, requested));
 }
 
-export function notificationFormPage(args: { values?: Values; errors?: Errors; rows?: number; statusCode?: number }): PageResponse {
+/** The notification form; in English (`lang: 'en'`) it posts to `/zgloszenie?lang=en`, so the answer is English too. */
+export function notificationFormPage(args: { values?: Values; errors?: Errors; rows?: number; statusCode?: number; lang?: Lang }): PageResponse {
+  const lang = args.lang ?? 'pl';
   const values = args.values ?? {};
   const errors = args.errors ?? {};
   const rows = args.rows ?? areaRowCount(values);
@@ -229,49 +299,55 @@ export function notificationFormPage(args: { values?: Values; errors?: Errors; r
     labels[`areas.${i}.oldCollectionCode`] = `Kod zbioru CBB ${i + 1}`;
   }
   const input = (name: string, type = 'text', extra: { hint?: string; maxLength?: number; required?: boolean; autocomplete?: string } = {}) =>
-    inputField({ name, label: labels[name]!, type, ...extra }, values, errors);
+    inputField({ name, label: labels[name]!, type, ...extra }, values, errors, lang);
   const areaRows = Array.from({ length: rows }, (_, i) =>
-    html`<fieldset><legend>Obszar ${i + 1}${i === 0 ? '' : ' (opcjonalnie)'}</legend>${inputField(
+    html`<fieldset><legend>${fill(lang, i === 0 ? 'Obszar {n}' : 'Obszar {n} (opcjonalnie)', { n: i + 1 })}</legend>${inputField(
       { name: `areas.${i}.area`, label: 'Obszar wsparcia', type: 'text', hint: i === 0 ? 'Np. świadczenia rodzinne, fundusz alimentacyjny, pomoc społeczna.' : undefined, maxLength: 120, required: i === 0 },
       values,
       errors,
-    )}${inputField({ name: `areas.${i}.oldCollectionCode`, label: 'Kod dotychczasowego zbioru CBB', type: 'text', maxLength: 40, required: i === 0 }, values, errors)}</fieldset>`,
+      lang,
+    )}${inputField({ name: `areas.${i}.oldCollectionCode`, label: 'Kod dotychczasowego zbioru CBB', type: 'text', maxLength: 40, required: i === 0 }, values, errors, lang)}</fieldset>`,
   );
-  const body = html`${errorSummary(errors, labels)}<h1>Zgłoszenie zmiany dostawcy systemu dziedzinowego (SD)</h1>
-<p>Formularz dla jednostek samorządu terytorialnego (gmin, powiatów) zasilających Centralną Bazę Beneficjentów. Zgłoszenie trafi do MRPiPS (Departament Informatyki). Wszystkie pola są wymagane, chyba że oznaczono je jako opcjonalne.</p>
-<form method="post" action="/zgloszenie" novalidate>
+  const body = html`${errorSummary(errors, labels, lang)}<h1>${t(lang, 'Zgłoszenie zmiany dostawcy systemu dziedzinowego (SD)')}</h1>
+<p>${t(lang, 'Formularz dla jednostek samorządu terytorialnego (gmin, powiatów) zasilających Centralną Bazę Beneficjentów. Zgłoszenie trafi do MRPiPS (Departament Informatyki). Wszystkie pola są wymagane, chyba że oznaczono je jako opcjonalne.')}</p>
+<form method="post" action="${lang === 'en' ? '/zgloszenie?lang=en' : '/zgloszenie'}" novalidate>
 <input type="hidden" name="submissionId" value="${values.submissionId ?? ''}">
-<fieldset><legend>Jednostka</legend>
+<fieldset><legend>${t(lang, 'Jednostka')}</legend>
 ${input('officeName', 'text', { maxLength: 200, autocomplete: 'organization' })}
 ${input('teryt', 'text', { hint: '7 cyfr; dwie pierwsze to kod województwa, np. 1465011.', maxLength: 7 })}
 ${input('mztUnitCode', 'text', { maxLength: 50 })}
-${input('plannedChangeDate', 'date', { hint: 'Format RRRR-MM-DD; nie wcześniej niż dziś.' })}
+${input('plannedChangeDate', 'date', { hint: 'Nie wcześniej niż dziś.' })}
 </fieldset>
-<h2>Obszary i zbiory CBB objęte zmianą</h2>
-${errors.areas ? html`<p class="error" id="f-areas">Błąd: ${errors.areas}</p>` : ''}
+<h2>${t(lang, 'Obszary i zbiory CBB objęte zmianą')}</h2>
+${errors.areas ? html`<p class="error" id="f-areas">${t(lang, 'Błąd: ')}${t(lang, errors.areas)}</p>` : ''}
 ${areaRows}
-${rows < MAX_AREAS ? html`<button type="submit" name="action" value="addArea" formnovalidate>Dodaj kolejny obszar</button><input type="hidden" name="rows" value="${rows}">` : ''}
-<fieldset><legend>Osoba kontaktowa w JST</legend>
+${rows < MAX_AREAS ? html`<button type="submit" name="action" value="addArea" formnovalidate>${t(lang, 'Dodaj kolejny obszar')}</button><input type="hidden" name="rows" value="${rows}">` : ''}
+<fieldset><legend>${t(lang, 'Osoba kontaktowa w JST')}</legend>
 ${input('contact.name', 'text', { maxLength: 120, autocomplete: 'name' })}
 ${input('contact.email', 'email', { maxLength: 254, autocomplete: 'email' })}
 ${input('contact.phone', 'tel', { maxLength: 24, autocomplete: 'tel' })}
 </fieldset>
-<fieldset><legend>Dotychczasowy SD</legend>${input('oldSd.product', 'text', { maxLength: 120 })}${input('oldSd.supplier', 'text', { maxLength: 160 })}</fieldset>
-<fieldset><legend>Nowy SD</legend>${input('newSd.product', 'text', { maxLength: 120 })}${input('newSd.supplier', 'text', { maxLength: 160 })}${input('newSd.contactEmail', 'email', {
+<fieldset><legend>${t(lang, 'Dotychczasowy SD')}</legend>${input('oldSd.product', 'text', { maxLength: 120 })}${input('oldSd.supplier', 'text', { maxLength: 160 })}</fieldset>
+<fieldset><legend>${t(lang, 'Nowy SD')}</legend>${input('newSd.product', 'text', { maxLength: 120 })}${input('newSd.supplier', 'text', { maxLength: 160 })}${input('newSd.contactEmail', 'email', {
     maxLength: 254,
     required: false,
     hint: 'Jeśli podasz adres, dostawca otrzyma kopie wiadomości o kroku b (deaktywacja i zasilenie).',
   })}</fieldset>
-<label for="${fieldId('remarks')}">Uwagi (opcjonalnie)</label><textarea id="${fieldId('remarks')}" name="remarks" maxlength="2000">${values.remarks ?? ''}</textarea>
-<button type="submit">Wyślij zgłoszenie</button>
+<label for="${fieldId('remarks')}">${t(lang, 'Uwagi (opcjonalnie)')}</label><textarea id="${fieldId('remarks')}" name="remarks" maxlength="2000">${values.remarks ?? ''}</textarea>
+<button type="submit">${t(lang, 'Wyślij zgłoszenie')}</button>
 </form>`;
-  return page(args.statusCode ?? (Object.keys(errors).length ? 400 : 200), 'Zgłoszenie zmiany dostawcy SD', body);
+  return page(args.statusCode ?? (Object.keys(errors).length ? 400 : 200), t(lang, 'Zgłoszenie zmiany dostawcy SD'), body, lang);
 }
 
-export function notificationAcceptedPage(caseId: string, email: string): PageResponse {
+export function notificationAcceptedPage(caseId: string, email: string, lang: Lang = 'pl'): PageResponse {
   return page(
     201,
-    'Zgłoszenie przyjęte',
-    html`<h1>Zgłoszenie przyjęte</h1><p class="notice ok">Numer sprawy: <strong>${caseId}</strong>.</p><p>Na adres <strong>${email}</strong> wysłaliśmy wiadomość z linkiem. <strong>Potwierdź w niej adres e-mail</strong> — dopiero wtedy zgłoszenie trafi do MRPiPS. Prosimy podawać numer sprawy w korespondencji z MRPiPS.</p>`,
+    t(lang, 'Zgłoszenie przyjęte'),
+    html`<h1>${t(lang, 'Zgłoszenie przyjęte')}</h1><p class="notice ok">${fill(lang, 'Numer sprawy: {caseId}.', { caseId: html`<strong>${caseId}</strong>` })}</p><p>${fill(
+      lang,
+      'Na adres {email} wysłaliśmy wiadomość z linkiem. {confirm} — dopiero wtedy zgłoszenie trafi do MRPiPS. Prosimy podawać numer sprawy w korespondencji z MRPiPS.',
+      { email: html`<strong>${email}</strong>`, confirm: html`<strong>${t(lang, 'Potwierdź w niej adres e-mail')}</strong>` },
+    )}</p>`,
+    lang,
   );
 }

@@ -43,6 +43,8 @@ export interface StepDefinition {
   submitLabel: string;
   /** The supplier's contact (if given) is copied on the JST's step b e-mails. */
   copySupplier: boolean;
+  /** Whether the recipient may hand the step to a colleague (not for confirming one's own address). */
+  delegable: boolean;
 }
 
 export type StepResponse = Record<string, unknown>;
@@ -78,8 +80,9 @@ function dateConfirmationStep(spec: {
     instructions: spec.instructions,
     submitLabel: spec.submitLabel,
     copySupplier: spec.copySupplier,
+    delegable: true,
     fields: (ctx) => [
-      { kind: 'date', name: spec.dateField, label: spec.dateLabel, hint: 'Format RRRR-MM-DD; nie później niż dziś.' },
+      { kind: 'date', name: spec.dateField, label: spec.dateLabel, hint: 'Nie później niż dziś.' },
       { kind: 'checkbox', name: 'confirmed', label: spec.checkboxLabel(ctx) },
       { kind: 'textarea', name: 'note', label: 'Uwagi (opcjonalnie)', maxLength: 2000, optional: true },
     ],
@@ -100,6 +103,7 @@ export const STEPS: Record<StepId, StepDefinition> = {
     role: 'JST',
     title: 'Potwierdzenie adresu e-mail osoby kontaktowej',
     copySupplier: false,
+    delegable: false,
     submitLabel: 'Potwierdzam adres i zgłoszenie',
     instructions: ({ record }) => [
       `Ten adres podano jako kontakt w zgłoszeniu zmiany dostawcy SD jednostki ${record.notification.officeName}.`,
@@ -116,6 +120,7 @@ export const STEPS: Record<StepId, StepDefinition> = {
     role: 'MRPIPS',
     title: 'Uzgodnienie trybu zmiany dostawcy SD',
     copySupplier: false,
+    delegable: true,
     submitLabel: 'Zapisz decyzję',
     instructions: ({ record }) => [
       `Jednostka ${record.notification.officeName} zgłosiła planowaną zmianę dostawcy SD na dzień ${record.notification.plannedChangeDate}.`,
@@ -157,6 +162,7 @@ export const STEPS: Record<StepId, StepDefinition> = {
     role: 'MRPIPS',
     title: 'Utworzenie nowych zbiorów CBB',
     copySupplier: false,
+    delegable: true,
     submitLabel: 'Zapisz kody nowych zbiorów',
     instructions: ({ record }) => [
       `Tryb zmiany: ${variantText(record)}.`,
@@ -257,6 +263,7 @@ export const STEPS: Record<StepId, StepDefinition> = {
     role: 'MRPIPS',
     title: 'Weryfikacja zbiorów starych z nowymi',
     copySupplier: false,
+    delegable: true,
     submitLabel: 'Zapisz wynik weryfikacji',
     instructions: ({ record, round }) => [
       `Tryb zmiany: ${variantText(record)}. Runda weryfikacji: ${round} z 3.`,

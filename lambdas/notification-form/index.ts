@@ -1,5 +1,5 @@
 import type { CaseStore } from '../adapters/case-store.js';
-import { formOf, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
+import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
 import { caseStore, workflow } from '../adapters/runtime.js';
 import type { Workflow } from '../adapters/workflow.js';
 import { formatCaseId } from '../core/case.js';
@@ -8,7 +8,7 @@ import { ConflictError } from '../core/errors.js';
 import { todayInPoland } from '../core/fields.js';
 import { SUBMISSION_ID_PATTERN, newSubmissionId } from '../core/form.js';
 import { log } from '../core/log.js';
-import { MAX_AREAS, parseNotificationForm, type Notification } from '../core/notification.js';
+import { MAX_AREAS, notificationDigest, parseNotificationForm, type Notification } from '../core/notification.js';
 import { areaRowCount, messagePage, notificationAcceptedPage, notificationFormPage, type PageResponse } from '../core/pages.js';
 
 export const FORM_PATH = '/zgloszenie';
@@ -21,39 +21,51 @@ const HOUR = 3600;
  * submission creates its case once: a double submit or a retry of the POST shows the same case.
  */
 export async function handleNotificationForm(request: PageRequest, deps: { store: CaseStore; workflow: Workflow; config: FormConfig; now?: Date }): Promise<PageResponse> {
+  // `?lang=en` shows the form in English; its action keeps the parameter, so the answer to the POST is English too.
+  const lang = langOfRequest(request);
   if (request.path === '/' && (request.method === 'GET' || request.method === 'HEAD')) {
-    return { statusCode: 302, headers: { location: FORM_PATH, 'cache-control': 'no-store' }, body: '' };
+    return { statusCode: 302, headers: { location: lang === 'en' ? `${FORM_PATH}?lang=en` : FORM_PATH, 'cache-control': 'no-store' }, body: '' };
   }
-  if (request.method === 'GET' || request.method === 'HEAD') return notificationFormPage({ values: { submissionId: newSubmissionId() } });
-  if (request.method !== 'POST') return methodNotAllowed(['GET', 'HEAD', 'POST']);
+  if (request.method === 'GET' || request.method === 'HEAD') return notificationFormPage({ values: { submissionId: newSubmissionId() }, lang });
+  if (request.method !== 'POST') return methodNotAllowed(['GET', 'HEAD', 'POST'], lang, request.rawQuery);
 
   const form = formOf(request);
-  const submissionId = SUBMISSION_ID_PATTERN.test(form.submissionId ?? '') ? form.submissionId! : newSubmissionId();
+  let submissionId = SUBMISSION_ID_PATTERN.test(form.submissionId ?? '') ? form.submissionId! : newSubmissionId();
   const values = { ...form, submissionId };
   if (form.action === 'addArea') {
     const rows = Number.parseInt(form.rows ?? '', 10);
-    return notificationFormPage({ values, rows: areaRowCount(form, Math.min(MAX_AREAS, (Number.isFinite(rows) ? rows : 3) + 1)) });
+    return notificationFormPage({ values, rows: areaRowCount(form, Math.min(MAX_AREAS, (Number.isFinite(rows) ? rows : 3) + 1)), lang });
   }
   const now = deps.now ?? new Date();
   const parsed = parseNotificationForm(form, todayInPoland(now));
-  if (!parsed.ok) return notificationFormPage({ values, errors: parsed.errors });
+  if (!parsed.ok) return notificationFormPage({ values, errors: parsed.errors, lang });
   const notification = parsed.notification;
 
-  const earlier = await deps.store.getSubmission(submissionId);
-  if (earlier?.started) return notificationAcceptedPage(earlier.caseId, notification.contact.email);
+  // The same submission id with other content is a corrected form sent again: a new notification.
+  const digest = notificationDigest(notification);
+  const found = await deps.store.getSubmission(submissionId);
+  const earlier = found && found.digest === digest ? found : undefined;
+  if (found && !earlier) submissionId = newSubmissionId();
+  if (earlier?.started) return notificationAcceptedPage(earlier.caseId, notification.contact.email, lang);
 
   const taken = await collectionsHeldElsewhere(deps.store, notification, earlier?.caseId);
-  if (Object.keys(taken).length) return notificationFormPage({ values, errors: remapToRows(form, taken), statusCode: 409 });
+  if (Object.keys(taken).length) return notificationFormPage({ values, errors: remapToRows(form, taken), statusCode: 409, lang });
 
   const nowSeconds = Math.floor(now.getTime() / 1000);
   if (!earlier && (await deps.store.countUse(`notification#${request.ip}`, HOUR, nowSeconds)) > deps.config.NOTIFICATIONS_PER_HOUR_PER_IP) {
     log.warn('notification rate limit hit', { limit: deps.config.NOTIFICATIONS_PER_HOUR_PER_IP });
-    const page = messagePage(429, 'Zbyt wiele zgłoszeń', 'Z tego adresu wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Spróbuj ponownie za godzinę albo skontaktuj się z MRPiPS (sekretariat Departamentu Informatyki).');
+    const page = messagePage(
+      429,
+      'Zbyt wiele zgłoszeń',
+      'Z tego adresu wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Spróbuj ponownie za godzinę albo skontaktuj się z MRPiPS (sekretariat Departamentu Informatyki).',
+      lang,
+      request.rawQuery,
+    );
     return { ...page, headers: { ...page.headers, 'retry-after': String(HOUR - (nowSeconds % HOUR)) } };
   }
 
   const year = Number(todayInPoland(now).slice(0, 4));
-  const caseId = earlier?.caseId ?? (await deps.store.claimSubmission(submissionId, formatCaseId(year, await deps.store.nextCaseSequence(year)), nowSeconds + SUBMISSION_TTL_SECONDS));
+  const caseId = earlier?.caseId ?? (await deps.store.claimSubmission(submissionId, formatCaseId(year, await deps.store.nextCaseSequence(year)), digest, nowSeconds + SUBMISSION_TTL_SECONDS));
   // The collections are taken for this case before it starts, so two notifications racing for the same
   // collection cannot both be accepted; the loser is told here, on the form.
   const locked: string[] = [];
@@ -66,7 +78,12 @@ export async function handleNotificationForm(request: PageRequest, deps: { store
         if (!(error instanceof ConflictError)) throw error;
         await releaseAll(deps.store, locked, caseId, now);
         const again = await collectionsHeldElsewhere(deps.store, notification, caseId);
-        return notificationFormPage({ values, errors: remapToRows(form, Object.keys(again).length ? again : { [`areas.${index}.oldCollectionCode`]: `Zbiór ${area.oldCollectionCode} jest właśnie zgłaszany w innej sprawie.` }), statusCode: 409 });
+        return notificationFormPage({
+          values,
+          errors: remapToRows(form, Object.keys(again).length ? again : { [`areas.${index}.oldCollectionCode`]: `Zbiór ${area.oldCollectionCode} jest właśnie zgłaszany w innej sprawie.` }),
+          statusCode: 409,
+          lang,
+        });
       }
     }
     const started = await deps.workflow.startProcedure(deps.config.PROCEDURE_STATE_MACHINE_ARN, caseId, {
@@ -74,13 +91,14 @@ export async function handleNotificationForm(request: PageRequest, deps: { store
       notification,
       timing: { responseTimeoutSeconds: deps.config.RESPONSE_TIMEOUT_SECONDS, escalateAfterReminders: deps.config.ESCALATE_AFTER_REMINDERS },
     });
-    await deps.store.markSubmissionStarted(submissionId);
     log.info(started === 'started' ? 'procedure started' : 'procedure already started', { caseId });
   } catch (error) {
     await releaseAll(deps.store, locked, caseId, now).catch(() => undefined);
     throw error;
   }
-  return notificationAcceptedPage(caseId, notification.contact.email);
+  // After the start, never release: the running case holds the collections.
+  await deps.store.markSubmissionStarted(submissionId);
+  return notificationAcceptedPage(caseId, notification.contact.email, lang);
 }
 
 async function collectionsHeldElsewhere(store: CaseStore, notification: Notification, ownCaseId?: string): Promise<Record<string, string>> {

@@ -5,7 +5,8 @@ import { applyResponse } from '../../lambdas/apply-response/index.js';
 import type { CaseRecord, Role } from '../../lambdas/core/case.js';
 import { ConflictError, ValidationError } from '../../lambdas/core/errors.js';
 import type { StepId } from '../../lambdas/core/steps.js';
-import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { verifyStatusLink } from '../../lambdas/core/links.js';
+import { CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, mailer } = awsMocks();
@@ -17,12 +18,29 @@ beforeEach(() => {
   sfn.reset();
   table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
   ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  statusCalls.length = 0;
   captureLogs();
 });
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
+
+const statusCalls: string[] = [];
+const statusUrl = (caseId: string) => {
+  statusCalls.push(caseId);
+  return STATUS_LINKS(caseId);
+};
+
+/** The read-only status link in a message, checked to open this case. */
+function statusLinkIn(text: string): string {
+  const match = /Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(text);
+  if (!match) throw new Error('no status link in the e-mail');
+  const url = new URL(match[1]!);
+  expect(url.pathname).toBe('/sprawa');
+  expect(verifyStatusLink(Object.fromEntries(url.searchParams), LINK_KEYS, NOW.getTime() / 1000)).toEqual({ ok: true, caseId: CASE_ID });
+  return match[1]!;
+}
 
 function apply(step: StepId, response: Record<string, unknown>, opts: { round?: number; by?: string; role?: Role } = {}) {
   return applyResponse(
@@ -32,7 +50,7 @@ function apply(step: StepId, response: Record<string, unknown>, opts: { round?: 
       round: opts.round ?? 1,
       confirmation: { response, participant: { email: opts.by ?? MRPIPS_EMAIL, role: opts.role ?? 'MRPIPS' }, confirmedAt: '2026-03-10T08:55:00.000Z' },
     },
-    { store, mailer, directory: DIRECTORY, now: NOW },
+    { store, mailer, directory: DIRECTORY, statusUrl, now: NOW },
   );
 }
 
@@ -42,6 +60,41 @@ const caseUpdate = () => {
 };
 
 describe('applyResponse', () => {
+  it('GIVEN the JST contact confirmed the address (step 1) THEN the confirmation time is stored, nobody is e-mailed here (the acknowledgement follows), nothing to branch on', async () => {
+    const result = await apply('CONFIRM_CONTACT', { confirmed: true }, { by: JST_EMAIL, role: 'JST' });
+    expect(result).toEqual({});
+    expect(caseUpdate().set).toEqual({ contactConfirmedAt: '2026-03-10T08:55:00.000Z', updatedAt: NOW.toISOString() });
+    expect(caseUpdate().values[':eventId']).toBe('applied:CONFIRM_CONTACT.1');
+    expect((caseUpdate().values[':event'] as { summary: string; actor: unknown }[])[0]).toMatchObject({
+      actor: { role: 'JST', email: JST_EMAIL },
+      summary: `Osoba kontaktowa JST potwierdziła adres e-mail ${JST_EMAIL}.`,
+    });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(0);
+  });
+
+  it('GIVEN a contact confirmation without the ticked box THEN ValidationError and nothing is written', async () => {
+    await expect(apply('CONFIRM_CONTACT', { confirmed: false }, { by: JST_EMAIL, role: 'JST' })).rejects.toBeInstanceOf(ValidationError);
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+  });
+
+  it.each([
+    ['AGREE_VARIANT', { decision: 'WITHOUT_MIGRATION' }, MRPIPS_EMAIL, 'MRPIPS', caseRecord()],
+    ['NEW_COLLECTIONS', { newCollections: [{ oldCollectionCode: 'SR-01', newCollectionCode: 'NSR-01' }, { oldCollectionCode: 'FA-01', newCollectionCode: 'NFA-01' }] }, MRPIPS_EMAIL, 'MRPIPS', caseRecord({ variant: 'WITH_MIGRATION' })],
+    ['OLD_SD_DEACTIVATED', { deactivatedOn: '2026-03-09', confirmed: true }, JST_EMAIL, 'JST', caseAfterStepA()],
+    ['MZT_DEACTIVATED', { deactivatedOn: '2026-03-09', confirmed: true }, adminOf('14'), 'VOIVODESHIP_ADMIN', caseAfterStepA()],
+  ] as const)('GIVEN %s THEN every e-mail sent carries the read-only status link of the case', async (step, response, by, role, record) => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', record);
+    await apply(step, response as Record<string, unknown>, { by, role });
+    const mails = sentEmails(ses);
+    expect(mails.length).toBeGreaterThan(0);
+    for (const mail of mails) {
+      const link = statusLinkIn(mail.text);
+      expect(mail.html).toContain(`href="${link.replace(/&/g, '&amp;')}"`);
+    }
+    expect(new Set(statusCalls)).toEqual(new Set([CASE_ID]));
+  });
+
   it('GIVEN MRPiPS agreed WITH_MIGRATION THEN the case gets the variant and the agreement, the JST is e-mailed, the decision returned', async () => {
     const result = await apply('AGREE_VARIANT', { decision: 'WITH_MIGRATION', note: 'Uzgodniono telefonicznie.' });
     expect(result).toEqual({ decision: 'WITH_MIGRATION' });

@@ -3,7 +3,9 @@ import {
   DynamoDBClient,
   GetItemCommand,
   PutItemCommand,
+  QueryCommand,
   UpdateItemCommand,
+  type QueryCommandInput,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESClient, type SendEmailCommandInput } from '@aws-sdk/client-ses';
@@ -52,18 +54,37 @@ export function captureLogs(): () => string {
 const itemKey = (pk: string, sk: string) => `${pk}|${sk}`;
 
 /**
- * A table the GetItem mock reads from, keyed "pk|sk". Tests change it (for example inside an UpdateItem
- * fake) to play what another writer did in between. UpdateItem and PutItem succeed with no output unless a
- * test says otherwise.
+ * A table the GetItem and Query mocks read from, keyed "pk|sk". Tests change it (for example inside an
+ * UpdateItem fake) to play what another writer did in between. UpdateItem and PutItem succeed with no output
+ * unless a test says otherwise. Query understands `pk = :pk AND begins_with(sk, :x)` and answers in sort-key
+ * order, `pageSize` items a page (LastEvaluatedKey/ExclusiveStartKey as DynamoDB does).
  */
 export class FakeTable {
   readonly items = new Map<string, Record<string, unknown>>();
+  pageSize = 100;
 
   constructor(private readonly ddb: DdbMock) {
     ddb.on(GetItemCommand).callsFake((input: { Key: Record<string, never> }) => {
       const { pk, sk } = unmarshall(input.Key) as { pk: string; sk: string };
       const item = this.items.get(itemKey(pk, sk));
       return item ? { Item: marshall({ pk, sk, ...item }, { removeUndefinedValues: true }) } : {};
+    });
+    ddb.on(QueryCommand).callsFake((input: QueryCommandInput) => {
+      const values = unmarshall(input.ExpressionAttributeValues!) as Record<string, string>;
+      const match = /^pk = (:\w+) AND begins_with\(sk, (:\w+)\)$/.exec(input.KeyConditionExpression ?? '');
+      if (!match) throw new Error(`FakeTable cannot answer the query ${input.KeyConditionExpression}`);
+      const pk = values[match[1]!]!;
+      const prefix = values[match[2]!]!;
+      const after = input.ExclusiveStartKey ? (unmarshall(input.ExclusiveStartKey) as { sk: string }).sk : undefined;
+      const rows = [...this.items.entries()]
+        .map(([key, item]) => ({ pk: key.split('|')[0]!, sk: key.slice(key.indexOf('|') + 1), item }))
+        .filter((row) => row.pk === pk && row.sk.startsWith(prefix) && (after === undefined || row.sk > after))
+        .sort((a, b) => (a.sk < b.sk ? -1 : 1));
+      const page = rows.slice(0, this.pageSize);
+      return {
+        Items: page.map((row) => marshall({ pk: row.pk, sk: row.sk, ...row.item }, { removeUndefinedValues: true })),
+        ...(rows.length > page.length ? { LastEvaluatedKey: marshall({ pk, sk: page.at(-1)!.sk }) } : {}),
+      };
     });
     ddb.on(UpdateItemCommand).resolves({});
     ddb.on(PutItemCommand).resolves({});

@@ -1,21 +1,27 @@
 import { GetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageRequest } from '../../lambdas/adapters/http.js';
 import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.js';
-import { hashLinkId, newLinkId, signLink, signingKeysSchema, type LinkClaims } from '../../lambdas/core/links.js';
+import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkClaims, type SigningKeys } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
-import { CASE_ID, JST_EMAIL, MRPIPS_EMAIL, NOW, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, serviceError, updates } from './aws.js';
+import { STEPS } from '../../lambdas/core/steps.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, serviceError, updates } from './aws.js';
 
-const { ddb, ses, sfn, store, workflow } = awsMocks();
-const KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
+const { ddb, ses, sfn, store, workflow, mailer } = awsMocks();
+const KEY_1 = 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+const KEY_2 = 'k2-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
+const KEYS = signingKeysSchema.parse({ current: 'k1', k1: KEY_1 });
+const COLLEAGUE = 'jan.nowak@mops.przykladowo.pl';
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAS3cr3tT4skT0k3n-ZSD-2026-00042-OLD_SD';
 const NOW_S = NOW.getTime() / 1000;
 const TODAY = '2026-03-10';
 const COMPLETE_CONDITION = '#status = :pending AND #link = :hash';
 const REOPEN_CONDITION = '#status = :completed AND #completedLink = :hash';
+const REASSIGN_CONDITION = '#status = :pending AND #link = :currentLink';
 
 let table: FakeTable;
 let linkId: string;
@@ -42,8 +48,8 @@ function pendingStep(overrides: Partial<StepRecord> = {}): StepRecord {
   };
 }
 
-function linkQuery(overrides: Partial<LinkClaims> = {}): string {
-  return signLink({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', expiresAt: NOW_S + 3600, linkId, ...overrides }, KEYS);
+function linkQuery(overrides: Partial<LinkClaims> = {}, keys: SigningKeys = KEYS): string {
+  return signLink({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL), expiresAt: NOW_S + 3600, linkId, ...overrides }, keys);
 }
 
 function pageRequest(method: string, rawQuery: string, form?: Record<string, string>): PageRequest {
@@ -52,7 +58,18 @@ function pageRequest(method: string, rawQuery: string, form?: Record<string, str
   return { method, path: '/potwierdzenie', query, rawQuery, body: form ? new URLSearchParams(form).toString() : '', ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (test)' };
 }
 
-const open = (method: string, rawQuery = linkQuery(), form?: Record<string, string>, now = NOW) => handleConfirmationLink(pageRequest(method, rawQuery, form), { store, workflow, keys: KEYS, now });
+const deps = (now = NOW, keys: SigningKeys = KEYS) => ({ store, workflow, mailer, directory: DIRECTORY, keys, baseUrl: BASE_URL, now });
+const open = (method: string, rawQuery = linkQuery(), form?: Record<string, string>, now = NOW, keys: SigningKeys = KEYS) => handleConfirmationLink(pageRequest(method, rawQuery, form), deps(now, keys));
+
+/** The token the page opened by this link carries in its forms. */
+function tokenOf(rawQuery: string, keys: SigningKeys = KEYS): string {
+  const query = new URLSearchParams(rawQuery);
+  return formToken(keys, query.get('k')!, query.get('sig')!);
+}
+
+/** POSTs a form from the link's own page (with its token), as a browser does. */
+const submit = (rawQuery: string, form: Record<string, string>, now = NOW, keys: SigningKeys = KEYS) => open('POST', rawQuery, { csrf: tokenOf(rawQuery, keys), ...form }, now, keys);
+const reassign = (delegateEmail: string, rawQuery = linkQuery()) => submit(rawQuery, { action: 'reassign', delegateEmail });
 
 const GOOD_FORM = { deactivatedOn: TODAY, confirmed: 'tak' };
 
@@ -71,6 +88,18 @@ function completeStepSucceeds() {
 const writes = () => ddb.commandCalls(UpdateItemCommand).length;
 const completions = () => updates(ddb).filter((u) => u.condition === COMPLETE_CONDITION);
 const reopens = () => updates(ddb).filter((u) => u.condition === REOPEN_CONDITION);
+const reassignments = () => updates(ddb).filter((u) => u.condition === REASSIGN_CONDITION);
+const nothingChanged = () => {
+  expect(writes()).toBe(0);
+  expect(sfn.calls()).toHaveLength(0);
+  expect(ses.calls()).toHaveLength(0);
+};
+
+function linkIn(text: string): URL {
+  const match = /(https:\/\/zmiana-sd\.mrpips\.gov\.pl\/potwierdzenie\?\S+)/.exec(text);
+  if (!match) throw new Error('no link in the e-mail');
+  return new URL(match[1]!);
+}
 
 beforeEach(() => {
   ddb.reset();
@@ -79,6 +108,7 @@ beforeEach(() => {
   linkId = newLinkId();
   table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA()).put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep());
   sfn.on(SendTaskSuccessCommand).resolves({});
+  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
   logs = captureLogs();
 });
 
@@ -93,9 +123,33 @@ describe('opening a link (GET/HEAD)', () => {
     expect(page.body).toContain('Potwierdzasz jako: <strong>anna.kowalska@mops.przykladowo.pl</strong>');
     expect(page.body).toContain('Deaktywacja dotychczasowego SD');
     expect(page.body).not.toContain(TOKEN);
-    expect(writes()).toBe(0);
-    expect(sfn.calls()).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    nothingChanged();
+  });
+
+  it('GIVEN a valid link WHEN opened THEN both forms (confirm, hand over) carry the token of this link\'s page', async () => {
+    const page = await open('GET');
+    const token = tokenOf(linkQuery());
+    expect(page.body.match(new RegExp(`<input type="hidden" name="csrf" value="${token}">`, 'g'))).toHaveLength(2);
+    expect(page.body).toContain('<input type="hidden" name="action" value="reassign">');
+    expect(page.body).toContain('name="delegateEmail"');
+  });
+
+  it('GIVEN the language switch in the URL (lang=en) THEN the link still opens its page, and its forms post back with the same query', async () => {
+    const query = `${linkQuery()}&lang=en`;
+    const page = await open('GET', query);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('<html lang="en">');
+    expect(page.body).toContain(`action="?${query.replace(/&/g, '&amp;')}"`);
+    // The token belongs to the signed link, not to the language: the page in either language has the same one.
+    expect(page.body).toContain(`name="csrf" value="${tokenOf(linkQuery())}"`);
+  });
+
+  it('GIVEN the page was opened in English WHEN its form is posted THEN the step is confirmed as usual', async () => {
+    completeStepSucceeds();
+    const page = await submit(`${linkQuery()}&lang=en`, GOOD_FORM);
+    expect(page.statusCode).toBe(200);
+    expect(completions()).toHaveLength(1);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
   });
 
   it.each([
@@ -104,6 +158,7 @@ describe('opening a link (GET/HEAD)', () => {
     ['the step', { s: 'NEW_SD_FEEDING.1' }],
     ['the case', { c: 'ZSD-2026-00041' }],
     ['the expiry', { e: String(NOW_S + 999_999) }],
+    ['the recipient tag', { t: recipientTag(COLLEAGUE) }],
   ])('GIVEN a link with %s changed WHEN opened THEN 403 and the store is not even read', async (_what, change) => {
     const query = new URLSearchParams(linkQuery());
     for (const [k, v] of Object.entries(change)) query.set(k, v);
@@ -117,7 +172,7 @@ describe('opening a link (GET/HEAD)', () => {
   it('GIVEN a tampered link WHEN posted THEN 403 and nothing is written or handed on', async () => {
     const query = new URLSearchParams(linkQuery());
     query.set('r', 'MRPIPS');
-    const page = await open('POST', query.toString(), GOOD_FORM);
+    const page = await submit(query.toString(), GOOD_FORM);
     expect(page.statusCode).toBe(403);
     expect(ddb.calls()).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
@@ -132,7 +187,7 @@ describe('opening a link (GET/HEAD)', () => {
 
   it('GIVEN a link replaced by a newer one (reminder) THEN 410 "Link nieaktualny" and nothing is written', async () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ linkIdHash: hashLinkId(newLinkId()) }));
-    const page = await open('POST', linkQuery(), GOOD_FORM);
+    const page = await submit(linkQuery(), GOOD_FORM);
     expect(page.statusCode).toBe(410);
     expect(page.body).toContain('zastąpiony nowszym');
     expect(writes()).toBe(0);
@@ -140,14 +195,14 @@ describe('opening a link (GET/HEAD)', () => {
   });
 
   it('GIVEN a validly signed link for a role that is not the step\'s THEN 404 and nothing is written', async () => {
-    const page = await open('POST', linkQuery({ role: 'MRPIPS' }), GOOD_FORM);
+    const page = await submit(linkQuery({ role: 'MRPIPS' }), GOOD_FORM);
     expect(page.statusCode).toBe(404);
     expect(writes()).toBe(0);
   });
 
   it('GIVEN a case that is no longer in progress THEN 409 and nothing is written', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ status: 'FAILED' }));
-    const page = await open('POST', linkQuery(), GOOD_FORM);
+    const page = await submit(linkQuery(), GOOD_FORM);
     expect(page.statusCode).toBe(409);
     expect(writes()).toBe(0);
   });
@@ -163,7 +218,7 @@ describe('confirming (POST)', () => {
   it('GIVEN a valid form WHEN posted THEN the step is completed conditionally, then the task gets {response, participant, confirmedAt}', async () => {
     completeStepSucceeds();
     // WHEN
-    const page = await open('POST', linkQuery(), GOOD_FORM);
+    const page = await submit(linkQuery(), GOOD_FORM);
     // THEN: the conditional completion, only through this link
     const [completion] = completions();
     expect(completion).toBeDefined();
@@ -192,7 +247,7 @@ describe('confirming (POST)', () => {
 
   it('GIVEN the task accepted the response THEN the token is removed from the step and the timeline records who confirmed', async () => {
     completeStepSucceeds();
-    await open('POST', linkQuery(), GOOD_FORM);
+    await submit(linkQuery(), GOOD_FORM);
     const forget = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' }).find((u) => u.update === 'REMOVE #token');
     expect(forget).toBeDefined();
     expect(forget!.names['#token']).toBe('taskToken');
@@ -203,7 +258,7 @@ describe('confirming (POST)', () => {
   });
 
   it('GIVEN a form without the ticked checkbox WHEN posted THEN 400 with the error inline and nothing written or handed on', async () => {
-    const page = await open('POST', linkQuery(), { deactivatedOn: TODAY });
+    const page = await submit(linkQuery(), { deactivatedOn: TODAY });
     expect(page.statusCode).toBe(400);
     expect(page.body).toContain('<p class="error" id="f-confirmed-error">Błąd: Zaznacz potwierdzenie, aby kontynuować.</p>');
     expect(page.body).toContain(`value="${TODAY}"`);
@@ -212,7 +267,7 @@ describe('confirming (POST)', () => {
   });
 
   it('GIVEN a date in the future (Polish calendar) WHEN posted THEN 400 and nothing written', async () => {
-    const page = await open('POST', linkQuery(), { deactivatedOn: '2026-03-11', confirmed: 'tak' });
+    const page = await submit(linkQuery(), { deactivatedOn: '2026-03-11', confirmed: 'tak' });
     expect(page.statusCode).toBe(400);
     expect(page.body).toContain('Data nie może być w przyszłości.');
     expect(writes()).toBe(0);
@@ -221,7 +276,7 @@ describe('confirming (POST)', () => {
   it('GIVEN it is already the next day in Poland (23:30 UTC) THEN that date is accepted as today', async () => {
     completeStepSucceeds();
     const lateEvening = new Date('2026-03-10T23:30:00.000Z'); // 00:30 on 11 March in Warsaw
-    const page = await open('POST', linkQuery({ expiresAt: lateEvening.getTime() / 1000 + 3600 }), { deactivatedOn: '2026-03-11', confirmed: 'tak' }, lateEvening);
+    const page = await submit(linkQuery({ expiresAt: lateEvening.getTime() / 1000 + 3600 }), { deactivatedOn: '2026-03-11', confirmed: 'tak' }, lateEvening);
     expect(page.statusCode).toBe(200);
   });
 
@@ -231,7 +286,7 @@ describe('confirming (POST)', () => {
   ])('GIVEN the task is gone (%s) WHEN posted THEN the step is reopened for this link and a 410 page says to use the newest link', async (_name, error) => {
     completeStepSucceeds();
     sfn.on(SendTaskSuccessCommand).rejects(error());
-    const page = await open('POST', linkQuery(), GOOD_FORM);
+    const page = await submit(linkQuery(), GOOD_FORM);
     expect(page.statusCode).toBe(410);
     expect(page.body).toContain('Link nieaktualny');
     expect(page.body).toContain('Nic nie zostało zmienione');
@@ -249,7 +304,7 @@ describe('confirming (POST)', () => {
     completeStepSucceeds();
     const throttled = serviceError('ThrottlingException', 400, 'Rate exceeded');
     sfn.on(SendTaskSuccessCommand).rejects(throttled);
-    await expect(open('POST', linkQuery(), GOOD_FORM)).rejects.toBe(throttled);
+    await expect(submit(linkQuery(), GOOD_FORM)).rejects.toBe(throttled);
     expect(reopens()).toHaveLength(1);
     expect(reopens()[0]!.values[':hash']).toBe(hashLinkId(linkId));
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
@@ -267,7 +322,7 @@ describe('confirming (POST)', () => {
       });
       throw conditionalCheckFailed();
     });
-    const page = await open('POST', linkQuery(), GOOD_FORM);
+    const page = await submit(linkQuery(), GOOD_FORM);
     expect(page.statusCode).toBe(409);
     expect(page.body).toContain('Ten krok został już potwierdzony');
     expect(page.body).toContain(JST_EMAIL);
@@ -284,7 +339,7 @@ describe('confirming (POST)', () => {
       completedAt: '2026-03-10T08:59:00.000Z',
       completedBy: { email: JST_EMAIL, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId },
     });
-    const page = await open('POST', linkQuery(), GOOD_FORM);
+    const page = await submit(linkQuery(), GOOD_FORM);
     expect(page.statusCode).toBe(409);
     expect(writes()).toBe(0);
   });
@@ -295,10 +350,334 @@ describe('confirming (POST)', () => {
       .put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }))
       .put(`CASE#${CASE_ID}`, 'STEP#NEW_COLLECTIONS.1', pendingStep({ stepKey: 'NEW_COLLECTIONS.1', step: 'NEW_COLLECTIONS', role: 'MRPIPS', recipient: MRPIPS_EMAIL }))
       .put('COLLECTION#NFA-01', 'COLLECTION', { code: 'NFA-01', state: 'ACTIVE', area: 'x', teryt: '0201011', kind: 'NEW', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: '2026-01-01T00:00:00Z' });
-    const page = await open('POST', linkQuery({ step: 'NEW_COLLECTIONS.1', role: 'MRPIPS' }), { 'newCollections.0.newCollectionCode': 'NSR-01', 'newCollections.1.newCollectionCode': 'nfa-01' });
+    const page = await submit(linkQuery({ step: 'NEW_COLLECTIONS.1', role: 'MRPIPS', recipientTag: recipientTag(MRPIPS_EMAIL) }), { 'newCollections.0.newCollectionCode': 'NSR-01', 'newCollections.1.newCollectionCode': 'nfa-01' });
     expect(page.statusCode).toBe(409);
     expect(page.body).toContain('<p class="error" id="f-newCollections-1-newCollectionCode-error">Błąd: Zbiór o kodzie NFA-01 jest już zarejestrowany w CBB.</p>');
     expect(writes()).toBe(0);
     expect(sfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('the page token (csrf)', () => {
+  it('GIVEN a valid form posted without the page token THEN 403 "Formularz nieważny" and nothing is written, handed on or sent', async () => {
+    completeStepSucceeds();
+    const page = await open('POST', linkQuery(), GOOD_FORM);
+    expect(page.statusCode).toBe(403);
+    expect(page.body).toContain('Formularz nieważny');
+    nothingChanged();
+  });
+
+  it('GIVEN an invalid form posted without the token THEN 403 (the token is checked before the form is read)', async () => {
+    const page = await open('POST', linkQuery(), { deactivatedOn: 'x' });
+    expect(page.statusCode).toBe(403);
+    expect(page.body).not.toContain('class="error"');
+  });
+
+  it('GIVEN the token of another link (another page) THEN 403 and nothing written', async () => {
+    const other = linkQuery({ linkId: newLinkId() });
+    const page = await open('POST', linkQuery(), { ...GOOD_FORM, csrf: tokenOf(other) });
+    expect(page.statusCode).toBe(403);
+    nothingChanged();
+  });
+
+  it('GIVEN the link\'s signature posted as the token THEN 403', async () => {
+    const page = await open('POST', linkQuery(), { ...GOOD_FORM, csrf: new URLSearchParams(linkQuery()).get('sig')! });
+    expect(page.statusCode).toBe(403);
+    nothingChanged();
+  });
+
+  it('GIVEN a token computed with another key than the link\'s (during a rotation) THEN 403', async () => {
+    const during = signingKeysSchema.parse({ current: 'k2', k1: KEY_1, k2: KEY_2 });
+    const query = linkQuery({}, KEYS); // signed with k1 before the rotation
+    const wrongKey = formToken(during, 'k2', new URLSearchParams(query).get('sig')!);
+    const page = await open('POST', query, { ...GOOD_FORM, csrf: wrongKey }, NOW, during);
+    expect(page.statusCode).toBe(403);
+    nothingChanged();
+  });
+
+  it('GIVEN a link signed before a key rotation WHEN its page is posted during the rotation THEN the step is confirmed', async () => {
+    completeStepSucceeds();
+    const during = signingKeysSchema.parse({ current: 'k2', k1: KEY_1, k2: KEY_2 });
+    const query = linkQuery({}, KEYS);
+    const page = await submit(query, GOOD_FORM, NOW, during);
+    expect(page.statusCode).toBe(200);
+    expect(completions()).toHaveLength(1);
+  });
+
+  it('GIVEN a hand-over posted without the token THEN 403, the step is not handed over and nobody is e-mailed', async () => {
+    const page = await open('POST', linkQuery(), { action: 'reassign', delegateEmail: COLLEAGUE });
+    expect(page.statusCode).toBe(403);
+    nothingChanged();
+  });
+
+  it.each([
+    ['empty', ''],
+    ['truncated', 'x'],
+  ])('GIVEN a token that is %s THEN 403', async (_what, csrf) => {
+    const page = await open('POST', linkQuery(), { ...GOOD_FORM, csrf });
+    expect(page.statusCode).toBe(403);
+    nothingChanged();
+  });
+});
+
+describe('links are bound to their recipient', () => {
+  it('GIVEN a link whose recipient tag is not the step\'s recipient (the step was handed over) WHEN opened THEN 410 "Link nieaktualny" and nothing is written', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL }));
+    const page = await open('GET');
+    expect(page.statusCode).toBe(410);
+    expect(page.body).toContain('zastąpiony nowszym');
+    nothingChanged();
+  });
+
+  it('GIVEN a link whose recipient tag does not match WHEN posted with its page token THEN 410 and nothing is completed or handed on', async () => {
+    completeStepSucceeds();
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ recipient: COLLEAGUE }));
+    const page = await submit(linkQuery(), GOOD_FORM);
+    expect(page.statusCode).toBe(410);
+    nothingChanged();
+  });
+
+  it('GIVEN a link signed for another person but carrying the current link id THEN 410 (the tag alone refuses it)', async () => {
+    const page = await submit(linkQuery({ recipientTag: recipientTag('ktos.inny@mops.przykladowo.pl') }), GOOD_FORM);
+    expect(page.statusCode).toBe(410);
+    nothingChanged();
+  });
+
+  it('GIVEN a step handed to a colleague WHEN the colleague opens and confirms with their own link THEN it is confirmed as the colleague', async () => {
+    completeStepSucceeds();
+    const colleagueLinkId = newLinkId();
+    const step = pendingStep({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL, linkIdHash: hashLinkId(colleagueLinkId) });
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', step);
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      const update = readUpdate(input);
+      if (update.condition !== COMPLETE_CONDITION) return {};
+      return { Attributes: marshall({ pk: update.pk, sk: update.sk, ...step, status: 'COMPLETED', response: update.values[':response'], completedBy: update.values[':by'] }, { removeUndefinedValues: true }) };
+    });
+    const query = linkQuery({ recipientTag: recipientTag(COLLEAGUE), linkId: colleagueLinkId });
+    expect((await open('GET', query)).body).toContain(`Potwierdzasz jako: <strong>${COLLEAGUE}</strong>`);
+    const page = await submit(query, GOOD_FORM);
+    expect(page.statusCode).toBe(200);
+    expect(completions()[0]!.values[':by']).toMatchObject({ email: COLLEAGUE, role: 'JST', linkId: colleagueLinkId });
+    expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!).participant).toEqual({ email: COLLEAGUE, role: 'JST' });
+    const event = (updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { actor: unknown }[])[0]!;
+    expect(event.actor).toEqual({ role: 'JST', email: COLLEAGUE });
+  });
+});
+
+describe('handing the step to a colleague (action=reassign)', () => {
+  it('GIVEN the contact-confirmation step THEN it cannot be handed over: the form error is shown and nothing changes', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#CONFIRM_CONTACT.1', { ...pendingStep({ stepKey: 'CONFIRM_CONTACT.1', step: 'CONFIRM_CONTACT' }) });
+    const page = await reassign(COLLEAGUE, linkQuery({ step: 'CONFIRM_CONTACT.1' }));
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain('Tego kroku nie można przekazać');
+    nothingChanged();
+  });
+
+  it('GIVEN the e-mail to the colleague fails THEN the step is given back to this link (conditional on the new link) and the error propagates', async () => {
+    ses.on(SendEmailCommand).rejects(Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
+    await expect(reassign(COLLEAGUE)).rejects.toThrow('SES down');
+    const [handOver, giveBack] = reassignments();
+    expect(handOver!.set).toMatchObject({ recipient: COLLEAGUE });
+    expect(giveBack!.set).toMatchObject({ recipient: JST_EMAIL, linkIdHash: hashLinkId(linkId) });
+    expect(giveBack!.values[':currentLink']).toBe(handOver!.values[':newLink']);
+  });
+
+  it('GIVEN a colleague\'s address WHEN the hand-over is posted THEN the step is moved conditionally on this link, to the colleague, with a new link id', async () => {
+    const page = await reassign(' Jan.Nowak@MOPS.przykladowo.pl ');
+    expect(page.statusCode).toBe(200);
+    const [write] = reassignments();
+    expect(write).toBeDefined();
+    expect(write!).toMatchObject({ pk: `CASE#${CASE_ID}`, sk: 'STEP#OLD_SD_DEACTIVATED.1' });
+    expect(write!.values).toMatchObject({ ':currentLink': hashLinkId(linkId), ':pending': 'PENDING', ':recipient': COLLEAGUE, ':delegatedBy': JST_EMAIL });
+    expect(write!.set).toMatchObject({ recipient: COLLEAGUE, linkIdHash: write!.values[':newLink'], delegatedBy: JST_EMAIL });
+    expect(write!.values[':newLink']).not.toBe(hashLinkId(linkId));
+    // Only the hand-over: nothing completed, nothing handed to Step Functions, the token stays where it is.
+    expect(completions()).toHaveLength(0);
+    expect(sfn.calls()).toHaveLength(0);
+    expect(JSON.stringify(write!.input)).not.toContain(TOKEN);
+  });
+
+  it('GIVEN a hand-over THEN the colleague gets a request with their own link (same step, same expiry), naming who handed it over, without the task token', async () => {
+    await reassign(COLLEAGUE);
+    const [toColleague] = sentEmails(ses);
+    // Step b copies the supplier's contact, for the colleague as for the original recipient.
+    expect(toColleague).toMatchObject({ to: [COLLEAGUE], cc: [SUPPLIER_EMAIL] });
+    expect(toColleague!.subject).toContain(`${STEPS.OLD_SD_DEACTIVATED.title} — prośba o potwierdzenie`);
+    expect(toColleague!.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
+    const link = linkIn(toColleague!.text);
+    const check = verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW_S);
+    expect(check).toMatchObject({ ok: true, claims: { caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(COLLEAGUE), expiresAt: NOW_S + 3600 } });
+    expect(check.ok && hashLinkId(check.claims.linkId)).toBe(reassignments()[0]!.values[':newLink']);
+    expect(JSON.stringify(toColleague!.input)).not.toContain(TOKEN);
+  });
+
+  it('GIVEN a hand-over THEN MRPiPS is told who handed which step to whom, and both e-mails link the status page', async () => {
+    await reassign(COLLEAGUE);
+    const mails = sentEmails(ses);
+    expect(mails).toHaveLength(2);
+    const [, toMrpips] = mails;
+    expect(toMrpips).toMatchObject({ to: [MRPIPS_EMAIL], cc: [] });
+    expect(toMrpips!.subject).toContain('przekazano innej osobie');
+    expect(toMrpips!.text).toContain(`${JST_EMAIL} przekazał(a) krok ${STEPS.OLD_SD_DEACTIVATED.ref} osobie: ${COLLEAGUE}.`);
+    expect(toMrpips!.text).not.toContain('/potwierdzenie');
+    for (const mail of mails) {
+      const status = new URL(/Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(mail.text)![1]!);
+      expect(status.pathname).toBe('/sprawa');
+      expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, NOW_S)).toEqual({ ok: true, caseId: CASE_ID });
+    }
+    // The supplier is copied on the colleague's step-b request only, never on the notice to MRPiPS.
+    expect(mails.filter((m) => m.cc.includes(SUPPLIER_EMAIL)).map((m) => m.to)).toEqual([[COLLEAGUE]]);
+  });
+
+  it('GIVEN a hand-over THEN the timeline records STEP_REASSIGNED by the person who handed it over, after the write and the e-mails', async () => {
+    await reassign(COLLEAGUE);
+    const [caseWrite] = updates(ddb, { sk: 'CASE' });
+    const event = (caseWrite!.values[':event'] as { id: string; action: string; actor: unknown; step: string; summary: string }[])[0]!;
+    expect(event).toMatchObject({ action: 'STEP_REASSIGNED', actor: { role: 'JST', email: JST_EMAIL }, step: 'OLD_SD_DEACTIVATED.1', at: NOW.toISOString() });
+    expect(event.id).toMatch(/^reassigned:OLD_SD_DEACTIVATED\.1:[0-9a-f]{12}$/);
+    expect(event.summary).toContain(`z ${JST_EMAIL} do ${COLLEAGUE}`);
+    const calls = ddb.commandCalls(UpdateItemCommand);
+    const stepCall = calls.find((c) => c.args[0].input.ConditionExpression === REASSIGN_CONDITION)!;
+    const caseCall = calls.find((c) => c.args[0].input.Key!.sk!.S === 'CASE')!;
+    const [firstMail, lastMail] = ses.commandCalls(SendEmailCommand);
+    expect(stepCall.calledBefore(firstMail!)).toBe(true);
+    expect(lastMail!.calledBefore(caseCall)).toBe(true);
+  });
+
+  it('GIVEN a hand-over THEN the page says it was handed over, to whom, and that this link stopped working', async () => {
+    const page = await reassign(COLLEAGUE);
+    expect(page.body).toContain('<h1>Krok przekazany</h1>');
+    expect(page.body).toContain(`<strong>${COLLEAGUE}</strong>`);
+    expect(page.body).toContain('Twój link przestał działać');
+    expect(page.body).not.toContain(TOKEN);
+    expect(logs()).not.toContain(TOKEN);
+  });
+
+  it('GIVEN a step handed over before (A → B) WHEN B hands it on to C THEN C is told B handed it over', async () => {
+    const bLinkId = newLinkId();
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL, linkIdHash: hashLinkId(bLinkId) }));
+    const page = await reassign('ewa.zielinska@mops.przykladowo.pl', linkQuery({ recipientTag: recipientTag(COLLEAGUE), linkId: bLinkId }));
+    expect(page.statusCode).toBe(200);
+    expect(reassignments()[0]!.values).toMatchObject({ ':currentLink': hashLinkId(bLinkId), ':recipient': 'ewa.zielinska@mops.przykladowo.pl', ':delegatedBy': COLLEAGUE });
+    expect(sentEmails(ses)[0]!.text).toContain(`${COLLEAGUE} przekazał(a) Ci ten krok`);
+  });
+
+  it.each([
+    ['an invalid address', 'jan@', 'Wpisz poprawny adres e-mail, np. jan.kowalski@gmina.pl.'],
+    ['no address', '', 'Pole jest wymagane.'],
+    ['the address the link was sent to', 'ANNA.Kowalska@mops.przykladowo.pl', 'To jest adres, na który wysłano ten link. Podaj adres innej osoby.'],
+  ])('GIVEN %s THEN 400 with the error next to the colleague field, the page token kept, and nothing written or sent', async (_what, address, message) => {
+    const page = await reassign(address);
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain(`<p class="error" id="f-delegateEmail-error">Błąd: ${message}</p>`);
+    expect(page.body.match(new RegExp(`name="csrf" value="${tokenOf(linkQuery())}"`, 'g'))).toHaveLength(2);
+    nothingChanged();
+  });
+
+  it('GIVEN the hand-over form without the address field THEN 400 asking for it', async () => {
+    const page = await submit(linkQuery(), { action: 'reassign' });
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain('id="f-delegateEmail-error">Błąd: Pole jest wymagane.');
+    nothingChanged();
+  });
+
+  it('GIVEN the step was confirmed between opening the page and handing it over THEN 409 "already confirmed", nobody is e-mailed, the timeline untouched', async () => {
+    ddb.on(UpdateItemCommand).callsFake(() => {
+      table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+        ...pendingStep(),
+        status: 'COMPLETED',
+        response: { deactivatedOn: '2026-03-09', confirmed: true },
+        completedAt: '2026-03-10T08:59:00.000Z',
+        completedBy: { email: JST_EMAIL, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId },
+      });
+      throw conditionalCheckFailed();
+    });
+    const page = await reassign(COLLEAGUE);
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain('Ten krok został już potwierdzony');
+    expect(reassignments()).toHaveLength(1);
+    expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
+    expect(ses.calls()).toHaveLength(0);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it('GIVEN a reminder replaced the link between opening the page and handing it over THEN 410 "Link nieaktualny", nobody is e-mailed', async () => {
+    ddb.on(UpdateItemCommand).callsFake(() => {
+      table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ linkIdHash: hashLinkId(newLinkId()), remindersSent: 1 }));
+      throw conditionalCheckFailed();
+    });
+    const page = await reassign(COLLEAGUE);
+    expect(page.statusCode).toBe(410);
+    expect(ses.calls()).toHaveLength(0);
+    expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
+  });
+
+  it('GIVEN the same link handed over twice (a double click) THEN the second is refused: the first one changed the link', async () => {
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      const update = readUpdate(input);
+      if (update.condition !== REASSIGN_CONDITION) return {};
+      const current = table.items.get(`CASE#${CASE_ID}|STEP#OLD_SD_DEACTIVATED.1`) as unknown as StepRecord;
+      if (current.linkIdHash !== update.values[':currentLink']) throw conditionalCheckFailed();
+      table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', { ...current, recipient: update.values[':recipient'], linkIdHash: update.values[':newLink'], delegatedBy: update.values[':delegatedBy'] });
+      return {};
+    });
+    const first = await reassign(COLLEAGUE);
+    const second = await reassign('ewa.zielinska@mops.przykladowo.pl');
+    expect([first.statusCode, second.statusCode]).toEqual([200, 410]);
+    expect(sentEmails(ses).map((m) => m.to[0])).toEqual([COLLEAGUE, MRPIPS_EMAIL]);
+  });
+
+  it('GIVEN a step already confirmed WHEN a hand-over is posted THEN 409 at once, no write attempted', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      ...pendingStep(),
+      status: 'COMPLETED',
+      completedAt: '2026-03-10T08:59:00.000Z',
+      completedBy: { email: JST_EMAIL, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId },
+    });
+    const page = await reassign(COLLEAGUE);
+    expect(page.statusCode).toBe(409);
+    nothingChanged();
+  });
+
+  it('GIVEN a case that is no longer in progress THEN a hand-over is refused with 409 and nothing changes', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ status: 'ESCALATED' }));
+    const page = await reassign(COLLEAGUE);
+    expect(page.statusCode).toBe(409);
+    nothingChanged();
+  });
+
+  it('GIVEN a GET or HEAD carrying a hand-over form (token included) THEN nothing is handed over (only POST acts)', async () => {
+    for (const method of ['GET', 'HEAD']) {
+      const page = await open(method, linkQuery(), { action: 'reassign', delegateEmail: COLLEAGUE, csrf: tokenOf(linkQuery()) });
+      expect(page.statusCode).toBe(200);
+    }
+    nothingChanged();
+  });
+
+  it('GIVEN DynamoDB fails on the hand-over THEN the error propagates and nobody is e-mailed', async () => {
+    const throttled = serviceError('ThrottlingException', 400, 'Rate exceeded');
+    ddb.on(UpdateItemCommand).rejects(throttled);
+    await expect(reassign(COLLEAGUE)).rejects.toBe(throttled);
+    expect(ses.calls()).toHaveLength(0);
+  });
+});
+
+describe('a second click after the step was confirmed', () => {
+  it('GIVEN a confirmed step WHEN its link is opened again THEN 409 shows who confirmed, when, and the confirmed data; nothing changes', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      ...pendingStep(),
+      status: 'COMPLETED',
+      taskToken: undefined,
+      response: { deactivatedOn: '2026-03-09', confirmed: true },
+      completedAt: '2026-03-10T08:59:00.000Z',
+      completedBy: { email: JST_EMAIL, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId },
+    });
+    const page = await open('GET');
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain(`potwierdził(a) <strong>${JST_EMAIL}</strong>`);
+    expect(page.body).toContain('<h2>Potwierdzone dane</h2>');
+    expect(page.body).toContain('<dt>Data deaktywacji dotychczasowego SD</dt><dd>2026-03-09</dd>');
+    expect(page.body).not.toContain('<form');
+    nothingChanged();
   });
 });

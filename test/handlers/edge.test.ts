@@ -5,22 +5,28 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { classifyAwsError } from '../../lambdas/adapters/errors.js';
 import { handler as applyResponseHandler } from '../../lambdas/apply-response/index.js';
+import { handler as caseStatusHandler } from '../../lambdas/case-status/index.js';
 import { handler as confirmationLinksHandler } from '../../lambdas/confirmation-links/index.js';
 import { ConflictError, TransientError, ValidationError } from '../../lambdas/core/errors.js';
-import { hashLinkId, signLink, signingKeysSchema } from '../../lambdas/core/links.js';
+import { hashLinkId, recipientTag, signLink, signingKeysSchema, statusUrl, verifyStatusLink } from '../../lambdas/core/links.js';
+import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { handler as notificationFormHandler } from '../../lambdas/notification-form/index.js';
 import { handler as registerCaseHandler } from '../../lambdas/register-case/index.js';
 import { handler as requestConfirmationHandler } from '../../lambdas/request-confirmation/index.js';
-import { CASE_ID, MRPIPS_EMAIL, caseRecord, notification, notificationForm } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, serviceError } from './aws.js';
+import { handler as sendNoticeHandler } from '../../lambdas/send-notice/index.js';
+import { CASE_ID, JST_EMAIL, MRPIPS_EMAIL, caseRecord, notification, notificationForm } from '../unit/fixtures.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, serviceError } from './aws.js';
 
 const { ddb, ses, sfn } = awsMocks();
 const KEYS_JSON = JSON.stringify({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
+const KEYS = signingKeysSchema.parse(JSON.parse(KEYS_JSON));
+const PUBLIC_BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
 let logs: () => string;
 
 beforeAll(() => {
@@ -32,6 +38,10 @@ beforeAll(() => {
     RESPONSE_TIMEOUT_SECONDS: '604800',
     ESCALATE_AFTER_REMINDERS: '2',
     AWS_REGION: 'eu-central-1',
+    SENDER_EMAIL: 'no-reply@zmiana-sd.mrpips.gov.pl',
+    MRPIPS_EMAIL,
+    VOIVODESHIP_ADMINS: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `administrator.mzt.${code}@uw.gov.pl`]))),
+    PUBLIC_BASE_URL,
   });
   delete process.env.LINK_KEYS_SECRET_ARN;
 });
@@ -119,7 +129,14 @@ function httpEvent(method: string, path: string, rawQueryString = '', body?: str
 
 describe('HTTP handlers: the page edge', () => {
   const query = () =>
-    signLink({ caseId: CASE_ID, step: 'AGREE_VARIANT.1', role: 'MRPIPS', expiresAt: Math.floor(Date.now() / 1000) + 3600, linkId: 'abcdefghijklmnopqrstuvwx' }, signingKeysSchema.parse(JSON.parse(KEYS_JSON)));
+    signLink({ caseId: CASE_ID, step: 'AGREE_VARIANT.1', role: 'MRPIPS', recipientTag: recipientTag(MRPIPS_EMAIL), expiresAt: Math.floor(Date.now() / 1000) + 3600, linkId: 'abcdefghijklmnopqrstuvwx' }, KEYS);
+  const pendingAgreeVariant = () =>
+    new FakeTable(ddb)
+      .put(`CASE#${CASE_ID}`, 'CASE', caseRecord())
+      .put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', {
+        caseId: CASE_ID, stepKey: 'AGREE_VARIANT.1', step: 'AGREE_VARIANT', round: 1, role: 'MRPIPS', recipient: MRPIPS_EMAIL, status: 'PENDING',
+        taskToken: 'token', linkIdHash: hashLinkId('abcdefghijklmnopqrstuvwx'), deadline: '2026-03-17T09:00:00.000Z', comment: null,
+      });
 
   it('GIVEN a tampered link WHEN posted through the handler THEN a 403 page with security headers, and no AWS call', async () => {
     const tampered = query().replace('r=MRPIPS', 'r=JST');
@@ -131,17 +148,46 @@ describe('HTTP handlers: the page edge', () => {
   });
 
   it('GIVEN a HEAD request (a mail scanner) for a valid link THEN 200 with no body and nothing is written', async () => {
-    new FakeTable(ddb)
-      .put(`CASE#${CASE_ID}`, 'CASE', caseRecord())
-      .put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', {
-        caseId: CASE_ID, stepKey: 'AGREE_VARIANT.1', step: 'AGREE_VARIANT', round: 1, role: 'MRPIPS', recipient: MRPIPS_EMAIL, status: 'PENDING',
-        taskToken: 'token', linkIdHash: hashLinkId('abcdefghijklmnopqrstuvwx'), deadline: '2026-03-17T09:00:00.000Z', comment: null,
-      });
+    pendingAgreeVariant();
     const result = await confirmationLinksHandler(httpEvent('HEAD', '/potwierdzenie', query()));
     expect(result.statusCode).toBe(200);
     expect(result.body).toBe('');
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
     expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN a valid link posted through the handler without the page token THEN 403 "Formularz nieważny" and nothing is written or handed on', async () => {
+    pendingAgreeVariant();
+    const result = await confirmationLinksHandler(httpEvent('POST', '/potwierdzenie', query(), 'decision=WITH_MIGRATION'));
+    expect(result.statusCode).toBe(403);
+    expect(result.body).toContain('Formularz nieważny');
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(sfn.calls()).toHaveLength(0);
+    expect(ses.calls()).toHaveLength(0);
+  });
+
+  it('GIVEN the status page handler WHEN posted to THEN 405 with Allow: GET, HEAD and no AWS call', async () => {
+    const result = await caseStatusHandler(httpEvent('POST', '/sprawa', new URL(statusUrl(PUBLIC_BASE_URL, CASE_ID, Math.floor(Date.now() / 1000) + 3600, KEYS)).search.slice(1)));
+    expect(result.statusCode).toBe(405);
+    expect(result.headers!.allow).toBe('GET, HEAD');
+    noAwsCalls();
+  });
+
+  it('GIVEN a tampered status link through the handler THEN 403 with security headers and no AWS call', async () => {
+    const query = new URLSearchParams(new URL(statusUrl(PUBLIC_BASE_URL, CASE_ID, Math.floor(Date.now() / 1000) + 3600, KEYS)).search);
+    query.set('c', 'ZSD-2026-00041');
+    const result = await caseStatusHandler(httpEvent('GET', '/sprawa', query.toString()));
+    expect(result.statusCode).toBe(403);
+    expect(result.headers!['content-security-policy']).toContain("default-src 'none'");
+    noAwsCalls();
+  });
+
+  it('GIVEN a HEAD request for a valid status link through the handler THEN 200 with no body', async () => {
+    new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    const result = await caseStatusHandler(httpEvent('HEAD', '/sprawa', new URL(statusUrl(PUBLIC_BASE_URL, CASE_ID, Math.floor(Date.now() / 1000) + 3600, KEYS)).search.slice(1)));
+    expect(result.statusCode).toBe(200);
+    expect(result.body).toBe('');
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
   });
 
   it('GIVEN a form body over 32 KB THEN 413 with a Polish message and no AWS call', async () => {
@@ -166,6 +212,20 @@ describe('HTTP handlers: the page edge', () => {
     expect(result.body).toContain('Nic nie zostało zapisane');
     expect(result.body).not.toContain('secret internal detail');
     expect(sfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('status links from the runtime', () => {
+  it('GIVEN send-notice run through its handler THEN the e-mail links the status page under PUBLIC_BASE_URL, signed with the current key', async () => {
+    new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+    await sendNoticeHandler({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' });
+    const [mail] = sentEmails(ses);
+    expect(mail!.to).toEqual([JST_EMAIL]);
+    const status = new URL(/Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(mail!.text)![1]!);
+    expect(status.origin + status.pathname).toBe(`${PUBLIC_BASE_URL}/sprawa`);
+    expect(status.searchParams.get('k')).toBe('k1');
+    expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, Math.floor(Date.now() / 1000))).toEqual({ ok: true, caseId: CASE_ID });
   });
 });
 

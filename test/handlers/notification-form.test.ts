@@ -1,15 +1,23 @@
-import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { GetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { ExecutionAlreadyExists, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageRequest } from '../../lambdas/adapters/http.js';
 import type { FormConfig } from '../../lambdas/core/config.js';
 import type { PageResponse } from '../../lambdas/core/pages.js';
 import { handleNotificationForm } from '../../lambdas/notification-form/index.js';
+import { notificationDigest, parseNotificationForm } from '../../lambdas/core/notification.js';
+import { todayInPoland } from '../../lambdas/core/fields.js';
 import { NOW, SUPPLIER_EMAIL, notificationForm } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, serviceError, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, workflow } = awsMocks();
+/** The content digest of the default form's notification (what the handler stores with a submission). */
+const DIGEST = (() => {
+  const parsed = parseNotificationForm(notificationForm(), todayInPoland(NOW));
+  if (!parsed.ok) throw new Error('fixture form is invalid');
+  return notificationDigest(parsed.notification);
+})();
 const CONFIG: FormConfig = {
   TABLE_NAME: 'zmiana-sd-test',
   PROCEDURE_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:123456789012:stateMachine:procedure',
@@ -20,15 +28,23 @@ const CONFIG: FormConfig = {
 
 let table: FakeTable;
 let sequence: number;
+let logs: () => string;
 
-function post(form: Record<string, string>, now = NOW): Promise<PageResponse> {
-  const request: PageRequest = { method: 'POST', path: '/zgloszenie', query: {}, rawQuery: '', body: new URLSearchParams(form).toString(), ip: '203.0.113.9', userAgent: 'test' };
+const IP = '203.0.113.9';
+const SUBMISSION = 'c3VibWlzc2lvbi1pZC0wMTIz';
+const HOUR_WINDOW = Math.floor(NOW.getTime() / 1000 / 3600);
+
+function post(form: Record<string, string>, now = NOW, ip = IP): Promise<PageResponse> {
+  const request: PageRequest = { method: 'POST', path: '/zgloszenie', query: {}, rawQuery: '', body: new URLSearchParams(form).toString(), ip, userAgent: 'test' };
   return handleNotificationForm(request, { store, workflow, config: CONFIG, now });
 }
 
 const get = (path: string) => handleNotificationForm({ method: 'GET', path, query: {}, rawQuery: '', body: '', ip: '', userAgent: '' }, { store, workflow, config: CONFIG, now: NOW });
 
-/** Counters answer like DynamoDB's ADD, a submission claim like if_not_exists; everything else succeeds. */
+/**
+ * Counters answer like DynamoDB's ADD, a submission claim like if_not_exists (and lands in the table, where
+ * the next GetItem finds it), markSubmissionStarted like its condition; everything else succeeds.
+ */
 const claims = new Map<string, string>();
 let uses = 0;
 function counterAnswers() {
@@ -41,11 +57,23 @@ function answer(input: UpdateItemCommandInput) {
     if (update.pk.startsWith('LIMIT#')) return { Attributes: marshall({ count: ++uses }) };
     if (update.pk.startsWith('SUBMISSION#') && update.update.includes('if_not_exists')) {
       if (!claims.has(update.pk)) claims.set(update.pk, update.values[':caseId'] as string);
+      const existing = table.items.get(`${update.pk}|SUBMISSION`) ?? {};
+      table.put(update.pk, 'SUBMISSION', { digest: update.values[':digest'], ...existing, caseId: claims.get(update.pk), expiresAt: update.values[':expiresAt'] });
       return { Attributes: marshall({ caseId: claims.get(update.pk) }) };
+    }
+    if (update.pk.startsWith('SUBMISSION#') && update.update === 'SET #started = :true') {
+      const existing = table.items.get(`${update.pk}|SUBMISSION`);
+      if (!existing) throw conditionalCheckFailed();
+      table.put(update.pk, 'SUBMISSION', { ...existing, started: true });
     }
     return {};
   }
 }
+
+const starts = () => sfn.commandCalls(StartExecutionCommand);
+const submissionWrites = () => updates(ddb).filter((u) => u.pk.startsWith('SUBMISSION#'));
+const limitWrites = () => updates(ddb).filter((u) => u.pk.startsWith('LIMIT#'));
+const counterWrites = () => updates(ddb).filter((u) => u.pk.startsWith('COUNTER#'));
 
 const locks = () => updates(ddb, { sk: 'COLLECTION' }).filter((u) => u.update.startsWith('SET #code'));
 const releases = () => updates(ddb, { sk: 'COLLECTION' }).filter((u) => u.update.includes('REMOVE #locked'));
@@ -60,7 +88,7 @@ beforeEach(() => {
   table = new FakeTable(ddb);
   counterAnswers();
   sfn.on(StartExecutionCommand).callsFake((input: { name: string }) => ({ executionArn: `arn:aws:states:eu-central-1:123456789012:execution:procedure:${input.name}`, startDate: NOW }));
-  captureLogs();
+  logs = captureLogs();
 });
 
 afterEach(() => {
@@ -81,6 +109,15 @@ describe('GET', () => {
     expect(ddb.calls()).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
   });
+
+  it('GIVEN /zgloszenie THEN every rendering carries a fresh random submission id', async () => {
+    const idOf = (body: string) => /<input type="hidden" name="submissionId" value="([^"]*)">/.exec(body)![1]!;
+    const first = idOf((await get('/zgloszenie')).body);
+    const second = idOf((await get('/zgloszenie')).body);
+    expect(first).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(second).toMatch(/^[A-Za-z0-9_-]{24}$/);
+    expect(first).not.toBe(second);
+  });
 });
 
 describe('POST an invalid notification', () => {
@@ -92,6 +129,12 @@ describe('POST an invalid notification', () => {
     expect(page.body).toContain('value="0365011"');
     expect(ddb.calls()).toHaveLength(0);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN an invalid notification with a submission id THEN the form comes back with the same id (the corrected form is the same submission)', async () => {
+    const page = await post(notificationForm({ teryt: 'zły', submissionId: SUBMISSION }));
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain(`<input type="hidden" name="submissionId" value="${SUBMISSION}">`);
   });
 
   it('GIVEN "add another area" pressed THEN the form comes back with one more row and nothing is validated or stored', async () => {
@@ -200,5 +243,189 @@ describe('POST a notification for collections another case holds', () => {
     sfn.on(StartExecutionCommand).rejects(error);
     await expect(post(notificationForm())).rejects.toBe(error);
     expect(releases().map((r) => r.pk).sort()).toEqual(['COLLECTION#FA-01', 'COLLECTION#SR-01']);
+  });
+});
+
+describe('a submission creates its case once', () => {
+  it('GIVEN a valid notification with its submission id THEN the submission is looked up, claimed for the new case (if_not_exists, expiring in 30 days) and marked started after the execution', async () => {
+    const page = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(page.statusCode).toBe(201);
+    const lookup = ddb.commandCalls(GetItemCommand).find((c) => c.args[0].input.Key!.pk!.S === `SUBMISSION#${SUBMISSION}`);
+    expect(lookup).toBeDefined();
+    expect(lookup!.args[0].input.ConsistentRead).toBe(true);
+    const [claim, started] = submissionWrites();
+    expect(claim).toMatchObject({ pk: `SUBMISSION#${SUBMISSION}`, sk: 'SUBMISSION', update: 'SET #caseId = if_not_exists(#caseId, :caseId), #digest = if_not_exists(#digest, :digest), #expiresAt = :expiresAt' });
+    expect(claim!.values).toEqual({ ':caseId': 'ZSD-2026-00001', ':digest': DIGEST, ':expiresAt': NOW.getTime() / 1000 + 30 * 86_400 });
+    expect(claim!.input.ReturnValues).toBe('ALL_NEW');
+    expect(started).toMatchObject({ pk: `SUBMISSION#${SUBMISSION}`, update: 'SET #started = :true', condition: 'attribute_exists(pk)' });
+    // claim → locks → start → started
+    const calls = ddb.commandCalls(UpdateItemCommand);
+    const claimCall = calls.find((c) => c.args[0].input.UpdateExpression!.includes('if_not_exists(#caseId'))!;
+    const firstLock = calls.find((c) => c.args[0].input.Key!.sk!.S === 'COLLECTION')!;
+    const startedCall = calls.find((c) => c.args[0].input.UpdateExpression === 'SET #started = :true')!;
+    expect(claimCall.calledBefore(firstLock)).toBe(true);
+    expect(starts()[0]!.calledBefore(startedCall)).toBe(true);
+  });
+
+  it('GIVEN the same submission posted again after it succeeded (double click, browser retry) THEN the same case is shown and nothing is numbered, counted, locked or started again', async () => {
+    const first = await post(notificationForm({ submissionId: SUBMISSION }));
+    const before = { updates: ddb.commandCalls(UpdateItemCommand).length, starts: starts().length };
+    const second = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(first.statusCode).toBe(201);
+    expect(second.statusCode).toBe(201);
+    expect(second.body).toContain('Numer sprawy: <strong>ZSD-2026-00001</strong>');
+    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(before.updates);
+    expect(starts()).toHaveLength(before.starts);
+    expect(starts()).toHaveLength(1);
+    expect(counterWrites()).toHaveLength(1);
+    expect(limitWrites()).toHaveLength(1);
+  });
+
+  it('GIVEN two different submissions of the same unit THEN the second is a new submission (its collections are then held by the first case)', async () => {
+    await post(notificationForm({ submissionId: SUBMISSION }));
+    table.put('COLLECTION#SR-01', 'COLLECTION', { code: 'SR-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00001', lastCaseId: 'ZSD-2026-00001', updatedAt: NOW.toISOString() });
+    const page = await post(notificationForm({ submissionId: 'b3RoZXItc3VibWlzc2lvbi0x' }));
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain('Zbiór SR-01 jest już objęty sprawą ZSD-2026-00001.');
+    expect(starts()).toHaveLength(1);
+  });
+
+  it('GIVEN a submission claimed but not started (the earlier attempt failed) WHEN posted again THEN its case id is reused: no new number, not counted again, collections locked for it, the procedure started, the submission marked', async () => {
+    table
+      .put(`SUBMISSION#${SUBMISSION}`, 'SUBMISSION', { caseId: 'ZSD-2026-00017', digest: DIGEST, expiresAt: NOW.getTime() / 1000 + 1000 })
+      // The earlier attempt had locked one collection for this very case: that is not "held elsewhere".
+      .put('COLLECTION#SR-01', 'COLLECTION', { code: 'SR-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00017', lastCaseId: 'ZSD-2026-00017', updatedAt: NOW.toISOString() });
+    const page = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(page.statusCode).toBe(201);
+    expect(page.body).toContain('Numer sprawy: <strong>ZSD-2026-00017</strong>');
+    expect(counterWrites()).toHaveLength(0);
+    expect(limitWrites()).toHaveLength(0);
+    expect(submissionWrites().map((u) => u.update)).toEqual(['SET #started = :true']);
+    expect(locks().map((l) => [l.pk, l.values[':case']])).toEqual([
+      ['COLLECTION#SR-01', 'ZSD-2026-00017'],
+      ['COLLECTION#FA-01', 'ZSD-2026-00017'],
+    ]);
+    expect(starts().map((c) => c.args[0].input.name)).toEqual(['ZSD-2026-00017']);
+  });
+
+  it('GIVEN the execution of the case already exists (a retry after StartExecution succeeded) THEN it counts as started: the case is shown, the submission marked, nothing released', async () => {
+    table.put(`SUBMISSION#${SUBMISSION}`, 'SUBMISSION', { caseId: 'ZSD-2026-00017', digest: DIGEST, expiresAt: NOW.getTime() / 1000 + 1000 });
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: { httpStatusCode: 400 } }));
+    const page = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(page.statusCode).toBe(201);
+    expect(page.body).toContain('Numer sprawy: <strong>ZSD-2026-00017</strong>');
+    expect(submissionWrites().map((u) => u.update)).toEqual(['SET #started = :true']);
+    expect(releases()).toHaveLength(0);
+    expect(logs()).not.toContain('"level":"ERROR"');
+  });
+
+  it('GIVEN the same submission id with corrected content (the form sent again after an edit) THEN it is a new notification with a fresh submission id', async () => {
+    table.put(`SUBMISSION#${SUBMISSION}`, 'SUBMISSION', { caseId: 'ZSD-2026-00017', digest: 'another-content', started: true, expiresAt: NOW.getTime() / 1000 + 1000 });
+    const page = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(page.statusCode).toBe(201);
+    expect(page.body).not.toContain('ZSD-2026-00017');
+    const [claim] = submissionWrites();
+    expect(claim!.pk).not.toBe(`SUBMISSION#${SUBMISSION}`);
+    expect(starts()).toHaveLength(1);
+  });
+
+  it('GIVEN a twin request claimed the submission between the lookup and the claim THEN the twin\'s case id is used (one case per submission)', async () => {
+    claims.set(`SUBMISSION#${SUBMISSION}`, 'ZSD-2026-00005');
+    const page = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(page.body).toContain('Numer sprawy: <strong>ZSD-2026-00005</strong>');
+    expect(starts().map((c) => c.args[0].input.name)).toEqual(['ZSD-2026-00005']);
+    expect(locks().every((l) => l.values[':case'] === 'ZSD-2026-00005')).toBe(true);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['too short', 'abc'],
+    ['hostile', '"><img src=x onerror=1>AAAAAAAAAAAAAAAA'],
+    ['a key of another item', 'x#CASE#ZSD-2026-00042#12'],
+  ])('GIVEN a submission id that is %s THEN a fresh one is used instead', async (_what, submissionId) => {
+    const form = notificationForm(submissionId === undefined ? {} : { submissionId });
+    const page = await post(form);
+    expect(page.statusCode).toBe(201);
+    const [claim] = submissionWrites();
+    expect(claim!.pk).toMatch(/^SUBMISSION#[A-Za-z0-9_-]{24}$/);
+    if (submissionId) expect(claim!.pk).not.toContain(submissionId);
+  });
+
+  it('GIVEN a hostile submission id with invalid fields THEN the form comes back with a fresh id, never the hostile one', async () => {
+    const page = await post(notificationForm({ teryt: 'zły', submissionId: '"><img src=x onerror=1>' }));
+    expect(page.statusCode).toBe(400);
+    expect(page.body).not.toContain('<img');
+    expect(page.body).toMatch(/<input type="hidden" name="submissionId" value="[A-Za-z0-9_-]{24}">/);
+  });
+
+  it('GIVEN marking the submission started fails THEN the error propagates (the page handler shows 503)', async () => {
+    const error = serviceError('InternalServerError', 500);
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      if (readUpdate(input).update === 'SET #started = :true') throw error;
+      return answer(input);
+    });
+    await expect(post(notificationForm({ submissionId: SUBMISSION }))).rejects.toBe(error);
+    expect(starts()).toHaveLength(1);
+  });
+});
+
+describe('accepted notifications per address are limited', () => {
+  it('GIVEN a new notification THEN one use is counted for the client address in the current hour window, expiring after the next one', async () => {
+    await post(notificationForm({ submissionId: SUBMISSION }));
+    const [count] = limitWrites();
+    expect(count).toMatchObject({ pk: `LIMIT#notification#${IP}#${HOUR_WINDOW}`, sk: 'LIMIT', update: 'ADD #count :one SET #expiresAt = :expiresAt' });
+    expect(count!.values).toEqual({ ':one': 1, ':expiresAt': (HOUR_WINDOW + 2) * 3600 });
+    expect(count!.input.ReturnValues).toBe('UPDATED_NEW');
+  });
+
+  it('GIVEN the limit (20) reached in this hour WHEN one more notification comes THEN 429 with Retry-After until the next hour, and nothing is numbered, claimed, locked or started', async () => {
+    uses = 20;
+    const at = new Date('2026-03-10T09:45:10.000Z');
+    const page = await post(notificationForm({ submissionId: SUBMISSION }), at);
+    expect(page.statusCode).toBe(429);
+    expect(page.headers['retry-after']).toBe(String(3600 - (45 * 60 + 10)));
+    expect(page.headers['cache-control']).toBe('no-store');
+    expect(page.body).toContain('<h1>Zbyt wiele zgłoszeń</h1>');
+    expect(page.body).toContain('Nic nie zostało zapisane.');
+    expect(limitWrites()).toHaveLength(1);
+    expect(counterWrites()).toHaveLength(0);
+    expect(submissionWrites()).toHaveLength(0);
+    expect(locks()).toHaveLength(0);
+    expect(starts()).toHaveLength(0);
+    expect(logs()).toContain('notification rate limit hit');
+    expect(logs()).not.toContain(IP);
+  });
+
+  it('GIVEN exactly the limit-th notification in the hour THEN it is still accepted', async () => {
+    uses = 19;
+    const page = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(page.statusCode).toBe(201);
+    expect(starts()).toHaveLength(1);
+  });
+
+  it('GIVEN the limit was hit WHEN the same address posts in the next hour THEN it counts in a new window', async () => {
+    await post(notificationForm({ submissionId: SUBMISSION }), new Date('2026-03-10T10:00:00.000Z'));
+    expect(limitWrites()[0]!.pk).toBe(`LIMIT#notification#${IP}#${HOUR_WINDOW + 1}`);
+  });
+
+  it('GIVEN the limit reached WHEN a submission already claimed is retried THEN it is not counted and goes through', async () => {
+    uses = 100;
+    table.put(`SUBMISSION#${SUBMISSION}`, 'SUBMISSION', { caseId: 'ZSD-2026-00017', digest: DIGEST, expiresAt: NOW.getTime() / 1000 + 1000 });
+    const page = await post(notificationForm({ submissionId: SUBMISSION }));
+    expect(page.statusCode).toBe(201);
+    expect(limitWrites()).toHaveLength(0);
+  });
+
+  it('GIVEN the limit reached WHEN a notification is refused for its fields or held collections THEN the form answers as usual (only accepted notifications are counted)', async () => {
+    uses = 100;
+    expect((await post(notificationForm({ teryt: 'zły' }))).statusCode).toBe(400);
+    table.put('COLLECTION#FA-01', 'COLLECTION', { code: 'FA-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: NOW.toISOString() });
+    expect((await post(notificationForm())).statusCode).toBe(409);
+    expect(limitWrites()).toHaveLength(0);
+  });
+
+  it('GIVEN another address THEN it has its own counter', async () => {
+    await post(notificationForm(), NOW, '198.51.100.23');
+    expect(limitWrites()[0]!.pk).toBe(`LIMIT#notification#198.51.100.23#${HOUR_WINDOW}`);
   });
 });

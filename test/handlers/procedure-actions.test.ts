@@ -8,7 +8,7 @@ import { escalateStep } from '../../lambdas/escalate-step/index.js';
 import { recordFailure } from '../../lambdas/record-failure/index.js';
 import { registerCase } from '../../lambdas/register-case/index.js';
 import { sendNotice } from '../../lambdas/send-notice/index.js';
-import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord, notification } from '../unit/fixtures.js';
+import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord, notification } from '../unit/fixtures.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, mailer } = awsMocks();
@@ -69,7 +69,7 @@ describe('registerCase (step 1)', () => {
 describe('sendNotice', () => {
   it('GIVEN a rejection THEN the old collections are released, the JST gets the reason and the case becomes REJECTED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }));
-    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REJECTED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REJECTED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
     expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.update, u.values[':case']])).toEqual([
       ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
       ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
@@ -81,9 +81,41 @@ describe('sendNotice', () => {
     expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'notice:NOTIFICATION_REJECTED', action: 'NOTIFICATION_REJECTED' });
   });
 
+  it('GIVEN the JST contact never confirmed the address THEN the old collections are released, nobody is e-mailed, and the case becomes UNCONFIRMED', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.update, u.values[':case']])).toEqual([
+      ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
+      ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
+    ]);
+    // No e-mail: the address was never confirmed, so nothing more is sent to it.
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(caseWrites()).toHaveLength(1);
+    expect(caseWrites()[0]!.set).toMatchObject({ status: 'UNCONFIRMED' });
+    expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'notice:NOTIFICATION_UNCONFIRMED', action: 'NOTIFICATION_UNCONFIRMED', actor: { role: 'SYSTEM' } });
+    expect(String(eventOf(caseWrites()[0]!).summary)).toContain('Zbiory CBB zwolnione');
+  });
+
+  it('GIVEN the lapse notice is retried after the collections were released THEN the release is idempotent and the case is still marked once', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    const [release] = updates(ddb, { pk: 'COLLECTION#SR-01' });
+    // The condition lets the same case release again (a retry), not another case.
+    expect(release!.condition).toBe('#locked = :case OR (attribute_not_exists(#locked) AND #last = :case)');
+    expect(caseWrites()[0]!.values[':eventId']).toBe('notice:NOTIFICATION_UNCONFIRMED');
+  });
+
+  it.each(['NOTIFICATION_REGISTERED', 'NOTIFICATION_REJECTED', 'VERIFICATION_ESCALATED', 'CASE_COMPLETED'] as const)('GIVEN the %s notice THEN every e-mail carries the status link of the case', async (notice) => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ agreement: { decision: 'REJECT', reason: 'x' }, outcome: { collectionsState: 'ARCHIVED', at: NOW.toISOString() } }));
+    await sendNotice({ caseId: CASE_ID, notice }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    const mails = sentEmails(ses);
+    expect(mails.length).toBeGreaterThan(0);
+    for (const mail of mails) expect(mail.text).toContain(`Przebieg i stan sprawy (tylko do odczytu): ${STATUS_LINKS(CASE_ID)}`);
+  });
+
   it('GIVEN the acknowledgement notice THEN the JST is thanked and the status is unchanged', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
     expect(sentEmails(ses)[0]!.subject).toContain('przyjęto zgłoszenie');
     expect(caseWrites()[0]!.set).not.toHaveProperty('status');
     expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(0);
@@ -91,7 +123,7 @@ describe('sendNotice', () => {
 
   it('GIVEN a completed case THEN the JST (supplier in copy) learns what was done and the case becomes COMPLETED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ outcome: { collectionsState: 'ARCHIVED', at: NOW.toISOString() } }));
-    await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
     const [mail] = sentEmails(ses);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
     expect(mail!.text).toContain('SR-01: zarchiwizowany');
@@ -100,7 +132,7 @@ describe('sendNotice', () => {
 
   it('GIVEN verification escalated THEN MRPiPS and the JST each get their own message and the case becomes ESCALATED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ verification: { round: 3, result: 'DISCREPANCIES', comment: 'Nadal brak danych.' } }));
-    await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
     const mails = sentEmails(ses);
     expect(mails.map((m) => [m.to, m.cc])).toEqual([
       [[MRPIPS_EMAIL], []],
@@ -113,7 +145,7 @@ describe('sendNotice', () => {
   it('GIVEN the e-mail fails THEN the timeline is not written (a retry re-sends rather than loses the notice)', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
     ses.on(SendEmailCommand).rejects(Object.assign(new Error('Throttling'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
-    await expect(sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, now: NOW })).rejects.toThrow('Throttling');
+    await expect(sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW })).rejects.toThrow('Throttling');
     expect(caseWrites()).toHaveLength(0);
   });
 });
@@ -167,18 +199,27 @@ describe('escalateStep', () => {
     table
       .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
       .put(`CASE#${CASE_ID}`, 'STEP#MZT_DEACTIVATED.1', { step: 'MZT_DEACTIVATED', status: 'PENDING', recipient: adminOf('14'), requestedAt: '2026-03-01T08:00:00.000Z' });
-    await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, now: NOW });
+    await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
     const [mail] = sentEmails(ses);
     expect(mail!.to).toEqual([MRPIPS_EMAIL]);
     expect(mail!.subject).toContain('brak odpowiedzi (eskalacja)');
     expect(mail!.text).toContain(`${adminOf('14')}, województwo mazowieckie`);
     expect(updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' })[0]!.set).toEqual({ escalatedAt: NOW.toISOString() });
+    expect(mail!.text).toContain(STATUS_LINKS(CASE_ID));
     expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'escalated:MZT_DEACTIVATED.1:2', action: 'STEP_ESCALATED' });
+  });
+
+  it('GIVEN a step handed to a colleague THEN MRPiPS is told the colleague is awaited', async () => {
+    table
+      .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
+      .put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', { step: 'OLD_SD_DEACTIVATED', status: 'PENDING', recipient: 'jan.nowak@mops.przykladowo.pl', delegatedBy: JST_EMAIL, requestedAt: '2026-03-01T08:00:00.000Z' });
+    await escalateStep({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    expect(sentEmails(ses)[0]!.text).toContain('(jan.nowak@mops.przykladowo.pl) nie potwierdził(a) kroku');
   });
 
   it('GIVEN no such step THEN NotFoundError and nobody is e-mailed', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
-    await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 });

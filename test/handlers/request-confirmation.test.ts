@@ -1,8 +1,8 @@
 import { SendEmailCommand } from '@aws-sdk/client-ses';
-import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { NotFoundError } from '../../lambdas/core/errors.js';
-import { hashLinkId, signingKeysSchema, verifyLink } from '../../lambdas/core/links.js';
+import { ConflictError, NotFoundError, TransientError } from '../../lambdas/core/errors.js';
+import { hashLinkId, recipientTag, signingKeysSchema, verifyLink, verifyStatusLink } from '../../lambdas/core/links.js';
 import type { StepId } from '../../lambdas/core/steps.js';
 import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
@@ -162,9 +162,84 @@ describe('requestConfirmation', () => {
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
-  it('GIVEN the step was already completed THEN the request fails with ConflictError and no e-mail is sent', async () => {
+  it('GIVEN the step is no longer pending (failed) THEN the request fails with ConflictError and no e-mail is sent', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', { step: 'AGREE_VARIANT', status: 'FAILED', recipient: MRPIPS_EMAIL });
     ddb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
-    await expect(request('AGREE_VARIANT')).rejects.toMatchObject({ name: 'ConflictError' });
+    const error = await request('AGREE_VARIANT').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ConflictError);
+    expect(error).not.toBeInstanceOf(TransientError);
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN the step vanished between the read and the write THEN ConflictError (not retried)', async () => {
+    ddb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
+    await expect(request('AGREE_VARIANT')).rejects.toBeInstanceOf(ConflictError);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN a participant\'s confirmation is being handed on while the reminder fires (step COMPLETED) THEN TransientError, so the state machine retries, and no e-mail', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      step: 'OLD_SD_DEACTIVATED', stepKey: 'OLD_SD_DEACTIVATED.1', status: 'COMPLETED', recipient: JST_EMAIL, completedAt: '2026-03-10T08:59:59.000Z',
+    });
+    ddb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
+    const error = await request('OLD_SD_DEACTIVATED', { remindersSent: 1 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransientError);
+    expect((error as Error).name).toBe('TransientError');
+    expect((error as Error).message).toContain('being completed');
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
+  });
+});
+
+describe('requestConfirmation: the link is bound to its recipient', () => {
+  const COLLEAGUE = 'jan.nowak@mops.przykladowo.pl';
+
+  it('GIVEN a request THEN the link carries the recipient\'s tag (not the address) and verifies with it', async () => {
+    await request('AGREE_VARIANT');
+    const link = linkOf(sentEmails(ses)[0]!.text);
+    expect(link.searchParams.get('t')).toBe(recipientTag(MRPIPS_EMAIL));
+    expect(decodeURIComponent(link.search)).not.toContain(MRPIPS_EMAIL);
+    expect(verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000)).toMatchObject({ ok: true, claims: { recipientTag: recipientTag(MRPIPS_EMAIL) } });
+  });
+
+  it('GIVEN a request THEN the step is read before it is written (to keep a colleague it was handed to)', async () => {
+    await request('OLD_SD_DEACTIVATED');
+    const read = ddb.commandCalls(GetItemCommand).find((c) => c.args[0].input.Key!.sk!.S === 'STEP#OLD_SD_DEACTIVATED.1');
+    const write = ddb.commandCalls(UpdateItemCommand).find((c) => c.args[0].input.Key!.sk!.S === 'STEP#OLD_SD_DEACTIVATED.1');
+    expect(read).toBeDefined();
+    expect(read!.calledBefore(write!)).toBe(true);
+  });
+
+  it('GIVEN the step was handed to a colleague WHEN the reminder is sent THEN it goes to the colleague, with a link for the colleague, naming who handed it over', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', step: 'OLD_SD_DEACTIVATED', round: 1, role: 'JST', status: 'PENDING',
+      recipient: COLLEAGUE, delegatedBy: JST_EMAIL, linkIdHash: hashLinkId('old-link-id-0123456789'), remindersSent: 0,
+    });
+    await request('OLD_SD_DEACTIVATED', { remindersSent: 1 });
+    const [mail] = sentEmails(ses);
+    expect(mail!.to).toEqual([COLLEAGUE]);
+    // The supplier is still copied on the JST's step b.
+    expect(mail!.cc).toEqual([SUPPLIER_EMAIL]);
+    expect(mail!.subject).toContain('przypomnienie nr 1');
+    expect(mail!.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
+    const link = linkOf(mail!.text);
+    expect(link.searchParams.get('t')).toBe(recipientTag(COLLEAGUE));
+    const [stepWrite] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
+    expect(stepWrite!.set).toMatchObject({ recipient: COLLEAGUE, remindersSent: 1, linkIdHash: hashLinkId(link.searchParams.get('l')!) });
+    expect((updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { summary: string }[])[0]!.summary).toContain(`do: ${COLLEAGUE}`);
+  });
+
+  it('GIVEN the step was not handed over THEN the message does not speak of a hand-over', async () => {
+    await request('OLD_SD_DEACTIVATED');
+    expect(sentEmails(ses)[0]!.text).not.toContain('przekazał(a) Ci ten krok');
+  });
+
+  it('GIVEN a request THEN the e-mail links the read-only status page of the case, signed with the current key', async () => {
+    await request('AGREE_VARIANT');
+    const match = /Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(sentEmails(ses)[0]!.text);
+    const status = new URL(match![1]!);
+    expect(status.origin + status.pathname).toBe(`${BASE_URL}/sprawa`);
+    expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, NOW.getTime() / 1000)).toEqual({ ok: true, caseId: CASE_ID });
+    expect(Number(status.searchParams.get('e'))).toBe(NOW.getTime() / 1000 + 400 * 86_400);
   });
 });

@@ -4,6 +4,14 @@ import { ValidationError } from '../../lambdas/core/errors.js';
 import { caseAfterStepA, caseRecord, JST_EMAIL } from './fixtures.js';
 
 describe('stepEffect', () => {
+  it('GIVEN CONFIRM_CONTACT THEN the moment of the confirmation is recorded, the summary names the address and the procedure just goes on', () => {
+    const effect = stepEffect(caseRecord(), 'CONFIRM_CONTACT', 1, { confirmed: true }, '2026-03-10T08:55:00.000Z');
+    expect(effect.set).toEqual({ contactConfirmedAt: '2026-03-10T08:55:00.000Z' });
+    expect(effect.outcome).toEqual({});
+    expect(effect.newCollections).toBeUndefined();
+    expect(effect.summary).toBe(`Osoba kontaktowa JST potwierdziła adres e-mail ${JST_EMAIL}.`);
+  });
+
   it('GIVEN AGREE_VARIANT WITH_MIGRATION THEN the variant and agreement are set and the procedure branches on the decision', () => {
     const effect = stepEffect(caseRecord(), 'AGREE_VARIANT', 1, { decision: 'WITH_MIGRATION', note: 'Uzgodniono telefonicznie.' });
     expect(effect.set).toEqual({ variant: 'WITH_MIGRATION', agreement: { decision: 'WITH_MIGRATION', note: 'Uzgodniono telefonicznie.' } });
@@ -77,6 +85,13 @@ describe('stepEffect', () => {
 });
 
 describe('describeResponse', () => {
+  it('GIVEN a contact confirmation THEN the one checkbox reads "tak"', () => {
+    const rows = describeResponse('CONFIRM_CONTACT', { record: caseRecord(), round: 1 }, { confirmed: true });
+    expect(rows).toHaveLength(1);
+    expect(rows[0]![0]).toContain('adres e-mail należy do mnie');
+    expect(rows[0]![1]).toBe('tak');
+  });
+
   it('GIVEN an AGREE_VARIANT response THEN the decision is shown by its option label and empty fields are left out', () => {
     const rows = describeResponse('AGREE_VARIANT', { record: caseRecord(), round: 1 }, { decision: 'WITHOUT_MIGRATION', note: 'Ustalono z JST.' });
     expect(rows).toEqual([

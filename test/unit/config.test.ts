@@ -61,7 +61,12 @@ describe('table and form configuration', () => {
 
   it('GIVEN the form environment THEN timing is read as numbers', () => {
     const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '604800', ESCALATE_AFTER_REMINDERS: '2' });
-    expect(config).toEqual({ TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2 });
+    expect(config).toEqual({ TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2, NOTIFICATIONS_PER_HOUR_PER_IP: 20 });
+  });
+
+  it('GIVEN NOTIFICATIONS_PER_HOUR_PER_IP THEN it is read as a number', () => {
+    const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2', NOTIFICATIONS_PER_HOUR_PER_IP: '5' });
+    expect(config.NOTIFICATIONS_PER_HOUR_PER_IP).toBe(5);
   });
 
   it.each([
@@ -70,6 +75,10 @@ describe('table and form configuration', () => {
     ['ESCALATE_AFTER_REMINDERS', '1.5'],
     ['ESCALATE_AFTER_REMINDERS', '51'],
     ['PROCEDURE_STATE_MACHINE_ARN', ''],
+    ['NOTIFICATIONS_PER_HOUR_PER_IP', '0'],
+    ['NOTIFICATIONS_PER_HOUR_PER_IP', '10001'],
+    ['NOTIFICATIONS_PER_HOUR_PER_IP', '2.5'],
+    ['NOTIFICATIONS_PER_HOUR_PER_IP', 'dużo'],
   ])('GIVEN %s = %j THEN the error names that variable', (name, value) => {
     const env = { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2', [name]: value };
     expect(configError(formConfigSchema, env)).toMatch(new RegExp(`^Invalid configuration: ${name}: `));

@@ -8,6 +8,7 @@ import {
   participantConfirmedEmail,
   registeredEmail,
   rejectedEmail,
+  stepReassignedEmail,
   variantAgreedEmail,
   verificationEscalatedEmail,
   type EmailMessage,
@@ -17,6 +18,8 @@ import { CASE_ID, HOSTILE_ATTR, HOSTILE_SCRIPT, JST_EMAIL, MRPIPS_EMAIL, OFFICE,
 
 const URL = 'https://zmiana-sd.mrpips.gov.pl/potwierdzenie?c=ZSD-2026-00042&s=OLD_SD_DEACTIVATED.1&r=JST&e=1773103600&l=abcdefghijklmnopqrstuv&k=k1&sig=xyz';
 const DEADLINE = '17 marca 2026 10:00';
+const STATUS = 'https://zmiana-sd.mrpips.gov.pl/sprawa?c=ZSD-2026-00042&e=1807660000&k=k1&sig=abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ';
+const COLLEAGUE = 'jan.nowak@mops.przykladowo.pl';
 
 function completedCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
   return caseAfterStepA({
@@ -34,17 +37,23 @@ function allEmails(record: CaseRecord): [string, EmailMessage, string][] {
   return [
     ...STEP_IDS.map((step): [string, EmailMessage, string] => [
       `request ${step}`,
-      confirmationRequestEmail({ record, step, round: 1, comment: null, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0 }),
+      confirmationRequestEmail({ record, step, round: 1, comment: null, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS }),
       STEPS[step].title,
     ]),
-    ['escalation', escalationEmail({ record, step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL }), 'brak odpowiedzi (eskalacja)'],
-    ['participant confirmed', participantConfirmedEmail({ record, step: 'OLD_SD_DEACTIVATED', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Data', '2026-03-09']], to: MRPIPS_EMAIL }), 'potwierdzono'],
-    ['variant agreed', variantAgreedEmail(record, JST_EMAIL, []), 'uzgodniono tryb zmiany: z migracją danych'],
-    ['new collection codes', newCollectionCodesEmail(record, JST_EMAIL, [SUPPLIER_EMAIL]), 'kody nowych zbiorów CBB'],
-    ['registered', registeredEmail(record, JST_EMAIL), 'przyjęto zgłoszenie zmiany dostawcy SD'],
-    ['rejected', rejectedEmail({ ...record, agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }, JST_EMAIL), 'zgłoszenie odrzucone'],
-    ['verification escalated', verificationEscalatedEmail(record, MRPIPS_EMAIL), 'weryfikacja zbiorów — eskalacja'],
-    ['completed', completedEmail(record, JST_EMAIL, [SUPPLIER_EMAIL]), 'zmiana dostawcy SD zakończona'],
+    [
+      'delegated request',
+      confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: JST_EMAIL }),
+      'Deaktywacja dotychczasowego SD — prośba o potwierdzenie',
+    ],
+    ['escalation', escalationEmail({ record, step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS }), 'brak odpowiedzi (eskalacja)'],
+    ['participant confirmed', participantConfirmedEmail({ record, step: 'OLD_SD_DEACTIVATED', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Data', '2026-03-09']], to: MRPIPS_EMAIL, statusUrl: STATUS }), 'potwierdzono'],
+    ['variant agreed', variantAgreedEmail(record, JST_EMAIL, [], STATUS), 'uzgodniono tryb zmiany: z migracją danych'],
+    ['new collection codes', newCollectionCodesEmail(record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'kody nowych zbiorów CBB'],
+    ['registered', registeredEmail(record, JST_EMAIL, STATUS), 'przyjęto zgłoszenie zmiany dostawcy SD'],
+    ['rejected', rejectedEmail({ ...record, agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }, JST_EMAIL, STATUS), 'zgłoszenie odrzucone'],
+    ['verification escalated', verificationEscalatedEmail(record, MRPIPS_EMAIL, STATUS), 'weryfikacja zbiorów — eskalacja'],
+    ['completed', completedEmail(record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'zmiana dostawcy SD zakończona'],
+    ['step reassigned', stepReassignedEmail({ record, step: 'OLD_SD_DEACTIVATED', from: JST_EMAIL, to: COLLEAGUE, notify: MRPIPS_EMAIL, statusUrl: STATUS }), 'Deaktywacja dotychczasowego SD — przekazano innej osobie'],
   ];
 }
 
@@ -63,6 +72,21 @@ describe('every e-mail template', () => {
       expect(part).toContain('mazowieckie');
       expect(part).toContain('MOPS-1465011');
       expect(part).toContain('SR-01');
+    }
+  });
+
+  it.each(allEmails(completedCase()))('GIVEN the %s e-mail THEN both parts carry the read-only status link of the case (HTML attribute-escaped)', (_name, message) => {
+    expect(message.text).toContain(`Przebieg i stan sprawy (tylko do odczytu): ${STATUS}`);
+    const escaped = STATUS.replace(/&/g, '&amp;');
+    expect(message.html).toContain(`<a href="${escaped}">${escaped}</a>`);
+    expect(message.html).not.toContain(STATUS);
+  });
+
+  it('GIVEN a hostile status URL THEN it cannot break out of the link attribute', () => {
+    const hostile = `https://x.example/sprawa?c=1${HOSTILE_ATTR}`;
+    for (const message of [registeredEmail(completedCase(), JST_EMAIL, hostile), stepReassignedEmail({ record: completedCase(), step: 'AGREE_VARIANT', from: JST_EMAIL, to: COLLEAGUE, notify: MRPIPS_EMAIL, statusUrl: hostile })]) {
+      expect(message.html).not.toContain('<img');
+      expect(message.html).toContain('&quot;&gt;&lt;img');
     }
   });
 
@@ -92,9 +116,11 @@ describe('every e-mail template', () => {
 
   it('GIVEN a hostile confirmed value and MRPiPS comment THEN they are escaped too', () => {
     const record = completedCase();
-    const confirmed = participantConfirmedEmail({ record, step: 'NEW_SD_FEEDING', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Uwagi', HOSTILE_SCRIPT]], to: MRPIPS_EMAIL });
-    const again = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 2, comment: HOSTILE_ATTR, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0 });
-    for (const message of [confirmed, again]) {
+    const confirmed = participantConfirmedEmail({ record, step: 'NEW_SD_FEEDING', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Uwagi', HOSTILE_SCRIPT]], to: MRPIPS_EMAIL, statusUrl: STATUS });
+    const again = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 2, comment: HOSTILE_ATTR, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS });
+    const delegated = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: HOSTILE_ATTR });
+    const reassigned = stepReassignedEmail({ record, step: 'NEW_SD_FEEDING', from: HOSTILE_SCRIPT, to: HOSTILE_ATTR, notify: MRPIPS_EMAIL, statusUrl: STATUS });
+    for (const message of [confirmed, again, delegated, reassigned]) {
       expect(message.html).not.toContain('<script');
       expect(message.html).not.toContain('<img');
     }
@@ -105,7 +131,7 @@ describe('every e-mail template', () => {
 describe('confirmationRequestEmail', () => {
   const record = completedCase();
   const request = (remindersSent: number) =>
-    confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: JST_EMAIL, cc: [SUPPLIER_EMAIL], url: URL, deadline: DEADLINE, remindersSent });
+    confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: JST_EMAIL, cc: [SUPPLIER_EMAIL], url: URL, deadline: DEADLINE, remindersSent, statusUrl: STATUS });
 
   it('GIVEN a request THEN the text part contains the link and the deadline, and the HTML links to it (attribute-escaped)', () => {
     const message = request(0);
@@ -138,32 +164,86 @@ describe('confirmationRequestEmail', () => {
   it('GIVEN a step confirmed by the participant THEN the instructions of the step are in the message', () => {
     expect(request(0).text).toContain('Zdeaktywuj dotychczasowy SD (System Stary 5, dostawca Stary Dostawca sp. z o.o.)');
   });
+
+  it('GIVEN a request THEN the action link and the status link are distinct and both present', () => {
+    const message = request(0);
+    expect(message.text).toContain(`: ${URL}`);
+    expect(message.text).toContain(STATUS);
+    expect(message.text.indexOf(URL)).toBeLessThan(message.text.indexOf(STATUS));
+  });
+
+  it('GIVEN no delegation THEN the message does not speak of one', () => {
+    expect(request(0).text).not.toContain('przekazał(a) Ci ten krok');
+  });
+
+  it('GIVEN a step handed over by a colleague THEN the colleague reads who handed it over, in both parts', () => {
+    const message = confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: JST_EMAIL });
+    expect(message.to).toEqual([COLLEAGUE]);
+    expect(message.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
+    expect(message.html).toContain(`<p>${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.</p>`);
+  });
+
+  it('GIVEN a reminder of a handed-over step THEN it says both: who handed it over and that it is a reminder', () => {
+    const message = confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 1, statusUrl: STATUS, delegatedBy: JST_EMAIL });
+    expect(message.subject).toContain('przypomnienie nr 1');
+    expect(message.text).toContain('przekazał(a) Ci ten krok');
+    expect(message.text).toContain('Poprzednie linki w tej sprawie przestały działać');
+  });
+
+  it('GIVEN the contact confirmation step THEN the JST contact is asked to confirm the address before MRPiPS sees the notification', () => {
+    const message = confirmationRequestEmail({ record: caseAfterStepA(), step: 'CONFIRM_CONTACT', round: 1, comment: null, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS });
+    expect(message.subject).toContain('Potwierdzenie adresu e-mail osoby kontaktowej — prośba o potwierdzenie');
+    expect(message.text).toContain('(krok 1 procedury)');
+    expect(message.text).toContain(`jednostki ${OFFICE}`);
+    expect(message.text).toContain('Dopiero wtedy zgłoszenie trafi do MRPiPS');
+    expect(message.text).toContain('Otwórz stronę potwierdzenia');
+  });
+});
+
+describe('stepReassignedEmail', () => {
+  const message = stepReassignedEmail({ record: completedCase(), step: 'MZT_DEACTIVATED', from: 'administrator.mzt.14@uw.gov.pl', to: 'zastepca.mzt.14@uw.gov.pl', notify: MRPIPS_EMAIL, statusUrl: STATUS });
+
+  it('GIVEN a step handed over THEN MRPiPS alone is told, with no copy', () => {
+    expect(message).toMatchObject({ to: [MRPIPS_EMAIL], cc: [] });
+  });
+
+  it('GIVEN a step handed over THEN the message names the step, who handed it over, to whom, and that the old link stopped working', () => {
+    expect(message.subject).toContain(`${STEPS.MZT_DEACTIVATED.title} — przekazano innej osobie`);
+    expect(message.text).toContain(`administrator.mzt.14@uw.gov.pl przekazał(a) krok ${STEPS.MZT_DEACTIVATED.ref} osobie: zastepca.mzt.14@uw.gov.pl.`);
+    expect(message.text).toContain('poprzedni link przestał działać');
+    expect(message.html).toContain(`Krok „${STEPS.MZT_DEACTIVATED.title}” przekazano innej osobie`);
+  });
+
+  it('GIVEN a step handed over THEN no action link is in the message (MRPiPS has nothing to click but the status page)', () => {
+    expect(message.text).not.toContain('/potwierdzenie');
+    expect(message.text).toContain(STATUS);
+  });
 });
 
 describe('notices', () => {
   it('GIVEN a rejection THEN the JST reads the reason', () => {
-    const message = rejectedEmail({ ...completedCase(), agreement: { decision: 'REJECT', reason: 'Brak kodu jednostki w MZT.' } }, JST_EMAIL);
+    const message = rejectedEmail({ ...completedCase(), agreement: { decision: 'REJECT', reason: 'Brak kodu jednostki w MZT.' } }, JST_EMAIL, STATUS);
     expect(message.text).toContain('Powód: Brak kodu jednostki w MZT.');
   });
 
   it('GIVEN new collection codes THEN the JST reads each new code next to the old one', () => {
-    const message = newCollectionCodesEmail(completedCase(), JST_EMAIL, [SUPPLIER_EMAIL]);
+    const message = newCollectionCodesEmail(completedCase(), JST_EMAIL, [SUPPLIER_EMAIL], STATUS);
     expect(message.text).toContain('NSR-01 (zastępuje SR-01)');
     expect(message.text).toContain('NFA-01 (zastępuje FA-01)');
     expect(message.cc).toEqual([SUPPLIER_EMAIL]);
   });
 
   it('GIVEN a completed case with migration THEN the old collections are reported archived', () => {
-    expect(completedEmail(completedCase(), JST_EMAIL, []).text).toContain('SR-01: zarchiwizowany');
+    expect(completedEmail(completedCase(), JST_EMAIL, [], STATUS).text).toContain('SR-01: zarchiwizowany');
   });
 
   it('GIVEN a completed case without migration THEN the old collections are reported closed', () => {
     const record = completedCase({ variant: 'WITHOUT_MIGRATION', outcome: { collectionsState: 'CLOSED', at: '2026-03-11T10:00:00.000Z' } });
-    expect(completedEmail(record, JST_EMAIL, []).text).toContain('SR-01: zamknięty');
+    expect(completedEmail(record, JST_EMAIL, [], STATUS).text).toContain('SR-01: zamknięty');
   });
 
   it('GIVEN an escalation of the voivodeship step THEN MRPiPS reads who was awaited and the voivodeship', () => {
-    const message = escalationEmail({ record: completedCase(), step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL });
+    const message = escalationEmail({ record: completedCase(), step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS });
     expect(message.text).toContain('administrator.mzt.14@uw.gov.pl, województwo mazowieckie');
     expect(message.text).toContain('mimo 2 przypomnień');
   });

@@ -1,4 +1,5 @@
 import { newCase, type CaseRecord } from '../../lambdas/core/case.js';
+import { signingKeysSchema, statusLinks } from '../../lambdas/core/links.js';
 import { notificationSchema, type Notification } from '../../lambdas/core/notification.js';
 import type { Directory } from '../../lambdas/core/participants.js';
 import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
@@ -11,6 +12,12 @@ export const JST_EMAIL = 'anna.kowalska@mops.przykladowo.pl';
 export const SUPPLIER_EMAIL = 'wdrozenia@nowydostawca.pl';
 export const MRPIPS_EMAIL = 'sekretariat.di@mrpips.gov.pl';
 export const OFFICE = 'Miejski Ośrodek Pomocy Społecznej w Przykładowie';
+
+/** The link signing keys of the tests (the secret's JSON shape) and the public base URL of the pages. */
+export const LINK_KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
+export const BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
+/** Status links as the actions get them in their deps (signed at NOW). */
+export const STATUS_LINKS = statusLinks(BASE_URL, LINK_KEYS, NOW.getTime() / 1000);
 
 export const adminOf = (code: string) => `administrator.mzt.${code}@uw.gov.pl`;
 export const DIRECTORY: Directory = {

@@ -1,5 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { CONFIRMATION_PATH, hashLinkId, linkUrl, newLinkId, signLink, signingKeysSchema, verifyLink, type LinkClaims, type SigningKeys } from '../../lambdas/core/links.js';
+import {
+  CONFIRMATION_PATH,
+  STATUS_LINK_DAYS,
+  STATUS_PATH,
+  formToken,
+  formTokenMatches,
+  hashLinkId,
+  linkUrl,
+  newLinkId,
+  recipientTag,
+  signLink,
+  signingKeysSchema,
+  statusLinks,
+  statusUrl,
+  verifyLink,
+  verifyStatusLink,
+  type LinkClaims,
+  type SigningKeys,
+} from '../../lambdas/core/links.js';
 
 const KEY_1 = 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const KEY_2 = 'k2-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
@@ -8,19 +26,39 @@ const NOW = 1_773_100_000; // epoch seconds
 const keys = (raw: Record<string, string>): SigningKeys => signingKeysSchema.parse(raw);
 const KEYS = keys({ current: 'k1', k1: KEY_1 });
 
-const CLAIMS: LinkClaims = { caseId: 'ZSD-2026-00042', step: 'OLD_SD_DEACTIVATED.1', role: 'JST', expiresAt: NOW + 3600, linkId: 'Qm9yZWFsaXMtbGluay1pZC0x' };
+const RECIPIENT = 'anna.kowalska@mops.przykladowo.pl';
+const CLAIMS: LinkClaims = { caseId: 'ZSD-2026-00042', step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(RECIPIENT), expiresAt: NOW + 3600, linkId: 'Qm9yZWFsaXMtbGluay1pZC0x' };
 
 const queryOf = (qs: string): Record<string, string> => Object.fromEntries(new URLSearchParams(qs));
+/** What verifyLink returns for a good link: the claims, and the key id and signature the form token is bound to. */
+const verified = (query: Record<string, string>, claims: LinkClaims = CLAIMS) => ({ ok: true, claims, keyId: query.k, signature: query.sig });
 
 describe('signLink / verifyLink', () => {
-  it('GIVEN a freshly signed link WHEN verified before expiry THEN the claims come back unchanged', () => {
-    expect(verifyLink(queryOf(signLink(CLAIMS, KEYS)), KEYS, NOW)).toEqual({ ok: true, claims: CLAIMS });
+  it('GIVEN a freshly signed link WHEN verified before expiry THEN the claims come back unchanged, with the key id and the signature', () => {
+    const query = queryOf(signLink(CLAIMS, KEYS));
+    expect(verifyLink(query, KEYS, NOW)).toEqual({ ok: true, claims: CLAIMS, keyId: 'k1', signature: query.sig });
   });
 
-  it('GIVEN a link WHEN signed THEN it names the current key and carries exactly c, s, r, e, l, k, sig', () => {
+  it('GIVEN a link WHEN signed THEN it names the current key and carries exactly c, s, r, t, e, l, k, sig', () => {
     const query = queryOf(signLink(CLAIMS, KEYS));
-    expect(Object.keys(query).sort()).toEqual(['c', 'e', 'k', 'l', 'r', 's', 'sig']);
-    expect(query).toMatchObject({ c: CLAIMS.caseId, s: CLAIMS.step, r: 'JST', e: String(CLAIMS.expiresAt), l: CLAIMS.linkId, k: 'k1' });
+    expect(Object.keys(query).sort()).toEqual(['c', 'e', 'k', 'l', 'r', 's', 'sig', 't']);
+    expect(query).toMatchObject({ c: CLAIMS.caseId, s: CLAIMS.step, r: 'JST', t: recipientTag(RECIPIENT), e: String(CLAIMS.expiresAt), l: CLAIMS.linkId, k: 'k1' });
+    expect(query.sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('GIVEN a link WHEN signed THEN the recipient\'s address is nowhere in it (only its tag)', () => {
+    const qs = signLink(CLAIMS, KEYS);
+    expect(qs).not.toContain('kowalska');
+    expect(decodeURIComponent(qs)).not.toContain(RECIPIENT);
+  });
+
+  it.each(['pl', 'en'])('GIVEN the page language switch lang=%s WHEN verified THEN it is allowed and not signed (the claims are the same)', (lang) => {
+    const query = queryOf(signLink(CLAIMS, KEYS));
+    expect(verifyLink({ ...query, lang }, KEYS, NOW)).toEqual(verified(query));
+  });
+
+  it.each(['de', 'PL', '', 'en-GB'])('GIVEN lang=%j WHEN verified THEN it is MALFORMED', (lang) => {
+    expect(verifyLink({ ...queryOf(signLink(CLAIMS, KEYS)), lang }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
   });
 
   const tampered: [string, string][] = [
@@ -31,6 +69,9 @@ describe('signLink / verifyLink', () => {
     ['s', 'OLD_SD_DEACTIVATED.01'],
     ['r', 'MRPIPS'],
     ['r', 'VOIVODESHIP_ADMIN'],
+    ['t', recipientTag('jan.nowak@mops.przykladowo.pl')],
+    ['t', recipientTag(RECIPIENT).slice(0, 15)],
+    ['t', `${recipientTag(RECIPIENT)}A`],
     ['e', String(NOW + 3601)],
     ['e', String(NOW + 86_400 * 365)],
     ['e', `0${NOW + 3600}`],
@@ -64,7 +105,7 @@ describe('signLink / verifyLink', () => {
   });
 
   it('GIVEN a missing field WHEN verified THEN it is MALFORMED', () => {
-    for (const field of ['c', 's', 'r', 'e', 'l', 'k', 'sig']) {
+    for (const field of ['c', 's', 'r', 't', 'e', 'l', 'k', 'sig']) {
       const query: Record<string, string | undefined> = queryOf(signLink(CLAIMS, KEYS));
       query[field] = undefined;
       expect(verifyLink(query, KEYS, NOW), field).toEqual({ ok: false, reason: 'MALFORMED' });
@@ -111,7 +152,7 @@ describe('key rotation', () => {
 
   it('GIVEN a link signed with the old key WHEN the new key is current and the old one still in the set THEN it verifies', () => {
     const old = queryOf(signLink(CLAIMS, before));
-    expect(verifyLink(old, during, NOW)).toEqual({ ok: true, claims: CLAIMS });
+    expect(verifyLink(old, during, NOW)).toEqual(verified(old));
   });
 
   it('GIVEN the new key is current WHEN a link is signed THEN it uses the new key id and verifies after the old key is removed', () => {
@@ -156,7 +197,7 @@ describe('linkUrl: host and path are not signed', () => {
     const url = new URL(linkUrl('https://zmiana-sd.mrpips.gov.pl', CLAIMS, KEYS));
     expect(url.pathname).toBe(CONFIRMATION_PATH);
     const moved = new URL(`https://proxy.example.org/prefix/inny${url.search}`);
-    expect(verifyLink(Object.fromEntries(moved.searchParams), KEYS, NOW)).toEqual({ ok: true, claims: CLAIMS });
+    expect(verifyLink(Object.fromEntries(moved.searchParams), KEYS, NOW)).toMatchObject({ ok: true, claims: CLAIMS });
   });
 
   it('GIVEN two base URLs THEN the query strings are identical', () => {
@@ -181,5 +222,196 @@ describe('link ids', () => {
     const ids = new Set(Array.from({ length: 50 }, newLinkId));
     expect(ids.size).toBe(50);
     for (const id of ids) expect(verifyLink(queryOf(signLink({ ...CLAIMS, linkId: id }, KEYS)), KEYS, NOW).ok).toBe(true);
+  });
+});
+
+describe('recipientTag', () => {
+  it('GIVEN an address THEN the tag is 16 URL-safe characters and does not reveal the address', () => {
+    const tag = recipientTag(RECIPIENT);
+    expect(tag).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    expect(tag).not.toContain('anna');
+  });
+
+  it('GIVEN the same address in another case or with spaces around THEN the tag is the same', () => {
+    expect(recipientTag(' Anna.Kowalska@MOPS.przykladowo.pl ')).toBe(recipientTag(RECIPIENT));
+  });
+
+  it('GIVEN another address THEN the tag differs', () => {
+    expect(recipientTag('jan.nowak@mops.przykladowo.pl')).not.toBe(recipientTag(RECIPIENT));
+  });
+});
+
+describe('form token (per page, no cookies)', () => {
+  const query = queryOf(signLink(CLAIMS, KEYS));
+  const token = formToken(KEYS, 'k1', query.sig!);
+
+  it('GIVEN a verified link THEN its form token is stable, URL-safe, and neither the signature nor derivable without the key', () => {
+    expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(formToken(KEYS, 'k1', query.sig!)).toBe(token);
+    expect(token).not.toBe(query.sig);
+    const attacker = keys({ current: 'k1', k1: KEY_2 });
+    expect(formToken(attacker, 'k1', query.sig!)).not.toBe(token);
+  });
+
+  it('GIVEN the token of the page the link opened THEN it matches', () => {
+    expect(formTokenMatches(token, KEYS, 'k1', query.sig!)).toBe(true);
+  });
+
+  it.each([
+    ['missing', undefined],
+    ['empty', ''],
+    ['the link signature itself', query.sig],
+    ['the token of another link', formToken(KEYS, 'k1', queryOf(signLink({ ...CLAIMS, linkId: 'Qm9yZWFsaXMtbGluay1pZC0y' }, KEYS)).sig!)],
+    ['truncated', token.slice(0, 42)],
+    ['with a character appended', `${token}A`],
+    ['in standard base64', Buffer.from(token, 'base64url').toString('base64')],
+  ])('GIVEN a form token that is %s THEN it does not match', (_what, given) => {
+    expect(formTokenMatches(given, KEYS, 'k1', query.sig!)).toBe(false);
+  });
+
+  it('GIVEN the token spelled non-canonically (same bytes, padding bits changed) THEN it does not match', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const last = token.at(-1)!;
+    // 32 bytes are 43 characters: the low 4 bits of the last one are padding, so flipping one keeps the bytes.
+    const twin = token.slice(0, 42) + alphabet[alphabet.indexOf(last) ^ 1]!;
+    expect(Buffer.from(twin, 'base64url').equals(Buffer.from(token, 'base64url'))).toBe(true);
+    expect(formTokenMatches(twin, KEYS, 'k1', query.sig!)).toBe(false);
+  });
+
+  it('GIVEN two keys during a rotation THEN a form token is bound to the key of its link', () => {
+    const during = keys({ current: 'k2', k1: KEY_1, k2: KEY_2 });
+    expect(formTokenMatches(formToken(during, 'k1', query.sig!), during, 'k1', query.sig!)).toBe(true);
+    expect(formTokenMatches(formToken(during, 'k2', query.sig!), during, 'k1', query.sig!)).toBe(false);
+    expect(formTokenMatches(formToken(during, 'k1', query.sig!), during, 'k2', query.sig!)).toBe(false);
+  });
+
+  it('GIVEN a link signed before a rotation WHEN its page is shown during the rotation THEN its form token still matches', () => {
+    const during = keys({ current: 'k2', k1: KEY_1, k2: KEY_2 });
+    const check = verifyLink(query, during, NOW);
+    expect(check.ok).toBe(true);
+    if (!check.ok) return;
+    expect(check.keyId).toBe('k1');
+    expect(formTokenMatches(formToken(KEYS, 'k1', query.sig!), during, check.keyId, check.signature)).toBe(true);
+  });
+});
+
+describe('status links (read-only /sprawa)', () => {
+  const CASE = 'ZSD-2026-00042';
+  const EXPIRES = NOW + 400 * 86_400;
+  const url = new URL(statusUrl('https://zmiana-sd.mrpips.gov.pl', CASE, EXPIRES, KEYS));
+  const query = Object.fromEntries(url.searchParams);
+
+  it('GIVEN a status link THEN it points at /sprawa and carries exactly c, e, k, sig', () => {
+    expect(url.origin + url.pathname).toBe(`https://zmiana-sd.mrpips.gov.pl${STATUS_PATH}`);
+    expect(STATUS_PATH).toBe('/sprawa');
+    expect(Object.keys(query).sort()).toEqual(['c', 'e', 'k', 'sig']);
+    expect(query).toMatchObject({ c: CASE, e: String(EXPIRES), k: 'k1' });
+    expect(query.sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('GIVEN a status link WHEN verified before expiry THEN it names the case', () => {
+    expect(verifyStatusLink(query, KEYS, NOW)).toEqual({ ok: true, caseId: CASE });
+  });
+
+  it.each(['pl', 'en'])('GIVEN lang=%s THEN the status link still verifies (the switch is not signed)', (lang) => {
+    expect(verifyStatusLink({ ...query, lang }, KEYS, NOW)).toEqual({ ok: true, caseId: CASE });
+  });
+
+  it.each([
+    ['c', 'ZSD-2026-00043'],
+    ['c', 'ZSD-2027-00042'],
+    ['e', String(EXPIRES + 1)],
+    ['e', String(EXPIRES - 1)],
+    ['e', `0${EXPIRES}`],
+    ['k', 'k2'],
+    ['sig', 'A'.repeat(43)],
+  ])('GIVEN a status link with %s changed to %j THEN it is BAD_SIGNATURE or MALFORMED', (field, value) => {
+    const check = verifyStatusLink({ ...query, [field]: value }, KEYS, NOW);
+    expect(check.ok).toBe(false);
+    expect(['BAD_SIGNATURE', 'MALFORMED']).toContain(!check.ok && check.reason);
+  });
+
+  it.each([
+    ['c', 'ZSD-2026-00043', 'BAD_SIGNATURE'],
+    ['e', String(EXPIRES + 1), 'BAD_SIGNATURE'],
+    ['k', 'k2', 'BAD_SIGNATURE'],
+    ['c', '42', 'MALFORMED'],
+    ['c', '<script>', 'MALFORMED'],
+    ['e', 'jutro', 'MALFORMED'],
+    ['k', 'k 1', 'MALFORMED'],
+    ['sig', 'short', 'MALFORMED'],
+    ['lang', 'de', 'MALFORMED'],
+  ])('GIVEN %s = %j THEN the reason is %s', (field, value, reason) => {
+    expect(verifyStatusLink({ ...query, [field]: value }, KEYS, NOW)).toEqual({ ok: false, reason });
+  });
+
+  it.each(['c', 'e', 'k', 'sig'])('GIVEN the status link without %s THEN it is MALFORMED', (field) => {
+    const { [field]: _gone, ...rest } = query;
+    expect(verifyStatusLink(rest, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+    expect(verifyStatusLink({ ...query, [field]: undefined }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+  });
+
+  it('GIVEN an extra parameter THEN the status link is MALFORMED', () => {
+    expect(verifyStatusLink({ ...query, s: 'AGREE_VARIANT.1' }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+  });
+
+  it('GIVEN one character of the signature changed THEN it is refused', () => {
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const sig = alphabet[alphabet.indexOf(query.sig![0]!) ^ 1]! + query.sig!.slice(1);
+    expect(verifyStatusLink({ ...query, sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+  });
+
+  it('GIVEN the expiry WHEN verified one second before, exactly at and after it THEN ok, EXPIRED, EXPIRED', () => {
+    expect(verifyStatusLink(query, KEYS, EXPIRES - 1).ok).toBe(true);
+    expect(verifyStatusLink(query, KEYS, EXPIRES)).toEqual({ ok: false, reason: 'EXPIRED' });
+    expect(verifyStatusLink(query, KEYS, EXPIRES + 1)).toEqual({ ok: false, reason: 'EXPIRED' });
+  });
+
+  it('GIVEN an expired status link whose expiry was pushed forward THEN it is BAD_SIGNATURE', () => {
+    expect(verifyStatusLink({ ...query, e: String(EXPIRES + 86_400) }, KEYS, EXPIRES + 10)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+  });
+
+  it('GIVEN a status link signed by someone with a different key under the same id THEN it is BAD_SIGNATURE', () => {
+    const forged = new URL(statusUrl('https://x.example', CASE, EXPIRES, keys({ current: 'k1', k1: KEY_2 })));
+    expect(verifyStatusLink(Object.fromEntries(forged.searchParams), KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+  });
+
+  describe('key rotation', () => {
+    const during = keys({ current: 'k2', k1: KEY_1, k2: KEY_2 });
+    const after = keys({ current: 'k2', k2: KEY_2 });
+
+    it('GIVEN a status link signed with the old key WHEN the old key is still in the set THEN it verifies', () => {
+      expect(verifyStatusLink(query, during, NOW)).toEqual({ ok: true, caseId: CASE });
+    });
+
+    it('GIVEN the new key is current THEN new status links use it and survive the removal of the old key', () => {
+      const fresh = Object.fromEntries(new URL(statusUrl('https://x.example', CASE, EXPIRES, during)).searchParams);
+      expect(fresh.k).toBe('k2');
+      expect(verifyStatusLink(fresh, after, NOW)).toEqual({ ok: true, caseId: CASE });
+    });
+
+    it('GIVEN the old key was removed THEN an old status link is BAD_SIGNATURE', () => {
+      expect(verifyStatusLink(query, after, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    });
+  });
+
+  it('GIVEN statusLinks at a moment THEN each case gets a link valid for STATUS_LINK_DAYS from then', () => {
+    const links = statusLinks('https://zmiana-sd.mrpips.gov.pl', KEYS, NOW);
+    const link = new URL(links(CASE));
+    expect(link.searchParams.get('e')).toBe(String(NOW + STATUS_LINK_DAYS * 86_400));
+    expect(STATUS_LINK_DAYS).toBe(400);
+    expect(verifyStatusLink(Object.fromEntries(link.searchParams), KEYS, NOW + STATUS_LINK_DAYS * 86_400 - 1)).toEqual({ ok: true, caseId: CASE });
+    expect(new URL(links('ZSD-2026-00043')).searchParams.get('sig')).not.toBe(link.searchParams.get('sig'));
+  });
+
+  it('GIVEN a status link and a confirmation link THEN neither signature opens the other kind of page', () => {
+    const confirmation = queryOf(signLink(CLAIMS, KEYS));
+    // A confirmation signature under a status link's fields, and the status signature under a confirmation link's.
+    expect(verifyStatusLink({ c: CASE, e: String(CLAIMS.expiresAt), k: 'k1', sig: confirmation.sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifyLink({ ...confirmation, sig: query.sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    // A form token is not a status signature either.
+    expect(verifyStatusLink({ ...query, sig: formToken(KEYS, 'k1', query.sig!) }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    // A confirmation link's query is not a status link (it has fields a status link has not).
+    expect(verifyStatusLink(confirmation, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
   });
 });

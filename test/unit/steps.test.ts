@@ -85,6 +85,43 @@ describe('the step catalogue', () => {
   });
 });
 
+describe('the link page\'s own fields', () => {
+  it.each(STEP_IDS)('GIVEN a good %s form posted with the page token (csrf) THEN the token is not part of the response', (id) => {
+    const result = submit(id, { ...GOOD_FORMS[id], csrf: 'Zm9ybS10b2tlbi0wMTIzNDU2Nzg5YWJjZGVmZ2hpamts', delegateEmail: 'jan.nowak@mops.przykladowo.pl' });
+    expect(result.ok).toBe(true);
+    expect(JSON.stringify(result.ok && result.response)).not.toMatch(/csrf|Zm9ybS10b2tl|delegateEmail/);
+  });
+
+  it.each(STEP_IDS)('GIVEN step %s THEN none of its fields is named like the page\'s own fields (csrf, action, delegateEmail)', (id) => {
+    const names = STEPS[id].fields(ctxFor(id)).map((f) => f.name);
+    for (const reserved of ['csrf', 'action', 'delegateEmail']) expect(names).not.toContain(reserved);
+  });
+});
+
+describe('CONFIRM_CONTACT (step 1)', () => {
+  it('GIVEN the JST contact ticks the box THEN the response is {confirmed: true}', () => {
+    expect(submit('CONFIRM_CONTACT', { confirmed: 'tak' })).toEqual({ ok: true, response: { confirmed: true } });
+  });
+
+  it.each([{}, { confirmed: '' }, { confirmed: 'on' }])('GIVEN %j THEN `confirmed` asks to tick the box', (form) => {
+    expect(errorsOf('CONFIRM_CONTACT', form as Record<string, string>)).toEqual({ confirmed: 'Zaznacz potwierdzenie, aby kontynuować.' });
+  });
+
+  it('GIVEN a payload with anything more than `confirmed` THEN it is refused (strict)', () => {
+    const ctx = ctxFor('CONFIRM_CONTACT');
+    expect(STEPS.CONFIRM_CONTACT.schema(ctx).safeParse({ confirmed: true, email: 'x@y.pl' }).success).toBe(false);
+  });
+
+  it('GIVEN the step THEN it is the first step, the JST contact\'s, with no supplier copy, and its text names the office and says an unconfirmed notification lapses', () => {
+    const def = STEPS.CONFIRM_CONTACT;
+    expect(STEP_IDS[0]).toBe('CONFIRM_CONTACT');
+    expect(def).toMatchObject({ ref: '1', role: 'JST', copySupplier: false });
+    const text = def.instructions(ctxFor('CONFIRM_CONTACT')).join(' ');
+    expect(text).toContain(caseAfterStepA().notification.officeName);
+    expect(text).toContain('niepotwierdzone zgłoszenie wygaśnie');
+  });
+});
+
 describe('AGREE_VARIANT (step 2)', () => {
   it.each(['WITH_MIGRATION', 'WITHOUT_MIGRATION'])('GIVEN decision %s WHEN submitted THEN the response carries it (empty optional text dropped)', (decision) => {
     expect(submit('AGREE_VARIANT', { decision, reason: '  ', note: '' })).toEqual({ ok: true, response: { decision } });
