@@ -1,5 +1,5 @@
 #!/usr/bin/env -S npx tsx
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { ConfigError, parseConfig } from '../lib/config.js';
 import { SupplierChangeStack } from '../lib/supplier-change-stack.js';
 
@@ -14,6 +14,13 @@ try {
     process.exit(1);
   }
   throw error;
+}
+
+// `cdk synth -c nag=true`: run cdk-nag's AwsSolutions pack (v3: a policy-validation plugin); the synth fails on any
+// finding not acknowledged in lib/nag-acknowledgements.ts. Loaded only when asked (cdk-nag is a dev dependency).
+if (String(app.node.tryGetContext('nag')) === 'true') {
+  const { AwsSolutionsChecks } = await import('cdk-nag');
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 }
 
 new SupplierChangeStack(app, 'SupplierChangeStack', {

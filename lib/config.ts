@@ -18,6 +18,7 @@ import { z } from 'zod';
  * | publicBaseUrl          | (unset: the HTTP API endpoint)            |
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
  * | createSesIdentity      | false                                     |
+ * | opsAlertEmail          | (unset: no subscription to the ops alert topic, and a synth warning) |
  */
 
 /** The 16 voivodeships by TERYT code (first two digits of a unit's TERYT code). */
@@ -109,6 +110,8 @@ export const configSchema = z.object({
     )
     .default(CONTEXT_DEFAULTS.logRetentionDays),
   createSesIdentity: bool.default(CONTEXT_DEFAULTS.createSesIdentity),
+  /** Subscribed by e-mail to the operations alert topic (OperationsMonitoring); must confirm the subscription. */
+  opsAlertEmail: email.optional(),
 });
 
 export type DeploymentConfig = z.output<typeof configSchema> & {

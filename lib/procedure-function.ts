@@ -1,5 +1,6 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -51,7 +52,9 @@ const sortedJson = (map: Readonly<Record<string, string>>): string =>
 /**
  * A NodejsFunction with the project's fixed settings:
  * - runtime Node.js 24 (current LTS), arm64, X-Ray tracing ACTIVE;
- * - an explicit LogGroup with retention (no Custom::LogRetention resource);
+ * - an explicit LogGroup with retention (no Custom::LogRetention resource), and a role of its own that may write
+ *   to that log group only (logs:CreateLogStream, logs:PutLogEvents) instead of the AWS managed
+ *   AWSLambdaBasicExecutionRole (which allows creating and writing any log group);
  * - esbuild bundle: ESM with the `createRequire` banner, minified, with source maps
  *   (`NODE_OPTIONS=--enable-source-maps`), `@aws-sdk/*` left to the runtime, never Docker.
  *
@@ -60,15 +63,23 @@ const sortedJson = (map: Readonly<Record<string, string>>): string =>
  */
 export class ProcedureFunction extends NodejsFunction {
   public constructor(scope: Construct, id: string, props: ProcedureFunctionProps) {
-    const { logRetention, environment, bundling, ...rest } = props;
+    const { logRetention, environment, bundling, role: givenRole, ...rest } = props;
     const logGroup = new LogGroup(scope, `${id}LogGroup`, {
       retention: logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
     });
+    const role =
+      givenRole ??
+      new iam.Role(scope, `${id}Role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        description: `Execution role of the ${id} function (its own log group, X-Ray, and what its bind helpers grant)`,
+      });
+    logGroup.grantWrite(role);
     super(scope, id, {
       timeout: Duration.seconds(30),
       memorySize: 512,
       ...rest,
+      role,
       handler: 'handler',
       runtime: PROCEDURE_RUNTIME,
       architecture: Architecture.ARM_64,

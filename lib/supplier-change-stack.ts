@@ -1,4 +1,4 @@
-import { Annotations, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CaseTable } from './case-table.js';
@@ -6,6 +6,8 @@ import { CONTEXT_DEFAULTS, type DeploymentConfig } from './config.js';
 import { EmailSender } from './email-sender.js';
 import { LinkPagesApi } from './link-pages-api.js';
 import { LinkSigningSecret } from './link-signing-secret.js';
+import { acknowledgeNagFindings, type NagAcknowledgement } from './nag-acknowledgements.js';
+import { OperationsMonitoring } from './operations-monitoring.js';
 import type { ProcedureFunctionProps } from './procedure-function.js';
 import { ProcedureFunctions } from './procedure-functions.js';
 import { ProcedureStateMachines } from './procedure-state-machines.js';
@@ -22,7 +24,8 @@ export interface SupplierChangeStackProps extends StackProps {
 
 /**
  * The whole product: case table, link-signing keys, SES sender, one lambda per action (ACTION_NEEDS),
- * the two state machines and the public link pages (form, confirmation links, case status).
+ * the two state machines, the public link pages (form, confirmation links, case status) and their
+ * operations monitoring (alarms to an ops topic, dashboard).
  */
 export class SupplierChangeStack extends Stack {
   public readonly cases: CaseTable;
@@ -31,6 +34,9 @@ export class SupplierChangeStack extends Stack {
   public readonly functions: ProcedureFunctions;
   public readonly stateMachines: ProcedureStateMachines;
   public readonly linkPages: LinkPagesApi;
+  public readonly monitoring: OperationsMonitoring;
+  /** cdk-nag findings acknowledged as intended, each with its reason. */
+  public readonly nagAcknowledgements: readonly NagAcknowledgement[];
 
   public constructor(scope: Construct, id: string, props: SupplierChangeStackProps) {
     super(scope, id, props);
@@ -77,6 +83,18 @@ export class SupplierChangeStack extends Stack {
     // The API only depends on the functions' ARNs; functions referencing the API endpoint make no cycle.
     this.functions.linkPagesAt(config.publicBaseUrl ?? this.linkPages.url);
 
+    this.monitoring = new OperationsMonitoring(this, 'Operations', {
+      stateMachines: { procedure: this.stateMachines.procedure, confirmation: this.stateMachines.confirmation },
+      functions: fns,
+      api: { httpApi: this.linkPages.httpApi, stage: this.linkPages.stage },
+      alertEmail: config.opsAlertEmail,
+      // A waiting step is re-requested once per response timeout: the log widgets look back over two of them.
+      timeRange: Duration.days(Math.min(90, Math.max(14, Math.ceil(2 * config.responseTimeoutDays)))),
+    });
+
+    // cdk-nag (AwsSolutions) findings that are intended, each with its reason (see lib/nag-acknowledgements.ts).
+    this.nagAcknowledgements = acknowledgeNagFindings(this);
+
     if (config.usesPlaceholderAdmins) {
       Annotations.of(this).addWarningV2(
         'zmiana-sd:placeholder-admins',
@@ -96,5 +114,7 @@ export class SupplierChangeStack extends Stack {
     new CfnOutput(this, 'ConfirmationStateMachineArn', { value: this.stateMachines.confirmation.stateMachineArn });
     new CfnOutput(this, 'CaseTableName', { value: this.cases.table.tableName });
     new CfnOutput(this, 'LinkKeysSecretArn', { value: this.signingKeys.secret.secretArn });
+    new CfnOutput(this, 'OpsAlertTopicArn', { description: 'SNS topic of the operations alarms', value: this.monitoring.topic.topicArn });
+    new CfnOutput(this, 'OperationsDashboardName', { value: this.monitoring.dashboard.dashboardName });
   }
 }

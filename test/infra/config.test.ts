@@ -23,6 +23,7 @@ describe('parseConfig (CDK context)', () => {
       usesPlaceholderAdmins: true,
     });
     expect(config.publicBaseUrl).toBeUndefined();
+    expect(config.opsAlertEmail).toBeUndefined();
     expect(Object.keys(config.voivodeshipAdmins).sort()).toEqual([...VOIVODESHIP_CODES]);
     expect(config.voivodeshipAdmins['02']).toBe('administrator.mzt.02@example.gov.pl');
   });
@@ -38,6 +39,7 @@ describe('parseConfig (CDK context)', () => {
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl/',
       voivodeshipAdmins: JSON.stringify(realAdmins),
       senderEmail: ' Powiadomienia@Zmiana-SD.mrpips.gov.pl ',
+      opsAlertEmail: 'Dyzur.IT@mrpips.gov.pl',
     });
     // THEN
     expect(config).toMatchObject({
@@ -50,6 +52,7 @@ describe('parseConfig (CDK context)', () => {
       senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl',
       voivodeshipAdmins: realAdmins,
       usesPlaceholderAdmins: false,
+      opsAlertEmail: 'dyzur.it@mrpips.gov.pl',
     });
   });
 
@@ -75,6 +78,7 @@ describe('parseConfig (CDK context)', () => {
     ['publicBaseUrl', 'ftp://example.gov.pl', 'must be an http(s) URL'],
     ['logRetentionDays', 2, 'must be one of the CloudWatch Logs retention values'],
     ['createSesIdentity', 'yes', 'must be true or false'],
+    ['opsAlertEmail', 'ops team', 'must be an e-mail address'],
   ])('rejects %s = %j naming the key', (key, value, message) => {
     // WHEN / THEN
     expect(() => fromContext({ [key]: value })).toThrowError(new RegExp(`context "${key}".*${message.replace(/[().]/g, '\\$&')}`));

@@ -153,6 +153,17 @@ describe('ProcedureFunctions', () => {
     expect(json.Resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 90 } });
   });
 
+  it.each(ACTION_NAMES)('%s: its role writes only its own log group (no AWS managed policy)', (name) => {
+    // THEN
+    const role = json.Resources[fnRoleId(name)]!;
+    expect(role.Properties!.ManagedPolicyArns).toBeUndefined();
+    const logGroupId = (json.Resources[fnId(name)]!.Properties!.LoggingConfig.LogGroup as { Ref: string }).Ref;
+    const logWrites = statementsOfRole(fnRoleId(name)).filter((s) => actionsOf(s).some((a) => a.startsWith('logs:')));
+    expect(logWrites).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [logGroupId, 'Arn'] } },
+    ]);
+  });
+
   it('has a function for every action directory under lambdas/ and a directory for every action', () => {
     // GIVEN
     const dirs = readdirSync(join(PROJECT_ROOT, 'lambdas'), { withFileTypes: true })
@@ -539,13 +550,13 @@ describe('SupplierChangeStack synthesis', () => {
     expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
   });
 
-  it('has no errors, and warns only about placeholder addresses', () => {
+  it('has no errors, and warns only about placeholder addresses and the missing ops alert address', () => {
     // THEN
     const annotations = Annotations.fromStack(synth.stack);
     annotations.hasNoError('*', Match.anyValue());
     const warnings = annotations.findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
-    expect(warnings).toHaveLength(2);
-    expect(warnings.join('\n')).toMatch(/voivodeshipAdmins[\s\S]*senderEmail/);
+    expect(warnings).toHaveLength(3);
+    for (const key of ['voivodeshipAdmins', 'senderEmail', 'opsAlertEmail']) expect(warnings.join('\n')).toContain(`Context "${key}" is not set`);
   });
 });
 
@@ -561,6 +572,7 @@ describe('SupplierChangeStack with context', () => {
       escalateAfterReminders: '3',
       notificationsPerHourPerIp: '5',
       voivodeshipAdmins: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `mzt.${code}@uw.gov.pl`]))),
+      opsAlertEmail: 'dyzur.it@mrpips.gov.pl',
     };
     // WHEN
     const custom = synthesize(context);

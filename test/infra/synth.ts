@@ -1,8 +1,9 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'aws-cdk-lib';
+import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '../../lib/config.js';
 import { SupplierChangeStack } from '../../lib/supplier-change-stack.js';
 
@@ -32,9 +33,18 @@ export interface CfnTemplate {
   Outputs?: Record<string, { Value: unknown; Description?: string }>;
 }
 
-export function synthesize(context: Record<string, unknown> = {}): Synthesized {
+export interface SynthOptions {
+  /**
+   * Register cdk-nag's AwsSolutions pack as a policy-validation plugin (cdk-nag v3), as `-c nag=true` does in
+   * bin/app.ts: synthesis then fails on any finding that is not acknowledged.
+   */
+  readonly nag?: boolean;
+}
+
+export function synthesize(context: Record<string, unknown> = {}, options: SynthOptions = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'zmiana-sd-infra-'));
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
+  if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const config = parseConfig((key) => app.node.tryGetContext(key));
   const stack = new SupplierChangeStack(app, 'SupplierChangeStack', { config });
   const assembly = app.synth();
