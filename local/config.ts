@@ -17,6 +17,11 @@ export const localConfigSchema = z.object({
   RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).default(2),
   NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).default(20),
+  /** After this many reminders a step is past its final deadline and the case is STALLED. */
+  STALLED_AFTER_REMINDERS: z.coerce.number().int().min(2).default(4),
+  STALLED_WAIT_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** Optional per-step overrides (JSON), see lambdas/core/timing.ts. */
+  REMINDER_SCHEDULE: z.string().default(''),
   SENDER_EMAIL: z.string().default('no-reply@zmiana-sd.local'),
   MRPIPS_EMAIL: z.string().default('sekretariat.di@mrpips.gov.pl'),
   /** JSON map of the 16 voivodeship codes to administrators' addresses. */

@@ -103,6 +103,9 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       RESPONSE_TIMEOUT_SECONDS: String(config.RESPONSE_TIMEOUT_SECONDS),
       ESCALATE_AFTER_REMINDERS: String(config.ESCALATE_AFTER_REMINDERS),
       NOTIFICATIONS_PER_HOUR_PER_IP: String(config.NOTIFICATIONS_PER_HOUR_PER_IP),
+      STALLED_AFTER_REMINDERS: String(config.STALLED_AFTER_REMINDERS),
+      STALLED_WAIT_SECONDS: String(config.STALLED_WAIT_SECONDS),
+      REMINDER_SCHEDULE: config.REMINDER_SCHEDULE,
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
 

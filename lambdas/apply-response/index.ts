@@ -23,6 +23,8 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
   const ctx = { record, round: input.round };
   const response = validateResponse(input.step, ctx, input.confirmation.response);
   const effect = stepEffect(record, input.step, input.round, response, input.confirmation.confirmedAt);
+  // A late answer to a stalled step resumes the case.
+  if (record.status === 'STALLED') effect.set.status = 'IN_PROGRESS';
 
   for (const collection of effect.newCollections ?? []) {
     await deps.store.lockCollection({ code: collection.code, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'NEW', updatedAt: now });

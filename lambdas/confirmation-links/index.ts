@@ -168,13 +168,16 @@ interface PageIn {
   query: string;
 }
 
+/** A stalled case still accepts its participant's answer: MRPiPS has not decided yet. */
+const OPEN_STATUSES = new Set<CaseRecord['status']>(['IN_PROGRESS', 'STALLED']);
+
 /** Why this link cannot act on this step now, as a page; undefined when the step waits for this very link. */
 function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string, claims: LinkClaims, page: PageIn = { lang: 'pl', query: '' }): PageResponse | undefined {
   if (step.status === 'COMPLETED' && step.completedBy && step.completedAt) {
     const confirmed = step.response ? describeResponse(step.step, { record, round: step.round, comment: step.comment }, step.response) : [];
     return alreadyRecordedPage(record, STEPS[step.step], step.completedBy.email, step.completedAt, confirmed, page.lang, page.query);
   }
-  if (step.status !== 'PENDING' || record.status !== 'IN_PROGRESS') return linkProblemPage('NOT_PENDING', page.lang, page.query);
+  if (step.status !== 'PENDING' || !OPEN_STATUSES.has(record.status)) return linkProblemPage('NOT_PENDING', page.lang, page.query);
   if (step.linkIdHash !== linkIdHash || recipientTag(step.recipient) !== claims.recipientTag) return linkProblemPage('SUPERSEDED', page.lang, page.query);
   return undefined;
 }

@@ -1,13 +1,14 @@
 import type { Notification } from './notification.js';
 import { VOIVODESHIPS, voivodeshipOf, type VoivodeshipCode } from './voivodeships.js';
 
-export type CaseStatus = 'IN_PROGRESS' | 'UNCONFIRMED' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED';
+export type CaseStatus = 'IN_PROGRESS' | 'UNCONFIRMED' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED' | 'STALLED';
 export type Variant = 'WITH_MIGRATION' | 'WITHOUT_MIGRATION';
 export type Role = 'JST' | 'MRPIPS' | 'VOIVODESHIP_ADMIN';
 export type CollectionState = 'ACTIVE' | 'CLOSED' | 'ARCHIVED';
 
 export const CASE_STATUS_LABEL: Record<CaseStatus, string> = {
   IN_PROGRESS: 'w toku',
+  STALLED: 'wstrzymana — krok po terminie, czeka na decyzję MRPiPS',
   UNCONFIRMED: 'zgłoszenie wygasło (adres kontaktowy niepotwierdzony)',
   REJECTED: 'zgłoszenie odrzucone',
   COMPLETED: 'zakończona',

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { reminderScheduleSchema } from './timing.js';
 import { VOIVODESHIP_CODES } from './voivodeships.js';
 
 /**
@@ -29,8 +30,11 @@ export const mailConfigSchema = z.object({
 });
 
 export const timingConfigSchema = z.object({
-  RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(31_536_000),
+  RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(17_280_000),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).max(50),
+  STALLED_AFTER_REMINDERS: z.coerce.number().int().min(2).max(50).default(4),
+  STALLED_WAIT_SECONDS: z.coerce.number().int().min(1).max(17_280_000).default(180 * 86_400),
+  REMINDER_SCHEDULE: reminderScheduleSchema,
 });
 
 export const formConfigSchema = tableConfigSchema.extend({

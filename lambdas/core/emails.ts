@@ -90,16 +90,20 @@ export function confirmationRequestEmail(args: {
   statusUrl: string;
   /** Set when a colleague handed the step over to this recipient. */
   delegatedBy?: string;
+  /** The last link after the final deadline passed. */
+  final?: boolean;
 }): EmailMessage {
   const def = STEPS[args.step];
   const reminder = args.remindersSent > 0;
   const instructions = def.instructions({ record: args.record, round: args.round, comment: args.comment });
-  return compose(args.record, [args.to], args.cc, `${def.title} — ${reminder ? `przypomnienie nr ${args.remindersSent}` : 'prośba o potwierdzenie'}`, {
+  const topic = args.final ? 'termin minął, ostatnie przypomnienie' : reminder ? `przypomnienie nr ${args.remindersSent}` : 'prośba o potwierdzenie';
+  return compose(args.record, [args.to], args.cc, `${def.title} — ${topic}`, {
     heading: `${reminder ? 'Przypomnienie: ' : ''}${def.title} (krok ${def.ref} procedury)`,
     paragraphs: [
       `Dzień dobry, ta wiadomość jest skierowana do: ${ROLE_LABEL[def.role]}.`,
       ...(args.delegatedBy ? [`${args.delegatedBy} przekazał(a) Ci ten krok do wykonania.`] : []),
       ...(reminder ? [`Nie otrzymaliśmy jeszcze potwierdzenia tego kroku. Poprzednie linki w tej sprawie przestały działać — użyj linku z tej wiadomości.`] : []),
+      ...(args.final ? ['Termin na ten krok minął. MRPiPS zdecyduje o dalszym postępowaniu w sprawie; do tego czasu możesz nadal potwierdzić krok linkiem z tej wiadomości.'] : []),
       ...instructions,
       'Po wykonaniu czynności otwórz link poniżej, sprawdź dane i potwierdź je przyciskiem na stronie. Samo otwarcie strony niczego nie zmienia.',
     ],
@@ -201,5 +205,16 @@ export function stepReassignedEmail(args: { record: CaseRecord; step: StepId; fr
   return compose(args.record, [args.notify], [], `${def.title} — przekazano innej osobie`, {
     heading: `Krok „${def.title}” przekazano innej osobie`,
     paragraphs: [`${args.from} przekazał(a) krok ${def.ref} osobie: ${args.to}. Nowa osoba otrzymała własny link; poprzedni link przestał działać.`],
+  }, args.statusUrl);
+}
+
+export function stepStalledEmail(args: { record: CaseRecord; step: StepId; awaited: string; remindersSent: number; requestedAt: string; to: string; statusUrl: string }): EmailMessage {
+  const def = STEPS[args.step];
+  return compose(args.record, [args.to], [], `${def.title} — termin minął, sprawa wstrzymana`, {
+    heading: `Sprawa wstrzymana: krok „${def.title}” po terminie`,
+    paragraphs: [
+      `${ROLE_LABEL[def.role]} (${args.awaited}${def.role === 'VOIVODESHIP_ADMIN' ? `, województwo ${voivodeshipName(args.record.voivodeship)}` : ''}) nie potwierdził(a) kroku ${def.ref} mimo ${args.remindersSent} przypomnień (prośba z ${formatDateTime(args.requestedAt)}).`,
+      'Sprawa ma stan „wstrzymana”. Uczestnik dostał ostatni link, który nadal działa. Zdecyduj: wyślij link ponownie, przekaż krok innej osobie albo anuluj sprawę (polecenia `npm run cases -- resend | reassign | cancel`).',
+    ],
   }, args.statusUrl);
 }

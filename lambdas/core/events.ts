@@ -15,10 +15,12 @@ export const requestConfirmationEvent = z.object({
   comment: z.string().max(2000).nullable(),
   remindersSent: z.number().int().min(0),
   responseTimeoutSeconds: z.number().int().min(1),
+  /** The last link after the final deadline (case STALLED): no more reminders, MRPiPS decides. */
+  final: z.boolean().default(false),
   taskToken: z.string().min(1).max(2048),
 });
 
-export const escalateStepEvent = z.object({ caseId, step: stepIdSchema, round, remindersSent: z.number().int().min(1) });
+export const escalateStepEvent = z.object({ caseId, step: stepIdSchema, round, remindersSent: z.number().int().min(1), stalled: z.boolean().default(false) });
 
 export const applyResponseEvent = z.object({
   caseId,

@@ -328,6 +328,7 @@ const EN_ENTRIES: [string, string][] = [
 
   // Labels of case.ts
   ['w toku', 'in progress'],
+  ['wstrzymana — krok po terminie, czeka na decyzję MRPiPS', 'on hold — a step is past its deadline, awaiting the decision of MRPiPS'],
   ['zgłoszenie wygasło (adres kontaktowy niepotwierdzony)', 'notification lapsed (contact address not confirmed)'],
   ['zgłoszenie odrzucone', 'notification rejected'],
   ['zakończona', 'completed'],

@@ -201,7 +201,7 @@ export interface StatusStep {
  */
 export function caseStatusPage(record: CaseRecord, steps: StatusStep[], lang: Lang = 'pl', query = ''): PageResponse {
   // A lapsed, rejected or cancelled case waits for nobody, whatever its last step item says.
-  const waiting = record.status === 'IN_PROGRESS' ? steps.filter((s) => s.status === 'PENDING') : [];
+  const waiting = record.status === 'IN_PROGRESS' || record.status === 'STALLED' ? steps.filter((s) => s.status === 'PENDING') : [];
   const heading = t(lang, 'Sprawa {caseId}').replace('{caseId}', record.caseId);
   const status = html`<strong>${t(lang, CASE_STATUS_LABEL[record.status])}</strong>`;
   return page(

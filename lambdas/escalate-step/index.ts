@@ -3,21 +3,33 @@ import type { CaseStore } from '../adapters/case-store.js';
 import type { Mailer } from '../adapters/mailer.js';
 import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
 import type { StatusLinks } from '../core/links.js';
-import { escalationEmail } from '../core/emails.js';
+import { escalationEmail, stepStalledEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { escalateStepEvent } from '../core/events.js';
 import type { Directory } from '../core/participants.js';
 import { STEPS, stepKey } from '../core/steps.js';
 
-/** After the configured number of reminders MRPiPS is told who has not answered (naming the voivodeship). */
+/**
+ * After the configured number of reminders MRPiPS is told who has not answered (naming the voivodeship);
+ * after the final deadline (`stalled`) the case is marked STALLED and MRPiPS is asked to decide.
+ */
 export async function escalateStep(input: z.infer<typeof escalateStepEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; statusUrl: StatusLinks; now?: Date }) {
   const now = (deps.now ?? new Date()).toISOString();
   const key = stepKey(input.step, input.round);
   const [record, step] = await Promise.all([deps.store.getCase(input.caseId), deps.store.getStep(input.caseId, key)]);
   if (!record || !step) throw new NotFoundError(`Step ${key} of ${input.caseId} not found`);
-  await deps.mailer.send(
-    escalationEmail({ record, step: input.step, round: input.round, awaited: step.recipient, remindersSent: input.remindersSent, requestedAt: step.requestedAt, to: deps.directory.mrpipsEmail, statusUrl: deps.statusUrl(record.caseId) }),
-  );
+  const about = { record, step: input.step, awaited: step.recipient, remindersSent: input.remindersSent, requestedAt: step.requestedAt, to: deps.directory.mrpipsEmail, statusUrl: deps.statusUrl(record.caseId) };
+  if (input.stalled) {
+    // Status first: the case shows STALLED even if the e-mail has to be retried.
+    await deps.store.updateCase(
+      input.caseId,
+      { id: `stalled:${key}`, at: now, actor: { role: 'SYSTEM' }, action: 'CASE_STALLED', step: key, summary: `Termin kroku „${STEPS[input.step].title}” minął po ${input.remindersSent} przypomnieniach — sprawa wstrzymana do decyzji MRPiPS.` },
+      { status: 'STALLED' },
+    );
+    await deps.mailer.send(stepStalledEmail(about));
+    return {};
+  }
+  await deps.mailer.send(escalationEmail({ ...about, round: input.round }));
   await deps.store.markStep(input.caseId, key, { escalatedAt: now });
   await deps.store.updateCase(input.caseId, {
     id: `escalated:${key}:${input.remindersSent}`,

@@ -6,6 +6,7 @@ import { formatCaseId } from '../core/case.js';
 import { formConfigSchema, parseConfig, type FormConfig } from '../core/config.js';
 import { ConflictError } from '../core/errors.js';
 import { todayInPoland } from '../core/fields.js';
+import { stepTimings } from '../core/timing.js';
 import { SUBMISSION_ID_PATTERN, newSubmissionId } from '../core/form.js';
 import { log } from '../core/log.js';
 import { MAX_AREAS, notificationDigest, parseNotificationForm, type Notification } from '../core/notification.js';
@@ -89,7 +90,15 @@ export async function handleNotificationForm(request: PageRequest, deps: { store
     const started = await deps.workflow.startProcedure(deps.config.PROCEDURE_STATE_MACHINE_ARN, caseId, {
       caseId,
       notification,
-      timing: { responseTimeoutSeconds: deps.config.RESPONSE_TIMEOUT_SECONDS, escalateAfterReminders: deps.config.ESCALATE_AFTER_REMINDERS },
+      timing: stepTimings(
+        {
+          responseTimeoutSeconds: deps.config.RESPONSE_TIMEOUT_SECONDS,
+          escalateAfterReminders: deps.config.ESCALATE_AFTER_REMINDERS,
+          stalledAfterReminders: deps.config.STALLED_AFTER_REMINDERS,
+          stalledWaitSeconds: deps.config.STALLED_WAIT_SECONDS,
+        },
+        deps.config.REMINDER_SCHEDULE,
+      ),
     });
     log.info(started === 'started' ? 'procedure started' : 'procedure already started', { caseId });
   } catch (error) {

@@ -53,16 +53,17 @@ export async function requestConfirmation(
   const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipientTag: recipientTag(recipient), expiresAt, linkId }, deps.keys);
   const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
   await deps.mailer.send(
-    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy }),
+    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy, final: input.final }),
   );
   await deps.store.updateCase(input.caseId, {
-    id: `requested:${key}:${input.remindersSent}`,
+    id: `requested:${key}:${input.remindersSent}${input.final ? ':final' : ''}`,
     at: now.toISOString(),
     actor: { role: 'SYSTEM' },
-    action: input.remindersSent === 0 ? 'CONFIRMATION_REQUESTED' : 'REMINDER_SENT',
+    action: input.final ? 'FINAL_LINK_SENT' : input.remindersSent === 0 ? 'CONFIRMATION_REQUESTED' : 'REMINDER_SENT',
     step: key,
-    summary:
-      input.remindersSent === 0
+    summary: input.final
+      ? `Termin kroku „${def.title}” minął; wysłano ostatni link do: ${recipient}. Sprawa czeka na decyzję MRPiPS.`
+      : input.remindersSent === 0
         ? `Wysłano prośbę o potwierdzenie kroku „${def.title}” do: ${ROLE_LABEL[def.role]} (${recipient}); termin ${formatDateTime(deadline)}.`
         : `Wysłano przypomnienie nr ${input.remindersSent} o kroku „${def.title}” do: ${recipient}.`,
   });

@@ -6,6 +6,7 @@ import type { PageRequest } from '../../lambdas/adapters/http.js';
 import type { FormConfig } from '../../lambdas/core/config.js';
 import type { PageResponse } from '../../lambdas/core/pages.js';
 import { handleNotificationForm } from '../../lambdas/notification-form/index.js';
+import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { notificationDigest, parseNotificationForm } from '../../lambdas/core/notification.js';
 import { todayInPoland } from '../../lambdas/core/fields.js';
 import { NOW, SUPPLIER_EMAIL, notificationForm } from '../unit/fixtures.js';
@@ -24,6 +25,9 @@ const CONFIG: FormConfig = {
   RESPONSE_TIMEOUT_SECONDS: 604_800,
   ESCALATE_AFTER_REMINDERS: 2,
   NOTIFICATIONS_PER_HOUR_PER_IP: 20,
+  STALLED_AFTER_REMINDERS: 4,
+  STALLED_WAIT_SECONDS: 15_552_000,
+  REMINDER_SCHEDULE: {},
 };
 
 let table: FakeTable;
@@ -170,7 +174,8 @@ describe('POST a valid notification', () => {
         { area: 'świadczenia rodzinne', oldCollectionCode: 'SR-01' },
         { area: 'fundusz alimentacyjny', oldCollectionCode: 'FA-01' },
       ] }),
-      timing: { responseTimeoutSeconds: 604_800, escalateAfterReminders: 2 },
+      // One timing per step (a per-step schedule may override the defaults).
+      timing: Object.fromEntries(STEP_IDS.map((step) => [step, { responseTimeoutSeconds: 604_800, escalateAfterReminders: 2, stalledAfterReminders: 4, stalledWaitSeconds: 15_552_000 }])),
     });
     expect(execution.notification.contact.email).toBe('anna.kowalska@mops.przykladowo.pl');
     expect(execution.notification.newSd.contactEmail).toBe(SUPPLIER_EMAIL);

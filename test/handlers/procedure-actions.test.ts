@@ -199,7 +199,7 @@ describe('escalateStep', () => {
     table
       .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
       .put(`CASE#${CASE_ID}`, 'STEP#MZT_DEACTIVATED.1', { step: 'MZT_DEACTIVATED', status: 'PENDING', recipient: adminOf('14'), requestedAt: '2026-03-01T08:00:00.000Z' });
-    await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
     const [mail] = sentEmails(ses);
     expect(mail!.to).toEqual([MRPIPS_EMAIL]);
     expect(mail!.subject).toContain('brak odpowiedzi (eskalacja)');
@@ -213,13 +213,13 @@ describe('escalateStep', () => {
     table
       .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
       .put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', { step: 'OLD_SD_DEACTIVATED', status: 'PENDING', recipient: 'jan.nowak@mops.przykladowo.pl', delegatedBy: JST_EMAIL, requestedAt: '2026-03-01T08:00:00.000Z' });
-    await escalateStep({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await escalateStep({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
     expect(sentEmails(ses)[0]!.text).toContain('(jan.nowak@mops.przykladowo.pl) nie potwierdził(a) kroku');
   });
 
   it('GIVEN no such step THEN NotFoundError and nobody is e-mailed', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
-    await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2 }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 });

@@ -32,7 +32,7 @@ afterEach(() => {
 
 const request = (step: StepId, extra: { remindersSent?: number; round?: number; comment?: string | null } = {}) =>
   requestConfirmation(
-    { caseId: CASE_ID, step, round: extra.round ?? 1, comment: extra.comment ?? null, remindersSent: extra.remindersSent ?? 0, responseTimeoutSeconds: TIMEOUT, taskToken: TOKEN },
+    { caseId: CASE_ID, step, round: extra.round ?? 1, comment: extra.comment ?? null, remindersSent: extra.remindersSent ?? 0, responseTimeoutSeconds: TIMEOUT, final: false, taskToken: TOKEN },
     { store, mailer, directory: DIRECTORY, keys: KEYS, baseUrl: BASE_URL, now: NOW },
   );
 

@@ -1,3 +1,4 @@
+import { stepTimings } from '../../lambdas/core/timing.js';
 import { describe, expect, it } from 'vitest';
 import { formConfigSchema, mailConfigSchema, parseConfig, tableConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
@@ -61,7 +62,28 @@ describe('table and form configuration', () => {
 
   it('GIVEN the form environment THEN timing is read as numbers', () => {
     const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '604800', ESCALATE_AFTER_REMINDERS: '2' });
-    expect(config).toEqual({ TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2, NOTIFICATIONS_PER_HOUR_PER_IP: 20 });
+    expect(config).toEqual({
+      TABLE_NAME: 't',
+      PROCEDURE_STATE_MACHINE_ARN: 'arn:sm',
+      RESPONSE_TIMEOUT_SECONDS: 604_800,
+      ESCALATE_AFTER_REMINDERS: 2,
+      NOTIFICATIONS_PER_HOUR_PER_IP: 20,
+      STALLED_AFTER_REMINDERS: 4,
+      STALLED_WAIT_SECONDS: 180 * 86_400,
+      REMINDER_SCHEDULE: {},
+    });
+  });
+
+  it('GIVEN a per-step reminder schedule THEN it is parsed, and a step whose final deadline comes before its escalation is refused', () => {
+    const base = { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2' };
+    const config = parseConfig(formConfigSchema, { ...base, REMINDER_SCHEDULE: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200}}' });
+    expect(config.REMINDER_SCHEDULE).toEqual({ MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200 } });
+    const timings = stepTimings({ responseTimeoutSeconds: 600, escalateAfterReminders: 2, stalledAfterReminders: 4, stalledWaitSeconds: 3600 }, config.REMINDER_SCHEDULE);
+    expect(timings.MZT_DEACTIVATED.responseTimeoutSeconds).toBe(259_200);
+    expect(timings.AGREE_VARIANT.responseTimeoutSeconds).toBe(600);
+    expect(() => parseConfig(formConfigSchema, { ...base, REMINDER_SCHEDULE: '{"NO_SUCH_STEP":{}}' })).toThrow(/REMINDER_SCHEDULE/);
+    expect(() => parseConfig(formConfigSchema, { ...base, REMINDER_SCHEDULE: 'not json' })).toThrow(/REMINDER_SCHEDULE: must be a JSON object/);
+    expect(() => stepTimings({ responseTimeoutSeconds: 600, escalateAfterReminders: 2, stalledAfterReminders: 4, stalledWaitSeconds: 3600 }, { VERIFY_COLLECTIONS: { escalateAfterReminders: 5 } })).toThrow(/VERIFY_COLLECTIONS: stalledAfterReminders \(4\) must be greater than escalateAfterReminders \(5\)/);
   });
 
   it('GIVEN NOTIFICATIONS_PER_HOUR_PER_IP THEN it is read as a number', () => {
