@@ -1,19 +1,27 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
+import { STEP_IDS, type StepId } from '../lambdas/core/steps.js';
+import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTimings } from '../lambdas/core/timing.js';
 
 /**
  * Deployment configuration, read from CDK context (`cdk.json` "context", or `cdk synth -c key=value`).
  *
- * Values given with `-c` on the command line arrive as strings, so numbers, booleans and the
- * voivodeship map are also accepted in their string / JSON form.
+ * Values given with `-c` on the command line arrive as strings, so numbers, booleans, the
+ * voivodeship map and the reminder schedule are also accepted in their string / JSON form.
  *
  * | key                    | default                                   |
  * |------------------------|-------------------------------------------|
  * | senderEmail            | no-reply@zmiana-sd.example.gov.pl         |
  * | mrpipsEmail            | sekretariat.di@mrpips.gov.pl              |
  * | voivodeshipAdmins      | placeholders administrator.mzt.<code>@example.gov.pl — MUST be set for production |
- * | responseTimeoutDays    | 7                                         |
- * | escalateAfterReminders | 2                                         |
+ * | responseTimeoutDays    | 7 (days before a participant is reminded, > 0, at most 200; fractions allowed) |
+ * | escalateAfterReminders | 2 (reminders before MRPiPS is told, 1..50)  |
+ * | stalledAfterReminders  | 4 (reminders before the case is STALLED, 2..50; must be greater than escalateAfterReminders) |
+ * | stalledWaitDays        | 180 (how long the last link of a stalled step keeps working, > 0, at most 200) |
+ * | reminderSchedule       | (unset: no REMINDER_SCHEDULE, every step uses the values above) — per-step overrides, an object or its JSON text: |
+ * |                        |   {"<step id>": {"responseTimeoutSeconds"?, "escalateAfterReminders"?, "stalledAfterReminders"?}} |
+ * |                        |   (note: SECONDS here, 1..17280000; reminders 1..50), validated by the lambdas' own reminderScheduleSchema |
+ * |                        |   (lambdas/core/timing.ts); each step's resulting stalledAfterReminders must exceed its escalateAfterReminders |
  * | notificationsPerHourPerIp | 20 (accepted notifications per client address per hour, 1..10000) |
  * | publicBaseUrl          | (unset: the HTTP API endpoint)            |
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
@@ -41,6 +49,8 @@ export const CONTEXT_DEFAULTS = {
   voivodeshipAdmins: DEFAULT_VOIVODESHIP_ADMINS,
   responseTimeoutDays: 7,
   escalateAfterReminders: 2,
+  stalledAfterReminders: 4,
+  stalledWaitDays: 180,
   notificationsPerHourPerIp: 20,
   logRetentionDays: 90,
   createSesIdentity: false,
@@ -84,16 +94,70 @@ const voivodeshipAdmins = z.preprocess(
   ),
 );
 
+/** Longest wait the lambdas accept (RESPONSE_TIMEOUT_SECONDS, STALLED_WAIT_SECONDS: 17,280,000 s in lambdas/core/config.ts). */
+export const MAX_WAIT_DAYS = 200;
+
+/** Days as the whole seconds the lambdas use (at least 1). */
+const daysToSeconds = (days: number): number => Math.max(1, Math.round(days * 86_400));
+
+const waitDays = numeric.pipe(
+  z.number().positive('must be > 0').max(MAX_WAIT_DAYS, `must be at most ${MAX_WAIT_DAYS}`),
+);
+
+const OVERRIDE_KEYS = ['responseTimeoutSeconds', 'escalateAfterReminders', 'stalledAfterReminders'] as const;
+
+/** The lambdas' issue, worded for the context key (the path still says where). */
+const scheduleIssueMessage = (issue: z.core.$ZodIssue): string => {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.path.length === 0
+      ? `unknown step id ${issue.keys.map((k) => `"${k}"`).join(', ')} (step ids: ${STEP_IDS.join(', ')})`
+      : `unknown override ${issue.keys.map((k) => `"${k}"`).join(', ')} (allowed: ${OVERRIDE_KEYS.join(', ')})`;
+  }
+  if ((issue.code === 'invalid_type' || issue.code === 'custom') && issue.path.length === 0) {
+    return 'must be a JSON object of per-step overrides, e.g. {"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200}}';
+  }
+  if (issue.code === 'invalid_type' && issue.path.length === 1) return `must be an object with any of ${OVERRIDE_KEYS.join(', ')}`;
+  if (issue.code === 'invalid_type') return 'must be an integer';
+  if (issue.code === 'too_small') return `must be at least ${String(issue.minimum)}`;
+  if (issue.code === 'too_big') return `must be at most ${String(issue.maximum)}`;
+  return issue.message;
+};
+
+/**
+ * REMINDER_SCHEDULE: an object, or its JSON text (from `-c reminderSchedule='{...}'`), checked by the lambdas'
+ * own reminderScheduleSchema on the JSON the function will get.
+ */
+const reminderSchedule = z.unknown().transform((value, ctx): ReminderSchedule => {
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  const result = reminderScheduleSchema.safeParse(text);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      ctx.addIssue({ code: 'custom', message: scheduleIssueMessage(issue), path: issue.path.map(String) });
+    }
+    return z.NEVER;
+  }
+  return result.data;
+});
+
+/** Keys whose values the timing checks below compare. */
+const TIMING_KEYS = ['responseTimeoutDays', 'escalateAfterReminders', 'stalledAfterReminders', 'stalledWaitDays', 'reminderSchedule'];
+
 export const configSchema = z.object({
   senderEmail: email.default(CONTEXT_DEFAULTS.senderEmail),
   mrpipsEmail: email.default(CONTEXT_DEFAULTS.mrpipsEmail),
   voivodeshipAdmins: voivodeshipAdmins.default(CONTEXT_DEFAULTS.voivodeshipAdmins),
-  responseTimeoutDays: numeric
-    .pipe(z.number().positive('must be > 0').max(365, 'must be at most 365'))
-    .default(CONTEXT_DEFAULTS.responseTimeoutDays),
+  responseTimeoutDays: waitDays.default(CONTEXT_DEFAULTS.responseTimeoutDays),
   escalateAfterReminders: numeric
     .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(50, 'must be at most 50'))
     .default(CONTEXT_DEFAULTS.escalateAfterReminders),
+  /** STALLED_AFTER_REMINDERS of notification-form; must exceed escalateAfterReminders (checked below). */
+  stalledAfterReminders: numeric
+    .pipe(z.number().int('must be an integer').min(2, 'must be at least 2').max(50, 'must be at most 50'))
+    .default(CONTEXT_DEFAULTS.stalledAfterReminders),
+  /** STALLED_WAIT_SECONDS of notification-form, in days. */
+  stalledWaitDays: waitDays.default(CONTEXT_DEFAULTS.stalledWaitDays),
+  /** REMINDER_SCHEDULE of notification-form (per-step overrides, lambdas/core/timing.ts). */
+  reminderSchedule: reminderSchedule.optional(),
   /** NOTIFICATIONS_PER_HOUR_PER_IP of notification-form (same bounds as lambdas/core/config.ts formConfigSchema). */
   notificationsPerHourPerIp: numeric
     .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000, 'must be at most 10000'))
@@ -112,11 +176,62 @@ export const configSchema = z.object({
   createSesIdentity: bool.default(CONTEXT_DEFAULTS.createSesIdentity),
   /** Subscribed by e-mail to the operations alert topic (OperationsMonitoring); must confirm the subscription. */
   opsAlertEmail: email.optional(),
-});
+}).superRefine(
+  (config, ctx) => {
+    if (config.stalledAfterReminders <= config.escalateAfterReminders) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stalledAfterReminders'],
+        message: `must be greater than escalateAfterReminders (${config.escalateAfterReminders}), is ${config.stalledAfterReminders}`,
+      });
+      return; // every step without its own values would repeat this
+    }
+    const schedule = config.reminderSchedule ?? {};
+    const defaults = timingDefaults(config);
+    // The lambdas' own check (stepTimings throws at the first bad step): run per step to name each one.
+    for (const step of STEP_IDS) {
+      const override = schedule[step];
+      if (!override) continue;
+      try {
+        stepTimings(defaults, { [step]: override });
+      } catch {
+        const timing = { ...defaults, ...override };
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reminderSchedule', step],
+          message:
+            `the step's stalledAfterReminders (${timing.stalledAfterReminders}) must be greater than its escalateAfterReminders ` +
+            `(${timing.escalateAfterReminders}); values the step does not set come from the context keys of the same name`,
+        });
+      }
+    }
+  },
+  // Only when the values compared are valid themselves (their own messages say what is wrong otherwise).
+  { when: (payload) => !payload.issues.some((issue) => TIMING_KEYS.includes(String(issue.path?.[0]))) },
+);
+
+/** The procedure's timing of a step that has no overrides (lambdas/core/timing.ts StepTiming). */
+function timingDefaults(config: {
+  responseTimeoutDays: number;
+  escalateAfterReminders: number;
+  stalledAfterReminders: number;
+  stalledWaitDays: number;
+}): StepTiming {
+  return {
+    responseTimeoutSeconds: daysToSeconds(config.responseTimeoutDays),
+    escalateAfterReminders: config.escalateAfterReminders,
+    stalledAfterReminders: config.stalledAfterReminders,
+    stalledWaitSeconds: daysToSeconds(config.stalledWaitDays),
+  };
+}
 
 export type DeploymentConfig = z.output<typeof configSchema> & {
   /** responseTimeoutDays in seconds (what the lambdas and the state machines use). */
   readonly responseTimeoutSeconds: number;
+  /** stalledWaitDays in seconds (STALLED_WAIT_SECONDS). */
+  readonly stalledWaitSeconds: number;
+  /** Every step's timing, the defaults above with reminderSchedule's overrides (what notification-form starts the procedure with). */
+  readonly stepTimings: Readonly<Record<StepId, StepTiming>>;
   /** True while any voivodeship admin address is still a placeholder. */
   readonly usesPlaceholderAdmins: boolean;
 };
@@ -156,7 +271,9 @@ export function parseConfig(read: (key: string) => unknown): DeploymentConfig {
   const config = result.data;
   return {
     ...config,
-    responseTimeoutSeconds: Math.max(1, Math.round(config.responseTimeoutDays * 86_400)),
+    responseTimeoutSeconds: daysToSeconds(config.responseTimeoutDays),
+    stalledWaitSeconds: daysToSeconds(config.stalledWaitDays),
+    stepTimings: stepTimings(timingDefaults(config), config.reminderSchedule ?? {}),
     usesPlaceholderAdmins: VOIVODESHIP_CODES.some(
       (code) => config.voivodeshipAdmins[code] === placeholderAdminEmail(code),
     ),

@@ -7,6 +7,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
+import type { ReminderSchedule } from '../lambdas/core/timing.js';
 import type { EmailSender } from './email-sender.js';
 
 /** Current Node.js LTS runtime of Lambda. */
@@ -22,6 +23,19 @@ export interface ProcedureFunctionProps extends Omit<NodejsFunctionProps, 'runti
   readonly entry: string;
   /** How long the function's log events are kept. */
   readonly logRetention: RetentionDays;
+}
+
+/**
+ * When participants are reminded (lambdas/core/config.ts `timingConfigSchema`, lambdas/core/timing.ts): the
+ * defaults of every step, and optional per-step overrides.
+ */
+export interface ProcedureTiming {
+  readonly responseTimeoutSeconds: number;
+  readonly escalateAfterReminders: number;
+  readonly stalledAfterReminders: number;
+  readonly stalledWaitSeconds: number;
+  /** Per-step overrides; REMINDER_SCHEDULE is set only when given. */
+  readonly reminderSchedule?: ReminderSchedule;
 }
 
 /** Addresses the mail-sending handlers need besides the sender (lambdas/core/config.ts `mailConfigSchema`). */
@@ -147,11 +161,18 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
-  /** Start executions of the procedure state machine (`PROCEDURE_STATE_MACHINE_ARN`), with the timing it passes in. */
-  public startProcedure(stateMachine: IStateMachine, timing: { responseTimeoutSeconds: number; escalateAfterReminders: number }): this {
+  /**
+   * Start executions of the procedure state machine (`PROCEDURE_STATE_MACHINE_ARN`), with the timing it passes in
+   * (`RESPONSE_TIMEOUT_SECONDS`, `ESCALATE_AFTER_REMINDERS`, `STALLED_AFTER_REMINDERS`, `STALLED_WAIT_SECONDS`, and
+   * `REMINDER_SCHEDULE` as compact JSON when per-step overrides are given).
+   */
+  public startProcedure(stateMachine: IStateMachine, timing: ProcedureTiming): this {
     this.addEnvironment('PROCEDURE_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
     this.addEnvironment('RESPONSE_TIMEOUT_SECONDS', String(timing.responseTimeoutSeconds));
     this.addEnvironment('ESCALATE_AFTER_REMINDERS', String(timing.escalateAfterReminders));
+    this.addEnvironment('STALLED_AFTER_REMINDERS', String(timing.stalledAfterReminders));
+    this.addEnvironment('STALLED_WAIT_SECONDS', String(timing.stalledWaitSeconds));
+    if (timing.reminderSchedule !== undefined) this.addEnvironment('REMINDER_SCHEDULE', JSON.stringify(timing.reminderSchedule));
     stateMachine.grantStartExecution(this);
     return this;
   }

@@ -5,7 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EmailSender } from './email-sender.js';
-import { type MailRouting, ProcedureFunction, type ProcedureFunctionProps } from './procedure-function.js';
+import { type MailRouting, ProcedureFunction, type ProcedureFunctionProps, type ProcedureTiming } from './procedure-function.js';
 import { PROJECT_ROOT } from './paths.js';
 
 /** What one action needs; ProcedureFunctions grants exactly this, with the environment each grant goes with. */
@@ -28,7 +28,8 @@ export interface ActionNeeds {
   readonly publicBaseUrl: boolean;
   /**
    * states:StartExecution on the procedure + PROCEDURE_STATE_MACHINE_ARN, RESPONSE_TIMEOUT_SECONDS,
-   * ESCALATE_AFTER_REMINDERS (the execution's timing) and NOTIFICATIONS_PER_HOUR_PER_IP.
+   * ESCALATE_AFTER_REMINDERS, STALLED_AFTER_REMINDERS, STALLED_WAIT_SECONDS, REMINDER_SCHEDULE (when given)
+   * (the execution's timing) and NOTIFICATIONS_PER_HOUR_PER_IP.
    */
   readonly startsProcedure: boolean;
   /** states:SendTaskSuccess/Failure/Heartbeat on the confirmation state machine (no environment). */
@@ -99,13 +100,14 @@ export function needsProblems(name: string, needs: ActionNeeds): string[] {
   return problems;
 }
 
-/** What the functions that start or answer the state machines are given once those exist. */
-export interface StateMachineBindings {
+/**
+ * What the functions that start or answer the state machines are given once those exist. The timing
+ * (ProcedureTiming) goes to the functions that start the procedure, which pass it in each execution's input
+ * (see ProcedureFunction.startProcedure).
+ */
+export interface StateMachineBindings extends ProcedureTiming {
   readonly procedure: IStateMachine;
   readonly confirmation: IStateMachine;
-  /** Passed to the procedure in the execution input (see ProcedureFunction.startProcedure). */
-  readonly responseTimeoutSeconds: number;
-  readonly escalateAfterReminders: number;
   /** NOTIFICATIONS_PER_HOUR_PER_IP of the functions that start the procedure. */
   readonly notificationsPerHourPerIp: number;
 }

@@ -42,6 +42,7 @@ export class SupplierChangeStack extends Stack {
     super(scope, id, props);
     const { config } = props;
     const logRetention = config.logRetentionDays as RetentionDays;
+    const longestResponseTimeoutSeconds = Math.max(...Object.values(config.stepTimings).map((t) => t.responseTimeoutSeconds));
 
     this.cases = new CaseTable(this, 'Cases');
     this.signingKeys = new LinkSigningSecret(this, 'LinkSigningKeys');
@@ -73,6 +74,9 @@ export class SupplierChangeStack extends Stack {
       confirmation: this.stateMachines.confirmation,
       responseTimeoutSeconds: config.responseTimeoutSeconds,
       escalateAfterReminders: config.escalateAfterReminders,
+      stalledAfterReminders: config.stalledAfterReminders,
+      stalledWaitSeconds: config.stalledWaitSeconds,
+      reminderSchedule: config.reminderSchedule,
       notificationsPerHourPerIp: config.notificationsPerHourPerIp,
     });
 
@@ -88,8 +92,9 @@ export class SupplierChangeStack extends Stack {
       functions: fns,
       api: { httpApi: this.linkPages.httpApi, stage: this.linkPages.stage },
       alertEmail: config.opsAlertEmail,
-      // A waiting step is re-requested once per response timeout: the log widgets look back over two of them.
-      timeRange: Duration.days(Math.min(90, Math.max(14, Math.ceil(2 * config.responseTimeoutDays)))),
+      // A waiting step is re-requested once per response timeout (the longest of any step, with reminderSchedule):
+      // the log widgets look back over two of them.
+      timeRange: Duration.days(Math.min(90, Math.max(14, Math.ceil((2 * longestResponseTimeoutSeconds) / 86_400)))),
     });
 
     // cdk-nag (AwsSolutions) findings that are intended, each with its reason (see lib/nag-acknowledgements.ts).

@@ -51,7 +51,13 @@ describe('cdk CLI', () => {
 
   it('bin/app.ts rejects bad context with a message naming the key', { timeout: 60_000 }, () => {
     // GIVEN context as the CLI hands it to the app
-    const context = { responseTimeoutDays: 'seven', voivodeshipAdmins: '{"02":"adm@uw.gov.pl"}', notificationsPerHourPerIp: '0' };
+    const context = {
+      responseTimeoutDays: 'seven',
+      voivodeshipAdmins: '{"02":"adm@uw.gov.pl"}',
+      notificationsPerHourPerIp: '0',
+      stalledWaitDays: '365',
+      reminderSchedule: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":0}}',
+    };
     // WHEN
     const result = run('npx', ['tsx', 'bin/app.ts'], { CDK_CONTEXT_JSON: JSON.stringify(context), CDK_OUTDIR: tempOutdir() });
     // THEN
@@ -60,5 +66,7 @@ describe('cdk CLI', () => {
     expect(result.stderr).toContain('context "responseTimeoutDays": must be a number');
     expect(result.stderr).toContain('context "voivodeshipAdmins" (at 04): is missing');
     expect(result.stderr).toContain('context "notificationsPerHourPerIp": must be at least 1');
+    expect(result.stderr).toContain('context "stalledWaitDays": must be at most 200');
+    expect(result.stderr).toContain('context "reminderSchedule" (at MZT_DEACTIVATED.responseTimeoutSeconds): must be at least 1');
   });
 });

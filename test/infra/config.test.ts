@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { formConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, timingConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES as LAMBDA_VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
+import { STEP_IDS } from '../../lambdas/core/steps.js';
+import { stepTimings } from '../../lambdas/core/timing.js';
 import { CONTEXT_DEFAULTS, parseConfig, placeholderAdminEmail, VOIVODESHIP_CODES } from '../../lib/config.js';
 
 const fromContext = (context: Record<string, unknown>) => parseConfig((key) => context[key]);
@@ -17,6 +19,9 @@ describe('parseConfig (CDK context)', () => {
       responseTimeoutDays: 7,
       responseTimeoutSeconds: 604_800,
       escalateAfterReminders: 2,
+      stalledAfterReminders: 4,
+      stalledWaitDays: 180,
+      stalledWaitSeconds: 180 * 86_400,
       notificationsPerHourPerIp: 20,
       logRetentionDays: 90,
       createSesIdentity: false,
@@ -24,6 +29,15 @@ describe('parseConfig (CDK context)', () => {
     });
     expect(config.publicBaseUrl).toBeUndefined();
     expect(config.opsAlertEmail).toBeUndefined();
+    expect(config.reminderSchedule).toBeUndefined();
+    for (const step of STEP_IDS) {
+      expect(config.stepTimings[step], step).toEqual({
+        responseTimeoutSeconds: 604_800,
+        escalateAfterReminders: 2,
+        stalledAfterReminders: 4,
+        stalledWaitSeconds: 15_552_000,
+      });
+    }
     expect(Object.keys(config.voivodeshipAdmins).sort()).toEqual([...VOIVODESHIP_CODES]);
     expect(config.voivodeshipAdmins['02']).toBe('administrator.mzt.02@example.gov.pl');
   });
@@ -33,6 +47,9 @@ describe('parseConfig (CDK context)', () => {
     const config = fromContext({
       responseTimeoutDays: '14',
       escalateAfterReminders: '3',
+      stalledAfterReminders: '6',
+      stalledWaitDays: '30',
+      reminderSchedule: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200,"stalledAfterReminders":8}}',
       notificationsPerHourPerIp: '5',
       logRetentionDays: '365',
       createSesIdentity: 'true',
@@ -45,6 +62,9 @@ describe('parseConfig (CDK context)', () => {
     expect(config).toMatchObject({
       responseTimeoutSeconds: 14 * 86_400,
       escalateAfterReminders: 3,
+      stalledAfterReminders: 6,
+      stalledWaitSeconds: 30 * 86_400,
+      reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200, stalledAfterReminders: 8 } },
       notificationsPerHourPerIp: 5,
       logRetentionDays: 365,
       createSesIdentity: true,
@@ -56,8 +76,44 @@ describe('parseConfig (CDK context)', () => {
     });
   });
 
-  it('accepts a fraction of a day as the response timeout (short timeouts for a test deployment)', () => {
-    expect(fromContext({ responseTimeoutDays: 0.01 }).responseTimeoutSeconds).toBe(864);
+  it('accepts a fraction of a day as the response timeout and stalled wait (short timeouts for a test deployment)', () => {
+    const config = fromContext({ responseTimeoutDays: 0.01, stalledWaitDays: '0.5' });
+    expect(config.responseTimeoutSeconds).toBe(864);
+    expect(config.stalledWaitSeconds).toBe(43_200);
+  });
+
+  it('accepts waits up to 200 days (what the lambdas accept: 17,280,000 s)', () => {
+    const config = fromContext({ responseTimeoutDays: 200, stalledWaitDays: '200' });
+    expect(config.responseTimeoutSeconds).toBe(17_280_000);
+    expect(config.stalledWaitSeconds).toBe(17_280_000);
+  });
+
+  it('accepts a later escalation together with a later stall', () => {
+    expect(fromContext({ escalateAfterReminders: 5, stalledAfterReminders: 6 })).toMatchObject({ escalateAfterReminders: 5, stalledAfterReminders: 6 });
+  });
+
+  it('takes reminderSchedule as an object too, and fills each step from the context defaults', () => {
+    // WHEN
+    const config = fromContext({
+      escalateAfterReminders: 3,
+      stalledAfterReminders: 5,
+      reminderSchedule: { AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 }, MZT_DEACTIVATED: { responseTimeoutSeconds: 3_600 } },
+    });
+    // THEN
+    expect(config.reminderSchedule).toEqual({
+      AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 },
+      MZT_DEACTIVATED: { responseTimeoutSeconds: 3_600 },
+    });
+    expect(config.stepTimings.AGREE_VARIANT).toEqual({ responseTimeoutSeconds: 604_800, escalateAfterReminders: 1, stalledAfterReminders: 2, stalledWaitSeconds: 15_552_000 });
+    expect(config.stepTimings.MZT_DEACTIVATED).toEqual({ responseTimeoutSeconds: 3_600, escalateAfterReminders: 3, stalledAfterReminders: 5, stalledWaitSeconds: 15_552_000 });
+    expect(config.stepTimings.CONFIRM_CONTACT).toEqual({ responseTimeoutSeconds: 604_800, escalateAfterReminders: 3, stalledAfterReminders: 5, stalledWaitSeconds: 15_552_000 });
+  });
+
+  it('lets a step override the default escalation as long as the step still stalls later', () => {
+    // GIVEN escalation after 3 and stall after 5 by default; the step escalates after 4 (still < 5)
+    const config = fromContext({ escalateAfterReminders: 3, stalledAfterReminders: 5, reminderSchedule: '{"NEW_COLLECTIONS":{"escalateAfterReminders":4}}' });
+    // THEN
+    expect(config.stepTimings.NEW_COLLECTIONS).toMatchObject({ escalateAfterReminders: 4, stalledAfterReminders: 5 });
   });
 
   it.each([
@@ -69,8 +125,32 @@ describe('parseConfig (CDK context)', () => {
     ['voivodeshipAdmins', { ...realAdmins, '14': 'nope' }, 'must be an e-mail address'],
     ['responseTimeoutDays', 'seven', 'must be a number'],
     ['responseTimeoutDays', 0, 'must be > 0'],
+    ['responseTimeoutDays', 201, 'must be at most 200'],
+    ['responseTimeoutDays', '365', 'must be at most 200'],
     ['escalateAfterReminders', 0, 'must be at least 1'],
     ['escalateAfterReminders', '1.5', 'must be an integer'],
+    ['escalateAfterReminders', 51, 'must be at most 50'],
+    ['stalledAfterReminders', 'four', 'must be a number'],
+    ['stalledAfterReminders', 1, 'must be at least 2'],
+    ['stalledAfterReminders', '4.5', 'must be an integer'],
+    ['stalledAfterReminders', 51, 'must be at most 50'],
+    ['stalledAfterReminders', 2, 'must be greater than escalateAfterReminders (2), is 2'],
+    ['stalledWaitDays', 'half a year', 'must be a number'],
+    ['stalledWaitDays', 0, 'must be > 0'],
+    ['stalledWaitDays', '-1', 'must be > 0'],
+    ['stalledWaitDays', 200.5, 'must be at most 200'],
+    ['reminderSchedule', 'not json', 'must be a JSON object of per-step overrides'],
+    ['reminderSchedule', '[1]', 'must be a JSON object of per-step overrides'],
+    ['reminderSchedule', 7, 'must be a JSON object of per-step overrides'],
+    ['reminderSchedule', { FOO: {} }, 'unknown step id "FOO" (step ids: CONFIRM_CONTACT, '],
+    ['reminderSchedule', { MZT_DEACTIVATED: 3 }, '(at MZT_DEACTIVATED): must be an object with any of responseTimeoutSeconds'],
+    ['reminderSchedule', { MZT_DEACTIVATED: { responseTimeoutDays: 3 } }, '(at MZT_DEACTIVATED): unknown override "responseTimeoutDays"'],
+    ['reminderSchedule', '{"AGREE_VARIANT":{"responseTimeoutSeconds":0}}', '(at AGREE_VARIANT.responseTimeoutSeconds): must be at least 1'],
+    ['reminderSchedule', { AGREE_VARIANT: { responseTimeoutSeconds: 17_280_001 } }, 'must be at most 17280000'],
+    ['reminderSchedule', { AGREE_VARIANT: { responseTimeoutSeconds: 1.5 } }, 'must be an integer'],
+    ['reminderSchedule', { AGREE_VARIANT: { escalateAfterReminders: 51 } }, 'must be at most 50'],
+    ['reminderSchedule', { AGREE_VARIANT: { stalledAfterReminders: 2 } }, '(at AGREE_VARIANT): the step\'s stalledAfterReminders (2) must be greater than its escalateAfterReminders (2)'],
+    ['reminderSchedule', { AGREE_VARIANT: { escalateAfterReminders: 4 } }, 'the step\'s stalledAfterReminders (4) must be greater than its escalateAfterReminders (4)'],
     ['notificationsPerHourPerIp', 'many', 'must be a number'],
     ['notificationsPerHourPerIp', 0, 'must be at least 1'],
     ['notificationsPerHourPerIp', '2.5', 'must be an integer'],
@@ -87,6 +167,48 @@ describe('parseConfig (CDK context)', () => {
   it('reports every bad key at once', () => {
     expect(() => fromContext({ senderEmail: 'x', logRetentionDays: 2 })).toThrowError(/senderEmail[\s\S]*logRetentionDays/);
   });
+
+  it('asks for a later stall when only the escalation is moved past the default stall (4)', () => {
+    expect(() => fromContext({ escalateAfterReminders: 4 })).toThrowError(
+      'context "stalledAfterReminders": must be greater than escalateAfterReminders (4), is 4',
+    );
+  });
+
+  it('compares escalation and stall only when both are valid themselves', () => {
+    // WHEN / THEN only the bad value is reported, not the comparison
+    let message = '';
+    try {
+      fromContext({ escalateAfterReminders: 60, stalledAfterReminders: 3, reminderSchedule: { AGREE_VARIANT: { stalledAfterReminders: 2 } } });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('Invalid CDK context:\n  - context "escalateAfterReminders": must be at most 50');
+  });
+
+  it('reports every step whose stall does not come after its escalation', () => {
+    expect(() =>
+      fromContext({ reminderSchedule: { AGREE_VARIANT: { stalledAfterReminders: 2 }, VERIFY_COLLECTIONS: { escalateAfterReminders: 5, stalledAfterReminders: 5 }, CONFIRM_CONTACT: { escalateAfterReminders: 1 } } }),
+    ).toThrowError(
+      [
+        'Invalid CDK context:',
+        '  - context "reminderSchedule" (at AGREE_VARIANT): the step\'s stalledAfterReminders (2) must be greater than its escalateAfterReminders (2); values the step does not set come from the context keys of the same name',
+        '  - context "reminderSchedule" (at VERIFY_COLLECTIONS): the step\'s stalledAfterReminders (5) must be greater than its escalateAfterReminders (5); values the step does not set come from the context keys of the same name',
+      ].join('\n'),
+    );
+  });
+
+  it('reports every bad value inside reminderSchedule at once, with where it is', () => {
+    expect(() =>
+      fromContext({ reminderSchedule: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":0,"stalledAfterReminders":99},"OTHER":{}}' }),
+    ).toThrowError(
+      [
+        'Invalid CDK context:',
+        '  - context "reminderSchedule" (at MZT_DEACTIVATED.responseTimeoutSeconds): must be at least 1',
+        '  - context "reminderSchedule" (at MZT_DEACTIVATED.stalledAfterReminders): must be at most 50',
+        `  - context "reminderSchedule": unknown step id "OTHER" (step ids: ${STEP_IDS.join(', ')})`,
+      ].join('\n'),
+    );
+  });
 });
 
 describe('context values meet the lambdas\' own configuration schemas (lambdas/core/config.ts)', () => {
@@ -96,8 +218,21 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
 
   it.each([
     ['defaults', {}],
-    ['explicit context', { voivodeshipAdmins: realAdmins, senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl', responseTimeoutDays: 30, escalateAfterReminders: 5, notificationsPerHourPerIp: 10_000 }],
+    ['explicit context', {
+      voivodeshipAdmins: realAdmins, senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl', responseTimeoutDays: 30, escalateAfterReminders: 5,
+      stalledAfterReminders: 6, stalledWaitDays: 90, notificationsPerHourPerIp: 10_000,
+    }],
     ['smallest limit', { notificationsPerHourPerIp: 1 }],
+    ['longest waits, latest stall', { responseTimeoutDays: 200, stalledWaitDays: 200, escalateAfterReminders: 49, stalledAfterReminders: 50 }],
+    ['shortest waits, earliest stall', { responseTimeoutDays: 0.000001, stalledWaitDays: 0.000001, escalateAfterReminders: 1, stalledAfterReminders: 2 }],
+    ['reminder schedule', {
+      reminderSchedule: {
+        MZT_DEACTIVATED: { responseTimeoutSeconds: 17_280_000 },
+        AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 },
+        VERIFY_COLLECTIONS: { escalateAfterReminders: 49, stalledAfterReminders: 50, responseTimeoutSeconds: 1 },
+      },
+    }],
+    ['empty reminder schedule', { reminderSchedule: '{}' }],
   ])('%s: mail and form environments parse', (_label, context) => {
     // GIVEN the values the stack puts into the environment (see ProcedureFunction bind helpers)
     const config = fromContext(context);
@@ -112,12 +247,69 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
       PROCEDURE_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:123456789012:stateMachine:procedure',
       RESPONSE_TIMEOUT_SECONDS: String(config.responseTimeoutSeconds),
       ESCALATE_AFTER_REMINDERS: String(config.escalateAfterReminders),
+      STALLED_AFTER_REMINDERS: String(config.stalledAfterReminders),
+      STALLED_WAIT_SECONDS: String(config.stalledWaitSeconds),
+      ...(config.reminderSchedule === undefined ? {} : { REMINDER_SCHEDULE: JSON.stringify(config.reminderSchedule) }),
       NOTIFICATIONS_PER_HOUR_PER_IP: String(config.notificationsPerHourPerIp),
     };
-    // WHEN / THEN
+    // WHEN
+    const form = parseLambdaConfig(formConfigSchema, formEnv);
+    // THEN
     expect(() => parseLambdaConfig(mailConfigSchema, mailEnv)).not.toThrow();
-    expect(parseLambdaConfig(formConfigSchema, formEnv).NOTIFICATIONS_PER_HOUR_PER_IP).toBe(config.notificationsPerHourPerIp);
     expect(() => parseLambdaConfig(timingConfigSchema, formEnv)).not.toThrow();
+    expect(form).toMatchObject({
+      NOTIFICATIONS_PER_HOUR_PER_IP: config.notificationsPerHourPerIp,
+      RESPONSE_TIMEOUT_SECONDS: config.responseTimeoutSeconds,
+      ESCALATE_AFTER_REMINDERS: config.escalateAfterReminders,
+      STALLED_AFTER_REMINDERS: config.stalledAfterReminders,
+      STALLED_WAIT_SECONDS: config.stalledWaitSeconds,
+      REMINDER_SCHEDULE: config.reminderSchedule ?? {},
+    });
+    // and the handler's own step timings (lambdas/notification-form) are the ones the config reports
+    const timings = stepTimings(
+      {
+        responseTimeoutSeconds: form.RESPONSE_TIMEOUT_SECONDS,
+        escalateAfterReminders: form.ESCALATE_AFTER_REMINDERS,
+        stalledAfterReminders: form.STALLED_AFTER_REMINDERS,
+        stalledWaitSeconds: form.STALLED_WAIT_SECONDS,
+      },
+      form.REMINDER_SCHEDULE,
+    );
+    expect(timings).toEqual(config.stepTimings);
+  });
+
+  it('caps the waits where the lambdas do (200 days = 17,280,000 s)', () => {
+    // GIVEN the largest context values and one second more
+    const config = fromContext({ responseTimeoutDays: 200, stalledWaitDays: 200 });
+    const env = (seconds: number) => ({ RESPONSE_TIMEOUT_SECONDS: String(seconds), ESCALATE_AFTER_REMINDERS: '2', STALLED_WAIT_SECONDS: String(seconds) });
+    // THEN
+    expect(() => parseLambdaConfig(timingConfigSchema, env(config.responseTimeoutSeconds))).not.toThrow();
+    expect(() => parseLambdaConfig(timingConfigSchema, env(config.stalledWaitSeconds))).not.toThrow();
+    expect(() => parseLambdaConfig(timingConfigSchema, env(config.responseTimeoutSeconds + 1))).toThrow(/RESPONSE_TIMEOUT_SECONDS[\s\S]*STALLED_WAIT_SECONDS/);
+  });
+
+  it('uses the lambdas\' defaults for the stall (STALLED_AFTER_REMINDERS, STALLED_WAIT_SECONDS) and no schedule', () => {
+    // GIVEN the timing environment without the stall settings
+    const lambdaDefaults = parseLambdaConfig(timingConfigSchema, { RESPONSE_TIMEOUT_SECONDS: '60', ESCALATE_AFTER_REMINDERS: '2' });
+    // THEN
+    expect(lambdaDefaults.STALLED_AFTER_REMINDERS).toBe(CONTEXT_DEFAULTS.stalledAfterReminders);
+    expect(lambdaDefaults.STALLED_WAIT_SECONDS).toBe(CONTEXT_DEFAULTS.stalledWaitDays * 86_400);
+    expect(lambdaDefaults.REMINDER_SCHEDULE).toEqual({});
+  });
+
+  it('rejects no stall count the lambdas accept, and accepts none they reject', () => {
+    for (const n of [0, 1, 2, 3, 49, 50, 51]) {
+      const lambdaAccepts = timingConfigSchema.shape.STALLED_AFTER_REMINDERS.safeParse(String(n)).success;
+      const contextAccepts = (() => {
+        try {
+          fromContext({ stalledAfterReminders: n, escalateAfterReminders: 1 });
+          return true;
+        } catch {
+          return false;
+        }
+      })();
+      expect(contextAccepts, String(n)).toBe(lambdaAccepts);
+    }
   });
 
   it('uses the lambdas\' default for the per-address limit', () => {

@@ -216,6 +216,14 @@ describe('operations dashboard', () => {
     expect(JSON.stringify(dashboard.Properties!.DashboardBody)).toContain('"start\\":\\"-P60D\\"');
   });
 
+  it('covers two of the longest response timeout of any step (context "reminderSchedule")', () => {
+    // GIVEN one step waiting 20 days, the others 7
+    const scheduled = synthesize({ reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 20 * 86_400 } } });
+    // THEN the log widgets look back 40 days
+    const [[, dashboard]] = resourcesOfType(scheduled.json, 'AWS::CloudWatch::Dashboard') as [[string, CfnResource]];
+    expect(JSON.stringify(dashboard.Properties!.DashboardBody)).toContain('"start\\":\\"-P40D\\"');
+  });
+
   it('shows executions started, succeeded and failed per state machine', () => {
     for (const [title, machine] of [
       ['Procedure executions (cases)', 'procedure'],

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { formConfigSchema, parseConfig as parseLambdaConfig } from '../../lambdas/core/config.js';
 import { CONFIRMATION_PATH, STATUS_PATH } from '../../lambdas/core/links.js';
 import { FORM_PATH } from '../../lambdas/notification-form/index.js';
 import { CASE_TTL_ATTRIBUTE } from '../../lib/case-table.js';
@@ -14,6 +15,10 @@ import { CASE_TABLE_ACTIONS, CASE_TABLE_READ_ACTIONS } from '../../lib/procedure
 import { ACTION_NAMES, ACTION_NEEDS, type ActionName, type ActionNeeds, needsProblems } from '../../lib/procedure-functions.js';
 import { CONFIRMATION_INVOKES, PROCEDURE_INVOKES } from '../../lib/procedure-state-machines.js';
 import { type CfnTemplate, resourcesOfType, type Synthesized, synthesize } from './synth.js';
+
+/** The environment as the function sees it: tokens (Ref, Fn::GetAtt) stand for strings that exist at deploy time. */
+const resolvedForLambda = (env: Record<string, unknown>): Record<string, string> =>
+  Object.fromEntries(Object.entries(env).map(([key, value]) => [key, typeof value === 'string' ? value : `resolved-${key}`]));
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: unknown };
 
@@ -58,7 +63,11 @@ const invokeResources = (name: ActionName) => [
  */
 const MAIL_ENV = ['SENDER_EMAIL', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
 const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
-const FORM_ENV = ['PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'NOTIFICATIONS_PER_HOUR_PER_IP'];
+/** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
+const FORM_ENV = [
+  'PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'STALLED_AFTER_REMINDERS', 'STALLED_WAIT_SECONDS',
+  'NOTIFICATIONS_PER_HOUR_PER_IP',
+];
 const EXPECTED_ENV: Record<ActionName, string[]> = {
   'register-case': [],
   'request-confirmation': [...MAIL_ENV, ...KEYS_ENV],
@@ -229,10 +238,21 @@ describe('ProcedureFunctions', () => {
           PROCEDURE_STATE_MACHINE_ARN: { Ref: procedureId() },
           RESPONSE_TIMEOUT_SECONDS: String(7 * 86_400),
           ESCALATE_AFTER_REMINDERS: '2',
+          STALLED_AFTER_REMINDERS: '4',
+          STALLED_WAIT_SECONDS: String(180 * 86_400),
           NOTIFICATIONS_PER_HOUR_PER_IP: '20',
         }),
       },
     });
+  });
+
+  it('gives notification-form no REMINDER_SCHEDULE unless context "reminderSchedule" is set, and an environment formConfigSchema accepts', () => {
+    // GIVEN
+    const env = json.Resources[fnId('notification-form')]!.Properties!.Environment.Variables as Record<string, unknown>;
+    // THEN
+    expect(env).not.toHaveProperty('REMINDER_SCHEDULE');
+    const parsed = parseLambdaConfig(formConfigSchema, resolvedForLambda(env));
+    expect(parsed).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2, STALLED_AFTER_REMINDERS: 4, STALLED_WAIT_SECONDS: 15_552_000, REMINDER_SCHEDULE: {} });
   });
 
   it('grants on the case table exactly the DynamoDB calls the case store makes', () => {
@@ -570,6 +590,9 @@ describe('SupplierChangeStack with context', () => {
       logRetentionDays: '365',
       responseTimeoutDays: '14',
       escalateAfterReminders: '3',
+      stalledAfterReminders: '5',
+      stalledWaitDays: '30',
+      reminderSchedule: '{ "MZT_DEACTIVATED": { "responseTimeoutSeconds": 259200 },\n  "AGREE_VARIANT": { "escalateAfterReminders": 1, "stalledAfterReminders": 2 } }',
       notificationsPerHourPerIp: '5',
       voivodeshipAdmins: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `mzt.${code}@uw.gov.pl`]))),
       opsAlertEmail: 'dyzur.it@mrpips.gov.pl',
@@ -583,9 +606,22 @@ describe('SupplierChangeStack with context', () => {
     }
     custom.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ RESPONSE_TIMEOUT_SECONDS: String(14 * 86_400), ESCALATE_AFTER_REMINDERS: '3', NOTIFICATIONS_PER_HOUR_PER_IP: '5' }),
+        Variables: Match.objectLike({
+          RESPONSE_TIMEOUT_SECONDS: String(14 * 86_400),
+          ESCALATE_AFTER_REMINDERS: '3',
+          STALLED_AFTER_REMINDERS: '5',
+          STALLED_WAIT_SECONDS: String(30 * 86_400),
+          REMINDER_SCHEDULE: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200},"AGREE_VARIANT":{"escalateAfterReminders":1,"stalledAfterReminders":2}}',
+          NOTIFICATIONS_PER_HOUR_PER_IP: '5',
+        }),
       },
     });
+    // only notification-form gets the timing, and the handler accepts it
+    const withSchedule = fns.filter((f) => 'REMINDER_SCHEDULE' in f.Environment.Variables);
+    expect(withSchedule.map((f) => f.Description as string)).toEqual([expect.stringMatching(/^notification-form:/)]);
+    const form = parseLambdaConfig(formConfigSchema, resolvedForLambda(withSchedule[0]!.Environment.Variables as Record<string, unknown>));
+    expect(form.REMINDER_SCHEDULE).toEqual({ MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200 }, AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 } });
+    expect(form).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 1_209_600, ESCALATE_AFTER_REMINDERS: 3, STALLED_AFTER_REMINDERS: 5, STALLED_WAIT_SECONDS: 2_592_000 });
     custom.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'zmiana-sd.mrpips.gov.pl' });
     custom.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
