@@ -14,6 +14,7 @@ import { handler as registerCase } from '../lambdas/register-case/index.js';
 import { handler as requestConfirmation } from '../lambdas/request-confirmation/index.js';
 import { handler as sendNotice } from '../lambdas/send-notice/index.js';
 import { localConfig, type LocalConfig } from './config.js';
+import { FaultLayer } from './faults.js';
 import { startPagesServer, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
@@ -49,7 +50,18 @@ export interface LocalStack {
   urls: { pages: string; form: string; inbox: string; dynamodb: string; stepFunctions: string };
   procedureArn: string;
   stepFunctions: LocalStepFunctions;
+  /** The fault layer (local/faults.ts), when the stack was started with `{ faults: true }`. */
+  faults?: FaultLayer;
   close(): Promise<void>;
+}
+
+export interface LocalStackOptions {
+  /**
+   * Tests only: put the fault layer between the handlers and SES, DynamoDB and Step Functions (HTTP proxies
+   * behind the AWS_ENDPOINT_URL_* variables) and around the state machines' Lambda handlers. Off by default;
+   * `urls` keep naming the stand-ins themselves, so a test's own clients see no faults.
+   */
+  faults?: boolean;
 }
 
 function listen(server: Server): Promise<number> {
@@ -60,7 +72,9 @@ function listen(server: Server): Promise<number> {
   });
 }
 
-export async function startLocalStack(overrides: Parameters<typeof localConfig>[1] = {}): Promise<LocalStack> {
+export async function startLocalStack(overrides?: Parameters<typeof localConfig>[1], options?: LocalStackOptions & { faults?: false }): Promise<LocalStack>;
+export async function startLocalStack(overrides: Parameters<typeof localConfig>[1], options: LocalStackOptions & { faults: true }): Promise<LocalStack & { faults: FaultLayer }>;
+export async function startLocalStack(overrides: Parameters<typeof localConfig>[1] = {}, options: LocalStackOptions = {}): Promise<LocalStack> {
   const config = localConfig(process.env, overrides);
   const host = config.HOST;
   const closers: (() => Promise<void>)[] = [];
@@ -81,6 +95,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     const dynamodbUrl = `http://${urlHost}:${dynamoPort}`;
     const inboxUrl = `http://${urlHost}:${sesPort}`;
     const procedureArn = localStateMachineArn(REGION, ACCOUNT, 'procedure');
+    const faults = options.faults ? new FaultLayer() : undefined;
+    if (faults) closers.push(() => faults.close());
 
     // The pages server must know its own URL before the handlers (which put it into links) are loaded.
     const routes: Routes = {};
@@ -91,8 +107,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: dynamodbUrl,
-      AWS_ENDPOINT_URL_SES: inboxUrl,
+      AWS_ENDPOINT_URL_DYNAMODB: faults ? await faults.proxy('dynamodb', dynamodbUrl, host) : dynamodbUrl,
+      AWS_ENDPOINT_URL_SES: faults ? await faults.proxy('ses', inboxUrl, host) : inboxUrl,
       TABLE_NAME: config.TABLE_NAME,
       SENDER_EMAIL: config.SENDER_EMAIL,
       MRPIPS_EMAIL: config.MRPIPS_EMAIL,
@@ -132,11 +148,11 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
         { name: 'confirmation', definitionFile: root('statemachine/confirmation.asl.json') },
       ],
       substitutions,
-      lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name, handler]) => [name, handler])),
+      lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name, handler]) => [name, faults ? faults.lambda(name, handler) : handler])),
       retryIntervalScale: config.RETRY_INTERVAL_SCALE,
     });
     closers.push(() => stepFunctions.close());
-    process.env.AWS_ENDPOINT_URL_SFN = stepFunctions.endpoint;
+    process.env.AWS_ENDPOINT_URL_SFN = faults ? await faults.proxy('sfn', stepFunctions.endpoint, host) : stepFunctions.endpoint;
 
     // Same routes as LinkPagesApi in lib/.
     Object.assign(routes, { '/': notificationForm, '/zgloszenie': notificationForm, '/potwierdzenie': confirmationLinks, '/sprawa': caseStatus });
@@ -146,6 +162,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       urls: { pages: pages.url, form: `${pages.url}/zgloszenie`, inbox: inboxUrl, dynamodb: dynamodbUrl, stepFunctions: stepFunctions.endpoint },
       procedureArn,
       stepFunctions,
+      ...(faults ? { faults } : {}),
       close: closeAll,
     };
   } catch (error) {

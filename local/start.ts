@@ -1,9 +1,12 @@
+import { removeRuntimeFile, writeRuntimeFile } from './runtime-file.js';
 import { startLocalStack } from './stack.js';
 
 /** `npm start`: the whole system on this machine, until Ctrl+C. */
 const started = Date.now();
 const stack = await startLocalStack();
 const { urls, config } = stack;
+// For the operations CLI (`npm run cases -- --local …`): endpoints, table, ARNs and this run's link keys.
+const runtimeFile = await writeRuntimeFile(stack);
 console.log(`
 Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
 
@@ -19,6 +22,8 @@ Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
     aws stepfunctions list-executions --endpoint-url ${urls.stepFunctions} --region eu-central-1 \\
       --state-machine-arn ${stack.procedureArn}
 
+  Operations CLI on this stack:  npm run cases -- --local list   (reads ${runtimeFile})
+
 Press Ctrl+C to stop (all data is in memory).`);
 
 let stopping = false;
@@ -27,6 +32,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping…');
-    void stack.close().then(() => process.exit(0));
+    void removeRuntimeFile(runtimeFile)
+      .then(() => stack.close())
+      .then(() => process.exit(0));
   });
 }

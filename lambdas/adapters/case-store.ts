@@ -8,7 +8,7 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { CaseRecord, CollectionState, TimelineEntry } from '../core/case.js';
+import type { CaseRecord, CaseStatus, CollectionState, TimelineEntry } from '../core/case.js';
 import { ConflictError, TransientError } from '../core/errors.js';
 import type { Participant, StepRecord } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
@@ -21,6 +21,7 @@ import type { StepResponse } from '../core/steps.js';
  *   COUNTER#CASE#<year> / COUNTER    the yearly case number sequence
  *   SUBMISSION#<id> / SUBMISSION     which case a notification form submission created (expires)
  *   LIMIT#<what>#<window> / LIMIT    rate-limit counters (expire)
+ *   CASE#<id> / MAIL#<key>     marker of an e-mail sent for the case, by its deterministic key (see mail-once.ts)
  * Every write is a single-item conditional or atomic update, safe to retry (no transactions: the local
  * stand-in has none, and none are needed).
  */
@@ -110,9 +111,10 @@ export class CaseStore {
           TableName: this.tableName,
           Key: this.key(`CASE#${caseId}`, 'CASE'),
           UpdateExpression: `SET ${assignments.join(', ')} ADD #ids :eventIds`,
-          ConditionExpression: 'attribute_exists(pk) AND NOT contains(#ids, :eventId)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, marshallOptions),
+          // A status change never overwrites a cancellation (an action still running when MRPiPS cancels).
+          ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId)${set.status ? ' AND #status <> :cancelled' : ''}`,
+          ExpressionAttributeNames: set.status ? { ...names, '#status': 'status' } : names,
+          ExpressionAttributeValues: marshall(set.status ? { ...values, ':cancelled': 'CANCELLED' } : values, marshallOptions),
         }),
       );
       return 'applied';
@@ -305,24 +307,37 @@ export class CaseStore {
   /**
    * Completes a pending step with the response, only through its current link: exactly one of many
    * concurrent submissions wins. Returns the completed step (with the task token to hand to Step Functions).
+   * With a `completionId` (random, one per submission) the write is also idempotent for that submission: when
+   * its answer is lost and the SDK sends it again, the retry finds its own completion and succeeds instead of
+   * reporting a conflict (which would leave the step completed and never handed on).
    */
-  async completeStep(caseId: string, stepKey: string, linkIdHash: string, response: StepResponse, by: Participant, now: string): Promise<StepRecord> {
+  async completeStep(caseId: string, stepKey: string, linkIdHash: string, response: StepResponse, by: Participant, now: string, completionId?: string): Promise<StepRecord> {
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#response': 'response',
+      '#completedAt': 'completedAt',
+      '#completedBy': 'completedBy',
+      '#completedLink': 'completedLinkIdHash',
+      '#link': 'linkIdHash',
+    };
+    const values: Record<string, unknown> = { ':completed': 'COMPLETED', ':pending': 'PENDING', ':response': response, ':now': now, ':by': by, ':hash': linkIdHash };
+    let update = 'SET #status = :completed, #response = :response, #completedAt = :now, #completedBy = :by, #completedLink = :hash';
+    let condition = '#status = :pending AND #link = :hash';
+    if (completionId) {
+      names['#completion'] = 'completionId';
+      values[':completion'] = completionId;
+      update += ', #completion = :completion';
+      condition = `(${condition}) OR #completion = :completion`;
+    }
     try {
       const out = await this.db.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-          UpdateExpression: 'SET #status = :completed, #response = :response, #completedAt = :now, #completedBy = :by, #completedLink = :hash',
-          ConditionExpression: '#status = :pending AND #link = :hash',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#response': 'response',
-            '#completedAt': 'completedAt',
-            '#completedBy': 'completedBy',
-            '#completedLink': 'completedLinkIdHash',
-            '#link': 'linkIdHash',
-          },
-          ExpressionAttributeValues: marshall({ ':completed': 'COMPLETED', ':pending': 'PENDING', ':response': response, ':now': now, ':by': by, ':hash': linkIdHash }, marshallOptions),
+          UpdateExpression: update,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, marshallOptions),
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -353,17 +368,34 @@ export class CaseStore {
     }
   }
 
-  /** Undoes a completion that Step Functions did not accept (task gone or a transient failure). */
-  async reopenStep(caseId: string, stepKey: string, linkIdHash: string): Promise<void> {
+  /**
+   * Undoes a completion that Step Functions did not accept (task gone or a transient failure). With the
+   * submission's `completionId`, only that submission's own completion is undone, never another's.
+   */
+  async reopenStep(caseId: string, stepKey: string, linkIdHash: string, completionId?: string): Promise<void> {
+    const names: Record<string, string> = {
+      '#status': 'status',
+      '#response': 'response',
+      '#completedAt': 'completedAt',
+      '#completedBy': 'completedBy',
+      '#completedLink': 'completedLinkIdHash',
+      '#completion': 'completionId',
+    };
+    const values: Record<string, unknown> = { ':pending': 'PENDING', ':completed': 'COMPLETED', ':hash': linkIdHash };
+    let condition = '#status = :completed AND #completedLink = :hash';
+    if (completionId) {
+      values[':completion'] = completionId;
+      condition += ' AND #completion = :completion';
+    }
     try {
       await this.db.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-          UpdateExpression: 'SET #status = :pending REMOVE #response, #completedAt, #completedBy, #completedLink',
-          ConditionExpression: '#status = :completed AND #completedLink = :hash',
-          ExpressionAttributeNames: { '#status': 'status', '#response': 'response', '#completedAt': 'completedAt', '#completedBy': 'completedBy', '#completedLink': 'completedLinkIdHash' },
-          ExpressionAttributeValues: marshall({ ':pending': 'PENDING', ':completed': 'COMPLETED', ':hash': linkIdHash }),
+          UpdateExpression: 'SET #status = :pending REMOVE #response, #completedAt, #completedBy, #completedLink, #completion',
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values),
         }),
       );
     } catch (error) {
@@ -384,6 +416,138 @@ export class CaseStore {
         ExpressionAttributeValues: marshall({ ':completed': 'COMPLETED' }),
       }),
     );
+  }
+
+  /**
+   * Like updateCase, but only while the case has one of `allowed` statuses (an operation such as cancelling
+   * must not overwrite a case that has just ended). Idempotent by the event id: 'duplicate' when the event is
+   * already on the timeline; ConflictError naming the status when the case is in another one.
+   */
+  async updateCaseIf(caseId: string, event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>>, allowed: CaseStatus[]): Promise<'applied' | 'duplicate'> {
+    const names: Record<string, string> = { '#timeline': 'timeline', '#ids': 'timelineIds', '#updatedAt': 'updatedAt', '#status': 'status' };
+    const values: Record<string, unknown> = { ':event': [event], ':eventIds': new Set([event.id]), ':eventId': event.id, ':now': event.at };
+    const assignments = ['#timeline = list_append(#timeline, :event)', '#updatedAt = :now'];
+    Object.entries(set).forEach(([name, value], index) => {
+      if (value === undefined) return;
+      names[`#a${index}`] = name;
+      values[`:a${index}`] = value;
+      assignments.push(`#a${index} = :a${index}`);
+    });
+    allowed.forEach((status, index) => (values[`:allowed${index}`] = status));
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, 'CASE'),
+          UpdateExpression: `SET ${assignments.join(', ')} ADD #ids :eventIds`,
+          ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId) AND #status IN (${allowed.map((_, index) => `:allowed${index}`).join(', ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: marshall(values, marshallOptions),
+        }),
+      );
+      return 'applied';
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = await this.getCase(caseId);
+        if (!current) throw new ConflictError(`Case ${caseId} does not exist`);
+        if (current.timeline.some((entry) => entry.id === event.id)) return 'duplicate';
+        throw new ConflictError(`Case ${caseId} is ${current.status}`);
+      }
+      throw error;
+    }
+  }
+
+  /** Gives a pending step a new link (same recipient, task and deadline) through its current link; older links stop working. */
+  async replaceStepLink(caseId: string, stepKey: string, currentLinkIdHash: string, newLinkIdHash: string, now: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+          UpdateExpression: 'SET #link = :newLink, #lastSentAt = :now',
+          ConditionExpression: '#status = :pending AND #link = :currentLink',
+          ExpressionAttributeNames: { '#link': 'linkIdHash', '#lastSentAt': 'lastSentAt', '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
+      throw error;
+    }
+  }
+
+  /**
+   * Closes a step that still waits (the case was cancelled): its links then show "no longer pending" and the
+   * task token, useless once the execution is stopped, is removed. Returns false if it was not pending.
+   */
+  async closePendingStep(caseId: string, stepKey: string, now: string): Promise<boolean> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+          UpdateExpression: 'SET #status = :cancelled, #closedAt = :now REMOVE #token',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#status': 'status', '#closedAt': 'closedAt', '#token': 'taskToken' },
+          ExpressionAttributeValues: marshall({ ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':now': now }),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Binds a pending step to the task token of a new attempt of its request, keeping its link, recipient and
+   * deadline (the link already e-mailed stays the one that works). Like putPendingStep: a step being
+   * completed is a TransientError (retry), any other state a ConflictError.
+   */
+  async bindTaskToken(caseId: string, stepKey: string, taskToken: string): Promise<void> {
+    try {
+      await this.db.send(
+        new UpdateItemCommand({
+          TableName: this.tableName,
+          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+          UpdateExpression: 'SET #token = :token',
+          ConditionExpression: '#status = :pending',
+          ExpressionAttributeNames: { '#token': 'taskToken', '#status': 'status' },
+          ExpressionAttributeValues: marshall({ ':token': taskToken, ':pending': 'PENDING' }),
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = await this.getStep(caseId, stepKey);
+        if (current?.status === 'COMPLETED') throw new TransientError(`Step ${stepKey} of ${caseId} is being completed; retry`);
+        throw new ConflictError(`Step ${stepKey} of ${caseId} is no longer pending`);
+      }
+      throw error;
+    }
+  }
+
+  /** Whether the e-mail with this key has been sent for the case (its marker exists; see mail-once.ts). */
+  async mailSent(caseId: string, key: string): Promise<boolean> {
+    return (await this.get(`CASE#${caseId}`, `MAIL#${key}`)) !== undefined;
+  }
+
+  /**
+   * Marks the e-mail with this key as sent (after SES accepted it). A single-item conditional put: a marker
+   * already there (a concurrent duplicate sent too) is kept as it is.
+   */
+  async recordMailSent(caseId: string, key: string, sent: { messageId?: string; at: string }): Promise<void> {
+    try {
+      await this.db.send(
+        new PutItemCommand({
+          TableName: this.tableName,
+          Item: marshall({ pk: `CASE#${caseId}`, sk: `MAIL#${key}`, key, messageId: sent.messageId, sentAt: sent.at }, marshallOptions),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return;
+      throw error;
+    }
   }
 
   async markStep(caseId: string, stepKey: string, set: Partial<Pick<StepRecord, 'escalatedAt' | 'status'>>): Promise<void> {

@@ -1,4 +1,4 @@
-import { SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 
 /** The task is no longer waiting: it timed out, its execution ended, or the token is not (or no longer) valid. */
 const TASK_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -18,13 +18,40 @@ export class Workflow {
     }
   }
 
-  /** Hands a participant's response to the waiting task. 'gone' when the task no longer waits. */
-  async completeTask(taskToken: string, output: unknown): Promise<'completed' | 'gone'> {
+  /**
+   * Hands a participant's response to the waiting task. 'gone' when the task no longer waits.
+   * 'completed earlier' when the SDK had to send the call again (the first answer was lost: a reset
+   * connection, a 5xx after the fact) and the retry found the task closed: the task was waiting a moment
+   * before, so the lost attempt is what closed it. Only a timeout falling exactly between the two attempts
+   * would make that wrong; the step's next request then waits for the step and fails visibly, never silently.
+   */
+  async completeTask(taskToken: string, output: unknown): Promise<'completed' | 'completed earlier' | 'gone'> {
     try {
       await this.sfn.send(new SendTaskSuccessCommand({ taskToken, output: JSON.stringify(output) }));
       return 'completed';
     } catch (error) {
-      if (error instanceof Error && TASK_GONE.has(error.name)) return 'gone';
+      if (error instanceof Error && TASK_GONE.has(error.name)) {
+        const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
+        return attempts > 1 ? 'completed earlier' : 'gone';
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Stops an execution if it still runs (its `.sync` children stop with it) and says what it is now:
+   * 'ABORTED' after a stop, the final status of an execution that had already ended, 'MISSING' if there is
+   * none. Safe to repeat. `cause` must carry no personal data (it is shown in the console).
+   */
+  async stopExecution(executionArn: string, cause: string): Promise<string> {
+    try {
+      const before = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      if (before.status !== 'RUNNING') return before.status ?? 'UNKNOWN';
+      await this.sfn.send(new StopExecutionCommand({ executionArn, error: 'CaseCancelled', cause }));
+      const after = await this.sfn.send(new DescribeExecutionCommand({ executionArn }));
+      return after.status ?? 'UNKNOWN';
+    } catch (error) {
+      if (error instanceof Error && error.name === 'ExecutionDoesNotExist') return 'MISSING';
       throw error;
     }
   }

@@ -1,6 +1,8 @@
 import type { z } from 'zod';
 import type { CaseStore } from '../adapters/case-store.js';
 import type { Mailer } from '../adapters/mailer.js';
+import { finishConfirmation } from '../adapters/confirmations.js';
+import { sendAllOnce } from '../adapters/mail-once.js';
 import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
 import type { StatusLinks } from '../core/links.js';
 import { describeResponse, stepEffect, validateResponse } from '../core/apply.js';
@@ -26,6 +28,10 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
   // A late answer to a stalled step resumes the case.
   if (record.status === 'STALLED') effect.set.status = 'IN_PROGRESS';
 
+  // The link handler records the confirmation right after handing it on; if it could not, it is done here.
+  const key = stepKey(input.step, input.round);
+  if (!record.timeline.some((entry) => entry.id === `confirmed:${key}`)) await finishConfirmation(deps.store, await deps.store.getStep(record.caseId, key));
+
   for (const collection of effect.newCollections ?? []) {
     await deps.store.lockCollection({ code: collection.code, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'NEW', updatedAt: now });
   }
@@ -35,9 +41,8 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
     effect.set,
   );
   const updated: CaseRecord = { ...record, ...effect.set };
-  for (const message of notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response), deps.statusUrl(record.caseId))) {
-    await deps.mailer.send(message);
-  }
+  // Once per step instance, even when this action runs twice (at-least-once delivery) or is retried.
+  await sendAllOnce(deps, record.caseId, `applied:${stepKey(input.step, input.round)}`, notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response), deps.statusUrl(record.caseId)));
   return { ...effect.outcome };
 }
 

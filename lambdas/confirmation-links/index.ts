@@ -1,23 +1,24 @@
+import { randomUUID } from 'node:crypto';
 import type { CaseStore } from '../adapters/case-store.js';
+import { finishConfirmation } from '../adapters/confirmations.js';
 import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
 import type { Mailer } from '../adapters/mailer.js';
 import { caseStore, directory, mailConfig, mailer, workflow } from '../adapters/runtime.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import type { Workflow } from '../adapters/workflow.js';
-import { confirmedSummary, describeResponse } from '../core/apply.js';
-import type { CaseRecord } from '../core/case.js';
-import { ROLE_LABEL } from '../core/case.js';
-import { confirmationRequestEmail, stepReassignedEmail } from '../core/emails.js';
+import { describeResponse } from '../core/apply.js';
+import { OPEN_CASE_STATUSES, type CaseRecord } from '../core/case.js';
 import { ConflictError } from '../core/errors.js';
 import { emailAddress, fieldErrors, todayInPoland } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
 import type { Lang } from '../core/i18n.js';
-import { formToken, formTokenMatches, hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, verifyLink, type LinkClaims, type SigningKeys } from '../core/links.js';
+import { formToken, formTokenMatches, hashLinkId, recipientTag, verifyLink, type LinkClaims, type SigningKeys } from '../core/links.js';
 import { log } from '../core/log.js';
-import { supplierContact, type Directory } from '../core/participants.js';
+import type { Directory } from '../core/participants.js';
 import { alreadyRecordedPage, confirmedPage, linkProblemPage, reassignedPage, stepPage, type PageResponse } from '../core/pages.js';
 import type { StepRecord } from '../core/step-record.js';
 import { STEPS, type StepContext } from '../core/steps.js';
+import { handOverStep } from '../services/steps.js';
 
 export interface LinkDeps {
   store: CaseStore;
@@ -70,38 +71,51 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
 
   const participant = { email: step.recipient, role: step.role, ip: request.ip, userAgent: request.userAgent, linkId: claims.linkId };
   const at = now.toISOString();
+  // One id per submission: the completion write is idempotent for the SDK's retry of it, and only this
+  // submission's own completion is ever undone below.
+  const completionId = randomUUID();
   let completed: StepRecord;
   try {
-    completed = await deps.store.completeStep(record.caseId, step.stepKey, linkIdHash, response, participant, at);
+    completed = await deps.store.completeStep(record.caseId, step.stepKey, linkIdHash, response, participant, at, completionId);
   } catch (error) {
-    if (!(error instanceof ConflictError)) throw error;
+    if (!(error instanceof ConflictError)) {
+      // Whether the write happened is unknown (its answer may have been lost): undo it if it did, so the 503
+      // page's "nothing was saved" is true and the next click starts afresh instead of finding a completed
+      // step that was never handed on.
+      await deps.store.reopenStep(record.caseId, step.stepKey, linkIdHash, completionId).catch(() => undefined);
+      throw error;
+    }
     // Another submission won the race (or a reminder replaced the link): show what the store says now.
     const current = await deps.store.getStep(record.caseId, step.stepKey);
     return (current && refuse(record, current, linkIdHash, claims, page)) || linkProblemPage('NOT_PENDING', page.lang, page.query);
   }
 
-  let handed: 'completed' | 'gone';
+  let handed: Awaited<ReturnType<Workflow['completeTask']>>;
   try {
     handed = await deps.workflow.completeTask(completed.taskToken ?? '', { response, participant: { email: participant.email, role: participant.role }, confirmedAt: at });
   } catch (error) {
-    await deps.store.reopenStep(record.caseId, step.stepKey, linkIdHash);
+    // Step Functions did not take it (or said nothing): the step waits again, the participant is asked to retry.
+    await deps.store.reopenStep(record.caseId, step.stepKey, linkIdHash, completionId);
     throw error;
   }
   if (handed === 'gone') {
-    await deps.store.reopenStep(record.caseId, step.stepKey, linkIdHash);
-    log.warn('task no longer waiting', { caseId: record.caseId, step: step.stepKey });
-    return linkProblemPage('TOO_LATE', page.lang, page.query);
+    await deps.store.reopenStep(record.caseId, step.stepKey, linkIdHash, completionId);
+    // A task closes by its own timeout when its link expires (both last the response time): then a reminder
+    // with a new link is on its way. Gone well before that, its execution has ended (stopped, cancelled,
+    // failed or timed out as a whole) and no new link is coming: the step no longer waits.
+    const executionEnded = claims.expiresAt - Math.floor(now.getTime() / 1000) > TASK_TIMEOUT_SKEW_SECONDS;
+    log.warn(executionEnded ? 'execution no longer waits for the step' : 'task no longer waiting', { caseId: record.caseId, step: step.stepKey });
+    return linkProblemPage(executionEnded ? 'NOT_PENDING' : 'TOO_LATE', page.lang, page.query);
   }
-  await deps.store.forgetTaskToken(record.caseId, step.stepKey);
-  await deps.store.updateCase(record.caseId, {
-    id: `confirmed:${step.stepKey}`,
-    at,
-    actor: { role: step.role, email: step.recipient },
-    action: 'STEP_CONFIRMED',
-    step: step.stepKey,
-    summary: confirmedSummary(step.step, step.round, step.role, step.recipient),
-    details: { ip: request.ip, userAgent: request.userAgent, linkId: claims.linkId },
-  });
+  if (handed === 'completed earlier') log.warn('task answer lost; its retry found the task closed by it', { caseId: record.caseId, step: step.stepKey });
+  // Handed on: the confirmation stands whatever happens next. If the bookkeeping below fails, apply-response
+  // (which the procedure runs next, with retries) finishes it: same timeline id, token removed.
+  try {
+    await finishConfirmation(deps.store, { ...completed, status: 'COMPLETED', completedAt: at, completedBy: participant });
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    log.error('step confirmed; its record is completed by apply-response', { caseId: record.caseId, step: step.stepKey, error: err.name, reason: err.message });
+  }
   log.info('step confirmed', { caseId: record.caseId, step: step.stepKey });
   return confirmedPage(record, def, at, page.lang, page.query);
 }
@@ -130,35 +144,13 @@ async function reassign(
   const colleague = parsed.data;
   if (colleague === step.recipient) return args.show(form, { delegateEmail: 'To jest adres, na który wysłano ten link. Podaj adres innej osoby.' });
 
-  const linkId = newLinkId();
   try {
-    await deps.store.reassignStep(record.caseId, step.stepKey, args.linkIdHash, { recipient: colleague, linkIdHash: hashLinkId(linkId), delegatedBy: step.recipient });
+    await handOverStep({ ...deps, now }, { caseId: record.caseId, stepKey: step.stepKey, to: colleague, by: { role: step.role, email: step.recipient }, expectedLinkIdHash: args.linkIdHash });
   } catch (error) {
     if (!(error instanceof ConflictError)) throw error;
     const current = await deps.store.getStep(record.caseId, step.stepKey);
     return (current && refuse(record, current, args.linkIdHash, args.claims, args.page)) || linkProblemPage('NOT_PENDING', args.page.lang, args.page.query);
   }
-  const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(record.caseId);
-  const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipientTag: recipientTag(colleague), expiresAt: step.linkExpiresAt, linkId }, deps.keys);
-  const supplier = STEPS[step.step].copySupplier ? supplierContact(record) : undefined;
-  try {
-    await deps.mailer.send(
-      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to: colleague, cc: supplier && supplier !== colleague ? [supplier] : [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl, delegatedBy: step.recipient }),
-    );
-  } catch (error) {
-    // The colleague never got a link: give the step back to this link, so "nothing was saved" is true.
-    await deps.store.reassignStep(record.caseId, step.stepKey, hashLinkId(linkId), { recipient: step.recipient, linkIdHash: args.linkIdHash, delegatedBy: step.delegatedBy ?? '' }).catch(() => undefined);
-    throw error;
-  }
-  await deps.mailer.send(stepReassignedEmail({ record, step: step.step, from: step.recipient, to: colleague, notify: deps.directory.mrpipsEmail, statusUrl }));
-  await deps.store.updateCase(record.caseId, {
-    id: `reassigned:${step.stepKey}:${hashLinkId(linkId).slice(0, 12)}`,
-    at: now.toISOString(),
-    actor: { role: step.role, email: step.recipient },
-    action: 'STEP_REASSIGNED',
-    step: step.stepKey,
-    summary: `${ROLE_LABEL[step.role]}: krok „${STEPS[step.step].title}” przekazano z ${step.recipient} do ${colleague}.`,
-  });
   return reassignedPage(record, STEPS[step.step], colleague, args.page.lang, args.page.query);
 }
 
@@ -168,8 +160,8 @@ interface PageIn {
   query: string;
 }
 
-/** A stalled case still accepts its participant's answer: MRPiPS has not decided yet. */
-const OPEN_STATUSES = new Set<CaseRecord['status']>(['IN_PROGRESS', 'STALLED']);
+/** How much earlier than its link's expiry a task may time out (invocation delay, rounding to seconds). */
+const TASK_TIMEOUT_SKEW_SECONDS = 60;
 
 /** Why this link cannot act on this step now, as a page; undefined when the step waits for this very link. */
 function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string, claims: LinkClaims, page: PageIn = { lang: 'pl', query: '' }): PageResponse | undefined {
@@ -177,7 +169,7 @@ function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string, claims
     const confirmed = step.response ? describeResponse(step.step, { record, round: step.round, comment: step.comment }, step.response) : [];
     return alreadyRecordedPage(record, STEPS[step.step], step.completedBy.email, step.completedAt, confirmed, page.lang, page.query);
   }
-  if (step.status !== 'PENDING' || !OPEN_STATUSES.has(record.status)) return linkProblemPage('NOT_PENDING', page.lang, page.query);
+  if (step.status !== 'PENDING' || !OPEN_CASE_STATUSES.includes(record.status)) return linkProblemPage('NOT_PENDING', page.lang, page.query);
   if (step.linkIdHash !== linkIdHash || recipientTag(step.recipient) !== claims.recipientTag) return linkProblemPage('SUPERSEDED', page.lang, page.query);
   return undefined;
 }

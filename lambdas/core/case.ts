@@ -1,10 +1,13 @@
 import type { Notification } from './notification.js';
 import { VOIVODESHIPS, voivodeshipOf, type VoivodeshipCode } from './voivodeships.js';
 
-export type CaseStatus = 'IN_PROGRESS' | 'UNCONFIRMED' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED' | 'STALLED';
+export type CaseStatus = 'IN_PROGRESS' | 'UNCONFIRMED' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED' | 'STALLED' | 'CANCELLED';
 export type Variant = 'WITH_MIGRATION' | 'WITHOUT_MIGRATION';
 export type Role = 'JST' | 'MRPIPS' | 'VOIVODESHIP_ADMIN';
 export type CollectionState = 'ACTIVE' | 'CLOSED' | 'ARCHIVED';
+
+/** A case whose steps still wait for participants (a stalled case still accepts its participant's answer). */
+export const OPEN_CASE_STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'STALLED'];
 
 export const CASE_STATUS_LABEL: Record<CaseStatus, string> = {
   IN_PROGRESS: 'w toku',
@@ -14,6 +17,7 @@ export const CASE_STATUS_LABEL: Record<CaseStatus, string> = {
   COMPLETED: 'zakończona',
   ESCALATED: 'przekazana do wyjaśnienia w MRPiPS',
   FAILED: 'błąd przetwarzania',
+  CANCELLED: 'anulowana przez MRPiPS',
 };
 
 export const VARIANT_LABEL: Record<Variant, string> = {
@@ -69,6 +73,8 @@ export interface CaseRecord {
   verification?: { round: number; result: 'OK' | 'DISCREPANCIES'; comment?: string };
   outcome?: { collectionsState: CollectionState; at: string };
   failure?: { step: string; reason: string; at: string };
+  /** Set when MRPiPS cancelled the case (operations CLI): why, by whom, when. */
+  cancellation?: { reason: string; by: string; at: string };
   timeline: TimelineEntry[];
 }
 

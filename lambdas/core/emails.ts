@@ -218,3 +218,43 @@ export function stepStalledEmail(args: { record: CaseRecord; step: StepId; await
     ],
   }, args.statusUrl);
 }
+
+/** MRPiPS sent a step's link again (operations): same task and deadline, a new link; older links stopped working. */
+export function stepLinkResentEmail(args: { record: CaseRecord; step: StepId; round: number; comment?: string | null; to: string; cc: string[]; url: string; deadline: string; statusUrl: string; delegatedBy?: string }): EmailMessage {
+  const def = STEPS[args.step];
+  return compose(args.record, [args.to], args.cc, `${def.title} — link wysłany ponownie`, {
+    heading: `${def.title} (krok ${def.ref} procedury) — link wysłany ponownie`,
+    paragraphs: [
+      `Dzień dobry, ta wiadomość jest skierowana do: ${ROLE_LABEL[def.role]}.`,
+      ...(args.delegatedBy ? [`${args.delegatedBy} przekazał(a) Ci ten krok do wykonania.`] : []),
+      'MRPiPS wysyła ponownie link do tego kroku. Poprzednie linki w tej sprawie przestały działać — użyj linku z tej wiadomości.',
+      ...def.instructions({ record: args.record, round: args.round, comment: args.comment }),
+      'Po wykonaniu czynności otwórz link poniżej, sprawdź dane i potwierdź je przyciskiem na stronie. Samo otwarcie strony niczego nie zmienia.',
+    ],
+    action: { url: args.url, label: def.submitLabel.startsWith('Potwierdzam') ? 'Otwórz stronę potwierdzenia' : 'Otwórz formularz', deadline: args.deadline },
+  }, args.statusUrl);
+}
+
+/** MRPiPS (operations) handed a step to another person: told to MRPiPS and to the person who had it. */
+export function stepReassignedByMrpipsEmail(args: { record: CaseRecord; step: StepId; from: string; to: string; by: string; notify: string; statusUrl: string }): EmailMessage {
+  const def = STEPS[args.step];
+  return compose(args.record, [args.notify], [], `${def.title} — MRPiPS przekazało krok innej osobie`, {
+    heading: `Krok „${def.title}” przekazano innej osobie`,
+    paragraphs: [
+      `MRPiPS (${args.by}) przekazało krok ${def.ref} od ${args.from} osobie: ${args.to}. Nowa osoba otrzymała własny link; poprzedni link przestał działać.`,
+      ...(args.notify === args.from ? ['Nie musisz już wykonywać tego kroku.'] : []),
+    ],
+  }, args.statusUrl);
+}
+
+/** MRPiPS cancelled the case: every participant is told why; links stopped working, collections released. */
+export function caseCancelledEmail(record: CaseRecord, to: string, reason: string, statusUrl: string): EmailMessage {
+  return compose(record, [to], [], 'sprawa anulowana', {
+    heading: `MRPiPS anulowało sprawę ${record.caseId}`,
+    paragraphs: [
+      `Powód: ${reason}`,
+      'Linki do potwierdzeń wysłane w tej sprawie przestały działać i nie trzeba wykonywać dalszych kroków w ramach tej sprawy.',
+      'Zbiory CBB objęte sprawą zostały zwolnione bez zmiany ich stanu. W razie potrzeby JST może złożyć nowe zgłoszenie.',
+    ],
+  }, statusUrl);
+}

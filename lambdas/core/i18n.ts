@@ -334,6 +334,7 @@ const EN_ENTRIES: [string, string][] = [
   ['zakończona', 'completed'],
   ['przekazana do wyjaśnienia w MRPiPS', 'referred to MRPiPS for clarification'],
   ['błąd przetwarzania', 'processing error'],
+  ['anulowana przez MRPiPS', 'cancelled by MRPiPS'],
   ['z migracją danych', 'with data migration'],
   ['bez migracji danych', 'without data migration'],
   ['jednostka samorządu terytorialnego (JST)', 'local government unit (JST)'],
@@ -485,6 +486,11 @@ const EN_PATTERNS: [RegExp, Replacement][] = [
   [/^MRPiPS stwierdziło rozbieżności \(runda (\d+)\): (.*)$/s, 'MRPiPS found discrepancies (round $1): $2'],
   [/^Dotychczasowe zbiory CBB \(([^()]*)\): (.*)\.$/s, (codes, state) => `Current CBB collections (${codes}): ${sub(state)}.`],
   [/^Błąd przetwarzania \(([^()]*)\): (.*)$/s, 'Processing error ($1): $2'],
+  // Operations (lambdas/services/steps.ts)
+  [/^Sprawa anulowana przez MRPiPS\. Powód: (.*)$/s, 'The case was cancelled by MRPiPS. Reason: $1'],
+  [/^Zbiory CBB sprawy zwolnione bez zmiany stanu: (.*)\.$/s, 'The CBB collections of the case were released without a change of state: $1.'],
+  [/^Poinformowano o anulowaniu sprawy: (.*)\.$/s, 'Told of the cancellation: $1.'],
+  [/^Wysłano ponownie link do kroku „(.*)” do: (.*); poprzednie linki przestały działać\.$/s, (title, to) => `The link to the step “${sub(title)}” was sent again to: ${to}; earlier links stopped working.`],
 ];
 
 function translate(text: string): string | undefined {

@@ -1,7 +1,8 @@
 import type { Role } from './case.js';
 import type { StepId, StepResponse } from './steps.js';
 
-export type StepStatus = 'PENDING' | 'COMPLETED' | 'FAILED';
+/** CANCELLED: the case was cancelled while the step waited; its links no longer act. */
+export type StepStatus = 'PENDING' | 'COMPLETED' | 'FAILED' | 'CANCELLED';
 
 /** One instance of a human step (step + round) as stored: who is asked, the current link and task token. */
 export interface StepRecord {
@@ -28,6 +29,8 @@ export interface StepRecord {
   completedAt?: string;
   completedBy?: Participant;
   completedLinkIdHash?: string;
+  /** When a waiting step was closed because the case was cancelled. */
+  closedAt?: string;
 }
 
 export interface Participant {

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CaseStore } from '../adapters/case-store.js';
 import type { Mailer } from '../adapters/mailer.js';
+import { sendOnce } from '../adapters/mail-once.js';
 import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
 import type { StatusLinks } from '../core/links.js';
 import { escalationEmail, stepStalledEmail } from '../core/emails.js';
@@ -26,10 +27,11 @@ export async function escalateStep(input: z.infer<typeof escalateStepEvent>, dep
       { id: `stalled:${key}`, at: now, actor: { role: 'SYSTEM' }, action: 'CASE_STALLED', step: key, summary: `Termin kroku „${STEPS[input.step].title}” minął po ${input.remindersSent} przypomnieniach — sprawa wstrzymana do decyzji MRPiPS.` },
       { status: 'STALLED' },
     );
-    await deps.mailer.send(stepStalledEmail(about));
+    await sendOnce(deps, input.caseId, `stalled:${key}`, stepStalledEmail(about));
     return {};
   }
-  await deps.mailer.send(escalationEmail({ ...about, round: input.round }));
+  // Once per escalation, even when this action runs twice or is retried after the e-mail went out.
+  await sendOnce(deps, input.caseId, `escalated:${key}:${input.remindersSent}`, escalationEmail({ ...about, round: input.round }));
   await deps.store.markStep(input.caseId, key, { escalatedAt: now });
   await deps.store.updateCase(input.caseId, {
     id: `escalated:${key}:${input.remindersSent}`,

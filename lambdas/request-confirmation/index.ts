@@ -15,6 +15,13 @@ import { STEPS, stepKey } from '../core/steps.js';
 /**
  * The waitForTaskToken action of the confirmation protocol: store the task token on the step (only there),
  * issue a new signed link (which revokes older ones) and e-mail it: a request the first time, a reminder after.
+ *
+ * Each request (step instance, reminder number) is e-mailed once. Lambda may deliver this invocation twice
+ * (the same task token), and the state machine retries it with a new token when it failed after the e-mail
+ * went out; either run finds the request's e-mail marker (`MAIL#request:…`, written once SES accepted it) and
+ * issues no second link or e-mail: the link in the participant's inbox stays the one that works, bound to the
+ * current attempt's task token. A run that finds no marker (an earlier one failed before or while sending)
+ * sends the request with a new link, so a request is never lost (at-least-once; see mail-once.ts).
  */
 export async function requestConfirmation(
   input: z.infer<typeof requestConfirmationEvent>,
@@ -32,8 +39,32 @@ export async function requestConfirmation(
   const cc = supplier && supplier !== recipient ? [supplier] : [];
   const expiresAt = Math.floor(now.getTime() / 1000) + input.responseTimeoutSeconds;
   const deadline = new Date(expiresAt * 1000).toISOString();
-  const linkId = newLinkId();
+  const requestId = `${key}:${input.remindersSent}${input.final ? ':final' : ''}`;
+  const mailKey = `request:${requestId}`;
+  const requested = (to: string, by: string) => ({
+    id: `requested:${requestId}`,
+    at: now.toISOString(),
+    actor: { role: 'SYSTEM' as const },
+    action: input.final ? 'FINAL_LINK_SENT' : input.remindersSent === 0 ? 'CONFIRMATION_REQUESTED' : 'REMINDER_SENT',
+    step: key,
+    summary: input.final
+      ? `Termin kroku „${def.title}” minął; wysłano ostatni link do: ${to}. Sprawa czeka na decyzję MRPiPS.`
+      : input.remindersSent === 0
+        ? `Wysłano prośbę o potwierdzenie kroku „${def.title}” do: ${ROLE_LABEL[def.role]} (${to}); termin ${formatDateTime(by)}.`
+        : `Wysłano przypomnienie nr ${input.remindersSent} o kroku „${def.title}” do: ${to}.`,
+  });
 
+  if (existing && (await deps.store.mailSent(input.caseId, mailKey))) {
+    // Already e-mailed (a second delivery, or a retry after the send): keep its link, bind it to this task
+    // token (nothing to do for the very same token, or once the step is answered and its token used up),
+    // and finish the timeline entry (idempotent by its id).
+    const answered = existing.status === 'COMPLETED' && !existing.taskToken;
+    if (existing.taskToken !== input.taskToken && !answered) await deps.store.bindTaskToken(input.caseId, key, input.taskToken);
+    await deps.store.updateCase(input.caseId, requested(existing.recipient, existing.deadline));
+    return { stepKey: key, deadline: existing.deadline };
+  }
+
+  const linkId = newLinkId();
   await deps.store.putPendingStep({
     caseId: input.caseId,
     stepKey: key,
@@ -52,21 +83,12 @@ export async function requestConfirmation(
   });
   const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipientTag: recipientTag(recipient), expiresAt, linkId }, deps.keys);
   const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
-  await deps.mailer.send(
+  const messageId = await deps.mailer.send(
     confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy, final: input.final }),
   );
-  await deps.store.updateCase(input.caseId, {
-    id: `requested:${key}:${input.remindersSent}${input.final ? ':final' : ''}`,
-    at: now.toISOString(),
-    actor: { role: 'SYSTEM' },
-    action: input.final ? 'FINAL_LINK_SENT' : input.remindersSent === 0 ? 'CONFIRMATION_REQUESTED' : 'REMINDER_SENT',
-    step: key,
-    summary: input.final
-      ? `Termin kroku „${def.title}” minął; wysłano ostatni link do: ${recipient}. Sprawa czeka na decyzję MRPiPS.`
-      : input.remindersSent === 0
-        ? `Wysłano prośbę o potwierdzenie kroku „${def.title}” do: ${ROLE_LABEL[def.role]} (${recipient}); termin ${formatDateTime(deadline)}.`
-        : `Wysłano przypomnienie nr ${input.remindersSent} o kroku „${def.title}” do: ${recipient}.`,
-  });
+  // A crash between the send and this marker sends the request again on the retry (with a newer link).
+  await deps.store.recordMailSent(input.caseId, mailKey, { messageId, at: now.toISOString() });
+  await deps.store.updateCase(input.caseId, requested(recipient, deadline));
   return { stepKey: key, deadline };
 }
 

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { CaseStore } from '../adapters/case-store.js';
 import type { Mailer } from '../adapters/mailer.js';
+import { sendAllOnce } from '../adapters/mail-once.js';
 import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
 import type { StatusLinks } from '../core/links.js';
 import type { CaseRecord, CaseStatus } from '../core/case.js';
@@ -52,8 +53,9 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
   if (input.notice === 'NOTIFICATION_REJECTED' || input.notice === 'NOTIFICATION_UNCONFIRMED') {
     for (const collection of record.collections) await deps.store.releaseCollection(collection.oldCode, record.caseId, now);
   }
-  // E-mail first, then the timeline: a crash in between re-sends rather than loses the notice.
-  for (const message of notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory, deps.statusUrl(record.caseId))) await deps.mailer.send(message);
+  // E-mail first, then the timeline: a crash in between never loses the notice, and the retry finds the
+  // e-mail's marker and does not send it again (a duplicate delivery of this action neither).
+  await sendAllOnce(deps, record.caseId, `notice:${input.notice}`, notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory, deps.statusUrl(record.caseId)));
   await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status } : {});
   return {};
 }

@@ -19,8 +19,10 @@ const COLLEAGUE = 'jan.nowak@mops.przykladowo.pl';
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAS3cr3tT4skT0k3n-ZSD-2026-00042-OLD_SD';
 const NOW_S = NOW.getTime() / 1000;
 const TODAY = '2026-03-10';
-const COMPLETE_CONDITION = '#status = :pending AND #link = :hash';
-const REOPEN_CONDITION = '#status = :completed AND #completedLink = :hash';
+// A submission completes the step through this link, or finds its own completion (the SDK's retry of the write).
+const COMPLETE_CONDITION = '(#status = :pending AND #link = :hash) OR #completion = :completion';
+// Only this submission's own completion is ever undone.
+const REOPEN_CONDITION = '#status = :completed AND #completedLink = :hash AND #completion = :completion';
 const REASSIGN_CONDITION = '#status = :pending AND #link = :currentLink';
 
 let table: FakeTable;
@@ -227,6 +229,7 @@ describe('confirming (POST)', () => {
     expect(completion!.values[':response']).toEqual({ deactivatedOn: TODAY, confirmed: true });
     expect(completion!.values[':by']).toEqual({ email: JST_EMAIL, role: 'JST', ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (test)', linkId });
     expect(completion!.input.ReturnValues).toBe('ALL_NEW');
+    expect(completion!.set.completionId).toMatch(/^[0-9a-f-]{36}$/);
     // then the hand-over to the waiting task, with the token read from the store
     const [handOver] = sfn.commandCalls(SendTaskSuccessCommand);
     expect(handOver!.args[0].input.taskToken).toBe(TOKEN);
@@ -283,21 +286,33 @@ describe('confirming (POST)', () => {
   it.each([
     ['TaskTimedOut', () => new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} })],
     ['TaskDoesNotExist', () => new TaskDoesNotExist({ message: 'Task does not exist', $metadata: {} })],
-  ])('GIVEN the task is gone (%s) WHEN posted THEN the step is reopened for this link and a 410 page says to use the newest link', async (_name, error) => {
+  ])('GIVEN the task is gone (%s) as its link expires (it timed out) WHEN posted THEN the step is reopened for this link and a 410 page says to use the newest link', async (_name, error) => {
     completeStepSucceeds();
     sfn.on(SendTaskSuccessCommand).rejects(error());
-    const page = await submit(linkQuery(), GOOD_FORM);
+    const page = await submit(linkQuery({ expiresAt: NOW_S + 30 }), GOOD_FORM);
     expect(page.statusCode).toBe(410);
     expect(page.body).toContain('Link nieaktualny');
     expect(page.body).toContain('Nic nie zostało zmienione');
     const [reopen] = reopens();
     expect(reopen).toBeDefined();
     expect(reopen!.sk).toBe('STEP#OLD_SD_DEACTIVATED.1');
-    expect(reopen!.values).toMatchObject({ ':pending': 'PENDING', ':completed': 'COMPLETED', ':hash': hashLinkId(linkId) });
+    expect(reopen!.values).toMatchObject({ ':pending': 'PENDING', ':completed': 'COMPLETED', ':hash': hashLinkId(linkId), ':completion': completions()[0]!.values[':completion'] });
     expect(reopen!.update).toMatch(/^SET #status = :pending REMOVE /);
     // Nothing claims the step was confirmed.
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
     expect(updates(ddb).some((u) => u.update === 'REMOVE #token')).toBe(false);
+  });
+
+  it('GIVEN the task is gone long before its link expires (the execution was stopped or ended) WHEN posted THEN 409 "no longer waits", reopened, nothing claimed', async () => {
+    completeStepSucceeds();
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: {} }));
+    const page = await submit(linkQuery(), GOOD_FORM);
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain('Krok nie oczekuje na potwierdzenie');
+    expect(page.body).toContain('Nic nie zostało zmienione');
+    expect(page.body).not.toContain('wysyłamy nowy link');
+    expect(reopens()).toHaveLength(1);
+    expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
   });
 
   it('GIVEN a transient Step Functions error WHEN posted THEN the step is reopened and the error is rethrown (the page handler shows 503)', async () => {
@@ -308,6 +323,46 @@ describe('confirming (POST)', () => {
     expect(reopens()).toHaveLength(1);
     expect(reopens()[0]!.values[':hash']).toBe(hashLinkId(linkId));
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
+  });
+
+  it('GIVEN the answer of the completion write is lost (the SDK gave up) THEN this submission\'s completion is undone, if it happened, and the error propagates (503 "nothing saved")', async () => {
+    const lost = serviceError('InternalServerError', 500);
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      if (readUpdate(input).condition === COMPLETE_CONDITION) throw lost;
+      return {};
+    });
+    await expect(submit(linkQuery(), GOOD_FORM)).rejects.toBe(lost);
+    const [reopen] = reopens();
+    expect(reopen!.values[':completion']).toBe(completions()[0]!.values[':completion']);
+    expect(sfn.calls()).toHaveLength(0);
+    expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
+  });
+
+  it('GIVEN the SDK had to resend SendTaskSuccess and the retry finds the task closed THEN the first attempt delivered it: confirmed, not reopened', async () => {
+    completeStepSucceeds();
+    sfn.on(SendTaskSuccessCommand).rejects(new TaskTimedOut({ message: 'Task Timed Out', $metadata: { attempts: 2 } }));
+    const page = await submit(linkQuery(), GOOD_FORM);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain('potwierdzenie zapisane');
+    expect(reopens()).toHaveLength(0);
+    expect((updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { id: string }[])[0]!.id).toBe('confirmed:OLD_SD_DEACTIVATED.1');
+    expect(logs()).toContain('task answer lost; its retry found the task closed by it');
+  });
+
+  it('GIVEN the task took the response but the bookkeeping after it fails THEN the participant still sees the confirmation (apply-response finishes the record)', async () => {
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      const update = readUpdate(input);
+      if (update.condition === COMPLETE_CONDITION) {
+        const completed = { ...pendingStep(), status: 'COMPLETED', response: update.values[':response'], completedAt: update.values[':now'], completedBy: update.values[':by'], completedLinkIdHash: update.values[':hash'] };
+        return { Attributes: marshall({ pk: update.pk, sk: update.sk, ...completed }, { removeUndefinedValues: true }) };
+      }
+      throw serviceError('ProvisionedThroughputExceededException', 400);
+    });
+    const page = await submit(linkQuery(), GOOD_FORM);
+    expect(page.statusCode).toBe(200);
+    expect(sfn.commandCalls(SendTaskSuccessCommand)).toHaveLength(1);
+    expect(reopens()).toHaveLength(0);
+    expect(logs()).toContain('step confirmed; its record is completed by apply-response');
   });
 
   it('GIVEN another submission completed the step first WHEN the conditional write fails THEN 409 "already recorded" naming who confirmed, nothing handed on', async () => {

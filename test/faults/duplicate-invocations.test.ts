@@ -1,0 +1,35 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expectCompletedCase, outcomeOf, playCase, startFaultWorld, type FaultWorld } from './play.js';
+
+/**
+ * Lambda delivers at least once: a state machine's invocation can run twice for the same step. Every action
+ * here is invoked twice, one run after the other, for every task of a whole case: still one e-mail per
+ * message, one timeline entry per event, and the case completes as without the duplicates.
+ */
+let world: FaultWorld;
+
+beforeAll(async () => {
+  world = await startFaultWorld();
+});
+
+afterAll(async () => {
+  await world?.stack.close();
+});
+
+describe('a Lambda invoked twice for the same step (at-least-once delivery)', () => {
+  it('every action of a whole case delivered twice: one e-mail each, one timeline entry each, COMPLETED', async () => {
+    const duplicates = world.faults.add({ service: 'lambda', operation: '*', fault: { kind: 'duplicate' }, times: Infinity, label: 'every invocation twice' });
+    const played = await playCase(world);
+    const outcome = await outcomeOf(world, played);
+    expectCompletedCase(outcome);
+
+    // Every action really ran twice for its task: 1 registration, 7 requests, 7 responses applied, 2 notices, 1 state change.
+    const stats = world.stack.stepFunctions.stats().lambdaInvocations;
+    expect(duplicates.injected).toBe(18);
+    expect(stats).toMatchObject({ 'register-case': 1, 'request-confirmation': 7, 'apply-response': 7, 'send-notice': 2, 'change-collection-states': 1 });
+    // No first delivery failed: the duplicates were harmless, not merely outvoted.
+    expect(world.faults.duplicateFailures).toEqual([]);
+    // The e-mails went out once: 7 requests, 2 notices, 3 "confirmed" to MRPiPS, variant and codes to the JST.
+    expect(world.faults.seen('ses', 'SendEmail')).toBe(14);
+  });
+});
