@@ -62,6 +62,8 @@ export interface LocalStackOptions {
    * `urls` keep naming the stand-ins themselves, so a test's own clients see no faults.
    */
   faults?: boolean;
+  /** Keep state inputs/outputs in the local Step Functions history (default true); benchmarks pass false to save memory. */
+  historyPayloads?: boolean;
 }
 
 function listen(server: Server): Promise<number> {
@@ -150,6 +152,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       substitutions,
       lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name, handler]) => [name, faults ? faults.lambda(name, handler) : handler])),
       retryIntervalScale: config.RETRY_INTERVAL_SCALE,
+      ...(options.historyPayloads === false ? { historyPayloads: false } : {}),
     });
     closers.push(() => stepFunctions.close());
     process.env.AWS_ENDPOINT_URL_SFN = faults ? await faults.proxy('sfn', stepFunctions.endpoint, host) : stepFunctions.endpoint;

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { reminderScheduleSchema } from './timing.js';
 import { VOIVODESHIP_CODES } from './voivodeships.js';
 

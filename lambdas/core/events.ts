@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { CASE_ID_PATTERN } from './case.js';
 import { stepIdSchema } from './steps.js';
 

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Field rules shared by the notification and the step forms. Messages are Polish: participants read them. */
 

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { CASE_ID_PATTERN, type Role } from './case.js';
 import { stepKeySchema } from './steps.js';
 

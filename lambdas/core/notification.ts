@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import { collectionCode, emailAddress, isoDate, multiLine, phoneNumber, singleLine, todayInPoland } from './fields.js';
 import { isVoivodeshipCode } from './voivodeships.js';
 

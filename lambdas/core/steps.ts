@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { CaseRecord, Role, Variant } from './case.js';
 import { VARIANT_LABEL } from './case.js';
 import { collectionCode, isoDate, multiLine, todayInPoland } from './fields.js';

@@ -1,0 +1,76 @@
+import { z } from 'zod';
+
+/** Every gmina and powiat in Poland: one case each in a national wave. */
+export const NATIONAL_WAVE_CASES = 2791;
+export const QUICK_CASES = 50;
+/** The form accepts at most this many notifications per client address and hour (lambdas/core/config.ts caps the limit). */
+export const MAX_CASES = 10_000;
+
+export const benchOptionsSchema = z
+  .object({
+    cases: z.coerce.number({ error: '--cases must be a number' }).int('--cases must be a whole number').min(1, '--cases must be at least 1').max(MAX_CASES, `--cases must be at most ${MAX_CASES} (the form's per-address hourly limit)`).optional(),
+    concurrency: z.coerce.number({ error: '--concurrency must be a number' }).int('--concurrency must be a whole number').min(1, '--concurrency must be at least 1').optional(),
+    quick: z.boolean().default(false),
+    /** How long one participant waits for one e-mail before the case counts as failed. */
+    timeoutMs: z.coerce.number({ error: '--timeout-ms must be a number' }).int().min(1000, '--timeout-ms must be at least 1000').default(180_000),
+    outDir: z.string().min(1).default('bench/results'),
+  })
+  .strict()
+  .superRefine((o, ctx) => {
+    if (o.quick && o.cases !== undefined) ctx.addIssue({ code: 'custom', path: ['quick'], message: '--quick and --cases are mutually exclusive (--quick means --cases 50)' });
+  })
+  .transform((o) => {
+    const cases = o.cases ?? (o.quick ? QUICK_CASES : NATIONAL_WAVE_CASES);
+    return { cases, concurrency: Math.min(o.concurrency ?? cases, cases), timeoutMs: o.timeoutMs, outDir: o.outDir, quick: o.quick };
+  });
+
+export type BenchOptions = z.output<typeof benchOptionsSchema>;
+
+export const USAGE = `usage: npm run bench -- [--quick | --cases N] [--concurrency K] [--timeout-ms MS] [--out-dir DIR]
+  --cases N        concurrent cases to play (default ${NATIONAL_WAVE_CASES}: every gmina and powiat; max ${MAX_CASES})
+  --quick          ${QUICK_CASES} cases
+  --concurrency K  at most K cases in flight at once (default: all of them)
+  --timeout-ms MS  how long a participant waits for one e-mail (default 180000)
+  --out-dir DIR    where the JSON and SVG results go (default bench/results)`;
+
+const FLAGS: Record<string, { key: 'cases' | 'concurrency' | 'timeoutMs' | 'outDir' | 'quick'; value: boolean }> = {
+  '--cases': { key: 'cases', value: true },
+  '--concurrency': { key: 'concurrency', value: true },
+  '--timeout-ms': { key: 'timeoutMs', value: true },
+  '--out-dir': { key: 'outDir', value: true },
+  '--quick': { key: 'quick', value: false },
+};
+
+export class OptionsError extends Error {}
+
+/** Parses `--flag value`, `--flag=value` and `--quick`; throws OptionsError with every problem named. */
+export function parseBenchArgs(argv: string[]): BenchOptions {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [name, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const flag = FLAGS[name!];
+    if (!flag) {
+      problems.push(`unknown option ${JSON.stringify(arg)}`);
+      continue;
+    }
+    if (!flag.value) {
+      if (inline !== undefined) problems.push(`${name} takes no value`);
+      raw[flag.key] = true;
+      continue;
+    }
+    const value = inline ?? argv[++i];
+    if (value === undefined || (inline === undefined && value.startsWith('--'))) {
+      problems.push(`${name} needs a value`);
+      if (inline === undefined && value !== undefined) i--;
+      continue;
+    }
+    if (value.trim() === '') problems.push(`${name} needs a value`);
+    else raw[flag.key] = value;
+  }
+  if (problems.length) throw new OptionsError(problems.join('; '));
+  const parsed = benchOptionsSchema.safeParse(raw);
+  if (!parsed.success) throw new OptionsError(parsed.error.issues.map((issue) => issue.message).join('; '));
+  return parsed.data;
+}

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { startLocalStack } from '../../local/stack.js';
+import { CaseError, playCase, type HandoverSample } from './case.js';
+import { unitData } from './data.js';
+import { InboxIndex } from './inbox.js';
+
+export interface WaveOptions {
+  cases: number;
+  concurrency: number;
+  timeoutMs: number;
+  /** Progress lines on stderr every `progressEveryMs` (0 = none). */
+  progressEveryMs?: number;
+  log?: (line: string) => void;
+}
+
+export interface Percentiles {
+  count: number;
+  min: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  mean: number;
+}
+
+export interface WaveResult {
+  benchmark: 'national-wave';
+  startedAt: string;
+  environment: { node: string; platform: string; cpus: number; pid: number };
+  options: { cases: number; concurrency: number; timeoutMs: number };
+  casesCompleted: number;
+  casesFailed: number;
+  variants: { WITH_MIGRATION: number; WITHOUT_MIGRATION: number };
+  voivodeships: number;
+  wallTimeMs: number;
+  casesPerSecond: number;
+  stateTransitions: number;
+  stateTransitionsPerSecond: number;
+  executionsStarted: number;
+  lambdaInvocations: Record<string, number>;
+  lambdaDurationMs: Record<string, number>;
+  emails: { seen: number; polls: number; transferred: number };
+  /** 'POST confirm → next participant's e-mail in the inbox', ms, all hand-overs. */
+  handoverLatencyMs: Percentiles;
+  handoverLatencyByStepMs: Record<string, Percentiles>;
+  peakRssBytes: number;
+  rssBeforeBytes: number;
+  errors: { caseIndex: number; caseId?: string; stage: string; message: string }[];
+  /** Every hand-over: [ms since start of the POST, latency ms, step index] (for the chart). */
+  samples: [number, number, number][];
+  steps: string[];
+}
+
+export function percentiles(values: number[]): Percentiles {
+  if (values.length === 0) return { count: 0, min: 0, p50: 0, p95: 0, p99: 0, max: 0, mean: 0 };
+  const sorted = [...values].sort((a, b) => a - b);
+  // Nearest-rank percentile.
+  const at = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  const round = (v: number) => Math.round(v * 10) / 10;
+  return {
+    count: sorted.length,
+    min: round(sorted[0]!),
+    p50: round(at(50)),
+    p95: round(at(95)),
+    p99: round(at(99)),
+    max: round(sorted.at(-1)!),
+    mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  };
+}
+
+/** Starts the local stack in this process, plays `cases` cases with at most `concurrency` in flight, and measures. */
+export async function runWave(o: WaveOptions): Promise<WaveResult> {
+  const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  // Handlers log every action at INFO; a wave would print hundreds of thousands of lines.
+  process.env.LOG_LEVEL ??= 'WARN';
+  const rssBefore = process.memoryUsage().rss;
+  let peakRss = rssBefore;
+  const rssSampler = setInterval(() => {
+    const rss = process.memoryUsage().rss;
+    if (rss > peakRss) peakRss = rss;
+  }, 100);
+  rssSampler.unref();
+
+  const stack = await startLocalStack(
+    {
+      PAGES_PORT: 0,
+      SES_PORT: 0,
+      DYNAMODB_PORT: 0,
+      SFN_PORT: 0,
+      // No reminders during a wave: every participant answers, however long the queue.
+      RESPONSE_TIMEOUT_SECONDS: 86_400,
+      // Every case comes from this machine's address; the form's hourly per-address limit must admit the wave.
+      NOTIFICATIONS_PER_HOUR_PER_IP: 10_000,
+      RETRY_INTERVAL_SCALE: 0.01,
+    },
+    { historyPayloads: false },
+  );
+  const inbox = new InboxIndex(stack.urls.inbox);
+  const sfn = new SFNClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.stepFunctions });
+  const runTag = randomBytes(3).toString('hex');
+  const steps: string[] = [];
+  const samples: [number, number, number][] = [];
+  const byStep = new Map<string, number[]>();
+  const errors: WaveResult['errors'] = [];
+  const variants = { WITH_MIGRATION: 0, WITHOUT_MIGRATION: 0 };
+  const voivodeships = new Set<string>();
+  let completed = 0;
+  let next = 0;
+  let progress: NodeJS.Timeout | undefined;
+  try {
+    const before = stack.stepFunctions.stats();
+    inbox.start();
+    const t0 = performance.now();
+    const startedAt = new Date().toISOString();
+    const elapsed = () => ((performance.now() - t0) / 1000).toFixed(1);
+    if (o.progressEveryMs) {
+      progress = setInterval(() => {
+        const s = stack.stepFunctions.stats();
+        log(`[bench] ${completed}/${o.cases} cases completed, ${errors.length} failed, ${s.executionsRunning} executions running, ${inbox.emailsSeen} e-mails, ${elapsed()} s`);
+      }, o.progressEveryMs);
+      progress.unref();
+    }
+    const worker = async () => {
+      for (;;) {
+        const index = next++;
+        if (index >= o.cases) return;
+        const unit = unitData(index, runTag);
+        variants[unit.variant]++;
+        voivodeships.add(unit.voivodeship);
+        try {
+          await playCase(unit, {
+            inbox,
+            formUrl: stack.urls.form,
+            sfn,
+            executionArn: (caseId) => stack.procedureArn.replace(':stateMachine:', ':execution:') + `:${caseId}`,
+            timeoutMs: o.timeoutMs,
+            t0,
+            onSample: (s: HandoverSample) => {
+              let stepIndex = steps.indexOf(s.step);
+              if (stepIndex < 0) stepIndex = steps.push(s.step) - 1;
+              samples.push([Math.round(s.postAt), Math.round(s.latencyMs * 10) / 10, stepIndex]);
+              const list = byStep.get(s.step);
+              if (list) list.push(s.latencyMs);
+              else byStep.set(s.step, [s.latencyMs]);
+            },
+          });
+          completed++;
+        } catch (error) {
+          const e = error instanceof CaseError ? error : new CaseError(index, undefined, 'unknown', String(error));
+          errors.push({ caseIndex: e.caseIndex, ...(e.caseId ? { caseId: e.caseId } : {}), stage: e.stage, message: e.message });
+          if (errors.length <= 5) log(`[bench] ${e.message}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: o.concurrency }, worker));
+    const wallTimeMs = performance.now() - t0;
+    const after = stack.stepFunctions.stats();
+    const transitions = after.stateTransitions - before.stateTransitions;
+    const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.round((v - (b[k] ?? 0)) * 10) / 10]));
+    const rss = process.memoryUsage().rss;
+    if (rss > peakRss) peakRss = rss;
+    return {
+      benchmark: 'national-wave',
+      startedAt,
+      environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: (await import('node:os')).cpus().length, pid: process.pid },
+      options: { cases: o.cases, concurrency: o.concurrency, timeoutMs: o.timeoutMs },
+      casesCompleted: completed,
+      casesFailed: errors.length,
+      variants,
+      voivodeships: voivodeships.size,
+      wallTimeMs: Math.round(wallTimeMs),
+      casesPerSecond: Math.round((completed / (wallTimeMs / 1000)) * 100) / 100,
+      stateTransitions: transitions,
+      stateTransitionsPerSecond: Math.round((transitions / (wallTimeMs / 1000)) * 10) / 10,
+      executionsStarted: after.executionsStarted - before.executionsStarted,
+      lambdaInvocations: diff(after.lambdaInvocations, before.lambdaInvocations),
+      lambdaDurationMs: diff(after.lambdaDurationMs, before.lambdaDurationMs),
+      emails: { seen: inbox.emailsSeen, polls: inbox.polls, transferred: inbox.emailsTransferred },
+      handoverLatencyMs: percentiles(samples.map((s) => s[1])),
+      handoverLatencyByStepMs: Object.fromEntries(steps.map((step) => [step, percentiles(byStep.get(step) ?? [])])),
+      peakRssBytes: peakRss,
+      rssBeforeBytes: rssBefore,
+      errors,
+      samples: samples.sort((a, b) => a[0] - b[0]),
+      steps,
+    };
+  } finally {
+    clearInterval(rssSampler);
+    if (progress) clearInterval(progress);
+    await inbox.stop();
+    sfn.destroy();
+    await stack.close();
+  }
+}
