@@ -45,7 +45,12 @@ describe('a step past its final deadline', () => {
     expect(stalledNotice.body.text).toContain('npm run cases -- resend | reassign | cancel');
     const last = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu', 'termin minął, ostatnie przypomnienie'], wait);
 
-    const stalled = await readCase(caseId);
+    // The timeline entry follows the e-mail it records: wait for it rather than race it.
+    let stalled = await readCase(caseId);
+    for (const until = Date.now() + 5000; !stalled.timeline.some((e) => e.action === 'FINAL_LINK_SENT') && Date.now() < until; ) {
+      await new Promise((r) => setTimeout(r, 100));
+      stalled = await readCase(caseId);
+    }
     expect(stalled.status).toBe('STALLED');
     expect(stalled.timeline.map((e) => e.action)).toEqual(expect.arrayContaining(['STEP_ESCALATED', 'REMINDER_SENT', 'CASE_STALLED', 'FINAL_LINK_SENT']));
 
