@@ -44,6 +44,17 @@ export class CaseStore {
     private readonly tableName: string,
   ) {}
 
+  /** Sends a conditional write; false when its condition did not hold (what that means is the caller's call). */
+  private async writeIf(command: UpdateItemCommand | PutItemCommand): Promise<boolean> {
+    try {
+      await this.db.send(command as UpdateItemCommand);
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
   private key(pk: string, sk: string) {
     return marshall({ pk, sk });
   }
@@ -72,19 +83,13 @@ export class CaseStore {
 
   /** Creates the case once; a retry finds it and returns false. */
   async createCase(record: CaseRecord): Promise<boolean> {
-    try {
-      await this.db.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall({ pk: `CASE#${record.caseId}`, sk: 'CASE', ...record, timelineIds: new Set(record.timeline.map((e) => e.id)) }, marshallOptions),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.writeIf(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: `CASE#${record.caseId}`, sk: 'CASE', ...record, timelineIds: new Set(record.timeline.map((e) => e.id)) }, marshallOptions),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   getCase(caseId: string): Promise<CaseRecord | undefined> {
@@ -220,23 +225,19 @@ export class CaseStore {
       names['#state'] = 'state';
       values[':state'] = state;
     }
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(`COLLECTION#${code}`, 'COLLECTION'),
-          UpdateExpression: `SET ${set} REMOVE #locked`,
-          ConditionExpression: state
-            ? '#locked = :case OR (attribute_not_exists(#locked) AND #last = :case AND #state = :state)'
-            : '#locked = :case OR (attribute_not_exists(#locked) AND #last = :case)',
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Collection ${code} is not held by case ${caseId}`);
-      throw error;
-    }
+    const written = await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`COLLECTION#${code}`, 'COLLECTION'),
+        UpdateExpression: `SET ${set} REMOVE #locked`,
+        ConditionExpression: state
+          ? '#locked = :case OR (attribute_not_exists(#locked) AND #last = :case AND #state = :state)'
+          : '#locked = :case OR (attribute_not_exists(#locked) AND #last = :case)',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+      }),
+    );
+    if (!written) throw new ConflictError(`Collection ${code} is not held by case ${caseId}`);
   }
 
   /** Every step instance of a case (for its status page). */
@@ -351,21 +352,17 @@ export class CaseStore {
 
   /** Hands a pending step to another person through its current link; older links stop working. */
   async reassignStep(caseId: string, stepKey: string, currentLinkIdHash: string, to: { recipient: string; linkIdHash: string; delegatedBy: string }): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-          UpdateExpression: 'SET #recipient = :recipient, #link = :newLink, #delegatedBy = :delegatedBy',
-          ConditionExpression: '#status = :pending AND #link = :currentLink',
-          ExpressionAttributeNames: { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
-      throw error;
-    }
+    const written = await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: 'SET #recipient = :recipient, #link = :newLink, #delegatedBy = :delegatedBy',
+        ConditionExpression: '#status = :pending AND #link = :currentLink',
+        ExpressionAttributeNames: { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+      }),
+    );
+    if (!written) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
   }
 
   /**
@@ -387,21 +384,16 @@ export class CaseStore {
       values[':completion'] = completionId;
       condition += ' AND #completion = :completion';
     }
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-          UpdateExpression: 'SET #status = :pending REMOVE #response, #completedAt, #completedBy, #completedLink, #completion',
-          ConditionExpression: condition,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
+    await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: 'SET #status = :pending REMOVE #response, #completedAt, #completedBy, #completedLink, #completion',
+        ConditionExpression: condition,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+      }),
+    );
   }
 
   /** Once Step Functions has the answer the token is useless; do not keep secrets at rest longer than needed. */
@@ -459,21 +451,17 @@ export class CaseStore {
 
   /** Gives a pending step a new link (same recipient, task and deadline) through its current link; older links stop working. */
   async replaceStepLink(caseId: string, stepKey: string, currentLinkIdHash: string, newLinkIdHash: string, now: string): Promise<void> {
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-          UpdateExpression: 'SET #link = :newLink, #lastSentAt = :now',
-          ConditionExpression: '#status = :pending AND #link = :currentLink',
-          ExpressionAttributeNames: { '#link': 'linkIdHash', '#lastSentAt': 'lastSentAt', '#status': 'status' },
-          ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
-      throw error;
-    }
+    const written = await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: 'SET #link = :newLink, #lastSentAt = :now',
+        ConditionExpression: '#status = :pending AND #link = :currentLink',
+        ExpressionAttributeNames: { '#link': 'linkIdHash', '#lastSentAt': 'lastSentAt', '#status': 'status' },
+        ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+      }),
+    );
+    if (!written) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
   }
 
   /**
@@ -481,22 +469,16 @@ export class CaseStore {
    * task token, useless once the execution is stopped, is removed. Returns false if it was not pending.
    */
   async closePendingStep(caseId: string, stepKey: string, now: string): Promise<boolean> {
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-          UpdateExpression: 'SET #status = :cancelled, #closedAt = :now REMOVE #token',
-          ConditionExpression: '#status = :pending',
-          ExpressionAttributeNames: { '#status': 'status', '#closedAt': 'closedAt', '#token': 'taskToken' },
-          ExpressionAttributeValues: marshall({ ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':now': now }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    return this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: 'SET #status = :cancelled, #closedAt = :now REMOVE #token',
+        ConditionExpression: '#status = :pending',
+        ExpressionAttributeNames: { '#status': 'status', '#closedAt': 'closedAt', '#token': 'taskToken' },
+        ExpressionAttributeValues: marshall({ ':cancelled': 'CANCELLED', ':pending': 'PENDING', ':now': now }),
+      }),
+    );
   }
 
   /**
@@ -536,18 +518,13 @@ export class CaseStore {
    * already there (a concurrent duplicate sent too) is kept as it is.
    */
   async recordMailSent(caseId: string, key: string, sent: { messageId?: string; at: string }): Promise<void> {
-    try {
-      await this.db.send(
-        new PutItemCommand({
-          TableName: this.tableName,
-          Item: marshall({ pk: `CASE#${caseId}`, sk: `MAIL#${key}`, key, messageId: sent.messageId, sentAt: sent.at }, marshallOptions),
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      );
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return;
-      throw error;
-    }
+    await this.writeIf(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: `CASE#${caseId}`, sk: `MAIL#${key}`, key, messageId: sent.messageId, sentAt: sent.at }, marshallOptions),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
   }
 
   async markStep(caseId: string, stepKey: string, set: Partial<Pick<StepRecord, 'escalatedAt' | 'status'>>): Promise<void> {
