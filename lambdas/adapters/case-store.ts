@@ -5,11 +5,13 @@ import {
   QueryCommand,
   UpdateItemCommand,
   type AttributeValue,
-  type DynamoDBClient,
+  DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import type { CaseRecord, CaseStatus, CollectionState, TimelineEntry } from '../core/case.js';
+import { parseConfig, tableConfigSchema } from '../core/config.js';
 import { ConflictError, TransientError } from '../core/errors.js';
+import { once } from './runtime.js';
 import type { Participant, StepRecord } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
 
@@ -542,3 +544,6 @@ export class CaseStore {
     );
   }
 }
+
+/** The case store of this Lambda environment (see once() in runtime.ts). */
+export const caseStore = once(() => new CaseStore(new DynamoDBClient({}), parseConfig(tableConfigSchema, process.env).TABLE_NAME));

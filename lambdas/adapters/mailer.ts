@@ -1,4 +1,5 @@
-import { SendEmailCommand, type SESClient } from '@aws-sdk/client-ses';
+import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
+import { mailConfig, once } from './runtime.js';
 import type { EmailMessage } from '../core/emails.js';
 
 /** Sends one Polish e-mail (HTML with a plain-text part) from the configured sender through SES. */
@@ -23,3 +24,6 @@ export class Mailer {
     return out.MessageId;
   }
 }
+
+/** The mailer of this Lambda environment (see once() in runtime.ts). */
+export const mailer = once(() => new Mailer(new SESClient({}), mailConfig().SENDER_EMAIL));

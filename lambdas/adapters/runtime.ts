@@ -1,35 +1,23 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESClient } from '@aws-sdk/client-ses';
-import { SFNClient } from '@aws-sdk/client-sfn';
 import type { z } from 'zod';
-import { mailConfigSchema, parseConfig, tableConfigSchema, type MailConfig } from '../core/config.js';
+import { mailConfigSchema, parseConfig, type MailConfig } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { Directory } from '../core/participants.js';
-import { CaseStore } from './case-store.js';
 import { classifyAwsError } from './errors.js';
-import { Mailer } from './mailer.js';
-import { Workflow } from './workflow.js';
-import { loadSigningKeys } from './signing-keys.js';
-import { statusLinks, type StatusLinks } from '../core/links.js';
 
 /**
  * Dependencies are built once per Lambda environment, on first use (so tests and the local stack can set
  * the environment first). Handlers receive them as arguments of the action, which keeps actions testable.
+ * Each adapter module exports its own factory (caseStore in case-store.ts, mailer in mailer.ts, workflow in
+ * workflow.ts, statusLinksNow in signing-keys.ts), so a function loads only the SDK clients it uses: loading
+ * an SDK client is most of a cold start.
  */
-function once<T>(build: () => T): () => T {
+export function once<T>(build: () => T): () => T {
   let value: T | undefined;
   return () => (value ??= build());
 }
 
-export const caseStore = once(() => new CaseStore(new DynamoDBClient({}), parseConfig(tableConfigSchema, process.env).TABLE_NAME));
 export const mailConfig = once((): MailConfig => parseConfig(mailConfigSchema, process.env));
-export const mailer = once(() => new Mailer(new SESClient({}), mailConfig().SENDER_EMAIL));
-export const workflow = once(() => new Workflow(new SFNClient({})));
-/** Read-only status links for e-mails, signed with the current link key. */
-export async function statusLinksNow(): Promise<StatusLinks> {
-  return statusLinks(mailConfig().PUBLIC_BASE_URL, await loadSigningKeys(), Math.floor(Date.now() / 1000));
-}
 export const directory = (): Directory => ({ mrpipsEmail: mailConfig().MRPIPS_EMAIL, voivodeshipAdmins: mailConfig().VOIVODESHIP_ADMINS });
 
 /**

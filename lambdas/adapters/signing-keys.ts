@@ -1,5 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { signingKeysSchema, type SigningKeys } from '../core/links.js';
+import { signingKeysSchema, statusLinks, type SigningKeys, type StatusLinks } from '../core/links.js';
+import { mailConfig } from './runtime.js';
 
 const CACHE_MS = 5 * 60 * 1000;
 let cached: { keys: SigningKeys; at: number } | undefined;
@@ -35,4 +36,9 @@ export async function loadSigningKeys(env: Record<string, string | undefined> = 
   }
   cached = { keys, at: now };
   return keys;
+}
+
+/** Read-only status links for e-mails, signed with the current link key. */
+export async function statusLinksNow(): Promise<StatusLinks> {
+  return statusLinks(mailConfig().PUBLIC_BASE_URL, await loadSigningKeys(), Math.floor(Date.now() / 1000));
 }

@@ -1,4 +1,5 @@
-import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { once } from './runtime.js';
 
 /** The task is no longer waiting: it timed out, its execution ended, or the token is not (or no longer) valid. */
 const TASK_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -56,3 +57,6 @@ export class Workflow {
     }
   }
 }
+
+/** The Step Functions adapter of this Lambda environment (see once() in runtime.ts). */
+export const workflow = once(() => new Workflow(new SFNClient({})));

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
-import type { CaseStore } from '../adapters/case-store.js';
-import type { Mailer } from '../adapters/mailer.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { mailer, type Mailer } from '../adapters/mailer.js';
 import { finishConfirmation } from '../adapters/confirmations.js';
 import { sendAllOnce } from '../adapters/mail-once.js';
-import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
+import { directory, stateMachineHandler } from '../adapters/runtime.js';
+import { statusLinksNow } from '../adapters/signing-keys.js';
 import type { StatusLinks } from '../core/links.js';
 import { describeResponse, stepEffect, validateResponse } from '../core/apply.js';
 import type { CaseRecord } from '../core/case.js';

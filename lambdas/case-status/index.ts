@@ -1,6 +1,5 @@
-import type { CaseStore } from '../adapters/case-store.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
-import { caseStore } from '../adapters/runtime.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import { ROLE_LABEL } from '../core/case.js';
 import { formatDateTime } from '../core/format.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { CaseStore } from '../adapters/case-store.js';
-import { caseStore, stateMachineHandler } from '../adapters/runtime.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { stateMachineHandler } from '../adapters/runtime.js';
 import { COLLECTION_STATE_LABEL } from '../core/case.js';
 import { NotFoundError } from '../core/errors.js';
 import { changeCollectionStatesEvent } from '../core/events.js';

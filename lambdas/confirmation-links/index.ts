@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { CaseStore } from '../adapters/case-store.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { finishConfirmation } from '../adapters/confirmations.js';
 import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
-import type { Mailer } from '../adapters/mailer.js';
-import { caseStore, directory, mailConfig, mailer, workflow } from '../adapters/runtime.js';
+import { mailer, type Mailer } from '../adapters/mailer.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
-import type { Workflow } from '../adapters/workflow.js';
+import { workflow, type Workflow } from '../adapters/workflow.js';
+import { directory, mailConfig } from '../adapters/runtime.js';
 import { describeResponse } from '../core/apply.js';
 import { OPEN_CASE_STATUSES, type CaseRecord } from '../core/case.js';
 import { ConflictError } from '../core/errors.js';

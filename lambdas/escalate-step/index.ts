@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import type { CaseStore } from '../adapters/case-store.js';
-import type { Mailer } from '../adapters/mailer.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { mailer, type Mailer } from '../adapters/mailer.js';
 import { sendOnce } from '../adapters/mail-once.js';
-import { caseStore, directory, mailer, stateMachineHandler, statusLinksNow } from '../adapters/runtime.js';
+import { directory, stateMachineHandler } from '../adapters/runtime.js';
+import { statusLinksNow } from '../adapters/signing-keys.js';
 import type { StatusLinks } from '../core/links.js';
 import { escalationEmail, stepStalledEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';

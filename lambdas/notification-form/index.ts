@@ -1,7 +1,6 @@
-import type { CaseStore } from '../adapters/case-store.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
-import { caseStore, workflow } from '../adapters/runtime.js';
-import type { Workflow } from '../adapters/workflow.js';
+import { workflow, type Workflow } from '../adapters/workflow.js';
 import { formatCaseId } from '../core/case.js';
 import { formConfigSchema, parseConfig, type FormConfig } from '../core/config.js';
 import { ConflictError } from '../core/errors.js';

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
-import type { CaseStore } from '../adapters/case-store.js';
-import { caseStore, stateMachineHandler } from '../adapters/runtime.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { stateMachineHandler } from '../adapters/runtime.js';
 import { ConflictError } from '../core/errors.js';
 import { recordFailureEvent } from '../core/events.js';
 import { log } from '../core/log.js';

@@ -1,5 +1,5 @@
-import { caseStore, stateMachineHandler } from '../adapters/runtime.js';
-import type { CaseStore } from '../adapters/case-store.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { stateMachineHandler } from '../adapters/runtime.js';
 import { newCase } from '../core/case.js';
 import { ValidationError } from '../core/errors.js';
 import { registerCaseEvent } from '../core/events.js';

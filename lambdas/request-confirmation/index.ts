@@ -1,8 +1,8 @@
 import type { z } from 'zod';
-import type { CaseStore } from '../adapters/case-store.js';
-import type { Mailer } from '../adapters/mailer.js';
-import { caseStore, directory, mailConfig, mailer, stateMachineHandler } from '../adapters/runtime.js';
+import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { mailer, type Mailer } from '../adapters/mailer.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
+import { directory, mailConfig, stateMachineHandler } from '../adapters/runtime.js';
 import { ROLE_LABEL } from '../core/case.js';
 import { confirmationRequestEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';

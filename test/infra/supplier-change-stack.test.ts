@@ -58,7 +58,7 @@ const invokeResources = (name: ActionName) => [
 
 /**
  * What each function must get, written out here independently of ACTION_NEEDS from what the handlers use
- * (lambdas/<name>/index.ts, lambdas/adapters/runtime.ts, lambdas/core/config.ts), so a wrong row in
+ * (lambdas/<name>/index.ts, the adapters' factories, lambdas/core/config.ts), so a wrong row in
  * ACTION_NEEDS fails these tests instead of being mirrored by them.
  */
 const MAIL_ENV = ['SENDER_EMAIL', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
@@ -186,7 +186,7 @@ describe('ProcedureFunctions', () => {
     // GIVEN
     const source = handlerSource(name);
     const needs: ActionNeeds = ACTION_NEEDS[name];
-    // THEN (the handlers build their dependencies with the factories of lambdas/adapters/runtime.ts)
+    // THEN (the handlers build their dependencies with the adapters' factories: caseStore(), mailer(), workflow(), statusLinksNow(), mailConfig())
     expect(needs.sendsEmail, 'sendsEmail <=> mailer()').toBe(/\bmailer\(\)/.test(source));
     expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys() / statusLinksNow()').toBe(/\b(loadSigningKeys|statusLinksNow)\(\)/.test(source));
     expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / mailer()').toBe(/\b(mailConfig|statusLinksNow|mailer)\(\)/.test(source));
