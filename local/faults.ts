@@ -130,6 +130,27 @@ export function bodyIncludes(...parts: string[]): (request: FaultRequest) => boo
   return (request) => parts.every((part) => request.body.includes(part));
 }
 
+/**
+ * A matcher that accepts the requests beyond `perSecond` a second, as SES counts its maximum sending rate: a
+ * token bucket holding one second's worth, refilled continuously. With `fault: AWS_ERRORS.sesThrottling` and
+ * `times: Infinity` it makes the SES stand-in an account with that sending quota.
+ */
+export function overRate(perSecond: number, now: () => number = () => performance.now()): (request: FaultRequest) => boolean {
+  if (!(perSecond > 0)) throw new Error(`overRate: the rate must be a positive number of requests a second, not ${perSecond}`);
+  let tokens = perSecond;
+  let last = now();
+  return () => {
+    const t = now();
+    tokens = Math.min(perSecond, tokens + ((t - last) / 1000) * perSecond);
+    last = t;
+    if (tokens >= 1) {
+      tokens -= 1;
+      return false;
+    }
+    return true;
+  };
+}
+
 const JSON_ERROR_NAMESPACE: Record<'dynamodb' | 'sfn', string> = {
   dynamodb: 'com.amazonaws.dynamodb.v20120810',
   sfn: 'com.amazonaws.swf.service.model',

@@ -23,6 +23,16 @@ export function formatTable(r: WaveResult): string {
     ['POST confirm → next e-mail p99', ms(r.handoverLatencyMs.p99)],
     ['POST confirm → next e-mail max', ms(r.handoverLatencyMs.max)],
     ['hand-overs measured', String(r.handoverLatencyMs.count)],
+    ['case duration p50 / p95 / max', `${(r.caseDurationMs.p50 / 1000).toFixed(1)} / ${(r.caseDurationMs.p95 / 1000).toFixed(1)} / ${(r.caseDurationMs.max / 1000).toFixed(1)} s`],
+    ...(r.sesQuota
+      ? ([
+          ['SES quota', `${r.sesQuota.ratePerSecond} messages/s`],
+          ['SES accepted (throttled attempts)', `${r.sesQuota.accepted} (${r.sesQuota.throttledAttempts})`],
+          ['least time the quota allows', `${(r.sesQuota.quotaFloorMs / 1000).toFixed(1)} s`],
+          ['delay beyond the quota', `${((r.wallTimeMs - r.sesQuota.quotaFloorMs) / 1000).toFixed(1)} s`],
+          ['effective sending rate', `${r.sesQuota.effectiveRatePerSecond} messages/s`],
+        ] as [string, string][])
+      : []),
     ['peak RSS', mb(r.peakRssBytes)],
     ['errors', String(r.errors.length)],
   ];
@@ -31,7 +41,7 @@ export function formatTable(r: WaveResult): string {
   const stepRows = Object.entries(r.handoverLatencyByStepMs).map(([step, p]) => `  ${step.padEnd(28)} p50 ${ms(p.p50).padStart(10)}  p95 ${ms(p.p95).padStart(10)}  p99 ${ms(p.p99).padStart(10)}  n=${p.count}`);
   const lambdaRows = Object.entries(r.lambdaInvocations).map(([name, n]) => `  ${name.padEnd(28)} ${String(n).padStart(7)} calls  ${ms((r.lambdaDurationMs[name] ?? 0) / Math.max(1, n)).padStart(10)} mean`);
   return [
-    'National wave on the local stack',
+    r.sesQuota ? `National wave on the local stack, SES quota ${r.sesQuota.ratePerSecond} messages/s` : 'National wave on the local stack',
     '-'.repeat(width + 20),
     ...lines,
     '',
@@ -133,7 +143,7 @@ export function renderSvg(r: WaveResult): string {
 /** Writes `<dir>/national-wave-<cases>-<timestamp>.json` and `.svg`; returns their paths. */
 export async function writeResults(r: WaveResult, dir: string): Promise<{ json: string; svg: string }> {
   await mkdir(dir, { recursive: true });
-  const base = join(dir, `national-wave-${r.options.cases}-${r.startedAt.replace(/[:.]/g, '-')}`);
+  const base = join(dir, `national-wave-${r.options.cases}${r.options.sesRate ? `-ses${r.options.sesRate}` : ''}-${r.startedAt.replace(/[:.]/g, '-')}`);
   const json = `${base}.json`;
   const svg = `${base}.svg`;
   const { samples, steps, ...summary } = r;

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { AWS_ERRORS, overRate, type FaultHandle } from '../../local/faults.js';
 import { startLocalStack } from '../../local/stack.js';
 import { CaseError, playCase, type HandoverSample } from './case.js';
 import { unitData } from './data.js';
@@ -9,6 +10,8 @@ export interface WaveOptions {
   cases: number;
   concurrency: number;
   timeoutMs: number;
+  /** SES sending quota of the stand-in (messages/s); unset = unlimited. */
+  sesRate?: number;
   /** Progress lines on stderr every `progressEveryMs` (0 = none). */
   progressEveryMs?: number;
   log?: (line: string) => void;
@@ -28,7 +31,7 @@ export interface WaveResult {
   benchmark: 'national-wave';
   startedAt: string;
   environment: { node: string; platform: string; cpus: number; pid: number };
-  options: { cases: number; concurrency: number; timeoutMs: number };
+  options: { cases: number; concurrency: number; timeoutMs: number; sesRate?: number };
   casesCompleted: number;
   casesFailed: number;
   variants: { WITH_MIGRATION: number; WITHOUT_MIGRATION: number };
@@ -44,6 +47,13 @@ export interface WaveResult {
   /** 'POST confirm → next participant's e-mail in the inbox', ms, all hand-overs. */
   handoverLatencyMs: Percentiles;
   handoverLatencyByStepMs: Record<string, Percentiles>;
+  /** From the form's POST to the completion e-mail, per completed case. */
+  caseDurationMs: Percentiles;
+  /**
+   * With a sending quota: what SES accepted and refused, and the least time the quota allows for that many
+   * messages (accepted / rate); the wall time beyond it is what the procedure itself added.
+   */
+  sesQuota?: { ratePerSecond: number; accepted: number; throttledAttempts: number; quotaFloorMs: number; effectiveRatePerSecond: number };
   peakRssBytes: number;
   rssBeforeBytes: number;
   errors: { caseIndex: number; caseId?: string; stage: string; message: string }[];
@@ -69,11 +79,23 @@ export function percentiles(values: number[]): Percentiles {
   };
 }
 
+function sesQuotaReport(ratePerSecond: number, requests: number, throttledAttempts: number, wallTimeMs: number): NonNullable<WaveResult['sesQuota']> {
+  const accepted = requests - throttledAttempts;
+  return {
+    ratePerSecond,
+    accepted,
+    throttledAttempts,
+    quotaFloorMs: Math.round((accepted / ratePerSecond) * 1000),
+    effectiveRatePerSecond: Math.round((accepted / (wallTimeMs / 1000)) * 100) / 100,
+  };
+}
+
 /** Starts the local stack in this process, plays `cases` cases with at most `concurrency` in flight, and measures. */
 export async function runWave(o: WaveOptions): Promise<WaveResult> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Handlers log every action at INFO; a wave would print hundreds of thousands of lines.
-  process.env.LOG_LEVEL ??= 'WARN';
+  // Under a sending quota every throttled send is a WARN line (action deferred); only errors are news then.
+  process.env.LOG_LEVEL ??= o.sesRate ? 'ERROR' : 'WARN';
   const rssBefore = process.memoryUsage().rss;
   let peakRss = rssBefore;
   const rssSampler = setInterval(() => {
@@ -82,26 +104,30 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
   }, 100);
   rssSampler.unref();
 
-  const stack = await startLocalStack(
-    {
-      PAGES_PORT: 0,
-      SES_PORT: 0,
-      DYNAMODB_PORT: 0,
-      SFN_PORT: 0,
-      // No reminders during a wave: every participant answers, however long the queue.
-      RESPONSE_TIMEOUT_SECONDS: 86_400,
-      // Every case comes from this machine's address; the form's hourly per-address limit must admit the wave.
-      NOTIFICATIONS_PER_HOUR_PER_IP: 10_000,
-      RETRY_INTERVAL_SCALE: 0.01,
-    },
-    { historyPayloads: false },
-  );
+  const overrides = {
+    PAGES_PORT: 0,
+    SES_PORT: 0,
+    DYNAMODB_PORT: 0,
+    SFN_PORT: 0,
+    // No reminders during a wave: every participant answers, however long the queue.
+    RESPONSE_TIMEOUT_SECONDS: 86_400,
+    // Every case comes from this machine's address; the form's hourly per-address limit must admit the wave.
+    NOTIFICATIONS_PER_HOUR_PER_IP: 10_000,
+    // Under a sending quota the retry waits are the pacing itself: as on AWS. Otherwise none are expected.
+    RETRY_INTERVAL_SCALE: o.sesRate ? 1 : 0.01,
+  };
+  // The quota is the fault layer's token bucket in front of the SES stand-in (local/faults.ts).
+  const stack = o.sesRate ? await startLocalStack(overrides, { historyPayloads: false, faults: true }) : await startLocalStack(overrides, { historyPayloads: false });
+  const quota: FaultHandle | undefined = o.sesRate
+    ? stack.faults?.add({ service: 'ses', operation: 'SendEmail', match: overRate(o.sesRate), fault: AWS_ERRORS.sesThrottling, times: Infinity, label: 'sending quota' })
+    : undefined;
   const inbox = new InboxIndex(stack.urls.inbox);
   const sfn = new SFNClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.stepFunctions });
   const runTag = randomBytes(3).toString('hex');
   const steps: string[] = [];
   const samples: [number, number, number][] = [];
   const byStep = new Map<string, number[]>();
+  const caseDurations: number[] = [];
   const errors: WaveResult['errors'] = [];
   const variants = { WITH_MIGRATION: 0, WITHOUT_MIGRATION: 0 };
   const voivodeships = new Set<string>();
@@ -128,6 +154,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
         const unit = unitData(index, runTag);
         variants[unit.variant]++;
         voivodeships.add(unit.voivodeship);
+        const caseStart = performance.now();
         try {
           await playCase(unit, {
             inbox,
@@ -146,6 +173,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
             },
           });
           completed++;
+          caseDurations.push(performance.now() - caseStart);
         } catch (error) {
           const e = error instanceof CaseError ? error : new CaseError(index, undefined, 'unknown', String(error));
           errors.push({ caseIndex: e.caseIndex, ...(e.caseId ? { caseId: e.caseId } : {}), stage: e.stage, message: e.message });
@@ -164,7 +192,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       benchmark: 'national-wave',
       startedAt,
       environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: (await import('node:os')).cpus().length, pid: process.pid },
-      options: { cases: o.cases, concurrency: o.concurrency, timeoutMs: o.timeoutMs },
+      options: { cases: o.cases, concurrency: o.concurrency, timeoutMs: o.timeoutMs, ...(o.sesRate ? { sesRate: o.sesRate } : {}) },
       casesCompleted: completed,
       casesFailed: errors.length,
       variants,
@@ -179,6 +207,8 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       emails: { seen: inbox.emailsSeen, polls: inbox.polls, transferred: inbox.emailsTransferred },
       handoverLatencyMs: percentiles(samples.map((s) => s[1])),
       handoverLatencyByStepMs: Object.fromEntries(steps.map((step) => [step, percentiles(byStep.get(step) ?? [])])),
+      caseDurationMs: percentiles(caseDurations),
+      ...(o.sesRate && quota && stack.faults ? { sesQuota: sesQuotaReport(o.sesRate, stack.faults.seen('ses', 'SendEmail'), quota.injected, wallTimeMs) } : {}),
       peakRssBytes: peakRss,
       rssBeforeBytes: rssBefore,
       errors,

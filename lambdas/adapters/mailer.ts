@@ -1,6 +1,10 @@
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { mailConfig, once } from './runtime.js';
 import type { EmailMessage } from '../core/emails.js';
+import { SendingRateExceeded } from '../core/errors.js';
+
+/** SES's answers when the account's sending rate or daily quota is used up (SES v1 `Throttling`). */
+const SES_THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException']);
 
 /** Sends one Polish e-mail (HTML with a plain-text part) from the configured sender through SES. */
 export class Mailer {
@@ -10,18 +14,22 @@ export class Mailer {
   ) {}
 
   async send(message: EmailMessage): Promise<string | undefined> {
-    const out = await this.ses.send(
-      new SendEmailCommand({
-        // Quoted: unquoted parentheses in a display name are an address comment.
-        Source: `"Zmiana dostawcy SD (MRPiPS)" <${this.sender}>`,
-        Destination: { ToAddresses: message.to, ...(message.cc.length ? { CcAddresses: message.cc } : {}) },
-        Message: {
-          Subject: { Data: message.subject, Charset: 'UTF-8' },
-          Body: { Html: { Data: message.html, Charset: 'UTF-8' }, Text: { Data: message.text, Charset: 'UTF-8' } },
-        },
-      }),
-    );
-    return out.MessageId;
+    const command = new SendEmailCommand({
+      // Quoted: unquoted parentheses in a display name are an address comment.
+      Source: `"Zmiana dostawcy SD (MRPiPS)" <${this.sender}>`,
+      Destination: { ToAddresses: message.to, ...(message.cc.length ? { CcAddresses: message.cc } : {}) },
+      Message: {
+        Subject: { Data: message.subject, Charset: 'UTF-8' },
+        Body: { Html: { Data: message.html, Charset: 'UTF-8' }, Text: { Data: message.text, Charset: 'UTF-8' } },
+      },
+    });
+    try {
+      return (await this.ses.send(command)).MessageId;
+    } catch (error) {
+      // The SDK has already retried a few times; what is left is a quota that drains only at its own pace.
+      if (error instanceof Error && SES_THROTTLING.has(error.name)) throw new SendingRateExceeded(`SES: ${error.message}`, { cause: error });
+      throw error;
+    }
   }
 }
 

@@ -23,3 +23,12 @@ export class NotFoundError extends Error {
 export class TransientError extends Error {
   override name = 'TransientError';
 }
+
+/**
+ * SES refused a message because the account's sending rate (or daily quota) is used up. Unlike other transient
+ * errors this can last as long as a whole wave of cases takes to drain through the quota (2,791 cases × 14
+ * e-mails at the default 14 messages/s is ~47 minutes), so the ASL retries it apart, far longer.
+ */
+export class SendingRateExceeded extends Error {
+  override name = 'SendingRateExceeded';
+}

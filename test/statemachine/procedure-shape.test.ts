@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NOTICES } from '../../lambdas/core/events.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
+import { ACTION_NAMES, ACTION_NEEDS } from '../../lib/procedure-functions.js';
+import { functionArnSubstitution } from '../../lib/procedure-state-machines.js';
 
 /**
  * The ASL files against the rules the product relies on and against the code they call: every Lambda task
@@ -35,6 +37,26 @@ describe.each([
       expect(retry.JitterStrategy, name).toBe('FULL');
       expect(retry.MaxAttempts, name).toBeGreaterThanOrEqual(3);
       if (state.Resource.includes('lambda:invoke') && name !== 'Record failure') expect(retry.ErrorEquals, name).toContain('TransientError');
+    }
+  });
+
+  it('waits out an exhausted SES sending quota for over an hour in every task that sends e-mail (a national wave drains at 14 messages/s)', () => {
+    const mailing = new Set(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].sendsEmail).map((name) => '${' + functionArnSubstitution(name) + '}'));
+    const mailingTasks = tasks(machine).filter(({ state }) => mailing.has(state.Parameters?.FunctionName));
+    expect(mailingTasks.length).toBeGreaterThan(0);
+    for (const { name, state } of tasks(machine)) {
+      const retrier = state.Retry.find((r: State) => r.ErrorEquals.includes('SendingRateExceeded'));
+      if (!mailing.has(state.Parameters?.FunctionName)) {
+        expect(retrier, name).toBeUndefined();
+        continue;
+      }
+      expect(retrier, name).toBeDefined();
+      expect(retrier.ErrorEquals, name).toEqual(['SendingRateExceeded']);
+      expect(retrier.JitterStrategy, name).toBe('FULL');
+      // Expected total wait with full jitter: half of each capped delay.
+      let expectedWait = 0;
+      for (let attempt = 0; attempt < retrier.MaxAttempts; attempt++) expectedWait += Math.min(retrier.MaxDelaySeconds, retrier.IntervalSeconds * retrier.BackoffRate ** attempt) / 2;
+      expect(expectedWait, name).toBeGreaterThan(3600);
     }
   });
 
