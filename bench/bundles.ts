@@ -3,34 +3,40 @@
  *
  * Each entry is built with esbuild three ways:
  *  - `deployed`: the options of lib/procedure-function.ts (ESM, minify, keepNames, source map, node target of
- *    the runtime, mainFields module/main, `@aws-sdk/*` external, createRequire banner);
- *  - `external`: the same without minification (AWS SDK still left to the runtime);
- *  - `naive`: everything bundled, the AWS SDK too, not minified.
+ *    the runtime, mainFields module/main, createRequire banner, the AWS SDK bundled, BUNDLE_ALIASES);
+ *  - `external`: the same with the whole AWS SDK (`@aws-sdk/*`, and the `@smithy/*` packages under it) left
+ *    external, loaded at init from node_modules as the runtime's copy would be: the one difference is where
+ *    the SDK comes from;
+ *  - `naive`: everything bundled, the AWS SDK too, with esbuild's defaults (not minified, no alias, no map).
  * For each bundle: the size of the code file (KB = 1024 bytes; the source map is reported apart, it is in the
- * deployment package but never loaded unless `--enable-source-maps` reads it), what dominates it (esbuild's
+ * deployment package and read at init only with `--enable-source-maps`), what dominates it (esbuild's
  * metafile, grouped by npm package / project folder), and cold import time: a fresh `node` process per sample
- * imports the bundle between two `performance.now()` calls (median of N). For `deployed` the child runs with
- * `NODE_OPTIONS=--enable-source-maps`, as the functions do. Bundles are written under node_modules/.cache so
- * that the external `@aws-sdk/*` packages resolve from the project's node_modules, as the Lambda runtime
- * provides them.
+ * imports the bundle between two `performance.now()` calls (median of N). `deployed` and `external` run with
+ * `NODE_OPTIONS=--enable-source-maps`, as the functions do; `deployed` is also timed without it, to show what
+ * the maps cost. Bundles are written under node_modules/.cache so that the external packages resolve from the
+ * project's node_modules.
  *
  * Usage: npx tsx bench/bundles.ts [--samples 5] [--only register-case,send-notice] [--json bench/results/bundles.json]
  */
 import { execFile } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { build, type BuildOptions, type Metafile, type Plugin } from 'esbuild';
+import { build, type BuildOptions, type Metafile } from 'esbuild';
 
 const execFileAsync = promisify(execFile);
 
 export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const LAMBDAS_DIR = join(PROJECT_ROOT, 'lambdas');
 
-/** Same string as ESM_REQUIRE_BANNER in lib/procedure-function.ts (not imported: that module pulls in aws-cdk-lib). */
+/**
+ * Same values as ESM_REQUIRE_BANNER and BUNDLE_ALIASES in lib/procedure-function.ts (not imported: that module
+ * pulls in aws-cdk-lib; test/bench/bundles.test.ts checks they match).
+ */
 export const ESM_REQUIRE_BANNER = 'import { createRequire } from "module";const require = createRequire(import.meta.url);';
+export const BUNDLE_ALIASES: Readonly<Record<string, string>> = { '@aws-sdk/credential-provider-node': './lambdas/adapters/sdk-client-options.ts' };
 
 /** Lambda runtime of lib/procedure-function.ts (Runtime.NODEJS_24_X); CDK passes `--target=node24` to esbuild. */
 export const DEPLOYED_TARGET = 'node24';
@@ -39,43 +45,16 @@ export const DEPLOYED_TARGET = 'node24';
 export const TARGET_BUNDLE_KB = 250;
 export const TARGET_INIT_MS = 100;
 
-export type Variant = 'deployed' | 'external' | 'naive' | 'deployed-zod-ns' | 'sdk-bundled' | 'sdk-bundled-zod-ns';
-/**
- * The three builds of the brief, plus what-ifs (nothing in the sources changes):
- * - `deployed-zod-ns`: the deployed build with every `import { z } from 'zod'` of the project read as
- *   `import * as z from 'zod'` (an esbuild onLoad rewrite). The named `z` import makes esbuild keep zod's whole
- *   namespace object, all of its locales included;
- * - `sdk-bundled`: the deployed build with the AWS SDK bundled (and minified) instead of left to the runtime;
- * - `sdk-bundled-zod-ns`: both.
- */
-export const VARIANTS: readonly Variant[] = ['deployed', 'external', 'naive', 'deployed-zod-ns', 'sdk-bundled', 'sdk-bundled-zod-ns'];
-export const BRIEF_VARIANTS: readonly Variant[] = ['deployed', 'external', 'naive'];
-export const WHAT_IF_VARIANTS: readonly Variant[] = ['deployed-zod-ns', 'sdk-bundled', 'sdk-bundled-zod-ns'];
+export type Variant = 'deployed' | 'external' | 'naive';
+export const VARIANTS: readonly Variant[] = ['deployed', 'external', 'naive'];
 
 export const VARIANT_LABEL: Record<Variant, string> = {
-  deployed: 'as deployed (ESM, minified, @aws-sdk/* external)',
-  external: 'AWS SDK external, not minified',
-  naive: 'naive (everything bundled, not minified)',
-  'deployed-zod-ns': "what-if: as deployed, with `import * as z from 'zod'`",
-  'sdk-bundled': 'what-if: as deployed, with the AWS SDK bundled (minified)',
-  'sdk-bundled-zod-ns': 'what-if: AWS SDK bundled and `import * as z`',
+  deployed: 'lib/procedure-function.ts: ESM, minified, names kept, source map, AWS SDK bundled (credentials from the environment)',
+  external: 'the same with the whole AWS SDK external, loaded from node_modules at init',
+  naive: 'everything bundled with esbuild defaults: not minified, no source map, the SDK with its default credential chain',
 };
 
-/** Matches the project's value import of zod's `z` (type-only imports are erased by esbuild anyway). */
-export const NAMED_Z_IMPORT = /import\s*\{\s*z\s*\}\s*from\s*(['"])zod\1/g;
-
-/** esbuild plugin of the what-if variant: reads project sources with `import * as z from 'zod'`. */
-export const zodNamespacePlugin: Plugin = {
-  name: 'zod-namespace-import',
-  setup(b) {
-    b.onLoad({ filter: /[\\/]lambdas[\\/].*\.ts$/ }, async (args) => {
-      const source = await readFile(args.path, 'utf8');
-      return { contents: source.replace(NAMED_Z_IMPORT, "import * as z from 'zod'"), loader: 'ts' };
-    });
-  },
-};
-
-/** esbuild options of one variant; mirrors the `bundling` block of ProcedureFunction. */
+/** esbuild options of one variant; `deployed` mirrors the `bundling` block of ProcedureFunction. */
 export function buildOptions(variant: Variant, entry: string, outfile: string): BuildOptions & { metafile: true } {
   const common = {
     entryPoints: [entry],
@@ -86,23 +65,19 @@ export function buildOptions(variant: Variant, entry: string, outfile: string): 
     target: DEPLOYED_TARGET,
     mainFields: ['module', 'main'],
     banner: { js: ESM_REQUIRE_BANNER },
+    // CDK runs esbuild in the project root, which the aliases' relative paths start from.
+    absWorkingDir: PROJECT_ROOT,
     metafile: true,
     logLevel: 'silent',
     write: true,
   } as const satisfies BuildOptions;
   switch (variant) {
     case 'deployed':
-      return { ...common, minify: true, keepNames: true, sourcemap: true, sourcesContent: false, external: ['@aws-sdk/*'] };
+      return { ...common, minify: true, keepNames: true, sourcemap: true, sourcesContent: false, external: [], alias: { ...BUNDLE_ALIASES } };
     case 'external':
-      return { ...common, minify: false, external: ['@aws-sdk/*'] };
+      return { ...buildOptions('deployed', entry, outfile), external: ['@aws-sdk/*'] };
     case 'naive':
       return { ...common, minify: false, external: [] };
-    case 'deployed-zod-ns':
-      return { ...buildOptions('deployed', entry, outfile), plugins: [zodNamespacePlugin] };
-    case 'sdk-bundled':
-      return { ...buildOptions('deployed', entry, outfile), external: [] };
-    case 'sdk-bundled-zod-ns':
-      return { ...buildOptions('deployed', entry, outfile), external: [], plugins: [zodNamespacePlugin] };
   }
 }
 
@@ -165,6 +140,13 @@ export const median = (values: readonly number[]): number => {
 
 const kb = (bytes: number): number => Math.round((bytes / 1024) * 10) / 10;
 
+export interface InitStats {
+  median: number;
+  min: number;
+  max: number;
+  samples: number[];
+}
+
 export interface BundleResult {
   lambda: string;
   variant: Variant;
@@ -175,7 +157,10 @@ export interface BundleResult {
   externalImports: string[];
   /** Largest contributors to the output, KB. */
   top: { group: string; kb: number }[];
-  initMs: { median: number; min: number; max: number; samples: number[] } | null;
+  /** Cold import as the function runs it: with `--enable-source-maps` when the bundle has a map. */
+  initMs: InitStats | null;
+  /** `deployed` only: cold import without `--enable-source-maps` (what the source maps cost at init). */
+  initNoMapsMs?: InitStats | null;
   initError?: string;
 }
 
@@ -196,18 +181,21 @@ const t1 = performance.now();
 process.stdout.write(JSON.stringify({ ms: t1 - t0 }));
 `;
 
-/** Cold import time of a bundle: one fresh node process per sample; milliseconds. */
-export async function measureInit(file: string, samples: number, opts: { sourceMaps?: boolean } = {}): Promise<number[]> {
+/** Cold import time of a file in one fresh node process, milliseconds. */
+export async function measureInitOnce(file: string, opts: { sourceMaps?: boolean } = {}): Promise<number> {
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: opts.sourceMaps ? '--enable-source-maps' : '', AWS_REGION: 'eu-central-1', LOG_LEVEL: 'WARN' };
+  const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT, pathToFileURL(file).href], { env, cwd: dirname(file), timeout: 60_000 });
+  return (JSON.parse(stdout) as { ms: number }).ms;
+}
+
+/** Cold import time of a file: one fresh node process per sample; milliseconds. */
+export async function measureInit(file: string, samples: number): Promise<number[]> {
   const times: number[] = [];
-  for (let i = 0; i < samples; i++) {
-    const env: NodeJS.ProcessEnv = { ...process.env, NODE_OPTIONS: opts.sourceMaps ? '--enable-source-maps' : '', AWS_REGION: 'eu-central-1', LOG_LEVEL: 'WARN' };
-    const { stdout } = await execFileAsync(process.execPath, ['--input-type=module', '-e', CHILD_SCRIPT, pathToFileURL(file).href], { env, cwd: dirname(file), timeout: 60_000 });
-    times.push((JSON.parse(stdout) as { ms: number }).ms);
-  }
+  for (let i = 0; i < samples; i++) times.push(await measureInitOnce(file));
   return times;
 }
 
-/** The @aws-sdk packages the handlers import; the runtime provides them when they are left external. */
+/** The @aws-sdk packages the handlers import; `external` bundles load them from node_modules at init. */
 export const EXTERNAL_SDK_PACKAGES = ['@aws-sdk/client-dynamodb', '@aws-sdk/client-ses', '@aws-sdk/client-sfn', '@aws-sdk/client-secrets-manager'] as const;
 
 /**
@@ -228,11 +216,13 @@ export interface BundlesReport {
   machine: { cpus: number; cpuModel: string; loadBefore: number; loadAfter: number };
   targets: { bundleKb: number; initMs: number };
   results: BundleResult[];
-  /** Cold import of the external SDK packages alone (what `deployed` loads from the runtime besides the bundle). */
+  /** Cold import of the SDK packages alone from node_modules (what `external` loads besides its bundle). */
   sdkOnlyInitMs: { median: number; samples: number[] } | null;
   /** What dominates the bundles, summed over every entry, per variant (KB). */
   dominant: Record<Variant, { group: string; kb: number }[]>;
 }
+
+const stats = (times: number[]): InitStats => ({ median: round1(median(times)), min: round1(Math.min(...times)), max: round1(Math.max(...times)), samples: times.map(round1) });
 
 export async function runBundles(options: { samples?: number; only?: string[]; measure?: boolean; workDir?: string } = {}): Promise<BundlesReport> {
   const samples = options.samples ?? 5;
@@ -250,30 +240,45 @@ export async function runBundles(options: { samples?: number; only?: string[]; m
       sdkOnlyInitMs = { median: round1(median(times)), samples: times.map(round1) };
     }
     for (const { name, entry } of entries) {
-      for (const variant of VARIANTS) {
-        const outDir = join(tmp, name);
-        const built = await buildBundle(variant, entry, outDir);
-        const groups = sizeByGroup(built.metafile);
-        for (const g of groups) totals[variant].set(g.group, (totals[variant].get(g.group) ?? 0) + g.bytes);
-        let initMs: BundleResult['initMs'] = null;
-        let initError: string | undefined;
-        if (options.measure !== false) {
-          try {
-            const times = await measureInit(built.file, samples, { sourceMaps: variant !== 'external' && variant !== 'naive' });
-            initMs = { median: round1(median(times)), min: round1(Math.min(...times)), max: round1(Math.max(...times)), samples: times.map(round1) };
-          } catch (error) {
-            initError = String((error as Error).message ?? error).split('\n').slice(0, 3).join(' ');
+      const built = [];
+      for (const variant of VARIANTS) built.push({ variant, ...(await buildBundle(variant, entry, join(tmp, name))) });
+      // Every timing of this entry: each variant as the function runs it, and `deployed` without source maps.
+      const runs = built.flatMap((b) => [
+        { variant: b.variant, file: b.file, sourceMaps: b.mapBytes !== null, times: [] as number[] },
+        ...(b.variant === 'deployed' ? [{ variant: b.variant, file: b.file, sourceMaps: false, times: [] as number[] }] : []),
+      ]);
+      const errors = new Map<Variant, string>();
+      if (options.measure !== false) {
+        // Round robin: a load spike on this shared machine then hits every variant alike, not one.
+        for (let i = 0; i < samples; i++) {
+          for (const run of runs) {
+            if (errors.has(run.variant)) continue;
+            try {
+              run.times.push(await measureInitOnce(run.file, { sourceMaps: run.sourceMaps }));
+            } catch (error) {
+              errors.set(run.variant, String((error as Error).message ?? error).split('\n').slice(0, 3).join(' '));
+            }
           }
         }
+      }
+      for (const b of built) {
+        const groups = sizeByGroup(b.metafile);
+        for (const g of groups) totals[b.variant].set(g.group, (totals[b.variant].get(g.group) ?? 0) + g.bytes);
+        const timed = (sourceMaps: boolean) => {
+          const run = runs.find((r) => r.variant === b.variant && r.sourceMaps === sourceMaps);
+          return run && run.times.length === samples ? stats(run.times) : null;
+        };
+        const initError = errors.get(b.variant);
         results.push({
           lambda: name,
-          variant,
-          bytes: built.bytes,
-          kb: kb(built.bytes),
-          sourceMapKb: built.mapBytes === null ? null : kb(built.mapBytes),
-          externalImports: externalImports(built.metafile),
+          variant: b.variant,
+          bytes: b.bytes,
+          kb: kb(b.bytes),
+          sourceMapKb: b.mapBytes === null ? null : kb(b.mapBytes),
+          externalImports: externalImports(b.metafile),
           top: groups.slice(0, 5).map((g) => ({ group: g.group, kb: kb(g.bytes) })),
-          initMs,
+          initMs: timed(b.mapBytes !== null),
+          ...(b.variant === 'deployed' ? { initNoMapsMs: timed(false) } : {}),
           ...(initError ? { initError } : {}),
         });
       }
@@ -291,58 +296,48 @@ const round1 = (n: number): number => Math.round(n * 10) / 10;
 
 const pad = (s: string | number, n: number, right = false): string => (right ? String(s).padStart(n) : String(s).padEnd(n));
 
+/** `other` / `base`, two decimals ('-' when either is missing). */
+const ratio = (other: number | undefined, base: number | undefined): string => (other !== undefined && base ? (other / base).toFixed(2) : '-');
+
 /** The tables printed by the CLI. */
 export function formatBundles(report: BundlesReport): string {
   const lines: string[] = [];
   const byLambda = new Map<string, Partial<Record<Variant, BundleResult>>>();
   for (const r of report.results) byLambda.set(r.lambda, { ...byLambda.get(r.lambda), [r.variant]: r });
-  const ms = (r?: BundleResult) => (r?.initMs ? r.initMs.median.toFixed(1) : r?.initError ? 'ERR' : '-');
+  const ms = (r: BundleResult | undefined, init: InitStats | null | undefined) => (init ? init.median.toFixed(1) : r?.initError ? 'ERR' : '-');
   lines.push(`Bundles (KB = 1024 B, code file only, source map apart; init = median cold import in ${report.samples} fresh node ${report.node} processes, ms)`);
-  lines.push(
-    [pad('lambda', 26), pad('deployed KB', 12, true), pad('map KB', 7, true), pad('init ms', 8, true), pad('ext KB', 8, true), pad('init ms', 8, true), pad('naive KB', 9, true), pad('init ms', 8, true), pad('KB ×', 5, true), pad('init ×', 7, true), '  deployed vs targets'].join(' '),
-  );
+  // Columns under a group heading: [group, [heading, width, cell of one lambda]...].
+  type Cell = (v: Partial<Record<Variant, BundleResult>>) => string | number;
+  const groups: [string, [string, number, Cell][]][] = [
+    ['', [['lambda', 26, () => '']]],
+    ['deployed', [['KB', 7, (v) => v.deployed?.kb ?? '-'], ['map KB', 7, (v) => v.deployed?.sourceMapKb ?? '-'], ['init', 7, (v) => ms(v.deployed, v.deployed?.initMs)], ['no map', 7, (v) => ms(v.deployed, v.deployed?.initNoMapsMs)]]],
+    ['external', [['KB', 7, (v) => v.external?.kb ?? '-'], ['init', 7, (v) => ms(v.external, v.external?.initMs)]]],
+    ['naive', [['KB', 7, (v) => v.naive?.kb ?? '-'], ['init', 7, (v) => ms(v.naive, v.naive?.initMs)]]],
+    ['external ÷ deployed', [['KB', 9, (v) => ratio(v.external?.bytes, v.deployed?.bytes)], ['init', 9, (v) => ratio(v.external?.initMs?.median, v.deployed?.initMs?.median)]]],
+    ['naive ÷ deployed', [['KB', 8, (v) => ratio(v.naive?.bytes, v.deployed?.bytes)], ['init', 8, (v) => ratio(v.naive?.initMs?.median, v.deployed?.initMs?.median)]]],
+  ];
+  const sep = ' | ';
+  lines.push(groups.map(([group, cols]) => pad(group, cols.reduce((w, [, width]) => w + width + 1, -1))).join(sep));
+  lines.push(groups.map(([, cols], i) => cols.map(([heading, width]) => pad(heading, width, i > 0)).join(' ')).join(sep) + `${sep}deployed vs targets`);
   for (const [lambda, v] of byLambda) {
     const d = v.deployed;
-    const n = v.naive;
-    const sizeRatio = d && n ? (n.bytes / d.bytes).toFixed(1) : '-';
-    const initRatio = d?.initMs && n?.initMs ? (n.initMs.median / d.initMs.median).toFixed(2) : '-';
     const sizeOk = d ? d.kb < report.targets.bundleKb : false;
     const initOk = d?.initMs ? d.initMs.median < report.targets.initMs : false;
-    lines.push(
-      [
-        pad(lambda, 26),
-        pad(d?.kb ?? '-', 12, true),
-        pad(d?.sourceMapKb ?? '-', 7, true),
-        pad(ms(d), 8, true),
-        pad(v.external?.kb ?? '-', 8, true),
-        pad(ms(v.external), 8, true),
-        pad(n?.kb ?? '-', 9, true),
-        pad(ms(n), 8, true),
-        pad(sizeRatio, 5, true),
-        pad(initRatio, 7, true),
-        `  size ${sizeOk ? 'ok' : 'OVER'}, init ${d?.initMs ? (initOk ? 'ok' : 'OVER') : '?'}`,
-      ].join(' '),
-    );
+    const cells = groups.map(([, cols], i) => cols.map(([, width, cell]) => (i === 0 ? pad(lambda, width) : pad(cell(v), width, true))).join(' ')).join(sep);
+    lines.push(`${cells}${sep}size ${sizeOk ? 'ok' : 'OVER'}, init ${d?.initMs ? (initOk ? 'ok' : 'OVER') : '?'}`);
   }
-  const deployed = report.results.filter((r) => r.variant === 'deployed');
-  if (deployed.length > 0) {
-    lines.push('SDK packages each deployed bundle imports at init (external):');
-    for (const r of deployed) lines.push(`  ${pad(r.lambda, 26)} ${r.externalImports.join(', ') || '(none)'}`);
-  }
+  for (const variant of VARIANTS) lines.push(`${pad(variant, 9)} ${VARIANT_LABEL[variant]}`);
+  lines.push(`init: deployed and external with --enable-source-maps, as the functions run; "no map": deployed without it; naive has no map.`);
+  lines.push(`÷ = that build's value divided by the deployed one. Targets: every deployed bundle < ${report.targets.bundleKb} KB and init < ${report.targets.initMs} ms.`);
+  const importing = report.results.filter((r) => r.variant === 'deployed' && r.externalImports.length > 0);
+  lines.push(
+    importing.length === 0
+      ? 'Deployed bundles import no package at run time (Node built-ins only).'
+      : `Deployed bundles importing packages at run time: ${importing.map((r) => `${r.lambda} (${r.externalImports.join(', ')})`).join('; ')}`,
+  );
   lines.push(`Machine: ${report.machine.cpus} × ${report.machine.cpuModel}, load average ${report.machine.loadBefore} → ${report.machine.loadAfter} (init times are noisy under load).`);
-  lines.push(`× = naive / as deployed. Targets: every deployed bundle < ${report.targets.bundleKb} KB and init < ${report.targets.initMs} ms.`);
   if (report.sdkOnlyInitMs) {
     lines.push(`Baseline: importing only ${EXTERNAL_SDK_PACKAGES.join(', ')} from node_modules takes ${report.sdkOnlyInitMs.median.toFixed(1)} ms (median).`);
-  }
-  const whatIf = WHAT_IF_VARIANTS.filter((w) => report.results.some((r) => r.variant === w));
-  if (whatIf.length > 0) {
-    lines.push('');
-    lines.push('What-ifs (built from the same sources, not deployed today; init with --enable-source-maps like deployed):');
-    lines.push([pad('lambda', 26), ...whatIf.flatMap((w) => [pad(`${w} KB`, 22, true), pad('init ms', 8, true)])].join(' '));
-    for (const [lambda, v] of byLambda) {
-      lines.push([pad(lambda, 26), ...whatIf.flatMap((w) => [pad(v[w]?.kb ?? '-', 22, true), pad(ms(v[w]), 8, true)])].join(' '));
-    }
-    for (const w of whatIf) lines.push(`  ${w}: ${VARIANT_LABEL[w]}`);
   }
   lines.push('');
   for (const variant of VARIANTS) {

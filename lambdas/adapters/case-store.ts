@@ -12,6 +12,7 @@ import type { CaseRecord, CaseStatus, CollectionState, TimelineEntry } from '../
 import { parseConfig, tableConfigSchema } from '../core/config.js';
 import { ConflictError, TransientError } from '../core/errors.js';
 import { once } from './runtime.js';
+import { sdkClientOptions } from './sdk-client-options.js';
 import type { Participant, StepRecord } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
 
@@ -546,4 +547,4 @@ export class CaseStore {
 }
 
 /** The case store of this Lambda environment (see once() in runtime.ts). */
-export const caseStore = once(() => new CaseStore(new DynamoDBClient({}), parseConfig(tableConfigSchema, process.env).TABLE_NAME));
+export const caseStore = once(() => new CaseStore(new DynamoDBClient(sdkClientOptions()), parseConfig(tableConfigSchema, process.env).TABLE_NAME));

@@ -1,5 +1,6 @@
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { mailConfig, once } from './runtime.js';
+import { sdkClientOptions } from './sdk-client-options.js';
 import type { EmailMessage } from '../core/emails.js';
 import { SendingRateExceeded } from '../core/errors.js';
 
@@ -34,4 +35,4 @@ export class Mailer {
 }
 
 /** The mailer of this Lambda environment (see once() in runtime.ts). */
-export const mailer = once(() => new Mailer(new SESClient({}), mailConfig().SENDER_EMAIL));
+export const mailer = once(() => new Mailer(new SESClient(sdkClientOptions()), mailConfig().SENDER_EMAIL));

@@ -1,6 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { signingKeysSchema, statusLinks, type SigningKeys, type StatusLinks } from '../core/links.js';
 import { mailConfig } from './runtime.js';
+import { sdkClientOptions } from './sdk-client-options.js';
 
 const CACHE_MS = 5 * 60 * 1000;
 let cached: { keys: SigningKeys; at: number } | undefined;
@@ -26,7 +27,7 @@ export async function loadSigningKeys(env: Record<string, string | undefined> = 
   if (cached && now - cached.at < CACHE_MS) return cached.keys;
   let keys: SigningKeys;
   if (env.LINK_KEYS_SECRET_ARN) {
-    client ??= new SecretsManagerClient({});
+    client ??= new SecretsManagerClient(sdkClientOptions());
     const out = await client.send(new GetSecretValueCommand({ SecretId: env.LINK_KEYS_SECRET_ARN }));
     keys = parse(out.SecretString ?? '', 'Secrets Manager');
   } else if (env.LINK_SIGNING_KEYS) {

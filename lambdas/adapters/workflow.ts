@@ -1,5 +1,6 @@
 import { DescribeExecutionCommand, SendTaskSuccessCommand, StartExecutionCommand, StopExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { once } from './runtime.js';
+import { sdkClientOptions } from './sdk-client-options.js';
 
 /** The task is no longer waiting: it timed out, its execution ended, or the token is not (or no longer) valid. */
 const TASK_GONE = new Set(['TaskTimedOut', 'TaskDoesNotExist', 'InvalidToken']);
@@ -59,4 +60,4 @@ export class Workflow {
 }
 
 /** The Step Functions adapter of this Lambda environment (see once() in runtime.ts). */
-export const workflow = once(() => new Workflow(new SFNClient({})));
+export const workflow = once(() => new Workflow(new SFNClient(sdkClientOptions())));
