@@ -1,25 +1,16 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
-import { handler as applyResponse } from '../lambdas/apply-response/index.js';
-import { handler as caseStatus } from '../lambdas/case-status/index.js';
-import { handler as changeCollectionStates } from '../lambdas/change-collection-states/index.js';
-import { handler as confirmationLinks } from '../lambdas/confirmation-links/index.js';
-import { handler as escalateStep } from '../lambdas/escalate-step/index.js';
-import { handler as notificationForm } from '../lambdas/notification-form/index.js';
-import { handler as recordFailure } from '../lambdas/record-failure/index.js';
-import { handler as registerCase } from '../lambdas/register-case/index.js';
-import { handler as requestConfirmation } from '../lambdas/request-confirmation/index.js';
-import { handler as sendNotice } from '../lambdas/send-notice/index.js';
 import { localConfig, type LocalConfig } from './config.js';
+import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './functions.js';
+import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
+import { residentBytes, startStandIn } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
-import { startPagesServer, type Routes } from './pages-server.js';
+import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
 /**
- * The whole product on one machine: dynalite for DynamoDB, aws-ses-v2-local for SES (with its web inbox),
+ * The whole product on one machine: dynalite for DynamoDB, aws-ses-v2-local for SES (with its web inbox), each
+ * in a process of its own (local/stand-ins),
  * the local Step Functions service running the very ASL files CDK deploys, and an HTTP server that hands
  * requests to the same Lambda handlers as API Gateway would. Handlers use the real AWS SDK clients, pointed
  * here by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
@@ -28,21 +19,17 @@ const REGION = 'eu-central-1';
 // This machine runs Node 20; the deployed functions run the current LTS. The SDK's notice is not for us here.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ACCOUNT = '000000000000';
-const require = createRequire(import.meta.url);
-// aws-ses-v2-local is CommonJS with `exports.default`.
-const sesLocal = (require('aws-ses-v2-local') as typeof import('aws-ses-v2-local')).default;
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
-// The handlers build their SDK clients on first use, so importing them before the environment is set is safe.
-/** The state machines' Lambda tasks: substitution name, function name, handler. */
-const STATE_MACHINE_ACTIONS: [string, string, LocalLambda][] = [
-  ['RegisterCaseFunctionArn', 'register-case', registerCase],
-  ['RequestConfirmationFunctionArn', 'request-confirmation', requestConfirmation],
-  ['EscalateStepFunctionArn', 'escalate-step', escalateStep],
-  ['ApplyResponseFunctionArn', 'apply-response', applyResponse],
-  ['ChangeCollectionStatesFunctionArn', 'change-collection-states', changeCollectionStates],
-  ['SendNoticeFunctionArn', 'send-notice', sendNotice],
-  ['RecordFailureFunctionArn', 'record-failure', recordFailure],
+/** The state machines' Lambda tasks: substitution name and function name. */
+const STATE_MACHINE_ACTIONS: [string, LocalFunctionName][] = [
+  ['RegisterCaseFunctionArn', 'register-case'],
+  ['RequestConfirmationFunctionArn', 'request-confirmation'],
+  ['EscalateStepFunctionArn', 'escalate-step'],
+  ['ApplyResponseFunctionArn', 'apply-response'],
+  ['ChangeCollectionStatesFunctionArn', 'change-collection-states'],
+  ['SendNoticeFunctionArn', 'send-notice'],
+  ['RecordFailureFunctionArn', 'record-failure'],
 ];
 
 export interface LocalStack {
@@ -52,6 +39,8 @@ export interface LocalStack {
   stepFunctions: LocalStepFunctions;
   /** The fault layer (local/faults.ts), when the stack was started with `{ faults: true }`. */
   faults?: FaultLayer;
+  /** Resident memory of the stack: this process and each stand-in's process, bytes. */
+  residentMemory(): { total: number; byProcess: Record<'stack' | 'dynamodb' | 'ses', number> };
   close(): Promise<void>;
 }
 
@@ -64,14 +53,12 @@ export interface LocalStackOptions {
   faults?: boolean;
   /** Keep state inputs/outputs in the local Step Functions history (default true); benchmarks pass false to save memory. */
   historyPayloads?: boolean;
-}
-
-function listen(server: Server): Promise<number> {
-  return new Promise((resolve, reject) => {
-    if (server.listening) return resolve((server.address() as AddressInfo).port);
-    server.once('error', reject);
-    server.once('listening', () => resolve((server.address() as AddressInfo).port));
-  });
+  /**
+   * Run the Lambda handlers in this many worker threads (local/lambda-workers) instead of this thread (0, the
+   * default). Benchmarks use it to spread the load over the machine's cores; tests keep the handlers in-process,
+   * where they can read the environment as the test changes it.
+   */
+  lambdaWorkers?: number;
 }
 
 export async function startLocalStack(overrides?: Parameters<typeof localConfig>[1], options?: LocalStackOptions & { faults?: false }): Promise<LocalStack>;
@@ -84,15 +71,14 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
-    const dynalite = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
-    dynalite.listen(config.DYNAMODB_PORT, host);
-    const dynamoPort = await listen(dynalite);
-    closers.push(() => new Promise((resolve) => dynalite.close(() => resolve())));
+    // Each stand-in in a process of its own (a core and a heap each); started together.
+    const [dynamodb, ses] = await Promise.all([startStandIn('dynamodb', host, config.DYNAMODB_PORT), startStandIn('ses', host, config.SES_PORT)].map((p) => p.then((standIn) => (closers.push(standIn.close), standIn))));
+    const dynamoPort = dynamodb!.port;
+    const sesPort = ses!.port;
 
-    const ses = await sesLocal({ host, port: config.SES_PORT });
-    const sesPort = await listen(ses);
-    closers.push(() => new Promise((resolve) => { ses.close(() => resolve()); ses.closeAllConnections(); }));
-
+    // A function by name: its handler, or (with lambdaWorkers) an invocation in a worker thread.
+    let workers: LambdaWorkers | undefined;
+    const fn = (name: LocalFunctionName): LocalFunction => (options.lambdaWorkers ? (event: unknown) => workers!.invoke(name, event) : LOCAL_FUNCTIONS[name]);
     const urlHost = host.includes(':') ? `[${host}]` : host;
     const dynamodbUrl = `http://${urlHost}:${dynamoPort}`;
     const inboxUrl = `http://${urlHost}:${sesPort}`;
@@ -150,15 +136,22 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
         { name: 'confirmation', definitionFile: root('statemachine/confirmation.asl.json') },
       ],
       substitutions,
-      lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name, handler]) => [name, faults ? faults.lambda(name, handler) : handler])),
+      lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name]) => [name, faults ? faults.lambda(name, fn(name) as LocalLambda) : (fn(name) as LocalLambda)])),
       retryIntervalScale: config.RETRY_INTERVAL_SCALE,
       ...(options.historyPayloads === false ? { historyPayloads: false } : {}),
     });
     closers.push(() => stepFunctions.close());
     process.env.AWS_ENDPOINT_URL_SFN = faults ? await faults.proxy('sfn', stepFunctions.endpoint, host) : stepFunctions.endpoint;
 
+    // Started last: the threads take the environment as it is now.
+    if (options.lambdaWorkers) {
+      workers = await startLambdaWorkers(options.lambdaWorkers);
+      closers.push(() => workers!.close());
+    }
+
     // Same routes as LinkPagesApi in lib/.
-    Object.assign(routes, { '/': notificationForm, '/zgloszenie': notificationForm, '/potwierdzenie': confirmationLinks, '/sprawa': caseStatus });
+    const page = (name: LocalFunctionName) => fn(name) as HttpLambda;
+    Object.assign(routes, { '/': page('notification-form'), '/zgloszenie': page('notification-form'), '/potwierdzenie': page('confirmation-links'), '/sprawa': page('case-status') });
 
     return {
       config,
@@ -166,6 +159,10 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       procedureArn,
       stepFunctions,
       ...(faults ? { faults } : {}),
+      residentMemory: () => {
+        const byProcess = { stack: process.memoryUsage.rss(), dynamodb: residentBytes(dynamodb!.pid), ses: residentBytes(ses!.pid) };
+        return { total: byProcess.stack + byProcess.dynamodb + byProcess.ses, byProcess };
+      },
       close: closeAll,
     };
   } catch (error) {

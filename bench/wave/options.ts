@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { z } from 'zod';
 
 /** Every gmina and powiat in Poland: one case each in a national wave. */
@@ -6,6 +7,8 @@ export const QUICK_CASES = 50;
 /** The form accepts at most this many notifications per client address and hour (lambdas/core/config.ts caps the limit). */
 export const MAX_CASES = 10_000;
 export const DEFAULT_TIMEOUT_MS = 180_000;
+/** One worker thread for the Lambda handlers per core (measured on 2 cores: 2 beat 1 and 0; see bench/wave/README.md). */
+export const DEFAULT_LAMBDA_WORKERS = availableParallelism();
 /** With --ses-rate: 2 h, longer than a national wave needs at 14 messages/s (~47 min for its ~39,000 e-mails). */
 export const SES_RATE_TIMEOUT_MS = 2 * 3600_000;
 /** SES's default maximum sending rate once out of the sandbox, messages per second. */
@@ -18,6 +21,7 @@ export const benchOptionsSchema = z
     quick: z.boolean().default(false),
     /** How long one participant waits for one e-mail before the case counts as failed. */
     timeoutMs: z.coerce.number({ error: '--timeout-ms must be a number' }).int().min(1000, '--timeout-ms must be at least 1000').optional(),
+    lambdaWorkers: z.coerce.number({ error: '--lambda-workers must be a number' }).int('--lambda-workers must be a whole number').min(0, '--lambda-workers must be at least 0').max(64, '--lambda-workers must be at most 64').optional(),
     /** SES sending quota of the stand-in, messages per second (production default: 14); unset = unlimited. */
     sesRate: z.coerce.number({ error: '--ses-rate must be a number' }).positive('--ses-rate must be more than 0').max(10_000, '--ses-rate must be at most 10000').optional(),
     outDir: z.string().min(1).default('bench/results'),
@@ -30,21 +34,24 @@ export const benchOptionsSchema = z
     const cases = o.cases ?? (o.quick ? QUICK_CASES : NATIONAL_WAVE_CASES);
     // Under a sending quota a participant's next e-mail can wait as long as the whole wave takes to drain.
     const timeoutMs = o.timeoutMs ?? (o.sesRate ? SES_RATE_TIMEOUT_MS : DEFAULT_TIMEOUT_MS);
-    return { cases, concurrency: Math.min(o.concurrency ?? cases, cases), timeoutMs, outDir: o.outDir, quick: o.quick, ...(o.sesRate ? { sesRate: o.sesRate } : {}) };
+    return { cases, concurrency: Math.min(o.concurrency ?? cases, cases), timeoutMs, lambdaWorkers: o.lambdaWorkers ?? DEFAULT_LAMBDA_WORKERS, outDir: o.outDir, quick: o.quick, ...(o.sesRate ? { sesRate: o.sesRate } : {}) };
   });
 
 export type BenchOptions = z.output<typeof benchOptionsSchema>;
 
-export const USAGE = `usage: npm run bench -- [--quick | --cases N] [--concurrency K] [--timeout-ms MS] [--out-dir DIR]
-  --cases N        concurrent cases to play (default ${NATIONAL_WAVE_CASES}: every gmina and powiat; max ${MAX_CASES})
-  --quick          ${QUICK_CASES} cases
-  --concurrency K  at most K cases in flight at once (default: all of them)
-  --timeout-ms MS  how long a participant waits for one e-mail (default 180000; 7200000 with --ses-rate)
-  --ses-rate R     the SES stand-in accepts at most R messages/s and throttles the rest, as an SES account
-                   with that quota (${SES_DEFAULT_RATE}/s by default in production); state machine waits as on AWS
-  --out-dir DIR    where the JSON and SVG results go (default bench/results)`;
+export const USAGE = `usage: npm run bench -- [--quick | --cases N] [--concurrency K] [--lambda-workers W] [--ses-rate R] [--timeout-ms MS] [--out-dir DIR]
+  --cases N           concurrent cases to play (default ${NATIONAL_WAVE_CASES}: every gmina and powiat; max ${MAX_CASES})
+  --quick             ${QUICK_CASES} cases
+  --concurrency K     at most K cases in flight at once (default: all of them)
+  --lambda-workers W  run the Lambda handlers in W worker threads (default: one per core, ${DEFAULT_LAMBDA_WORKERS} here;
+                      0 = in the stack's own thread)
+  --ses-rate R        the SES stand-in accepts at most R messages/s and throttles the rest, as an SES account with
+                      that quota (${SES_DEFAULT_RATE}/s by default in production); state machine waits as on AWS
+  --timeout-ms MS     how long a participant waits for one e-mail (default 180000; 7200000 with --ses-rate)
+  --out-dir DIR       where the JSON and SVG results go (default bench/results)`;
 
-const FLAGS: Record<string, { key: 'cases' | 'concurrency' | 'timeoutMs' | 'outDir' | 'quick' | 'sesRate'; value: boolean }> = {
+const FLAGS: Record<string, { key: 'cases' | 'concurrency' | 'timeoutMs' | 'outDir' | 'quick' | 'sesRate' | 'lambdaWorkers'; value: boolean }> = {
+  '--lambda-workers': { key: 'lambdaWorkers', value: true },
   '--ses-rate': { key: 'sesRate', value: true },
   '--cases': { key: 'cases', value: true },
   '--concurrency': { key: 'concurrency', value: true },

@@ -9,7 +9,8 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 export function formatTable(r: WaveResult): string {
   const rows: [string, string][] = [
     ['cases (completed / requested)', `${r.casesCompleted} / ${r.options.cases}`],
-    ['concurrency', String(r.options.concurrency)],
+    ['concurrency (cases in flight)', String(r.options.concurrency)],
+    ['Lambda worker threads', String(r.options.lambdaWorkers)],
     ['variants (with / without migration)', `${r.variants.WITH_MIGRATION} / ${r.variants.WITHOUT_MIGRATION}`],
     ['voivodeships', String(r.voivodeships)],
     ['wall time', `${(r.wallTimeMs / 1000).toFixed(2)} s`],
@@ -33,7 +34,8 @@ export function formatTable(r: WaveResult): string {
           ['effective sending rate', `${r.sesQuota.effectiveRatePerSecond} messages/s`],
         ] as [string, string][])
       : []),
-    ['peak RSS', mb(r.peakRssBytes)],
+    ['peak RSS (all processes)', mb(r.peakRssBytes)],
+    ['  stack / dynalite / SES stand-in', `${mb(r.peakRssByProcessBytes.stack)} / ${mb(r.peakRssByProcessBytes.dynamodb)} / ${mb(r.peakRssByProcessBytes.ses)}`],
     ['errors', String(r.errors.length)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

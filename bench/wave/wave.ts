@@ -10,6 +10,8 @@ export interface WaveOptions {
   cases: number;
   concurrency: number;
   timeoutMs: number;
+  /** Worker threads for the Lambda handlers (0: in the stack's own thread). */
+  lambdaWorkers?: number;
   /** SES sending quota of the stand-in (messages/s); unset = unlimited. */
   sesRate?: number;
   /** Progress lines on stderr every `progressEveryMs` (0 = none). */
@@ -31,7 +33,7 @@ export interface WaveResult {
   benchmark: 'national-wave';
   startedAt: string;
   environment: { node: string; platform: string; cpus: number; pid: number };
-  options: { cases: number; concurrency: number; timeoutMs: number; sesRate?: number };
+  options: { cases: number; concurrency: number; timeoutMs: number; lambdaWorkers: number; sesRate?: number };
   casesCompleted: number;
   casesFailed: number;
   variants: { WITH_MIGRATION: number; WITHOUT_MIGRATION: number };
@@ -54,7 +56,10 @@ export interface WaveResult {
    * messages (accepted / rate); the wall time beyond it is what the procedure itself added.
    */
   sesQuota?: { ratePerSecond: number; accepted: number; throttledAttempts: number; quotaFloorMs: number; effectiveRatePerSecond: number };
+  /** Peak of the sum over the stack's processes (sampled every 100 ms). */
   peakRssBytes: number;
+  /** Each process's own peak (they need not coincide). */
+  peakRssByProcessBytes: { stack: number; dynamodb: number; ses: number };
   rssBeforeBytes: number;
   errors: { caseIndex: number; caseId?: string; stage: string; message: string }[];
   /** Every hand-over: [ms since start of the POST, latency ms, step index] (for the chart). */
@@ -96,13 +101,6 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
   // Handlers log every action at INFO; a wave would print hundreds of thousands of lines.
   // Under a sending quota every throttled send is a WARN line (action deferred); only errors are news then.
   process.env.LOG_LEVEL ??= o.sesRate ? 'ERROR' : 'WARN';
-  const rssBefore = process.memoryUsage().rss;
-  let peakRss = rssBefore;
-  const rssSampler = setInterval(() => {
-    const rss = process.memoryUsage().rss;
-    if (rss > peakRss) peakRss = rss;
-  }, 100);
-  rssSampler.unref();
 
   const overrides = {
     PAGES_PORT: 0,
@@ -116,11 +114,26 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     // Under a sending quota the retry waits are the pacing itself: as on AWS. Otherwise none are expected.
     RETRY_INTERVAL_SCALE: o.sesRate ? 1 : 0.01,
   };
+  // The handlers run in worker threads as Lambda runs apart from Step Functions; dynalite and the SES stand-in
+  // run in processes of their own (local/stand-ins): every core of the machine takes a share of the wave.
+  const stackOptions = { historyPayloads: false, lambdaWorkers: o.lambdaWorkers ?? 0 };
   // The quota is the fault layer's token bucket in front of the SES stand-in (local/faults.ts).
-  const stack = o.sesRate ? await startLocalStack(overrides, { historyPayloads: false, faults: true }) : await startLocalStack(overrides, { historyPayloads: false });
+  const stack = o.sesRate ? await startLocalStack(overrides, { ...stackOptions, faults: true }) : await startLocalStack(overrides, stackOptions);
   const quota: FaultHandle | undefined = o.sesRate
     ? stack.faults?.add({ service: 'ses', operation: 'SendEmail', match: overRate(o.sesRate), fault: AWS_ERRORS.sesThrottling, times: Infinity, label: 'sending quota' })
     : undefined;
+  // Resident memory of the whole stack: this process (handlers, Step Functions, pages, participants) and the
+  // stand-ins' processes, sampled together.
+  const rssBefore = stack.residentMemory().total;
+  let peakRss = rssBefore;
+  let peakByProcess = stack.residentMemory().byProcess;
+  const sampleRss = () => {
+    const { total, byProcess } = stack.residentMemory();
+    if (total > peakRss) peakRss = total;
+    for (const key of Object.keys(byProcess) as (keyof typeof byProcess)[]) if (byProcess[key] > peakByProcess[key]) peakByProcess = { ...peakByProcess, [key]: byProcess[key] };
+  };
+  const rssSampler = setInterval(sampleRss, 100);
+  rssSampler.unref();
   const inbox = new InboxIndex(stack.urls.inbox);
   const sfn = new SFNClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.stepFunctions });
   const runTag = randomBytes(3).toString('hex');
@@ -186,13 +199,12 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     const after = stack.stepFunctions.stats();
     const transitions = after.stateTransitions - before.stateTransitions;
     const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.round((v - (b[k] ?? 0)) * 10) / 10]));
-    const rss = process.memoryUsage().rss;
-    if (rss > peakRss) peakRss = rss;
+    sampleRss();
     return {
       benchmark: 'national-wave',
       startedAt,
       environment: { node: process.version, platform: `${process.platform}-${process.arch}`, cpus: (await import('node:os')).cpus().length, pid: process.pid },
-      options: { cases: o.cases, concurrency: o.concurrency, timeoutMs: o.timeoutMs, ...(o.sesRate ? { sesRate: o.sesRate } : {}) },
+      options: { cases: o.cases, concurrency: o.concurrency, timeoutMs: o.timeoutMs, lambdaWorkers: o.lambdaWorkers ?? 0, ...(o.sesRate ? { sesRate: o.sesRate } : {}) },
       casesCompleted: completed,
       casesFailed: errors.length,
       variants,
@@ -210,6 +222,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       caseDurationMs: percentiles(caseDurations),
       ...(o.sesRate && quota && stack.faults ? { sesQuota: sesQuotaReport(o.sesRate, stack.faults.seen('ses', 'SendEmail'), quota.injected, wallTimeMs) } : {}),
       peakRssBytes: peakRss,
+      peakRssByProcessBytes: peakByProcess,
       rssBeforeBytes: rssBefore,
       errors,
       samples: samples.sort((a, b) => a[0] - b[0]),

@@ -7,8 +7,8 @@ import { renderSvg } from '../../bench/wave/report.js';
 import { runWave } from '../../bench/wave/wave.js';
 
 describe('npm run bench (national wave), smoke', () => {
-  it('plays 5 cases over HTTP with zero errors and a well-formed result', async () => {
-    const result = await runWave({ cases: 5, concurrency: 5, timeoutMs: 15_000, log: () => undefined });
+  it('plays 5 cases over HTTP with zero errors and a well-formed result, the handlers in a worker thread', async () => {
+    const result = await runWave({ cases: 5, concurrency: 5, timeoutMs: 15_000, lambdaWorkers: 1, log: () => undefined });
     expect(result.errors).toEqual([]);
     expect(result.casesCompleted).toBe(5);
     expect(result.variants).toEqual({ WITH_MIGRATION: 3, WITHOUT_MIGRATION: 2 });
@@ -18,6 +18,12 @@ describe('npm run bench (national wave), smoke', () => {
     expect(result.stateTransitionsPerSecond).toBeGreaterThan(0);
     expect(result.casesPerSecond).toBeGreaterThan(0);
     expect(result.peakRssBytes).toBeGreaterThanOrEqual(result.rssBeforeBytes);
+    // The stand-ins run in processes of their own, and their memory is counted.
+    expect(result.peakRssByProcessBytes.dynamodb).toBeGreaterThan(0);
+    expect(result.peakRssByProcessBytes.ses).toBeGreaterThan(0);
+    expect(result.caseDurationMs.count).toBe(5);
+    // Every Lambda task ran (in the worker thread; the local Step Functions service counts the invocations).
+    expect(result.lambdaInvocations['request-confirmation']).toBe(5 * 7);
     // Six hand-overs per case: contact→variant, variant→codes, codes→deactivation, deactivation→b+c, b+c→verify, verify→completed.
     expect(result.handoverLatencyMs.count).toBe(30);
     expect(Object.keys(result.handoverLatencyByStepMs)).toHaveLength(6);
@@ -40,6 +46,13 @@ describe('npm run bench (national wave), smoke', () => {
     expect(() => parseBenchArgs(['--cases'])).toThrow('--cases needs a value');
     expect(() => parseBenchArgs(['--quick', '--cases', '10'])).toThrow('mutually exclusive');
     expect(() => parseBenchArgs(['--fast'])).toThrow('unknown option "--fast"');
+    expect(parseBenchArgs(['--lambda-workers', '0'])).toMatchObject({ lambdaWorkers: 0 });
+    expect(() => parseBenchArgs(['--lambda-workers', '-1'])).toThrow('--lambda-workers must be at least 0');
+    // A sending quota: participants wait up to 2 h for an e-mail unless told otherwise.
+    expect(parseBenchArgs(['--ses-rate', '14'])).toMatchObject({ sesRate: 14, timeoutMs: 7_200_000 });
+    expect(parseBenchArgs(['--ses-rate', '14', '--timeout-ms', '60000'])).toMatchObject({ sesRate: 14, timeoutMs: 60_000 });
+    expect(parseBenchArgs([])).not.toHaveProperty('sesRate');
+    expect(() => parseBenchArgs(['--ses-rate', '0'])).toThrow('--ses-rate must be more than 0');
   });
 });
 
