@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { localConfig, type LocalConfig } from './config.js';
 import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './functions.js';
 import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
-import { residentBytes, startStandIn } from './stand-ins/index.js';
+import { cpuMs, residentBytes, startStandIn } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
@@ -41,6 +41,8 @@ export interface LocalStack {
   faults?: FaultLayer;
   /** Resident memory of the stack: this process and each stand-in's process, bytes. */
   residentMemory(): { total: number; byProcess: Record<'stack' | 'dynamodb' | 'ses', number> };
+  /** CPU time used so far (user + system), ms: this process (with its worker threads) and each stand-in's process. */
+  cpuTime(): Record<'stack' | 'dynamodb' | 'ses', number>;
   close(): Promise<void>;
 }
 
@@ -162,6 +164,10 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       residentMemory: () => {
         const byProcess = { stack: process.memoryUsage.rss(), dynamodb: residentBytes(dynamodb!.pid), ses: residentBytes(ses!.pid) };
         return { total: byProcess.stack + byProcess.dynamodb + byProcess.ses, byProcess };
+      },
+      cpuTime: () => {
+        const own = process.cpuUsage();
+        return { stack: (own.user + own.system) / 1000, dynamodb: cpuMs(dynamodb!.pid), ses: cpuMs(ses!.pid) };
       },
       close: closeAll,
     };

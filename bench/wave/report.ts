@@ -36,6 +36,7 @@ export function formatTable(r: WaveResult): string {
       : []),
     ['peak RSS (all processes)', mb(r.peakRssBytes)],
     ['  stack / dynalite / SES stand-in', `${mb(r.peakRssByProcessBytes.stack)} / ${mb(r.peakRssByProcessBytes.dynamodb)} / ${mb(r.peakRssByProcessBytes.ses)}`],
+    ['CPU per case: stack / dynalite / SES', `${r.cpuMsPerCase.stack} / ${r.cpuMsPerCase.dynamodb} / ${r.cpuMsPerCase.ses} ms (${r.cpuMsPerCase.stack + r.cpuMsPerCase.dynamodb + r.cpuMsPerCase.ses} ms in all, on ${r.environment.cpus} cores)`],
     ['errors', String(r.errors.length)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));

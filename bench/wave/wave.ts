@@ -58,6 +58,11 @@ export interface WaveResult {
   sesQuota?: { ratePerSecond: number; accepted: number; throttledAttempts: number; quotaFloorMs: number; effectiveRatePerSecond: number };
   /** Peak of the sum over the stack's processes (sampled every 100 ms). */
   peakRssBytes: number;
+  /**
+   * CPU time per completed case, ms: the stack's process (handlers in their worker threads, Step Functions, the
+   * pages server, and the simulated participants with their inbox poller) and each stand-in's process.
+   */
+  cpuMsPerCase: { stack: number; dynamodb: number; ses: number };
   /** Each process's own peak (they need not coincide). */
   peakRssByProcessBytes: { stack: number; dynamodb: number; ses: number };
   rssBeforeBytes: number;
@@ -149,6 +154,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
   let progress: NodeJS.Timeout | undefined;
   try {
     const before = stack.stepFunctions.stats();
+    const cpuBefore = stack.cpuTime();
     inbox.start();
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
@@ -197,6 +203,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     const wallTimeMs = performance.now() - t0;
     const after = stack.stepFunctions.stats();
+    const cpuAfter = stack.cpuTime();
     const transitions = after.stateTransitions - before.stateTransitions;
     const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.round((v - (b[k] ?? 0)) * 10) / 10]));
     sampleRss();
@@ -223,6 +230,13 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       ...(o.sesRate && quota && stack.faults ? { sesQuota: sesQuotaReport(o.sesRate, stack.faults.seen('ses', 'SendEmail'), quota.injected, wallTimeMs) } : {}),
       peakRssBytes: peakRss,
       peakRssByProcessBytes: peakByProcess,
+      cpuMsPerCase: completed
+        ? {
+            stack: Math.round((cpuAfter.stack - cpuBefore.stack) / completed),
+            dynamodb: Math.round((cpuAfter.dynamodb - cpuBefore.dynamodb) / completed),
+            ses: Math.round((cpuAfter.ses - cpuBefore.ses) / completed),
+          }
+        : { stack: 0, dynamodb: 0, ses: 0 },
       rssBeforeBytes: rssBefore,
       errors,
       samples: samples.sort((a, b) => a[0] - b[0]),

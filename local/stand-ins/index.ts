@@ -47,11 +47,23 @@ function stop(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Resident set size of a process in bytes (Linux /proc; 0 where it cannot be read). */
+/** Resident set size of a process in bytes (Linux /proc, 4 KiB pages; 0 where it cannot be read). */
 export function residentBytes(pid: number): number {
   try {
     const pages = Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]);
     return pages * 4096;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU time (user + system) a process has used, in ms (Linux /proc, 100 ticks a second; 0 where it cannot be read). */
+export function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
   } catch {
     return 0;
   }

@@ -22,6 +22,8 @@ describe('npm run bench (national wave), smoke', () => {
     expect(result.peakRssByProcessBytes.dynamodb).toBeGreaterThan(0);
     expect(result.peakRssByProcessBytes.ses).toBeGreaterThan(0);
     expect(result.caseDurationMs.count).toBe(5);
+    expect(result.cpuMsPerCase.stack).toBeGreaterThan(0);
+    expect(result.cpuMsPerCase.dynamodb).toBeGreaterThan(0);
     // Every Lambda task ran (in the worker thread; the local Step Functions service counts the invocations).
     expect(result.lambdaInvocations['request-confirmation']).toBe(5 * 7);
     // Six hand-overs per case: contact→variant, variant→codes, codes→deactivation, deactivation→b+c, b+c→verify, verify→completed.
