@@ -559,6 +559,57 @@ export interface CaseBreakdown {
   readonly assumptions: Assumptions;
 }
 
+/**
+ * What is counted of one case, by the ASL walk (completedCaseCounts) or by a run (the national wave bench:
+ * transitions, invocations per function, DynamoDB request units from dynalite, e-mails and recipients seen in
+ * the inbox, page requests). Durations, cold starts, log volume and cache misses always come from the assumptions.
+ */
+export interface CountedCase {
+  readonly label: string;
+  readonly stateTransitions: number;
+  /** Invocations per function: state machine tasks and HTTP handlers. */
+  readonly invocations: Readonly<Record<string, number>>;
+  readonly dynamoWru: number;
+  readonly dynamoRru: number;
+  readonly emailMessages: number;
+  readonly emailRecipients: number;
+  readonly httpRequests: number;
+  /** Parent and child executions (one X-Ray trace each). */
+  readonly executions: number;
+}
+
+/** Full counts of a case from what was counted and the assumptions for the rest. */
+export function caseCountsFrom(counted: CountedCase, assumptions: Partial<Assumptions> = {}): CaseCounts {
+  const a: Assumptions = { ...DEFAULT_ASSUMPTIONS, ...assumptions };
+  const lambdas: LambdaUsage[] = Object.entries(counted.invocations).map(([name, n]) => ({
+    name,
+    invocations: n,
+    avgDurationMs: a.durationMs[name] ?? 200,
+    memoryMb: a.memoryMb,
+    coldStarts: n * a.coldStartShare,
+    initMs: a.initMs,
+    coldExtraMs: a.coldExtraMs,
+  }));
+  const totalInvocations = lambdas.reduce((s, l) => s + l.invocations, 0);
+  // Functions that read the signing keys: every sender and the link pages (ACTION_NEEDS signingKeys).
+  const signing = new Set(['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'confirmation-links', 'case-status']);
+  const secretsManagerCalls = lambdas.filter((l) => signing.has(l.name)).reduce((s, l) => s + l.invocations * a.secretsCacheMissShare, 0);
+  return {
+    label: counted.label,
+    stateTransitions: counted.stateTransitions,
+    lambdas,
+    dynamoWru: counted.dynamoWru,
+    dynamoRru: counted.dynamoRru,
+    emailRecipients: counted.emailRecipients,
+    emailMessages: counted.emailMessages,
+    httpRequests: counted.httpRequests,
+    logBytes: totalInvocations * a.logBytesPerInvocation + counted.stateTransitions * a.sfnEventsPerTransition * a.sfnLogBytesPerEvent + counted.httpRequests * a.accessLogBytesPerRequest,
+    // One trace per execution (its Lambda tasks join it) and one per HTTP request; every trace sampled (upper bound).
+    xrayTraces: counted.executions + counted.httpRequests,
+    secretsManagerCalls,
+  };
+}
+
 /** Counts of one completed case of a variant, from the ASL walk and the assumptions. */
 export function completedCaseCounts(variant: Variant, options: { failedVerificationRounds?: number; assumptions?: Partial<Assumptions> } = {}): CaseBreakdown {
   const a: Assumptions = { ...DEFAULT_ASSUMPTIONS, ...options.assumptions };
@@ -594,39 +645,21 @@ export function completedCaseCounts(variant: Variant, options: { failedVerificat
   }
   add('case-status', a.statusViews);
   for (let i = 0; i < a.statusViews; i++) addOps(dynamoOps('case-status', {}, 0, a.collections, 'GET', walk.childExecutions.length));
-  const httpRequests = Object.values(httpByRoute).reduce((s, n) => s + n, 0);
 
-  const lambdas: LambdaUsage[] = [...invocations].map(([name, n]) => ({
-    name,
-    invocations: n,
-    avgDurationMs: a.durationMs[name] ?? 200,
-    memoryMb: a.memoryMb,
-    coldStarts: n * a.coldStartShare,
-    initMs: a.initMs,
-    coldExtraMs: a.coldExtraMs,
-  }));
-  const totalInvocations = lambdas.reduce((s, l) => s + l.invocations, 0);
-  const transitions = walk.parentTransitions + walk.childTransitions;
-  const emailRecipients = emails.reduce((s, e) => s + 1 + (e.ccSupplier && a.supplierContact ? 1 : 0), 0);
-  // Functions that read the signing keys: every sender and the link pages (ACTION_NEEDS signingKeys).
-  const signing = new Set(['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'confirmation-links', 'case-status']);
-  const secretsManagerCalls = lambdas.filter((l) => signing.has(l.name)).reduce((s, l) => s + l.invocations * a.secretsCacheMissShare, 0);
-  const executions = 1 + walk.childExecutions.length;
-
-  const counts: CaseCounts = {
-    label: `${variant}${options.failedVerificationRounds ? ` (+${options.failedVerificationRounds} failed verification)` : ''}`,
-    stateTransitions: transitions,
-    lambdas,
-    dynamoWru: wru,
-    dynamoRru: rru,
-    emailRecipients,
-    emailMessages: emails.length,
-    httpRequests,
-    logBytes: totalInvocations * a.logBytesPerInvocation + transitions * a.sfnEventsPerTransition * a.sfnLogBytesPerEvent + httpRequests * a.accessLogBytesPerRequest,
-    // One trace per execution (its Lambda tasks join it) and one per HTTP request; every trace sampled (upper bound).
-    xrayTraces: executions + httpRequests,
-    secretsManagerCalls,
-  };
+  const counts = caseCountsFrom(
+    {
+      label: `${variant}${options.failedVerificationRounds ? ` (+${options.failedVerificationRounds} failed verification)` : ''}`,
+      stateTransitions: walk.parentTransitions + walk.childTransitions,
+      invocations: Object.fromEntries(invocations),
+      dynamoWru: wru,
+      dynamoRru: rru,
+      emailMessages: emails.length,
+      emailRecipients: emails.reduce((s, e) => s + 1 + (e.ccSupplier && a.supplierContact ? 1 : 0), 0),
+      httpRequests: Object.values(httpByRoute).reduce((s, n) => s + n, 0),
+      executions: 1 + walk.childExecutions.length,
+    },
+    a,
+  );
   return { counts, walk, emails, httpByRoute, assumptions: a };
 }
 

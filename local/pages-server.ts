@@ -52,7 +52,9 @@ function toEvent(req: IncomingMessage, body: Buffer): APIGatewayProxyEventV2 {
   } as APIGatewayProxyEventV2;
 }
 
-export function startPagesServer(routes: Routes, host: string, port: number): Promise<{ server: Server; url: string }> {
+export function startPagesServer(routes: Routes, host: string, port: number): Promise<{ server: Server; url: string; requests: Map<string, number> }> {
+  /** Requests handed to a route, by `METHOD /path` (what API Gateway would bill). */
+  const requests = new Map<string, number>();
   const server = createServer(async (req, res) => {
     try {
       const body = await readBody(req);
@@ -66,6 +68,8 @@ export function startPagesServer(routes: Routes, host: string, port: number): Pr
         res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }).end('Nie znaleziono strony.');
         return;
       }
+      const key = `${req.method} ${path}`;
+      requests.set(key, (requests.get(key) ?? 0) + 1);
       const result = await route(toEvent(req, body));
       res.writeHead(result.statusCode ?? 200, result.headers as Record<string, string>);
       res.end(result.body ?? '');
@@ -79,7 +83,7 @@ export function startPagesServer(routes: Routes, host: string, port: number): Pr
     server.once('error', reject);
     server.listen(port, host, () => {
       const address = server.address() as AddressInfo;
-      resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}` });
+      resolve({ server, url: `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`, requests });
     });
   });
 }

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { localConfig, type LocalConfig } from './config.js';
 import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './functions.js';
 import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
-import { cpuMs, residentBytes, startStandIn } from './stand-ins/index.js';
+import { cpuMs, residentBytes, startStandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
@@ -41,6 +41,10 @@ export interface LocalStack {
   faults?: FaultLayer;
   /** Resident memory of the stack: this process and each stand-in's process, bytes. */
   residentMemory(): { total: number; byProcess: Record<'stack' | 'dynamodb' | 'ses', number> };
+  /** Requests the link pages have served so far, by `METHOD /path`. */
+  pageRequests(): Record<string, number>;
+  /** DynamoDB reads and writes served so far, with the request units DynamoDB would bill (local/stand-ins). */
+  dynamodbUsage(): Promise<StandInUsage>;
   /** CPU time used so far (user + system), ms: this process (with its worker threads) and each stand-in's process. */
   cpuTime(): Record<'stack' | 'dynamodb' | 'ses', number>;
   close(): Promise<void>;
@@ -165,6 +169,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
         const byProcess = { stack: process.memoryUsage.rss(), dynamodb: residentBytes(dynamodb!.pid), ses: residentBytes(ses!.pid) };
         return { total: byProcess.stack + byProcess.dynamodb + byProcess.ses, byProcess };
       },
+      dynamodbUsage: () => dynamodb!.usage(),
+      pageRequests: () => Object.fromEntries(pages.requests),
       cpuTime: () => {
         const own = process.cpuUsage();
         return { stack: (own.user + own.system) / 1000, dynamodb: cpuMs(dynamodb!.pid), ses: cpuMs(ses!.pid) };

@@ -41,6 +41,8 @@ export class InboxIndex {
   private lastError: unknown;
   polls = 0;
   emailsSeen = 0;
+  /** Recipients (to + cc) of the e-mails seen: what SES bills. */
+  recipientsSeen = 0;
   /** E-mails returned by polls in total (including the overlap of the current second). */
   emailsTransferred = 0;
 
@@ -89,6 +91,7 @@ export class InboxIndex {
       if (second.has(key)) continue;
       second.add(key);
       this.emailsSeen++;
+      this.recipientsSeen += e.destination.to.length + e.destination.cc.length;
       const email: BenchEmail = {
         messageId: e.messageId,
         to: e.destination.to,

@@ -7,6 +7,7 @@ const ms = (v: number) => `${v.toFixed(1)} ms`;
 
 /** The human-readable table (stdout). */
 export function formatTable(r: WaveResult): string {
+  const perCase = (n: number) => (r.casesCompleted ? (n / r.casesCompleted).toFixed(1) : '-');
   const rows: [string, string][] = [
     ['cases (completed / requested)', `${r.casesCompleted} / ${r.options.cases}`],
     ['concurrency (cases in flight)', String(r.options.concurrency)],
@@ -37,6 +38,8 @@ export function formatTable(r: WaveResult): string {
     ['peak RSS (all processes)', mb(r.peakRssBytes)],
     ['  stack / dynalite / SES stand-in', `${mb(r.peakRssByProcessBytes.stack)} / ${mb(r.peakRssByProcessBytes.dynamodb)} / ${mb(r.peakRssByProcessBytes.ses)}`],
     ['CPU per case: stack / dynalite / SES', `${r.cpuMsPerCase.stack} / ${r.cpuMsPerCase.dynamodb} / ${r.cpuMsPerCase.ses} ms (${r.cpuMsPerCase.stack + r.cpuMsPerCase.dynamodb + r.cpuMsPerCase.ses} ms in all, on ${r.environment.cpus} cores)`],
+    ['DynamoDB reads / writes per case', `${perCase(r.dynamodb.reads)} / ${perCase(r.dynamodb.writes)} (${perCase(r.dynamodb.readUnits)} RRU / ${perCase(r.dynamodb.writeUnits)} WRU)`],
+    ...(r.costPerCase ? ([['cost per completed case on AWS', `$${r.costPerCase.cost.totalUsd.toFixed(5)} (target $${r.costPerCase.cost.targetUsd}; counted here, priced by bench/cost.ts)`]] as [string, string][]) : []),
     ['errors', String(r.errors.length)],
   ];
   const width = Math.max(...rows.map(([k]) => k.length));
@@ -53,6 +56,9 @@ export function formatTable(r: WaveResult): string {
     '',
     'local lambdas:',
     ...lambdaRows,
+    ...(r.costPerCase
+      ? ['', `cost of one completed case on AWS (${r.costPerCase.counted.label}):`, ...r.costPerCase.cost.lines.filter((l) => l.usd > 0).map((l) => `  ${l.service.padEnd(34)} ${(l.quantity < 1 ? l.quantity.toExponential(2) : l.quantity.toFixed(2)).padStart(10)} × $${l.unitUsd.toExponential(3)} = $${l.usd.toFixed(6)}`)]
+      : []),
     ...(r.errors.length ? ['', `errors (first 10 of ${r.errors.length}):`, ...r.errors.slice(0, 10).map((e) => `  ${e.message}`)] : []),
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { AWS_ERRORS, overRate, type FaultHandle } from '../../local/faults.js';
+import { caseCountsFrom, costOfCase, type CaseCost, type CountedCase } from '../cost.js';
 import { startLocalStack } from '../../local/stack.js';
 import { CaseError, playCase, type HandoverSample } from './case.js';
 import { unitData } from './data.js';
@@ -45,6 +46,15 @@ export interface WaveResult {
   executionsStarted: number;
   lambdaInvocations: Record<string, number>;
   lambdaDurationMs: Record<string, number>;
+  /** Requests the link pages served, by `METHOD /path`. */
+  pageRequests: Record<string, number>;
+  /** DynamoDB operations dynalite served and the request units DynamoDB would bill for them. */
+  dynamodb: { reads: number; writes: number; readUnits: number; writeUnits: number };
+  /**
+   * The cost of one completed case on AWS from what this run counted per case (bench/cost.ts: durations, cold
+   * starts and log volume from its assumptions; prices eu-central-1). Absent when no case completed.
+   */
+  costPerCase?: { counted: CountedCase; cost: CaseCost };
   emails: { seen: number; polls: number; transferred: number };
   /** 'POST confirm → next participant's e-mail in the inbox', ms, all hand-overs. */
   handoverLatencyMs: Percentiles;
@@ -86,6 +96,46 @@ export function percentiles(values: number[]): Percentiles {
     p99: round(at(99)),
     max: round(sorted.at(-1)!),
     mean: round(sorted.reduce((a, b) => a + b, 0) / sorted.length),
+  };
+}
+
+/** What the run counted, per completed case, in the cost model's terms. */
+function countedPerCase(
+  completed: number,
+  run: {
+    transitions: number;
+    executions: number;
+    lambdaInvocations: Record<string, number>;
+    pageRequests: Record<string, number>;
+    dynamodb: { readUnits: number; writeUnits: number };
+    emails: number;
+    recipients: number;
+  },
+): CountedCase | undefined {
+  if (completed === 0) return undefined;
+  const per = (n: number) => n / completed;
+  const pages = (path: string) => Object.entries(run.pageRequests).filter(([route]) => route.endsWith(` ${path}`)).reduce((sum, [, n]) => sum + n, 0);
+  // The routes of lib/link-pages-api.ts and the function behind each.
+  const pageFunctions: Record<string, number> = {
+    'notification-form': pages('/zgloszenie') + pages('/'),
+    'confirmation-links': pages('/potwierdzenie'),
+    'case-status': pages('/sprawa'),
+  };
+  const invocations = Object.fromEntries(
+    Object.entries({ ...run.lambdaInvocations, ...pageFunctions })
+      .filter(([, n]) => n > 0)
+      .map(([name, n]) => [name, per(n)]),
+  );
+  return {
+    label: `measured: national wave, ${completed} cases, both variants`,
+    stateTransitions: per(run.transitions),
+    invocations,
+    dynamoWru: per(run.dynamodb.writeUnits),
+    dynamoRru: per(run.dynamodb.readUnits),
+    emailMessages: per(run.emails),
+    emailRecipients: per(run.recipients),
+    httpRequests: per(Object.values(run.pageRequests).reduce((sum, n) => sum + n, 0)),
+    executions: per(run.executions),
   };
 }
 
@@ -155,6 +205,8 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
   try {
     const before = stack.stepFunctions.stats();
     const cpuBefore = stack.cpuTime();
+    const dynamoBefore = await stack.dynamodbUsage();
+    const pagesBefore = stack.pageRequests();
     inbox.start();
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
@@ -204,9 +256,28 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     const wallTimeMs = performance.now() - t0;
     const after = stack.stepFunctions.stats();
     const cpuAfter = stack.cpuTime();
+    const dynamoAfter = await stack.dynamodbUsage();
+    const pagesAfter = stack.pageRequests();
     const transitions = after.stateTransitions - before.stateTransitions;
     const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.round((v - (b[k] ?? 0)) * 10) / 10]));
     sampleRss();
+    const lambdaInvocations = diff(after.lambdaInvocations, before.lambdaInvocations);
+    const pageRequests = diff(pagesAfter, pagesBefore);
+    const dynamodb = {
+      reads: dynamoAfter.reads - dynamoBefore.reads,
+      writes: dynamoAfter.writes - dynamoBefore.writes,
+      readUnits: dynamoAfter.readUnits - dynamoBefore.readUnits,
+      writeUnits: dynamoAfter.writeUnits - dynamoBefore.writeUnits,
+    };
+    const counted = countedPerCase(completed, {
+      transitions,
+      executions: after.executionsStarted - before.executionsStarted,
+      lambdaInvocations,
+      pageRequests,
+      dynamodb,
+      emails: inbox.emailsSeen,
+      recipients: inbox.recipientsSeen,
+    });
     return {
       benchmark: 'national-wave',
       startedAt,
@@ -221,7 +292,10 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       stateTransitions: transitions,
       stateTransitionsPerSecond: Math.round((transitions / (wallTimeMs / 1000)) * 10) / 10,
       executionsStarted: after.executionsStarted - before.executionsStarted,
-      lambdaInvocations: diff(after.lambdaInvocations, before.lambdaInvocations),
+      lambdaInvocations,
+      pageRequests,
+      dynamodb,
+      ...(counted ? { costPerCase: { counted, cost: costOfCase(caseCountsFrom(counted)) } } : {}),
       lambdaDurationMs: diff(after.lambdaDurationMs, before.lambdaDurationMs),
       emails: { seen: inbox.emailsSeen, polls: inbox.polls, transferred: inbox.emailsTransferred },
       handoverLatencyMs: percentiles(samples.map((s) => s[1])),

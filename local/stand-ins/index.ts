@@ -7,7 +7,16 @@ export interface StandIn {
   kind: 'dynamodb' | 'ses';
   port: number;
   pid: number;
+  /** What the stand-in has served so far (dynamodb: reads, writes and their request units; ses: nothing yet). */
+  usage(): Promise<StandInUsage>;
   close(): Promise<void>;
+}
+
+export interface StandInUsage {
+  reads: number;
+  writes: number;
+  readUnits: number;
+  writeUnits: number;
 }
 
 const PROCESS_FILE = fileURLToPath(new URL('./process.mjs', import.meta.url));
@@ -34,8 +43,25 @@ export function startStandIn(kind: StandIn['kind'], host: string, port: number):
       clearTimeout(timer);
       child.removeAllListeners('exit');
       child.removeAllListeners('error');
-      resolve({ kind, port: message.ready, pid: child.pid!, close: () => stop(child) });
+      resolve({ kind, port: message.ready, pid: child.pid!, usage: () => askUsage(child), close: () => stop(child) });
     });
+  });
+}
+
+let nextUsageRequest = 1;
+
+function askUsage(child: ChildProcess): Promise<StandInUsage> {
+  const request = nextUsageRequest++;
+  return new Promise((resolve, reject) => {
+    const onMessage = (message: StandInUsage & { usage?: number }) => {
+      if (message.usage !== request) return;
+      child.off('message', onMessage);
+      const { usage: _, ...counts } = message;
+      resolve(counts);
+    };
+    if (!child.connected) return reject(new Error('the stand-in process is gone'));
+    child.on('message', onMessage);
+    child.send({ usage: request });
   });
 }
 

@@ -14,8 +14,30 @@ function listen(server) {
   });
 }
 
+/** Reads and writes served, and the request units DynamoDB would bill for them (the benchmark's cost model). */
+const usage = { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
+
+/**
+ * dynalite works out consumed capacity as DynamoDB does (item size in 4 KB read / 1 KB write units, the larger
+ * of the old and new item for a write, half for an eventually consistent read), but only when a request asks.
+ * Every GetItem, PutItem, UpdateItem and DeleteItem goes through its addConsumedCapacity, so that is where the
+ * units are tallied, asked or not. Writes refused by their condition are not tallied (DynamoDB bills them).
+ */
+function meterCapacity() {
+  const db = require('dynalite/db');
+  const original = db.addConsumedCapacity;
+  db.addConsumedCapacity = (data, isRead, newItem, oldItem) => {
+    let units = db.capacityUnits(newItem, isRead, data.ConsistentRead);
+    if (oldItem != null) units = Math.max(units, db.capacityUnits(oldItem, isRead, data.ConsistentRead));
+    if (isRead) (usage.reads += 1), (usage.readUnits += units);
+    else (usage.writes += 1), (usage.writeUnits += units);
+    return original(data, isRead, newItem, oldItem);
+  };
+}
+
 async function start() {
   if (kind === 'dynamodb') {
+    meterCapacity();
     const server = require('dynalite')({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
     server.listen(Number(port), host);
     return listen(server);
@@ -30,6 +52,9 @@ async function start() {
 
 // The parent is gone (closed the stack, or died): so is the stand-in.
 process.on('disconnect', () => process.exit(0));
+process.on('message', (message) => {
+  if (message?.usage !== undefined) process.send({ usage: message.usage, ...usage });
+});
 start().then(
   (boundPort) => process.send({ ready: boundPort }),
   (error) => {

@@ -5,6 +5,7 @@ import { InboxIndex } from '../../bench/wave/inbox.js';
 import { parseBenchArgs } from '../../bench/wave/options.js';
 import { renderSvg } from '../../bench/wave/report.js';
 import { runWave } from '../../bench/wave/wave.js';
+import { completedCaseCounts } from '../../bench/cost.js';
 
 describe('npm run bench (national wave), smoke', () => {
   it('plays 5 cases over HTTP with zero errors and a well-formed result, the handlers in a worker thread', async () => {
@@ -23,6 +24,18 @@ describe('npm run bench (national wave), smoke', () => {
     expect(result.peakRssByProcessBytes.ses).toBeGreaterThan(0);
     expect(result.caseDurationMs.count).toBe(5);
     expect(result.cpuMsPerCase.stack).toBeGreaterThan(0);
+    // The cost of a case from what the run counted: the counts agree with the model's walk of the ASL files.
+    const counted = result.costPerCase!.counted;
+    const walked = (['WITH_MIGRATION', 'WITH_MIGRATION', 'WITH_MIGRATION', 'WITHOUT_MIGRATION', 'WITHOUT_MIGRATION'] as const).map((v) => completedCaseCounts(v).counts);
+    expect(counted.stateTransitions).toBeCloseTo(walked.reduce((sum, c) => sum + c.stateTransitions, 0) / 5, 5);
+    expect(counted.emailMessages).toBe(14);
+    expect(counted.emailRecipients).toBeCloseTo(walked.reduce((sum, c) => sum + c.emailRecipients, 0) / 5, 5);
+    // The form's POST, and the page and the answer of each of the 7 steps.
+    expect(counted.httpRequests).toBe(15);
+    expect(counted.invocations['confirmation-links']).toBe(14);
+    expect(result.dynamodb.writeUnits).toBeGreaterThanOrEqual(result.dynamodb.writes);
+    expect(result.dynamodb.readUnits).toBeGreaterThan(0);
+    expect(result.costPerCase!.cost.totalUsd).toBeGreaterThan(0);
     expect(result.cpuMsPerCase.dynamodb).toBeGreaterThan(0);
     // Every Lambda task ran (in the worker thread; the local Step Functions service counts the invocations).
     expect(result.lambdaInvocations['request-confirmation']).toBe(5 * 7);
