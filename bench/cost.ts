@@ -514,9 +514,9 @@ export interface Assumptions {
  *   SendEmail (~50–150 ms); HTML rendering is sub-millisecond. Rounded up generously;
  * - coldStartShare 1: the steps of one case are days apart, so at low volume every invocation starts cold
  *   (worst case for cost; in a national wave most invocations are warm);
- * - initMs 600: `npx tsx bench/bundles.ts` measures ~150 ms to import a deployed bundle on a desktop core, almost
- *   all of it the four @aws-sdk clients; a 512 MB arm64 function has about a third of a vCPU, plus the runtime's
- *   own start (~100–200 ms). 600 ms is a round upper estimate, not a measurement;
+ * - initMs 600: `npm run bench:bundles` measures 55–100 ms to import a deployed bundle (SDK bundled in) on one
+ *   core of this machine; a 512 MB arm64 function has about a third of a vCPU, plus the runtime's own start
+ *   (~100–200 ms). 600 ms is a round upper estimate, not a measurement;
  * - coldExtraMs 300: first SDK client use (credentials, endpoint resolution, TLS to DynamoDB/SES/Secrets Manager);
  * - item sizes: case 6 KB on average (2 KB at registration to ~10 KB at the end: ~40 timeline entries of ~200 B
  *   of Polish text), step 1.5 KB (the task token alone is up to 1 KB), small items 0.5 KB;
