@@ -32,6 +32,7 @@ export interface ServiceOptions {
 }
 
 export interface ServiceStats {
+  /** States entered and Task retries: what Step Functions bills as state transitions. */
   stateTransitions: number;
   lambdaInvocations: Record<string, number>;
   /** Total wall time spent in each local lambda, milliseconds. */
@@ -624,6 +625,8 @@ export class LocalStepFunctionsService {
         return;
       }
       case 'StateRetried':
+        // Step Functions bills a retry as a state transition.
+        this.counters.stateTransitions++;
         if (st?.type === 'Task') this.anchor(exec, st.name);
         return;
       case 'StateExited':

@@ -210,6 +210,7 @@ describe('lambda errors, Retry and Catch', () => {
   it('exhausts Retry (MaxAttempts 2 → 3 calls) then Catch → record-failure → Fail', async () => {
     const caseId = 'ZSD-RETRY-FAIL';
     const before = local.stats().lambdaInvocations['register-case'] ?? 0;
+    const transitionsBefore = local.stats().stateTransitions;
     const arn = await startParent(caseId, { register: 'transient-always' });
     const failure = await world.failures.next();
     expect(failure.error).toEqual({
@@ -219,6 +220,9 @@ describe('lambda errors, Retry and Catch', () => {
     const done = await waitForExecution(sfn, arn);
     expect(done).toMatchObject({ status: 'FAILED', error: 'ProcedureFailed' });
     expect(local.stats().lambdaInvocations['register-case'] - before).toBe(3);
+    // Billed like Step Functions: every state entered, and each of the 2 retries.
+    const entered = (await history(arn)).filter((e) => e.type?.endsWith('StateEntered')).length;
+    expect(local.stats().stateTransitions - transitionsBefore).toBe(entered + 2);
   });
 
   it('does not retry other error names (TypeError → Catch directly)', async () => {
