@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { localConfig, type LocalConfig } from './config.js';
 import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './functions.js';
 import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
-import { cpuMs, residentBytes, startStandIn, type StandInUsage } from './stand-ins/index.js';
+import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
@@ -77,8 +77,13 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
   try {
-    // Each stand-in in a process of its own (a core and a heap each); started together.
-    const [dynamodb, ses] = await Promise.all([startStandIn('dynamodb', host, config.DYNAMODB_PORT), startStandIn('ses', host, config.SES_PORT)].map((p) => p.then((standIn) => (closers.push(standIn.close), standIn))));
+    // Each stand-in in a process of its own (a core and a heap each); started together, and whichever started is
+    // stopped again if the other did not.
+    const started = await Promise.allSettled([startStandIn('dynamodb', host, config.DYNAMODB_PORT), startStandIn('ses', host, config.SES_PORT)]);
+    for (const result of started) if (result.status === 'fulfilled') closers.push(result.value.close);
+    const failed = started.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    const [dynamodb, ses] = started.map((result) => (result as PromiseFulfilledResult<StandIn>).value);
     const dynamoPort = dynamodb!.port;
     const sesPort = ses!.port;
 

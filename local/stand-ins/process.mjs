@@ -1,6 +1,7 @@
 // One stand-in (dynalite or aws-ses-v2-local) in a process of its own, so that it has a CPU core and a heap
 // of its own: under load the local stack is otherwise one event loop shared with the handlers it serves.
 // Started by local/stand-ins/index.ts with `fork`; reports its port over IPC and exits with its parent.
+import { createServer } from 'node:net';
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -43,9 +44,20 @@ async function start() {
     return listen(server);
   }
   if (kind === 'ses') {
+    // aws-ses-v2-local resolves even when it could not listen (Express 5 hands the error to a callback that
+    // ignores it), so the address is tried first, for a clear error such as EADDRINUSE.
+    if (Number(port) !== 0) {
+      const probe = createServer();
+      await new Promise((resolve, reject) => {
+        probe.once('error', reject);
+        probe.listen(Number(port), host, resolve);
+      });
+      await new Promise((resolve) => probe.close(resolve));
+    }
     // aws-ses-v2-local is CommonJS with `exports.default`.
     const server = await require('aws-ses-v2-local').default({ host, port: Number(port) });
-    return listen(server);
+    if (!server.listening) throw new Error(`the SES stand-in could not listen on ${host}:${port}`);
+    return server.address().port;
   }
   throw new Error(`unknown stand-in ${JSON.stringify(kind)}`);
 }
