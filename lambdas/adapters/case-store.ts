@@ -41,6 +41,23 @@ export interface CollectionItem {
 
 const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap: false };
 
+/**
+ * The update that appends one timeline event (idempotent by its id, recorded in `timelineIds`) and sets
+ * top-level attributes of a case: updateCase and updateCaseIf differ only in their conditions.
+ */
+function timelineUpdate(event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>>): { names: Record<string, string>; values: Record<string, unknown>; update: string } {
+  const names: Record<string, string> = { '#timeline': 'timeline', '#ids': 'timelineIds', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':event': [event], ':eventIds': new Set([event.id]), ':eventId': event.id, ':now': event.at };
+  const assignments = ['#timeline = list_append(#timeline, :event)', '#updatedAt = :now'];
+  Object.entries(set).forEach(([name, value], index) => {
+    if (value === undefined) return;
+    names[`#a${index}`] = name;
+    values[`:a${index}`] = value;
+    assignments.push(`#a${index} = :a${index}`);
+  });
+  return { names, values, update: `SET ${assignments.join(', ')} ADD #ids :eventIds` };
+}
+
 export class CaseStore {
   constructor(
     private readonly db: DynamoDBClient,
@@ -104,21 +121,13 @@ export class CaseStore {
    * idempotent: if the event is already on the timeline nothing is written and 'duplicate' is returned.
    */
   async updateCase(caseId: string, event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>> = {}): Promise<'applied' | 'duplicate'> {
-    const names: Record<string, string> = { '#timeline': 'timeline', '#ids': 'timelineIds', '#updatedAt': 'updatedAt' };
-    const values: Record<string, unknown> = { ':event': [event], ':eventIds': new Set([event.id]), ':eventId': event.id, ':now': event.at };
-    const assignments = ['#timeline = list_append(#timeline, :event)', '#updatedAt = :now'];
-    Object.entries(set).forEach(([name, value], index) => {
-      if (value === undefined) return;
-      names[`#a${index}`] = name;
-      values[`:a${index}`] = value;
-      assignments.push(`#a${index} = :a${index}`);
-    });
+    const { names, values, update } = timelineUpdate(event, set);
     try {
       await this.db.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key(`CASE#${caseId}`, 'CASE'),
-          UpdateExpression: `SET ${assignments.join(', ')} ADD #ids :eventIds`,
+          UpdateExpression: update,
           // A status change never overwrites a cancellation (an action still running when MRPiPS cancels).
           ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId)${set.status ? ' AND #status <> :cancelled' : ''}`,
           ExpressionAttributeNames: set.status ? { ...names, '#status': 'status' } : names,
@@ -419,22 +428,15 @@ export class CaseStore {
    * already on the timeline; ConflictError naming the status when the case is in another one.
    */
   async updateCaseIf(caseId: string, event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>>, allowed: CaseStatus[]): Promise<'applied' | 'duplicate'> {
-    const names: Record<string, string> = { '#timeline': 'timeline', '#ids': 'timelineIds', '#updatedAt': 'updatedAt', '#status': 'status' };
-    const values: Record<string, unknown> = { ':event': [event], ':eventIds': new Set([event.id]), ':eventId': event.id, ':now': event.at };
-    const assignments = ['#timeline = list_append(#timeline, :event)', '#updatedAt = :now'];
-    Object.entries(set).forEach(([name, value], index) => {
-      if (value === undefined) return;
-      names[`#a${index}`] = name;
-      values[`:a${index}`] = value;
-      assignments.push(`#a${index} = :a${index}`);
-    });
+    const { names, values, update } = timelineUpdate(event, set);
+    names['#status'] = 'status';
     allowed.forEach((status, index) => (values[`:allowed${index}`] = status));
     try {
       await this.db.send(
         new UpdateItemCommand({
           TableName: this.tableName,
           Key: this.key(`CASE#${caseId}`, 'CASE'),
-          UpdateExpression: `SET ${assignments.join(', ')} ADD #ids :eventIds`,
+          UpdateExpression: update,
           ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId) AND #status IN (${allowed.map((_, index) => `:allowed${index}`).join(', ')})`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: marshall(values, marshallOptions),
