@@ -7,6 +7,8 @@
  *   resend <caseId> <STEP.round>
  *   reassign <caseId> <STEP.round> <email>
  *   export [--out file.csv] [list filters]
+ *   incidents [--json]
+ *   retry <caseId> [--by EMAIL]
  *
  * `--local` (or ZMIANA_SD_LOCAL=1) acts on the running local stack (`npm start` writes .local/runtime.json);
  * otherwise on AWS with the credentials of the shell and the stack outputs in the environment (TABLE_NAME, …).
@@ -32,9 +34,11 @@ import { ConflictError, NotFoundError, ValidationError } from '../lambdas/core/e
 import { emailAddress } from '../lambdas/core/fields.js';
 import { signingKeysSchema, type SigningKeys } from '../lambdas/core/links.js';
 import type { StepRecord } from '../lambdas/core/step-record.js';
+import { WAITING_INCIDENT_STATUSES, type IncidentRecord } from '../lambdas/core/incident.js';
 import { STEP_IDS, STEPS, stepKeySchema } from '../lambdas/core/steps.js';
 import { VOIVODESHIP_CODES, VOIVODESHIPS, type VoivodeshipCode } from '../lambdas/core/voivodeships.js';
 import { CASE_STATUSES, csvHeader, csvLine, filterCases, summariseCases, type CaseFilter, type CaseSummary } from '../lambdas/services/case-report.js';
+import { retryIncidents, type RetriedIncident } from '../lambdas/services/incidents.js';
 import { cancelCase, cancellationReason, handOverStep, procedureExecutionArn, resendStepLink, type Actor, type CancelDeps } from '../lambdas/services/steps.js';
 import { DEFAULT_RUNTIME_FILE, readRuntimeFile, writerIsAlive } from '../local/runtime-file.js';
 
@@ -74,6 +78,9 @@ Commands:
                                     hand the step to another person (MRPiPS and the previous recipient are told)
   export [--out file.csv] [--bom] [--progress-every N] [list filters]
                                     CSV of cases for reporting (stdout unless --out)
+  incidents [--json]                cases held by an incident: the failed state, the error, until when it waits
+  retry <caseId> [--by EMAIL]       run the failed state of the case's incident(s) again, once the cause is fixed;
+                                    the case continues where it stopped
   help                              this text
 
 Target:
@@ -109,7 +116,7 @@ const OPTIONS = {
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
-const COMMANDS = ['list', 'show', 'cancel', 'resend', 'reassign', 'export', 'help'] as const;
+const COMMANDS = ['list', 'show', 'cancel', 'resend', 'reassign', 'export', 'incidents', 'retry', 'help'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const FILTERS: OptionName[] = ['status', 'voivodeship', 'step', 'older-than'];
@@ -120,6 +127,8 @@ const COMMAND_OPTIONS: Record<CommandName, OptionName[]> = {
   resend: ['by', 'json'],
   reassign: ['by', 'json'],
   export: [...FILTERS, 'out', 'bom', 'progress-every'],
+  incidents: ['json'],
+  retry: ['by', 'json'],
   help: [],
 };
 const GLOBAL_OPTIONS: OptionName[] = ['local', 'runtime-file', 'help'];
@@ -130,6 +139,8 @@ const ARITY: Record<CommandName, string[]> = {
   resend: ['<caseId>', '<STEP.round>'],
   reassign: ['<caseId>', '<STEP.round>', '<email>'],
   export: [],
+  incidents: [],
+  retry: ['<caseId>'],
   help: [],
 };
 
@@ -183,7 +194,9 @@ export type Command =
   | { name: 'cancel'; caseId: string; reason: string; yes: boolean; by?: string; json: boolean }
   | { name: 'resend'; caseId: string; stepKey: string; by?: string; json: boolean }
   | { name: 'reassign'; caseId: string; stepKey: string; to: string; by?: string; json: boolean }
-  | { name: 'export'; filter: CaseFilter; out?: string; bom: boolean; progressEvery: number };
+  | { name: 'export'; filter: CaseFilter; out?: string; bom: boolean; progressEvery: number }
+  | { name: 'incidents'; json: boolean }
+  | { name: 'retry'; caseId: string; by?: string; json: boolean };
 
 export interface Invocation {
   command: Command;
@@ -246,6 +259,10 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         return { name, caseId: check(caseIdArg, args[0], '<caseId>'), stepKey: check(stepKeyArg, args[1], '<STEP.round>'), to: check(emailAddress, args[2], '<email>'), by: operatorOf(), json };
       case 'export':
         return { name, filter: filter(), ...(values.out !== undefined ? { out: values.out } : {}), bom: Boolean(values.bom), progressEvery: values['progress-every'] !== undefined ? check(progressArg, values['progress-every'], '--progress-every') : 500 };
+      case 'incidents':
+        return { name, json };
+      case 'retry':
+        return { name, caseId: check(caseIdArg, args[0], '<caseId>'), by: operatorOf(), json };
       case 'help':
         return { name };
     }
@@ -263,6 +280,8 @@ interface Target {
   db: DynamoDBClient;
   /** Only what mail-sending commands need; they fail with a clear message if it is missing. */
   mail(): Promise<Omit<CancelDeps, 'store' | 'now'>>;
+  /** Step Functions only (retry needs no mail configuration). */
+  workflow(): Workflow;
   defaultOperator(): string | undefined;
   close(): void;
 }
@@ -291,6 +310,7 @@ async function localTarget(runtimeFile: string): Promise<Target> {
         procedureStateMachineArn: runtime.procedureStateMachineArn,
       };
     },
+    workflow: () => new Workflow(sfn),
     defaultOperator: () => runtime.mrpipsEmail,
     close: () => [db, ses, sfn].forEach((c) => c.destroy()),
   };
@@ -325,6 +345,7 @@ function awsTarget(env: Record<string, string | undefined>): Target {
         ...(env.PROCEDURE_STATE_MACHINE_ARN ? { procedureStateMachineArn: env.PROCEDURE_STATE_MACHINE_ARN } : {}),
       };
     },
+    workflow: () => new Workflow((sfn ??= new SFNClient({}))),
     defaultOperator: () => env.MRPIPS_EMAIL?.trim().toLowerCase(),
     close: () => [db, ses, sfn].forEach((c) => c?.destroy()),
   };
@@ -391,7 +412,7 @@ function publicStep(step: StepRecord): Omit<StepRecord, 'taskToken'> {
   return rest;
 }
 
-export function caseDetails(record: CaseRecord, steps: StepRecord[], executionArn: string | undefined): string {
+export function caseDetails(record: CaseRecord, steps: StepRecord[], executionArn: string | undefined, incidents: Omit<IncidentRecord, 'taskToken'>[] = []): string {
   const n = record.notification;
   const rows: [string, string][] = [
     ['Status', `${record.status} (${CASE_STATUS_LABEL[record.status] ?? ''})`],
@@ -421,6 +442,9 @@ export function caseDetails(record: CaseRecord, steps: StepRecord[], executionAr
     'Steps',
     steps.length ? renderTable(['STEP', 'ROLE', 'RECIPIENT', 'STATUS', 'REQUESTED', 'DEADLINE', 'REMINDERS', 'COMPLETED'], stepRows).trimEnd() : '  (none yet)',
     '',
+    ...(incidents.length
+      ? ['Incidents', renderTable(['OPENED', 'STATUS', 'FAILED STATE', 'ERROR', 'REASON'], incidents.map((i) => [formatTime(i.openedAt), i.status, i.state, i.error, truncate(i.reason, 80)])).trimEnd(), '']
+      : []),
     'Timeline',
     renderTable(['WHEN', 'WHO', 'ACTION', 'WHAT'], timeline).trimEnd(),
     '',
@@ -466,7 +490,8 @@ async function runList(ctx: Context, command: Extract<Command, { name: 'list' }>
 }
 
 async function runShow(ctx: Context, command: Extract<Command, { name: 'show' }>): Promise<number> {
-  const [record, steps] = await Promise.all([ctx.store.getCase(command.caseId), ctx.store.listSteps(command.caseId)]);
+  const [record, steps, incidents] = await Promise.all([ctx.store.getCase(command.caseId), ctx.store.listSteps(command.caseId), ctx.store.listIncidents(command.caseId)]);
+  const shownIncidents = incidents.map(({ taskToken: _token, ...incident }) => incident);
   if (!record) throw new NotFoundError(`Case ${command.caseId} not found in ${ctx.target.label}`);
   let executionArn: string | undefined;
   try {
@@ -474,8 +499,8 @@ async function runShow(ctx: Context, command: Extract<Command, { name: 'show' }>
   } catch {
     executionArn = undefined;
   }
-  if (command.json) json(ctx.io, { case: record, steps: steps.map(publicStep), ...(executionArn ? { executionArn } : {}) });
-  else ctx.io.stdout(caseDetails(record, steps, executionArn));
+  if (command.json) json(ctx.io, { case: record, steps: steps.map(publicStep), incidents: shownIncidents, ...(executionArn ? { executionArn } : {}) });
+  else ctx.io.stdout(caseDetails(record, steps, executionArn, shownIncidents));
   return EXIT.OK;
 }
 
@@ -513,6 +538,42 @@ async function runCancel(ctx: Context, command: Extract<Command, { name: 'cancel
     ].join('\n'),
   );
   return EXIT.OK;
+}
+
+export function incidentsTable(incidents: Omit<IncidentRecord, 'taskToken'>[]): string {
+  if (incidents.length === 0) return 'No incidents wait for a decision.\n';
+  const rows = incidents.map((i) => [i.caseId, i.status, truncate(i.state, 40), i.error, formatTime(i.openedAt), formatTime(i.waitsUntil), truncate(i.reason, 80)]);
+  return `${renderTable(['CASE', 'INCIDENT', 'FAILED STATE', 'ERROR', 'OPENED', 'WAITS UNTIL', 'REASON'], rows)}${incidents.length} incident${incidents.length === 1 ? '' : 's'} waiting; \`retry <caseId>\` once the cause is fixed, or \`cancel\`.\n`;
+}
+
+async function runIncidents(ctx: Context, command: Extract<Command, { name: 'incidents' }>): Promise<number> {
+  const { incidents } = await scanWithProgress(ctx, undefined);
+  const waiting = incidents.filter((i) => WAITING_INCIDENT_STATUSES.includes(i.status)).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  if (command.json) json(ctx.io, waiting);
+  else ctx.io.stdout(incidentsTable(waiting));
+  return EXIT.OK;
+}
+
+async function runRetry(ctx: Context, command: Extract<Command, { name: 'retry' }>): Promise<number> {
+  const by = operator(command, ctx.target);
+  const result = await retryIncidents({ store: ctx.store, workflow: ctx.target.workflow(), now: ctx.io.now() }, { caseId: command.caseId, by: by.email });
+  const publicIncident = ({ incident: { taskToken: _token, ...incident }, outcome }: RetriedIncident) => ({ ...incident, outcome });
+  if (command.json) {
+    json(ctx.io, { caseId: command.caseId, status: result.record?.status, retried: result.retried.map(publicIncident) });
+  } else {
+    ctx.io.stdout(
+      [
+        ...result.retried.map(({ incident, outcome }) =>
+          outcome === 'retried'
+            ? `Retried ${incident.state} of ${command.caseId} (failed with ${incident.error}); the case continues from there.`
+            : `Incident at ${incident.state} of ${command.caseId} no longer waited (its execution ended or its wait ran out); closed.`,
+        ),
+        `Case status: ${result.record?.status ?? '— (the case was never registered)'}`,
+        '',
+      ].join('\n'),
+    );
+  }
+  return result.retried.some((r) => r.outcome === 'retried') ? EXIT.OK : EXIT.FAILED;
 }
 
 async function runResend(ctx: Context, command: Extract<Command, { name: 'resend' }>): Promise<number> {
@@ -610,6 +671,10 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
         return await runReassign(ctx, command);
       case 'export':
         return await runExport(ctx, command);
+      case 'incidents':
+        return await runIncidents(ctx, command);
+      case 'retry':
+        return await runRetry(ctx, command);
     }
     throw new UsageError(`unknown command`);
   } catch (error) {

@@ -1,6 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { z } from 'zod';
 import { STEP_IDS, type StepId } from '../lambdas/core/steps.js';
+import { ONE_YEAR_SECONDS, worstCaseLife, type CaseLife } from '../lambdas/core/case-life.js';
 import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTimings } from '../lambdas/core/timing.js';
 
 /**
@@ -16,8 +17,11 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  * | voivodeshipAdmins      | placeholders administrator.mzt.<code>@example.gov.pl — MUST be set for production |
  * | responseTimeoutDays    | 7 (days before a participant is reminded, > 0, at most 200; fractions allowed) |
  * | escalateAfterReminders | 2 (reminders before MRPiPS is told, 1..50)  |
- * | stalledAfterReminders  | 4 (reminders before the case is STALLED, 2..50; must be greater than escalateAfterReminders) |
- * | stalledWaitDays        | 180 (how long the last link of a stalled step keeps working, > 0, at most 200) |
+ * | stalledAfterReminders  | 3 (reminders before the case is STALLED, 2..50; must be greater than escalateAfterReminders) |
+ * | stalledWaitDays        | 7 (how long the last link of a stalled step keeps working, > 0, at most 200) |
+ * | incidentWaitDays       | 7 (how long a case held by an incident waits for the operator before it is marked FAILED) |
+ * | maxIncidentsPerCase    | 3 (incidents one case may have, 1..20; one more fails the case) |
+ * | operationsEmail        | (unset: mrpipsEmail) — where incidents are e-mailed |
  * | reminderSchedule       | (unset: no REMINDER_SCHEDULE, every step uses the values above) — per-step overrides, an object or its JSON text: |
  * |                        |   {"<step id>": {"responseTimeoutSeconds"?, "escalateAfterReminders"?, "stalledAfterReminders"?}} |
  * |                        |   (note: SECONDS here, 1..17280000; reminders 1..50), validated by the lambdas' own reminderScheduleSchema |
@@ -27,6 +31,9 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
  * | createSesIdentity      | false                                     |
  * | opsAlertEmail          | (unset: no subscription to the ops alert topic, and a synth warning) |
+ *
+ * The timing keys together must keep a case within a Standard execution's one year (lambdas/core/case-life.ts):
+ * a configuration whose worst case passes 365 days is refused, naming the keys that make it up.
  */
 
 /** The 16 voivodeships by TERYT code (first two digits of a unit's TERYT code). */
@@ -49,8 +56,10 @@ export const CONTEXT_DEFAULTS = {
   voivodeshipAdmins: DEFAULT_VOIVODESHIP_ADMINS,
   responseTimeoutDays: 7,
   escalateAfterReminders: 2,
-  stalledAfterReminders: 4,
-  stalledWaitDays: 180,
+  stalledAfterReminders: 3,
+  stalledWaitDays: 7,
+  incidentWaitDays: 7,
+  maxIncidentsPerCase: 3,
   notificationsPerHourPerIp: 20,
   logRetentionDays: 90,
   createSesIdentity: false,
@@ -139,8 +148,8 @@ const reminderSchedule = z.unknown().transform((value, ctx): ReminderSchedule =>
   return result.data;
 });
 
-/** Keys whose values the timing checks below compare. */
-const TIMING_KEYS = ['responseTimeoutDays', 'escalateAfterReminders', 'stalledAfterReminders', 'stalledWaitDays', 'reminderSchedule'];
+/** Keys whose values the timing checks below compare (and that make up a case's worst-case life). */
+const TIMING_KEYS = ['responseTimeoutDays', 'escalateAfterReminders', 'stalledAfterReminders', 'stalledWaitDays', 'reminderSchedule', 'incidentWaitDays', 'maxIncidentsPerCase'];
 
 export const configSchema = z.object({
   senderEmail: email.default(CONTEXT_DEFAULTS.senderEmail),
@@ -158,6 +167,14 @@ export const configSchema = z.object({
   stalledWaitDays: waitDays.default(CONTEXT_DEFAULTS.stalledWaitDays),
   /** REMINDER_SCHEDULE of notification-form (per-step overrides, lambdas/core/timing.ts). */
   reminderSchedule: reminderSchedule.optional(),
+  /** INCIDENT_WAIT_SECONDS of notification-form (passed in every execution's input), in days. */
+  incidentWaitDays: waitDays.default(CONTEXT_DEFAULTS.incidentWaitDays),
+  /** MAX_INCIDENTS_PER_CASE of open-incident. */
+  maxIncidentsPerCase: numeric
+    .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(20, 'must be at most 20'))
+    .default(CONTEXT_DEFAULTS.maxIncidentsPerCase),
+  /** OPERATIONS_EMAIL of open-incident: who is e-mailed about each incident (default: mrpipsEmail). */
+  operationsEmail: email.optional(),
   /** NOTIFICATIONS_PER_HOUR_PER_IP of notification-form (same bounds as lambdas/core/config.ts formConfigSchema). */
   notificationsPerHourPerIp: numeric
     .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000, 'must be at most 10000'))
@@ -205,10 +222,32 @@ export const configSchema = z.object({
         });
       }
     }
+    const life = caseLifeOf(config);
+    if (life.seconds > ONE_YEAR_SECONDS) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['stalledWaitDays'],
+        message:
+          `with this configuration a case can live ${describeLife(life)}, more than the 365 days a Step Functions Standard execution may run; ` +
+          'shorten responseTimeoutDays, stalledAfterReminders, stalledWaitDays or reminderSchedule (the steps), or incidentWaitDays or maxIncidentsPerCase (the incidents)',
+      });
+    }
   },
   // Only when the values compared are valid themselves (their own messages say what is wrong otherwise).
   { when: (payload) => !payload.issues.some((issue) => TIMING_KEYS.includes(String(issue.path?.[0]))) },
 );
+
+/** A case's worst-case life under this configuration (lambdas/core/case-life.ts). */
+function caseLifeOf(config: Parameters<typeof timingDefaults>[0] & { reminderSchedule?: ReminderSchedule; incidentWaitDays: number; maxIncidentsPerCase: number }): CaseLife {
+  return worstCaseLife(stepTimings(timingDefaults(config), config.reminderSchedule ?? {}), {
+    incidentWaitSeconds: daysToSeconds(config.incidentWaitDays),
+    maxIncidentsPerCase: config.maxIncidentsPerCase,
+  });
+}
+
+const days = (seconds: number): string => `${(seconds / 86_400).toFixed(1)} days`;
+export const describeLife = (life: CaseLife): string =>
+  `${days(life.seconds)} (steps ${days(life.parts.steps)}, incidents ${days(life.parts.incidents)}, retries ${days(life.parts.retries)})`;
 
 /** The procedure's timing of a step that has no overrides (lambdas/core/timing.ts StepTiming). */
 function timingDefaults(config: {
@@ -234,6 +273,12 @@ export type DeploymentConfig = z.output<typeof configSchema> & {
   readonly stepTimings: Readonly<Record<StepId, StepTiming>>;
   /** True while any voivodeship admin address is still a placeholder. */
   readonly usesPlaceholderAdmins: boolean;
+  /** incidentWaitDays in seconds (INCIDENT_WAIT_SECONDS). */
+  readonly incidentWaitSeconds: number;
+  /** Where incidents are e-mailed: operationsEmail, else mrpipsEmail. */
+  readonly incidentsTo: string;
+  /** The longest a case can live with this configuration (under one year, or the synth is refused). */
+  readonly caseLife: CaseLife;
 };
 
 export const CONTEXT_KEYS = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
@@ -274,6 +319,9 @@ export function parseConfig(read: (key: string) => unknown): DeploymentConfig {
     responseTimeoutSeconds: daysToSeconds(config.responseTimeoutDays),
     stalledWaitSeconds: daysToSeconds(config.stalledWaitDays),
     stepTimings: stepTimings(timingDefaults(config), config.reminderSchedule ?? {}),
+    incidentWaitSeconds: daysToSeconds(config.incidentWaitDays),
+    incidentsTo: config.operationsEmail ?? config.mrpipsEmail,
+    caseLife: caseLifeOf(config),
     usesPlaceholderAdmins: VOIVODESHIP_CODES.some(
       (code) => config.voivodeshipAdmins[code] === placeholderAdminEmail(code),
     ),

@@ -45,6 +45,14 @@ export interface ProcedureTiming {
   readonly stalledWaitSeconds: number;
   /** Per-step overrides; REMINDER_SCHEDULE is set only when given. */
   readonly reminderSchedule?: ReminderSchedule;
+  /** How long an execution waits in an incident for the operator (INCIDENT_WAIT_SECONDS, in each execution's input). */
+  readonly incidentWaitSeconds: number;
+}
+
+/** What open-incident needs: who is e-mailed about an incident, and how many one case may have. */
+export interface IncidentPolicy {
+  readonly operationsEmail: string;
+  readonly maxIncidentsPerCase: number;
 }
 
 /** Addresses the mail-sending handlers need besides the sender (lambdas/core/config.ts `mailConfigSchema`). */
@@ -177,7 +185,7 @@ export class ProcedureFunction extends NodejsFunction {
   /**
    * Start executions of the procedure state machine (`PROCEDURE_STATE_MACHINE_ARN`), with the timing it passes in
    * (`RESPONSE_TIMEOUT_SECONDS`, `ESCALATE_AFTER_REMINDERS`, `STALLED_AFTER_REMINDERS`, `STALLED_WAIT_SECONDS`, and
-   * `REMINDER_SCHEDULE` as compact JSON when per-step overrides are given).
+   * `REMINDER_SCHEDULE` as compact JSON when per-step overrides are given, `INCIDENT_WAIT_SECONDS`).
    */
   public startProcedure(stateMachine: IStateMachine, timing: ProcedureTiming): this {
     this.addEnvironment('PROCEDURE_STATE_MACHINE_ARN', stateMachine.stateMachineArn);
@@ -186,6 +194,7 @@ export class ProcedureFunction extends NodejsFunction {
     this.addEnvironment('STALLED_AFTER_REMINDERS', String(timing.stalledAfterReminders));
     this.addEnvironment('STALLED_WAIT_SECONDS', String(timing.stalledWaitSeconds));
     if (timing.reminderSchedule !== undefined) this.addEnvironment('REMINDER_SCHEDULE', JSON.stringify(timing.reminderSchedule));
+    this.addEnvironment('INCIDENT_WAIT_SECONDS', String(timing.incidentWaitSeconds));
     stateMachine.grantStartExecution(this);
     return this;
   }
@@ -196,6 +205,16 @@ export class ProcedureFunction extends NodejsFunction {
    */
   public limitNotificationsPerIp(perHour: number): this {
     this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_IP', String(perHour));
+    return this;
+  }
+
+  /**
+   * Hold cases for the operator (`OPERATIONS_EMAIL`, `MAX_INCIDENTS_PER_CASE`). No permission of its own: the
+   * incident is a table item and an e-mail (readWriteCases, sendEmailAs).
+   */
+  public openIncidents(policy: IncidentPolicy): this {
+    this.addEnvironment('OPERATIONS_EMAIL', policy.operationsEmail);
+    this.addEnvironment('MAX_INCIDENTS_PER_CASE', String(policy.maxIncidentsPerCase));
     return this;
   }
 

@@ -5,7 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import type { EmailSender } from './email-sender.js';
-import { type MailRouting, ProcedureFunction, type ProcedureFunctionProps, type ProcedureTiming } from './procedure-function.js';
+import { type IncidentPolicy, type MailRouting, ProcedureFunction, type ProcedureFunctionProps, type ProcedureTiming } from './procedure-function.js';
 import { PROJECT_ROOT } from './paths.js';
 
 /** What one action needs; ProcedureFunctions grants exactly this, with the environment each grant goes with. */
@@ -34,6 +34,8 @@ export interface ActionNeeds {
   readonly startsProcedure: boolean;
   /** states:SendTaskSuccess/Failure/Heartbeat on the confirmation state machine (no environment). */
   readonly answersTasks: boolean;
+  /** OPERATIONS_EMAIL and MAX_INCIDENTS_PER_CASE: holds cases for the operator (the incident states). */
+  readonly opensIncidents?: boolean;
 }
 
 /**
@@ -69,6 +71,10 @@ export const ACTION_NEEDS = {
   'record-failure': {
     description: 'Records a failed step on the case (status FAILED, reason)',
     table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+  },
+  'open-incident': {
+    description: 'Holds a case whose action failed for good as an incident for the operator',
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, opensIncidents: true,
   },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
@@ -110,6 +116,8 @@ export interface StateMachineBindings extends ProcedureTiming {
   readonly confirmation: IStateMachine;
   /** NOTIFICATIONS_PER_HOUR_PER_IP of the functions that start the procedure. */
   readonly notificationsPerHourPerIp: number;
+  /** OPERATIONS_EMAIL and MAX_INCIDENTS_PER_CASE of the function that opens incidents. */
+  readonly incidents: IncidentPolicy;
 }
 
 export interface ProcedureFunctionsProps {
@@ -168,6 +176,7 @@ export class ProcedureFunctions extends Construct {
         fn.startProcedure(bindings.procedure, bindings).limitNotificationsPerIp(bindings.notificationsPerHourPerIp);
       }
       if (needs.answersTasks) fn.respondToTasksOf(bindings.confirmation);
+      if (needs.opensIncidents) fn.openIncidents(bindings.incidents);
     }
   }
 

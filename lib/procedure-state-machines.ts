@@ -14,9 +14,10 @@ export const PROCEDURE_INVOKES = [
   'apply-response',
   'change-collection-states',
   'send-notice',
+  'open-incident',
   'record-failure',
 ] as const satisfies readonly ActionName[];
-export const CONFIRMATION_INVOKES = ['request-confirmation', 'escalate-step', 'record-failure'] as const satisfies readonly ActionName[];
+export const CONFIRMATION_INVOKES = ['request-confirmation', 'escalate-step', 'open-incident', 'record-failure'] as const satisfies readonly ActionName[];
 
 /** `${<Action>FunctionArn}` substitution name of an action, e.g. RegisterCaseFunctionArn. */
 export const functionArnSubstitution = (name: ActionName): string => `${pascalCase(name)}FunctionArn`;

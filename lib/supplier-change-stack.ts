@@ -77,7 +77,9 @@ export class SupplierChangeStack extends Stack {
       stalledAfterReminders: config.stalledAfterReminders,
       stalledWaitSeconds: config.stalledWaitSeconds,
       reminderSchedule: config.reminderSchedule,
+      incidentWaitSeconds: config.incidentWaitSeconds,
       notificationsPerHourPerIp: config.notificationsPerHourPerIp,
+      incidents: { operationsEmail: config.incidentsTo, maxIncidentsPerCase: config.maxIncidentsPerCase },
     });
 
     this.linkPages = new LinkPagesApi(this, 'LinkPages', {

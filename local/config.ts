@@ -20,6 +20,11 @@ export const localConfigSchema = z.object({
   /** After this many reminders a step is past its final deadline and the case is STALLED. */
   STALLED_AFTER_REMINDERS: z.coerce.number().int().min(2).default(4),
   STALLED_WAIT_SECONDS: z.coerce.number().int().min(1).default(3600),
+  /** How long a case held by an incident waits for the operator (`npm run cases -- retry`) before it is marked FAILED. */
+  INCIDENT_WAIT_SECONDS: z.coerce.number().int().min(1).default(86_400),
+  MAX_INCIDENTS_PER_CASE: z.coerce.number().int().min(1).default(3),
+  /** Where incidents are e-mailed (the local inbox shows them). */
+  OPERATIONS_EMAIL: z.string().default('operacje.di@mrpips.gov.pl'),
   /** Optional per-step overrides (JSON), see lambdas/core/timing.ts. */
   REMINDER_SCHEDULE: z.string().default(''),
   SENDER_EMAIL: z.string().default('no-reply@zmiana-sd.local'),

@@ -4,6 +4,7 @@ import { handler as changeCollectionStates } from '../lambdas/change-collection-
 import { handler as confirmationLinks } from '../lambdas/confirmation-links/index.js';
 import { handler as escalateStep } from '../lambdas/escalate-step/index.js';
 import { handler as notificationForm } from '../lambdas/notification-form/index.js';
+import { handler as openIncident } from '../lambdas/open-incident/index.js';
 import { handler as recordFailure } from '../lambdas/record-failure/index.js';
 import { handler as registerCase } from '../lambdas/register-case/index.js';
 import { handler as requestConfirmation } from '../lambdas/request-confirmation/index.js';
@@ -20,6 +21,7 @@ export const LOCAL_FUNCTIONS = {
   'apply-response': applyResponse,
   'change-collection-states': changeCollectionStates,
   'send-notice': sendNotice,
+  'open-incident': openIncident,
   'record-failure': recordFailure,
   'notification-form': notificationForm,
   'confirmation-links': confirmationLinks,

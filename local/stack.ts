@@ -29,6 +29,7 @@ const STATE_MACHINE_ACTIONS: [string, LocalFunctionName][] = [
   ['ApplyResponseFunctionArn', 'apply-response'],
   ['ChangeCollectionStatesFunctionArn', 'change-collection-states'],
   ['SendNoticeFunctionArn', 'send-notice'],
+  ['OpenIncidentFunctionArn', 'open-incident'],
   ['RecordFailureFunctionArn', 'record-failure'],
 ];
 
@@ -121,6 +122,9 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       STALLED_AFTER_REMINDERS: String(config.STALLED_AFTER_REMINDERS),
       STALLED_WAIT_SECONDS: String(config.STALLED_WAIT_SECONDS),
       REMINDER_SCHEDULE: config.REMINDER_SCHEDULE,
+      INCIDENT_WAIT_SECONDS: String(config.INCIDENT_WAIT_SECONDS),
+      OPERATIONS_EMAIL: config.OPERATIONS_EMAIL,
+      MAX_INCIDENTS_PER_CASE: String(config.MAX_INCIDENTS_PER_CASE),
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
 

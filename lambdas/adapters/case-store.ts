@@ -13,6 +13,7 @@ import { parseConfig, tableConfigSchema } from '../core/config.js';
 import { ConflictError, TransientError } from '../core/errors.js';
 import { once } from './runtime.js';
 import { sdkClientOptions } from './sdk-client-options.js';
+import type { IncidentRecord, IncidentStatus } from '../core/incident.js';
 import type { Participant, StepRecord } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
 
@@ -25,6 +26,7 @@ import type { StepResponse } from '../core/steps.js';
  *   SUBMISSION#<id> / SUBMISSION     which case a notification form submission created (expires)
  *   LIMIT#<what>#<window> / LIMIT    rate-limit counters (expire)
  *   CASE#<id> / MAIL#<key>     marker of an e-mail sent for the case, by its deterministic key (see mail-once.ts)
+ *   CASE#<id> / INCIDENT#<id>  an incident: the failed state, the error, the waiting task token (core/incident.ts)
  * Every write is a single-item conditional or atomic update, safe to retry (no transactions: the local
  * stand-in has none, and none are needed).
  */
@@ -528,6 +530,63 @@ export class CaseStore {
         TableName: this.tableName,
         Item: marshall({ pk: `CASE#${caseId}`, sk: `MAIL#${key}`, key, messageId: sent.messageId, sentAt: sent.at }, marshallOptions),
         ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  /** Records an incident once (a duplicated invocation finds it and gets false). */
+  async putIncident(incident: IncidentRecord): Promise<boolean> {
+    return this.writeIf(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: `CASE#${incident.caseId}`, sk: `INCIDENT#${incident.incidentId}`, ...incident }, marshallOptions),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  /** Every incident of a case, oldest first (bounded: open-incident refuses more than the configured number). */
+  async listIncidents(caseId: string): Promise<IncidentRecord[]> {
+    const incidents: IncidentRecord[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :incident)',
+          ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':incident': 'INCIDENT#' }),
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...incident } = unmarshall(item);
+        incidents.push(incident as IncidentRecord);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return incidents.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+  }
+
+  /**
+   * Moves an incident from one of `from` to `to` (conditional: false when it is in none of them). Leaving the
+   * waiting statuses removes the task token: a retried or closed incident's token is of no use to anyone.
+   */
+  async moveIncident(caseId: string, incidentId: string, from: readonly IncidentStatus[], to: IncidentStatus, set: Partial<Pick<IncidentRecord, 'retriedAt' | 'retriedBy' | 'closedAt' | 'closedBecause'>> = {}): Promise<boolean> {
+    const entries = Object.entries(set).filter(([, v]) => v !== undefined);
+    const names: Record<string, string> = { '#status': 'status', ...Object.fromEntries(entries.map(([k], i) => [`#s${i}`, k])) };
+    const values: Record<string, unknown> = { ':to': to, ...Object.fromEntries(entries.map(([, v], i) => [`:s${i}`, v])) };
+    from.forEach((status, i) => (values[`:from${i}`] = status));
+    const keepsToken = to === 'OPEN' || to === 'RETRYING';
+    if (!keepsToken) names['#token'] = 'taskToken';
+    return this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `INCIDENT#${incidentId}`),
+        UpdateExpression: `SET ${['#status = :to', ...entries.map((_, i) => `#s${i} = :s${i}`)].join(', ')}${keepsToken ? '' : ' REMOVE #token'}`,
+        ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values, marshallOptions),
       }),
     );
   }

@@ -1,17 +1,21 @@
 import type { Notification } from './notification.js';
 import { VOIVODESHIPS, voivodeshipOf, type VoivodeshipCode } from './voivodeships.js';
 
-export type CaseStatus = 'IN_PROGRESS' | 'UNCONFIRMED' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED' | 'STALLED' | 'CANCELLED';
+export type CaseStatus = 'IN_PROGRESS' | 'UNCONFIRMED' | 'REJECTED' | 'COMPLETED' | 'ESCALATED' | 'FAILED' | 'STALLED' | 'INCIDENT' | 'CANCELLED';
 export type Variant = 'WITH_MIGRATION' | 'WITHOUT_MIGRATION';
 export type Role = 'JST' | 'MRPIPS' | 'VOIVODESHIP_ADMIN';
 export type CollectionState = 'ACTIVE' | 'CLOSED' | 'ARCHIVED';
 
-/** A case whose steps still wait for participants (a stalled case still accepts its participant's answer). */
-export const OPEN_CASE_STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'STALLED'];
+/**
+ * A case whose steps still wait for participants: a stalled case still accepts its participant's answer, and a
+ * case held by an incident still accepts answers to the steps that wait (the other branch of b+c, say).
+ */
+export const OPEN_CASE_STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'STALLED', 'INCIDENT'];
 
 export const CASE_STATUS_LABEL: Record<CaseStatus, string> = {
   IN_PROGRESS: 'w toku',
   STALLED: 'wstrzymana — krok po terminie, czeka na decyzję MRPiPS',
+  INCIDENT: 'wstrzymana — błąd techniczny, czeka na interwencję MRPiPS',
   UNCONFIRMED: 'zgłoszenie wygasło (adres kontaktowy niepotwierdzony)',
   REJECTED: 'zgłoszenie odrzucone',
   COMPLETED: 'zakończona',
@@ -73,6 +77,8 @@ export interface CaseRecord {
   verification?: { round: number; result: 'OK' | 'DISCREPANCIES'; comment?: string };
   outcome?: { collectionsState: CollectionState; at: string };
   failure?: { step: string; reason: string; at: string };
+  /** While the case is held by an incident (status INCIDENT): the status it returns to when the incident is retried. */
+  statusBeforeIncident?: CaseStatus;
   /** Set when MRPiPS cancelled the case (operations CLI): why, by whom, when. */
   cancellation?: { reason: string; by: string; at: string };
   timeline: TimelineEntry[];

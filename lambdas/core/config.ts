@@ -32,9 +32,12 @@ export const mailConfigSchema = z.object({
 export const timingConfigSchema = z.object({
   RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(17_280_000),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).max(50),
-  STALLED_AFTER_REMINDERS: z.coerce.number().int().min(2).max(50).default(4),
-  STALLED_WAIT_SECONDS: z.coerce.number().int().min(1).max(17_280_000).default(180 * 86_400),
+  // Defaults as lib/config.ts's: together they keep a case within a Standard execution's year (core/case-life.ts).
+  STALLED_AFTER_REMINDERS: z.coerce.number().int().min(2).max(50).default(3),
+  STALLED_WAIT_SECONDS: z.coerce.number().int().min(1).max(17_280_000).default(7 * 86_400),
   REMINDER_SCHEDULE: reminderScheduleSchema,
+  /** How long an execution waits in an incident for the operator's retry before the case is marked FAILED. */
+  INCIDENT_WAIT_SECONDS: z.coerce.number().int().min(1).max(17_280_000).default(7 * 86_400),
 });
 
 export const formConfigSchema = tableConfigSchema.extend({
@@ -44,8 +47,15 @@ export const formConfigSchema = tableConfigSchema.extend({
   NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
 });
 
+/** open-incident: where operations are told, and how many incidents one case may have (every loop is bounded). */
+export const incidentConfigSchema = z.object({
+  OPERATIONS_EMAIL: email,
+  MAX_INCIDENTS_PER_CASE: z.coerce.number().int().min(1).max(20).default(3),
+});
+
 export type MailConfig = z.infer<typeof mailConfigSchema>;
 export type FormConfig = z.infer<typeof formConfigSchema>;
+export type IncidentConfig = z.infer<typeof incidentConfigSchema>;
 
 export function parseConfig<T extends z.ZodTypeAny>(schema: T, env: Record<string, string | undefined>): z.infer<T> {
   const result = schema.safeParse(env);

@@ -258,3 +258,25 @@ export function caseCancelledEmail(record: CaseRecord, to: string, reason: strin
     ],
   }, statusUrl);
 }
+
+/**
+ * Operations are told of an incident once: which case and step, the error, until when the execution waits, and
+ * what to do. Sent to the operations address, never to participants (the error may name addresses or codes).
+ */
+export function incidentOpenedEmail(args: { caseId: string; record?: CaseRecord; state: string; reason: string; openedAt: string; waitsUntil: string; to: string; statusUrl: string }): EmailMessage {
+  const topic = `incydent techniczny w kroku „${args.state}”`;
+  const paragraphs = [
+    `Czynność „${args.state}” w sprawie ${args.caseId} nie powiodła się i nie zostanie ponowiona automatycznie. Sprawa ma stan „wstrzymana — błąd techniczny” i czeka na decyzję MRPiPS.`,
+    `Błąd: ${args.reason}`,
+    `Zarejestrowano: ${formatDateTime(args.openedAt)}. Jeżeli do ${formatDateTime(args.waitsUntil)} nikt nie podejmie decyzji, sprawa zostanie oznaczona jako zakończona błędem.`,
+    `Po usunięciu przyczyny proszę ponowić czynność poleceniem \`npm run cases -- retry ${args.caseId}\` (sprawa będzie kontynuowana od tego kroku; uczestnicy nie otrzymają ponownie wysłanych już wiadomości) albo anulować sprawę poleceniem \`npm run cases -- cancel ${args.caseId} --reason "…"\`. Lista incydentów: \`npm run cases -- incidents\`.`,
+  ];
+  if (args.record) return compose(args.record, [args.to], [], topic, { heading: `Incydent techniczny w sprawie ${args.caseId}`, paragraphs }, args.statusUrl);
+  // The case was never registered (its notification failed the action that registers it): no summary to show.
+  const body = html`<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>${topic}</title></head><body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">
+<h1 style="font-size:20px">Incydent techniczny w sprawie ${args.caseId}</h1>
+${paragraphs.map((p) => html`<p>${p}</p>`)}
+<p style="font-size:12px;color:#555">Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS). Prosimy na nią nie odpowiadać.</p>
+</body></html>`;
+  return { to: [args.to], cc: [], subject: `[${args.caseId}] ${topic}`, html: body.value, text: [`Incydent techniczny w sprawie ${args.caseId}`, '', ...paragraphs.flatMap((p) => [p, ''])].join('\n') };
+}

@@ -32,3 +32,11 @@ export class TransientError extends Error {
 export class SendingRateExceeded extends Error {
   override name = 'SendingRateExceeded';
 }
+
+/**
+ * The case has had as many incidents as configured (MAX_INCIDENTS_PER_CASE): a failure that keeps coming back is
+ * not retried forever. The incident state's Catch sends it to "Record failure" (status FAILED, alarmed).
+ */
+export class IncidentLimitReached extends Error {
+  override name = 'IncidentLimitReached';
+}

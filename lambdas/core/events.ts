@@ -44,3 +44,15 @@ export const recordFailureEvent = z.object({
   round: z.number().int().min(0),
   failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
 });
+
+/** The incident state of either state machine (see core/incident.ts). */
+export const openIncidentEvent = z.object({
+  caseId,
+  /** The state name to resume at (ASL state names are at most 80 characters). */
+  state: z.string().min(1).max(80),
+  failure: z.object({ Error: z.string().optional(), Cause: z.string().optional() }).passthrough(),
+  executionId: z.string().min(1).max(2048),
+  /** How long the execution waits for the operator (the incident state's TimeoutSecondsPath). */
+  waitSeconds: z.number().int().min(1),
+  taskToken: z.string().min(1).max(2048),
+});

@@ -329,6 +329,7 @@ const EN_ENTRIES: [string, string][] = [
   // Labels of case.ts
   ['w toku', 'in progress'],
   ['wstrzymana — krok po terminie, czeka na decyzję MRPiPS', 'on hold — a step is past its deadline, awaiting the decision of MRPiPS'],
+  ['wstrzymana — błąd techniczny, czeka na interwencję MRPiPS', 'on hold — a technical error, awaiting the intervention of MRPiPS'],
   ['zgłoszenie wygasło (adres kontaktowy niepotwierdzony)', 'notification lapsed (contact address not confirmed)'],
   ['zgłoszenie odrzucone', 'notification rejected'],
   ['zakończona', 'completed'],

@@ -98,6 +98,7 @@ export async function handleNotificationForm(request: PageRequest, deps: { store
         },
         deps.config.REMINDER_SCHEDULE,
       ),
+      incidentWaitSeconds: deps.config.INCIDENT_WAIT_SECONDS,
     });
     log.info(started === 'started' ? 'procedure started' : 'procedure already started', { caseId });
   } catch (error) {

@@ -5,18 +5,8 @@ import { ConflictError } from '../core/errors.js';
 import { recordFailureEvent } from '../core/events.js';
 import { log } from '../core/log.js';
 import { stepKey } from '../core/steps.js';
-
-/** The reason in a form people can read: Lambda causes are JSON with an errorMessage; keep it short. */
-export function failureReason(failure: { Error?: string; Cause?: string }): string {
-  let cause = failure.Cause ?? '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: string; Error?: string; Cause?: string; error?: string; cause?: string };
-    cause = parsed.errorMessage ?? parsed.cause ?? parsed.Cause ?? parsed.error ?? parsed.Error ?? cause;
-  } catch {
-    // not JSON: keep the text as it is
-  }
-  return `${failure.Error ?? 'Error'}: ${cause}`.slice(0, 1000);
-}
+import { failureReason } from '../core/incident.js';
+import { closeWaitingIncidents } from '../services/incidents.js';
 
 /** Catch target of every task: the case shows status FAILED with the reason, and the step is marked failed. */
 export async function recordFailure(input: z.infer<typeof recordFailureEvent>, deps: { store: CaseStore; now?: Date }) {
@@ -38,6 +28,8 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
     if (!(error instanceof ConflictError)) throw error;
     log.warn('failure of an unregistered case', { caseId: input.caseId, step: where });
   }
+  // An incident nobody resolved in time ends here: it no longer waits, and its token goes.
+  await closeWaitingIncidents(deps.store, input.caseId, 'the case was marked FAILED', new Date(now));
   return { reason };
 }
 

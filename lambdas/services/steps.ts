@@ -11,6 +11,7 @@ import { hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, type Signing
 import { supplierContact, type Directory } from '../core/participants.js';
 import type { StepRecord } from '../core/step-record.js';
 import { STEPS } from '../core/steps.js';
+import { closeWaitingIncidents } from './incidents.js';
 
 /**
  * Operations on the steps of a case that more than one entry point performs: the link page (a participant
@@ -45,7 +46,7 @@ export interface Actor {
 
 /** Statuses in which a case still waits for its participants (a STALLED case still accepts answers). */
 /** Statuses from which MRPiPS may cancel a case (ended cases — completed, rejected, lapsed — cannot be). */
-export const CANCELLABLE_CASE_STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'STALLED', 'ESCALATED', 'FAILED'];
+export const CANCELLABLE_CASE_STATUSES: readonly CaseStatus[] = ['IN_PROGRESS', 'STALLED', 'INCIDENT', 'ESCALATED', 'FAILED'];
 
 /** The reason MRPiPS gives for a cancellation: every participant reads it in the e-mail. */
 export const cancellationReason = multiLine(2000).refine((value) => value.length >= 3, 'Podaj powód anulowania (co najmniej 3 znaki).');
@@ -259,6 +260,8 @@ export async function cancelCase(deps: CancelDeps, input: { caseId: string; reas
   for (const step of steps.filter((s) => s.status === 'PENDING')) {
     if (await deps.store.closePendingStep(record.caseId, step.stepKey, at)) closedSteps.push(step.stepKey);
   }
+  // Incidents stopped waiting with the execution: their tokens go too.
+  await closeWaitingIncidents(deps.store, record.caseId, 'the case was cancelled', now);
 
   // 4. Release the collections the case holds, without changing their state.
   const codes = [...new Set(record.collections.flatMap((c) => [c.oldCode, ...(c.newCode ? [c.newCode] : [])]))];

@@ -1,8 +1,11 @@
 import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CaseStore } from '../../lambdas/adapters/case-store.js';
+import { Workflow } from '../../lambdas/adapters/workflow.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
+import { retryIncidents } from '../../lambdas/services/incidents.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, postForm, submitOnPage, waitForExecution } from './participants.js';
 
@@ -199,8 +202,8 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect(collection).toMatchObject({ state: 'ACTIVE', lockedByCase: caseId });
   });
 
-  it('a step that fails is recorded on the case (FAILED, reason) and fails the execution visibly', async () => {
-    // MRPiPS staff registering an e-mailed notification through the API, for a collection another case holds.
+  it('a step that fails for good is an incident operations are told of; one that keeps failing after the allowed retries fails the case visibly', async () => {
+    // GIVEN MRPiPS staff registering an e-mailed notification through the API, for a collection another case holds
     const held = notificationFields();
     const holder = await submitNotification(held);
     const caseId = 'ZSD-2026-99001';
@@ -214,13 +217,30 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
       oldSd: { product: 'A', supplier: 'B' },
       newSd: { product: 'C', supplier: 'D' },
     };
-    await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.procedureArn, name: caseId, input: JSON.stringify({ caseId, notification, timing: { responseTimeoutSeconds: 600, escalateAfterReminders: 2 } }) }));
+    await sfn.send(new StartExecutionCommand({ stateMachineArn: stack.procedureArn, name: caseId, input: JSON.stringify({ caseId, notification, timing: { responseTimeoutSeconds: 600, escalateAfterReminders: 2 }, incidentWaitSeconds: 600 }) }));
+    const store = new CaseStore(db, stack.config.TABLE_NAME);
+    const retry = () => retryIncidents({ store, workflow: new Workflow(sfn) }, { caseId, by: 'operator@mrpips.gov.pl' });
+
+    for (let attempt = 1; attempt <= stack.config.MAX_INCIDENTS_PER_CASE; attempt++) {
+      // WHEN registering fails (not a transient error: no automatic retry)
+      // THEN the execution waits in an incident naming the failed state and the reason, and operations get one e-mail
+      await expect.poll(async () => (await store.listIncidents(caseId)).filter((i) => i.status === 'OPEN').length, { timeout: 10_000 }).toBe(1);
+      const [incident] = (await store.listIncidents(caseId)).filter((i) => i.status === 'OPEN');
+      expect(incident).toMatchObject({ state: '1 Register notification', error: 'ConflictError', executionId: executionArn(caseId) });
+      expect(incident!.reason).toContain(`held by case ${holder}`);
+      const mail = await inbox.take(stack.config.OPERATIONS_EMAIL, [caseId, 'incydent techniczny']);
+      expect(mail.body.text).toContain(`held by case ${holder}`);
+      expect(mail.body.text).toContain(`npm run cases -- retry ${caseId}`);
+      expect((await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(caseId) }))).status).toBe('RUNNING');
+      // AND the operator retries without removing the cause
+      expect((await retry()).retried).toMatchObject([{ outcome: 'retried', incident: { incidentId: incident!.incidentId } }]);
+    }
+    // THEN once the incidents per case are used up, the case fails visibly
     const execution = await waitForExecution(sfn, executionArn(caseId));
     expect(execution.status).toBe('FAILED');
     expect(execution.error).toBe('CaseFailed');
-    const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
-    expect(record.status).toBe('FAILED');
-    expect(record.failure?.reason).toContain(`held by case ${holder}`);
-    expect(record.timeline.at(-1)).toMatchObject({ action: 'CASE_FAILED', step: 'PROCEDURE' });
+    const incidents = await store.listIncidents(caseId);
+    expect(incidents).toHaveLength(stack.config.MAX_INCIDENTS_PER_CASE);
+    expect(incidents.every((i) => i.status === 'RETRIED' && !i.taskToken)).toBe(true);
   });
 });

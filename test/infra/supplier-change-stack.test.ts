@@ -66,7 +66,7 @@ const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
 /** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
 const FORM_ENV = [
   'PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'STALLED_AFTER_REMINDERS', 'STALLED_WAIT_SECONDS',
-  'NOTIFICATIONS_PER_HOUR_PER_IP',
+  'NOTIFICATIONS_PER_HOUR_PER_IP', 'INCIDENT_WAIT_SECONDS',
 ];
 const EXPECTED_ENV: Record<ActionName, string[]> = {
   'register-case': [],
@@ -76,12 +76,13 @@ const EXPECTED_ENV: Record<ActionName, string[]> = {
   'change-collection-states': [],
   'send-notice': [...MAIL_ENV, ...KEYS_ENV],
   'record-failure': [],
+  'open-incident': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL', 'MAX_INCIDENTS_PER_CASE'],
   'notification-form': FORM_ENV,
   'confirmation-links': [...MAIL_ENV, ...KEYS_ENV],
   'case-status': KEYS_ENV,
 };
 /** Every e-mail carries a signed status link: every sender reads the signing keys. */
-const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'confirmation-links'];
+const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'confirmation-links'];
 const SECRET_READERS: ActionName[] = [...MAIL_SENDERS, 'case-status'];
 const READ_ONLY: ActionName[] = ['case-status'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];

@@ -18,6 +18,7 @@ const FUNCTIONS = {
   ChangeCollectionStatesFunctionArn: 'change-collection-states',
   SendNoticeFunctionArn: 'send-notice',
   RecordFailureFunctionArn: 'record-failure',
+  OpenIncidentFunctionArn: 'open-incident',
 };
 const substitutions: Record<string, string> = {
   ...Object.fromEntries(Object.entries(FUNCTIONS).map(([k, fn]) => [k, localLambdaArn(REGION, ACCOUNT, fn)])),

@@ -7,7 +7,8 @@ import { functionArnSubstitution } from '../../lib/procedure-state-machines.js';
 
 /**
  * The ASL files against the rules the product relies on and against the code they call: every Lambda task
- * retries transient errors with backoff and jitter and records failures; every human step goes through the
+ * retries transient errors with backoff and jitter; every failure becomes an incident an operator retries; every
+ * value a function returns is checked before a Choice uses it; every human step goes through the
  * one confirmation protocol; every step and notice named in the ASL exists in the domain code.
  */
 type State = Record<string, any>;
@@ -41,7 +42,8 @@ describe.each([
   });
 
   it('waits out an exhausted SES sending quota for over an hour in every task that sends e-mail (a national wave drains at 14 messages/s)', () => {
-    const mailing = new Set(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].sendsEmail).map((name) => '${' + functionArnSubstitution(name) + '}'));
+    // open-incident's e-mail is best effort (the alarm and the CLI list are what must not fail): it never throws for mail.
+    const mailing = new Set(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].sendsEmail && name !== 'open-incident').map((name) => '${' + functionArnSubstitution(name) + '}'));
     const mailingTasks = tasks(machine).filter(({ state }) => mailing.has(state.Parameters?.FunctionName));
     expect(mailingTasks.length).toBeGreaterThan(0);
     for (const { name, state } of tasks(machine)) {
@@ -60,16 +62,59 @@ describe.each([
     }
   });
 
-  it('catches every failure into "Record failure" (directly, or through the enclosing Parallel state)', () => {
-    for (const { name, state, parallel } of tasks(machine)) {
-      if (name === 'Record failure') continue;
-      const catcher = (parallel ?? state).Catch?.find((c: State) => c.ErrorEquals.includes('States.ALL'));
-      expect(catcher?.Next, name).toBe('Record failure');
+  it('sends every failure of a task to its own incident, where a retry resumes at that task', () => {
+    for (const { name, state } of tasks(machine)) {
+      if (name === 'Record failure' || isIncidentWait(state)) continue;
+      const catcher = state.Catch?.find((c: State) => c.ErrorEquals.includes('States.ALL'));
+      expect(catcher, name).toMatchObject({ ResultPath: '$.failure', Next: `Incident at ${name}` });
+      const marker = stateNamed(machine, `Incident at ${name}`);
+      expect(marker, name).toMatchObject({ Type: 'Pass', Parameters: { resumeAt: name }, ResultPath: '$.incident' });
+      // The incident's wait, in the same scope, resumes at the task.
+      const wait = stateNamed(machine, marker.Next);
+      expect(isIncidentWait(wait), name).toBe(true);
+      const resume = stateNamed(machine, wait.Next);
+      expect(resume.Choices, name).toContainEqual({ Variable: '$.incident.resumeAt', StringEquals: name, Next: name });
+    }
+  });
+
+  it('has one incident mechanism: every incident wait is the same waitForTaskToken task, bounded, ending in the recorded failure', () => {
+    const waits = allStates(machine.States).filter(({ state }) => isIncidentWait(state));
+    expect(waits.length).toBeGreaterThan(0);
+    const [first] = waits;
+    for (const { name, state, parallel } of waits) {
+      expect({ ...state, Next: undefined, Catch: undefined }, name).toEqual({ ...first!.state, Next: undefined, Catch: undefined });
+      expect(state.TimeoutSecondsPath, name).toBe('$.incidentWaitSeconds');
+      // Nobody decided in time (or the incidents per case ran out): the case is marked failed, directly or through the Parallel.
+      const end = state.Catch.find((c: State) => c.ErrorEquals.includes('States.ALL'));
+      if (parallel) {
+        expect(stateNamed(machine, end.Next)).toMatchObject({ Type: 'Fail', Error: 'IncidentUnresolved' });
+        expect(parallel.Catch[0]).toMatchObject({ ErrorEquals: expect.arrayContaining(['IncidentUnresolved', 'StepFailed']), Next: 'Record failure' });
+      } else {
+        expect(end.Next, name).toBe('Record failure');
+      }
     }
     expect(machine.States['Record failure'].Next).toMatch(/failed$/);
     expect(machine.States[machine.States['Record failure'].Next].Type).toBe('Fail');
   });
+
+  it('never reaches "Record failure" or an incident without the failure that explains it', () => {
+    for (const { name, state } of allStates(machine.States)) {
+      if (state.Type !== 'Choice' || name.endsWith('Resume after incident')) continue;
+      for (const target of [state.Default, ...state.Choices.map((c: State) => c.Next)]) {
+        expect(target === 'Record failure' || String(target).startsWith('Incident at'), `${name} → ${target}`).toBe(false);
+      }
+    }
+  });
 });
+
+/** The incident state: open-incident with a task token (the operator's retry answers it). */
+function isIncidentWait(state: State | undefined): boolean {
+  return state?.Type === 'Task' && state.Resource === 'arn:aws:states:::lambda:invoke.waitForTaskToken' && state.Parameters?.FunctionName === '${OpenIncidentFunctionArn}';
+}
+
+function stateNamed(machine: { States: Record<string, State> }, name: string): State {
+  return allStates(machine.States).find((s) => s.name === name)!.state;
+}
 
 describe('procedure', () => {
   const names = allStates(procedure.States).map((s) => s.name);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { failureReason } from '../../lambdas/record-failure/index.js';
+import { failureReason } from '../../lambdas/core/incident.js';
 
 describe('failureReason', () => {
   it('GIVEN a Lambda error cause (JSON) THEN the reason is the error name and its errorMessage, without the stack', () => {

@@ -1,0 +1,21 @@
+import { caseStore } from '../adapters/case-store.js';
+import { mailer } from '../adapters/mailer.js';
+import { once, stateMachineHandler } from '../adapters/runtime.js';
+import { statusLinksNow } from '../adapters/signing-keys.js';
+import { incidentConfigSchema, parseConfig } from '../core/config.js';
+import { openIncidentEvent } from '../core/events.js';
+import { openIncident } from '../services/incidents.js';
+
+const incidentConfig = once(() => parseConfig(incidentConfigSchema, process.env));
+
+/**
+ * The incident state of both state machines (waitForTaskToken): an action failed for good, so the case is held
+ * for the operator, who retries or cancels it with the operations CLI (lambdas/services/incidents.ts).
+ */
+export const handler = stateMachineHandler('open-incident', openIncidentEvent, async (input) => {
+  const config = incidentConfig();
+  return openIncident(
+    { store: caseStore(), mailer: mailer(), statusLinks: await statusLinksNow(), operationsEmail: config.OPERATIONS_EMAIL, maxIncidentsPerCase: config.MAX_INCIDENTS_PER_CASE },
+    input,
+  );
+});
