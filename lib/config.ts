@@ -224,9 +224,10 @@ export const configSchema = z.object({
     }
     const life = caseLifeOf(config);
     if (life.seconds > ONE_YEAR_SECONDS) {
+      // No single key is wrong: the message names every key that makes up the figure.
       ctx.addIssue({
         code: 'custom',
-        path: ['stalledWaitDays'],
+        path: [],
         message:
           `with this configuration a case can live ${describeLife(life)}, more than the 365 days a Step Functions Standard execution may run; ` +
           'shorten responseTimeoutDays, stalledAfterReminders, stalledWaitDays or reminderSchedule (the steps), or incidentWaitDays or maxIncidentsPerCase (the incidents)',
@@ -307,7 +308,7 @@ export function parseConfig(read: (key: string) => unknown): DeploymentConfig {
     const details = result.error.issues
       .map((issue) => {
         const [key, ...rest] = issue.path.map(String);
-        const where = rest.length > 0 ? `context "${key}" (at ${rest.join('.')})` : `context "${key}"`;
+        const where = key === undefined ? 'the context together' : rest.length > 0 ? `context "${key}" (at ${rest.join('.')})` : `context "${key}"`;
         return `  - ${where}: ${issue.message}`;
       })
       .join('\n');

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { scanCasesAndSteps } from '../../lambdas/adapters/case-scan.js';
+import { CaseStore } from '../../lambdas/adapters/case-store.js';
+import { Workflow } from '../../lambdas/adapters/workflow.js';
+import type { IncidentRecord } from '../../lambdas/core/incident.js';
+import { retryIncidents } from '../../lambdas/services/incidents.js';
+import { bodyIncludes } from '../../local/faults.js';
+import { expectCompletedCase, outcomeOf, playCase, readCase, sesMessageTo, startFaultWorld, MRPIPS, type FaultWorld } from './play.js';
+
+/**
+ * An action that fails for good (an error no Retry lists) holds the case as an incident: the failed state, the
+ * error, one e-mail to operations. Once the cause is gone, the operator's `retry` runs the failed state again
+ * and the case goes on exactly where it stopped: every participant gets what an undisturbed case gives them,
+ * once, and the other branch of b+c keeps its confirmation.
+ */
+let world: FaultWorld;
+let store: CaseStore;
+
+beforeAll(async () => {
+  world = await startFaultWorld();
+  store = new CaseStore(world.db, world.stack.config.TABLE_NAME);
+});
+
+afterAll(async () => {
+  await world?.stack.close();
+});
+
+async function waitingIncidents(): Promise<Omit<IncidentRecord, 'taskToken'>[]> {
+  const { incidents } = await scanCasesAndSteps(world.db, world.stack.config.TABLE_NAME);
+  return incidents.filter((i) => i.status === 'OPEN');
+}
+
+/** The operator: waits for the incident, checks what it says, lifts the fault (`fix`), retries with the CLI's use case. */
+async function operatorRetries(expected: Partial<IncidentRecord>, fix: () => void): Promise<Omit<IncidentRecord, 'taskToken'>> {
+  await expect.poll(async () => (await waitingIncidents()).length, { timeout: 15_000 }).toBe(1);
+  const [incident] = await waitingIncidents();
+  expect(incident).toMatchObject(expected);
+  // The incident is recorded first, then the case is held (each write converges on a retry of open-incident).
+  await expect.poll(async () => (await readCase(world, incident!.caseId)).status, { timeout: 5_000 }).toBe('INCIDENT');
+  fix();
+  const result = await retryIncidents({ store, workflow: new Workflow(world.sfn) }, { caseId: incident!.caseId, by: 'operator@mrpips.gov.pl' });
+  expect(result.retried).toMatchObject([{ outcome: 'retried' }]);
+  expect(result.record?.status).toBe('IN_PROGRESS');
+  return incident!;
+}
+
+describe('an action that fails for good becomes an incident; the operator retries it and the case completes as if undisturbed', () => {
+  it('SES rejects the e-mail of a step (inside the confirmation child): retried after the rejection is lifted, MRPiPS is asked once', async () => {
+    // GIVEN SES rejects the request to MRPiPS for step 2 (MessageRejected is not retried: an operator must act)
+    world.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(MRPIPS, 'Uzgodnienie trybu'), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is not verified.' }, times: Infinity, label: 'rejected' });
+    // WHEN the case is played while the operator watches for incidents
+    const [played, incident] = await Promise.all([playCase(world), operatorRetries({ state: 'Request confirmation', error: 'MessageRejected' }, () => world.faults.clear())]);
+    // THEN it completed with exactly the e-mails and confirmations of an undisturbed case
+    expectCompletedCase(await outcomeOf(world, played));
+    const record = await readCase(world, played.caseId);
+    expect(record.timeline.filter((e) => e.action === 'INCIDENT_OPENED')).toHaveLength(1);
+    expect(record.timeline.filter((e) => e.action === 'INCIDENT_RETRIED')).toHaveLength(1);
+    expect(incident.caseId).toBe(played.caseId);
+    // AND operations were told once, naming the case, the step and the error
+    const told = await world.inbox.to(world.stack.config.OPERATIONS_EMAIL, played.caseId);
+    expect(told).toHaveLength(1);
+    expect(told[0]!.subject).toContain('Request confirmation');
+    expect(told[0]!.body.text).toContain('MessageRejected: Email address is not verified.');
+    expect((await store.listIncidents(played.caseId)).map((i) => [i.status, Boolean(i.taskToken)])).toEqual([['RETRIED', false]]);
+  });
+
+  it('DynamoDB denies step c\'s record (inside a Parallel branch): step b\'s confirmation is kept, the retry records c once', async () => {
+    // GIVEN writing the MZT deactivation to the case is denied (a missing permission: AccessDeniedException, not retried)
+    world.faults.add({ service: 'dynamodb', operation: 'UpdateItem', match: bodyIncludes('applied:MZT_DEACTIVATED.1'), fault: { kind: 'error', status: 400, code: 'AccessDeniedException', message: 'User is not authorized to perform: dynamodb:UpdateItem' }, times: Infinity, label: 'denied' });
+    const [played] = await Promise.all([playCase(world), operatorRetries({ state: 'c Record unit deactivation', error: 'AccessDeniedException' }, () => world.faults.clear())]);
+    expectCompletedCase(await outcomeOf(world, played));
+    const record = await readCase(world, played.caseId);
+    expect(record.timeline.filter((e) => e.id === 'applied:NEW_SD_FEEDING.1')).toHaveLength(1);
+    expect(record.timeline.filter((e) => e.id === 'applied:MZT_DEACTIVATED.1')).toHaveLength(1);
+  });
+});
