@@ -18,8 +18,12 @@ import type { StepTiming } from './timing.js';
  */
 export const VERIFICATION_ROUNDS = 3;
 
-/** The longest retrier of any action in the ASL: SendingRateExceeded, 200 attempts, at most 60 s apart. */
-export const RETRY_HORIZON_SECONDS = 200 * 60;
+/**
+ * The longest one action can take with its retries: the ASL's retriers of a task (SendingRateExceeded: 200
+ * attempts at most 60 s apart; transient errors: 6 at most 120 s apart), each attempt running up to the
+ * function's timeout — about 5.3 hours; test/statemachine checks every task of the ASL against this bound.
+ */
+export const RETRY_HORIZON_SECONDS = 6 * 3600;
 
 /** Actions of the parent on the longest path (register … inform), besides the steps' own. */
 const PARENT_ACTIONS_ON_LONGEST_PATH = 15;

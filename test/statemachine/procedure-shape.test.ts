@@ -4,6 +4,10 @@ import { NOTICES } from '../../lambdas/core/events.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { ACTION_NAMES, ACTION_NEEDS } from '../../lib/procedure-functions.js';
 import { functionArnSubstitution } from '../../lib/procedure-state-machines.js';
+import { RETRY_HORIZON_SECONDS } from '../../lambdas/core/case-life.js';
+
+/** The functions' timeout (lib/procedure-function.ts). */
+const FUNCTION_TIMEOUT_SECONDS = 30;
 
 /**
  * The ASL files against the rules the product relies on and against the code they call: every Lambda task
@@ -59,6 +63,15 @@ describe.each([
       let expectedWait = 0;
       for (let attempt = 0; attempt < retrier.MaxAttempts; attempt++) expectedWait += Math.min(retrier.MaxDelaySeconds, retrier.IntervalSeconds * retrier.BackoffRate ** attempt) / 2;
       expect(expectedWait, name).toBeGreaterThan(3600);
+    }
+  });
+
+  it(`retries no task for longer than the case-life bound assumes (${RETRY_HORIZON_SECONDS} s with every attempt at the function timeout)`, () => {
+    for (const { name, state } of tasks(machine)) {
+      const retriers: State[] = state.Retry ?? [];
+      const waits = retriers.reduce((sum, r) => sum + r.MaxAttempts * (r.MaxDelaySeconds ?? r.IntervalSeconds * r.BackoffRate ** r.MaxAttempts), 0);
+      const attempts = 1 + retriers.reduce((sum, r) => sum + r.MaxAttempts, 0);
+      expect(waits + attempts * FUNCTION_TIMEOUT_SECONDS, name).toBeLessThanOrEqual(RETRY_HORIZON_SECONDS);
     }
   });
 
