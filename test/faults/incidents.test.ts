@@ -1,46 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scanCasesAndSteps } from '../../lambdas/adapters/case-scan.js';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
-import { Workflow } from '../../lambdas/adapters/workflow.js';
 import type { IncidentRecord } from '../../lambdas/core/incident.js';
-import { retryIncidents } from '../../lambdas/services/incidents.js';
 import { bodyIncludes } from '../../local/faults.js';
+import { writeRuntimeFile } from '../../local/runtime-file.js';
+import { runCli } from '../ops/run-cli.js';
 import { expectCompletedCase, outcomeOf, playCase, readCase, sesMessageTo, startFaultWorld, MRPIPS, type FaultWorld } from './play.js';
 
 /**
  * An action that fails for good (an error no Retry lists) holds the case as an incident: the failed state, the
- * error, one e-mail to operations. Once the cause is gone, the operator's `retry` runs the failed state again
+ * error, one e-mail to operations. Once the cause is gone, the operator's `npm run cases -- retry` runs the failed state again
  * and the case goes on exactly where it stopped: every participant gets what an undisturbed case gives them,
  * once, and the other branch of b+c keeps its confirmation.
  */
 let world: FaultWorld;
 let store: CaseStore;
+let dir: string;
+let runtimeFile: string;
 
 beforeAll(async () => {
   world = await startFaultWorld();
   store = new CaseStore(world.db, world.stack.config.TABLE_NAME);
+  dir = mkdtempSync(join(tmpdir(), 'zmiana-sd-incidents-'));
+  runtimeFile = await writeRuntimeFile(world.stack, join(dir, 'runtime.json'));
 });
 
 afterAll(async () => {
   await world?.stack.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
+const cli = (args: string[]) => runCli(['--local', '--runtime-file', runtimeFile, ...args]);
+
+/** The operator's view: `npm run cases -- incidents --json` on this stack. */
 async function waitingIncidents(): Promise<Omit<IncidentRecord, 'taskToken'>[]> {
-  const { incidents } = await scanCasesAndSteps(world.db, world.stack.config.TABLE_NAME);
-  return incidents.filter((i) => i.status === 'OPEN');
+  const run = await cli(['incidents', '--json']);
+  expect(run.code, run.stderr).toBe(0);
+  return JSON.parse(run.stdout) as Omit<IncidentRecord, 'taskToken'>[];
 }
 
-/** The operator: waits for the incident, checks what it says, lifts the fault (`fix`), retries with the CLI's use case. */
+/** The operator: waits for the incident, checks what it says, lifts the fault (`fix`), runs `retry <caseId>`. */
 async function operatorRetries(expected: Partial<IncidentRecord>, fix: () => void): Promise<Omit<IncidentRecord, 'taskToken'>> {
   await expect.poll(async () => (await waitingIncidents()).length, { timeout: 15_000 }).toBe(1);
   const [incident] = await waitingIncidents();
   expect(incident).toMatchObject(expected);
+  expect(JSON.stringify(incident)).not.toContain('taskToken');
   // The incident is recorded first, then the case is held (each write converges on a retry of open-incident).
   await expect.poll(async () => (await readCase(world, incident!.caseId)).status, { timeout: 5_000 }).toBe('INCIDENT');
+  const table = await cli(['incidents']);
+  expect(table.stdout).toContain(incident!.caseId);
+  expect(table.stdout).toContain(incident!.state);
   fix();
-  const result = await retryIncidents({ store, workflow: new Workflow(world.sfn) }, { caseId: incident!.caseId, by: 'operator@mrpips.gov.pl' });
-  expect(result.retried).toMatchObject([{ outcome: 'retried' }]);
-  expect(result.record?.status).toBe('IN_PROGRESS');
+  const run = await cli(['retry', incident!.caseId.toLowerCase(), '--by', 'operator@mrpips.gov.pl']);
+  expect(run.code, run.stderr).toBe(0);
+  expect(run.stdout).toContain(`Retried ${incident!.state} of ${incident!.caseId} (failed with ${incident!.error}); the case continues from there.`);
+  expect(run.stdout).toContain('Case status: IN_PROGRESS');
+  expect((await cli(['incidents'])).stdout).toBe('No incidents wait for a decision.\n');
   return incident!;
 }
 
