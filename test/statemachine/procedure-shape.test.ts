@@ -75,6 +75,20 @@ describe.each([
     }
   });
 
+  it('retries every transient error AWS documents for its integration, and nothing an operator must act on', () => {
+    // https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html (+ throttling); for
+    // startExecution.sync:2 the StartExecution API's transient errors as Step Functions names them (local/stepfunctions/README.md).
+    const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException'];
+    const SFN_TRANSIENT = ['StepFunctions.AWSStepFunctionsException', 'StepFunctions.ExecutionLimitExceededException', 'StepFunctions.SdkClientException'];
+    const FOR_AN_OPERATOR = ['States.ALL', 'States.TaskFailed', 'Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.OutOfMemory', 'EmailRejected', 'SendingPaused', 'SesAccessDenied', 'ValidationError', 'ConflictError'];
+    for (const { name, state } of tasks(machine)) {
+      const retried = (state.Retry ?? []).flatMap((r: State) => r.ErrorEquals as string[]);
+      const transient = state.Resource.startsWith('arn:aws:states:::lambda:invoke') ? LAMBDA_TRANSIENT : SFN_TRANSIENT;
+      expect(retried, name).toEqual(expect.arrayContaining(transient));
+      for (const error of FOR_AN_OPERATOR) expect(retried, `${name} retries ${error}`).not.toContain(error);
+    }
+  });
+
   it('sends every failure of a task to its own incident, where a retry resumes at that task', () => {
     for (const { name, state } of tasks(machine)) {
       if (name === 'Record failure' || isIncidentWait(state)) continue;
