@@ -82,6 +82,8 @@ describe.each([
     const SFN_TRANSIENT = ['StepFunctions.AWSStepFunctionsException', 'StepFunctions.ExecutionLimitExceededException', 'StepFunctions.SdkClientException'];
     const FOR_AN_OPERATOR = ['States.ALL', 'States.TaskFailed', 'Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.OutOfMemory', 'EmailRejected', 'SendingPaused', 'SesAccessDenied', 'ValidationError', 'ConflictError'];
     for (const { name, state } of tasks(machine)) {
+      // The final record retries whatever fails: there is nothing after it to hand the failure to.
+      if (name === 'Record failure') continue;
       const retried = (state.Retry ?? []).flatMap((r: State) => r.ErrorEquals as string[]);
       const transient = state.Resource.startsWith('arn:aws:states:::lambda:invoke') ? LAMBDA_TRANSIENT : SFN_TRANSIENT;
       expect(retried, name).toEqual(expect.arrayContaining(transient));
