@@ -206,12 +206,14 @@ export const configSchema = z.object({
     const schedule = config.reminderSchedule ?? {};
     const defaults = timingDefaults(config);
     // The lambdas' own check (stepTimings throws at the first bad step): run per step to name each one.
+    let scheduleValid = true;
     for (const step of STEP_IDS) {
       const override = schedule[step];
       if (!override) continue;
       try {
         stepTimings(defaults, { [step]: override });
       } catch {
+        scheduleValid = false;
         const timing = { ...defaults, ...override };
         ctx.addIssue({
           code: 'custom',
@@ -222,6 +224,8 @@ export const configSchema = z.object({
         });
       }
     }
+    // A case's life is only computed from a schedule the steps can run with (the issues above say what is wrong).
+    if (!scheduleValid) return;
     const life = caseLifeOf(config);
     if (life.seconds > ONE_YEAR_SECONDS) {
       // No single key is wrong: the message names every key that makes up the figure.

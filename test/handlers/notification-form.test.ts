@@ -28,7 +28,8 @@ const CONFIG: FormConfig = {
   STALLED_AFTER_REMINDERS: 4,
   STALLED_WAIT_SECONDS: 15_552_000,
   REMINDER_SCHEDULE: {},
-  INCIDENT_WAIT_SECONDS: 604_800,
+  // Unlike any other wait here, so the execution input shows it is this one.
+  INCIDENT_WAIT_SECONDS: 259_200,
 };
 
 let table: FakeTable;
@@ -177,6 +178,8 @@ describe('POST a valid notification', () => {
       ] }),
       // One timing per step (a per-step schedule may override the defaults).
       timing: Object.fromEntries(STEP_IDS.map((step) => [step, { responseTimeoutSeconds: 604_800, escalateAfterReminders: 2, stalledAfterReminders: 4, stalledWaitSeconds: 15_552_000 }])),
+      // How long an incident of this case waits for the operator (the incident states read it from the input).
+      incidentWaitSeconds: 259_200,
     });
     expect(execution.notification.contact.email).toBe('anna.kowalska@mops.przykladowo.pl');
     expect(execution.notification.newSd.contactEmail).toBe(SUPPLIER_EMAIL);

@@ -1,12 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { formConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, timingConfigSchema } from '../../lambdas/core/config.js';
+import { ONE_YEAR_SECONDS, worstCaseLife } from '../../lambdas/core/case-life.js';
+import { formConfigSchema, incidentConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, timingConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES as LAMBDA_VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { stepTimings } from '../../lambdas/core/timing.js';
-import { CONTEXT_DEFAULTS, parseConfig, placeholderAdminEmail, VOIVODESHIP_CODES } from '../../lib/config.js';
+import { CONTEXT_DEFAULTS, describeLife, MAX_WAIT_DAYS, parseConfig, placeholderAdminEmail, VOIVODESHIP_CODES } from '../../lib/config.js';
 
 const fromContext = (context: Record<string, unknown>) => parseConfig((key) => context[key]);
 const realAdmins = Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `mzt.${code}@uw.gov.pl`]));
+const DAY = 86_400;
+/** The message of a refused configuration (empty when it is accepted). */
+const refusal = (context: Record<string, unknown>): string => {
+  try {
+    fromContext(context);
+    return '';
+  } catch (error) {
+    return (error as Error).message;
+  }
+};
+/** The one-year check's line, whatever the figure. */
+const LIFE_REFUSAL = /^ {2}- the context together: with this configuration a case can live [\d.]+ days \(steps [\d.]+ days, incidents [\d.]+ days, retries [\d.]+ days\), more than the 365 days a Step Functions Standard execution may run; shorten responseTimeoutDays, stalledAfterReminders, stalledWaitDays or reminderSchedule \(the steps\), or incidentWaitDays or maxIncidentsPerCase \(the incidents\)$/m;
 
 describe('parseConfig (CDK context)', () => {
   it('falls back to the documented defaults', () => {
@@ -19,9 +32,13 @@ describe('parseConfig (CDK context)', () => {
       responseTimeoutDays: 7,
       responseTimeoutSeconds: 604_800,
       escalateAfterReminders: 2,
-      stalledAfterReminders: 4,
-      stalledWaitDays: 180,
-      stalledWaitSeconds: 180 * 86_400,
+      stalledAfterReminders: 3,
+      stalledWaitDays: 7,
+      stalledWaitSeconds: 7 * 86_400,
+      incidentWaitDays: 7,
+      incidentWaitSeconds: 7 * 86_400,
+      maxIncidentsPerCase: 3,
+      incidentsTo: 'sekretariat.di@mrpips.gov.pl',
       notificationsPerHourPerIp: 20,
       logRetentionDays: 90,
       createSesIdentity: false,
@@ -30,14 +47,17 @@ describe('parseConfig (CDK context)', () => {
     expect(config.publicBaseUrl).toBeUndefined();
     expect(config.opsAlertEmail).toBeUndefined();
     expect(config.reminderSchedule).toBeUndefined();
+    expect(config.operationsEmail).toBeUndefined();
     for (const step of STEP_IDS) {
       expect(config.stepTimings[step], step).toEqual({
         responseTimeoutSeconds: 604_800,
         escalateAfterReminders: 2,
-        stalledAfterReminders: 4,
-        stalledWaitSeconds: 15_552_000,
+        stalledAfterReminders: 3,
+        stalledWaitSeconds: 604_800,
       });
     }
+    // a case with the defaults ends within a Standard execution's year
+    expect(config.caseLife.seconds).toBeLessThan(ONE_YEAR_SECONDS);
     expect(Object.keys(config.voivodeshipAdmins).sort()).toEqual([...VOIVODESHIP_CODES]);
     expect(config.voivodeshipAdmins['02']).toBe('administrator.mzt.02@example.gov.pl');
   });
@@ -45,10 +65,14 @@ describe('parseConfig (CDK context)', () => {
   it('accepts the string forms `cdk -c key=value` produces', () => {
     // WHEN
     const config = fromContext({
-      responseTimeoutDays: '14',
+      // short waits: a case with 6 reminders a step must still end within a year
+      responseTimeoutDays: '2',
       escalateAfterReminders: '3',
       stalledAfterReminders: '6',
-      stalledWaitDays: '30',
+      stalledWaitDays: '10',
+      incidentWaitDays: '3',
+      maxIncidentsPerCase: '2',
+      operationsEmail: ' Dyzur.Procedura@MRPiPS.gov.pl ',
       reminderSchedule: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200,"stalledAfterReminders":8}}',
       notificationsPerHourPerIp: '5',
       logRetentionDays: '365',
@@ -60,10 +84,13 @@ describe('parseConfig (CDK context)', () => {
     });
     // THEN
     expect(config).toMatchObject({
-      responseTimeoutSeconds: 14 * 86_400,
+      responseTimeoutSeconds: 2 * 86_400,
       escalateAfterReminders: 3,
       stalledAfterReminders: 6,
-      stalledWaitSeconds: 30 * 86_400,
+      stalledWaitSeconds: 10 * 86_400,
+      incidentWaitSeconds: 3 * 86_400,
+      maxIncidentsPerCase: 2,
+      incidentsTo: 'dyzur.procedura@mrpips.gov.pl',
       reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200, stalledAfterReminders: 8 } },
       notificationsPerHourPerIp: 5,
       logRetentionDays: 365,
@@ -83,18 +110,31 @@ describe('parseConfig (CDK context)', () => {
   });
 
   it('accepts waits up to 200 days (what the lambdas accept: 17,280,000 s)', () => {
-    const config = fromContext({ responseTimeoutDays: 200, stalledWaitDays: '200' });
-    expect(config.responseTimeoutSeconds).toBe(17_280_000);
-    expect(config.stalledWaitSeconds).toBe(17_280_000);
+    // GIVEN the incident wait at the bound, in a configuration whose case still ends within a year
+    const config = fromContext({ incidentWaitDays: '200', maxIncidentsPerCase: 1, responseTimeoutDays: 0.1, stalledWaitDays: 0.1 });
+    expect(config.incidentWaitSeconds).toBe(17_280_000);
+    // A step's response timeout or stalled wait of 200 days can no longer end within a year (every step on the path
+    // waits it), so for those the bound shows in which check refuses: at 200 days the year alone, never the field.
+    for (const key of ['responseTimeoutDays', 'stalledWaitDays']) {
+      const message = refusal({ [key]: '200' });
+      expect(message, key).toMatch(LIFE_REFUSAL);
+      expect(message, key).not.toContain(`context "${key}"`);
+    }
+  });
+
+  it.each(['responseTimeoutDays', 'stalledWaitDays', 'incidentWaitDays'])('refuses %s past 200 days by the field alone (the year is judged on valid values only)', (key) => {
+    expect(refusal({ [key]: 200.5 })).toBe(`Invalid CDK context:\n  - context "${key}": must be at most 200`);
   });
 
   it('accepts a later escalation together with a later stall', () => {
-    expect(fromContext({ escalateAfterReminders: 5, stalledAfterReminders: 6 })).toMatchObject({ escalateAfterReminders: 5, stalledAfterReminders: 6 });
+    // (with short timeouts: six reminders a step at the default 7 days would pass a year)
+    expect(fromContext({ escalateAfterReminders: 5, stalledAfterReminders: 6, responseTimeoutDays: 2 })).toMatchObject({ escalateAfterReminders: 5, stalledAfterReminders: 6 });
   });
 
   it('takes reminderSchedule as an object too, and fills each step from the context defaults', () => {
     // WHEN
     const config = fromContext({
+      responseTimeoutDays: 2,
       escalateAfterReminders: 3,
       stalledAfterReminders: 5,
       reminderSchedule: { AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 }, MZT_DEACTIVATED: { responseTimeoutSeconds: 3_600 } },
@@ -104,14 +144,14 @@ describe('parseConfig (CDK context)', () => {
       AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 },
       MZT_DEACTIVATED: { responseTimeoutSeconds: 3_600 },
     });
-    expect(config.stepTimings.AGREE_VARIANT).toEqual({ responseTimeoutSeconds: 604_800, escalateAfterReminders: 1, stalledAfterReminders: 2, stalledWaitSeconds: 15_552_000 });
-    expect(config.stepTimings.MZT_DEACTIVATED).toEqual({ responseTimeoutSeconds: 3_600, escalateAfterReminders: 3, stalledAfterReminders: 5, stalledWaitSeconds: 15_552_000 });
-    expect(config.stepTimings.CONFIRM_CONTACT).toEqual({ responseTimeoutSeconds: 604_800, escalateAfterReminders: 3, stalledAfterReminders: 5, stalledWaitSeconds: 15_552_000 });
+    expect(config.stepTimings.AGREE_VARIANT).toEqual({ responseTimeoutSeconds: 172_800, escalateAfterReminders: 1, stalledAfterReminders: 2, stalledWaitSeconds: 604_800 });
+    expect(config.stepTimings.MZT_DEACTIVATED).toEqual({ responseTimeoutSeconds: 3_600, escalateAfterReminders: 3, stalledAfterReminders: 5, stalledWaitSeconds: 604_800 });
+    expect(config.stepTimings.CONFIRM_CONTACT).toEqual({ responseTimeoutSeconds: 172_800, escalateAfterReminders: 3, stalledAfterReminders: 5, stalledWaitSeconds: 604_800 });
   });
 
   it('lets a step override the default escalation as long as the step still stalls later', () => {
     // GIVEN escalation after 3 and stall after 5 by default; the step escalates after 4 (still < 5)
-    const config = fromContext({ escalateAfterReminders: 3, stalledAfterReminders: 5, reminderSchedule: '{"NEW_COLLECTIONS":{"escalateAfterReminders":4}}' });
+    const config = fromContext({ responseTimeoutDays: 2, escalateAfterReminders: 3, stalledAfterReminders: 5, reminderSchedule: '{"NEW_COLLECTIONS":{"escalateAfterReminders":4}}' });
     // THEN
     expect(config.stepTimings.NEW_COLLECTIONS).toMatchObject({ escalateAfterReminders: 4, stalledAfterReminders: 5 });
   });
@@ -150,7 +190,14 @@ describe('parseConfig (CDK context)', () => {
     ['reminderSchedule', { AGREE_VARIANT: { responseTimeoutSeconds: 1.5 } }, 'must be an integer'],
     ['reminderSchedule', { AGREE_VARIANT: { escalateAfterReminders: 51 } }, 'must be at most 50'],
     ['reminderSchedule', { AGREE_VARIANT: { stalledAfterReminders: 2 } }, '(at AGREE_VARIANT): the step\'s stalledAfterReminders (2) must be greater than its escalateAfterReminders (2)'],
-    ['reminderSchedule', { AGREE_VARIANT: { escalateAfterReminders: 4 } }, 'the step\'s stalledAfterReminders (4) must be greater than its escalateAfterReminders (4)'],
+    ['reminderSchedule', { AGREE_VARIANT: { escalateAfterReminders: 4 } }, 'the step\'s stalledAfterReminders (3) must be greater than its escalateAfterReminders (4)'],
+    ['incidentWaitDays', 'a week', 'must be a number'],
+    ['incidentWaitDays', 0, 'must be > 0'],
+    ['incidentWaitDays', '201', 'must be at most 200'],
+    ['maxIncidentsPerCase', 0, 'must be at least 1'],
+    ['maxIncidentsPerCase', '2.5', 'must be an integer'],
+    ['maxIncidentsPerCase', 21, 'must be at most 20'],
+    ['operationsEmail', 'operations', 'must be an e-mail address'],
     ['notificationsPerHourPerIp', 'many', 'must be a number'],
     ['notificationsPerHourPerIp', 0, 'must be at least 1'],
     ['notificationsPerHourPerIp', '2.5', 'must be an integer'],
@@ -168,9 +215,9 @@ describe('parseConfig (CDK context)', () => {
     expect(() => fromContext({ senderEmail: 'x', logRetentionDays: 2 })).toThrowError(/senderEmail[\s\S]*logRetentionDays/);
   });
 
-  it('asks for a later stall when only the escalation is moved past the default stall (4)', () => {
-    expect(() => fromContext({ escalateAfterReminders: 4 })).toThrowError(
-      'context "stalledAfterReminders": must be greater than escalateAfterReminders (4), is 4',
+  it('asks for a later stall when only the escalation is moved past the default stall (3)', () => {
+    expect(() => fromContext({ escalateAfterReminders: 3 })).toThrowError(
+      'context "stalledAfterReminders": must be greater than escalateAfterReminders (3), is 3',
     );
   });
 
@@ -211,6 +258,58 @@ describe('parseConfig (CDK context)', () => {
   });
 });
 
+describe('a case\'s worst-case life (a Standard execution runs at most one year)', () => {
+  /** Every step with the same timing (no reminderSchedule). */
+  const uniform = (t: { responseTimeoutSeconds: number; escalateAfterReminders: number; stalledAfterReminders: number; stalledWaitSeconds: number }) =>
+    Object.fromEntries(STEP_IDS.map((step) => [step, t])) as Parameters<typeof worstCaseLife>[0];
+
+  it('is, with the defaults, what worstCaseLife computes', () => {
+    // WHEN
+    const config = fromContext({});
+    // THEN
+    expect(config.caseLife).toEqual(
+      worstCaseLife(uniform({ responseTimeoutSeconds: 7 * DAY, escalateAfterReminders: 2, stalledAfterReminders: 3, stalledWaitSeconds: 7 * DAY }), {
+        incidentWaitSeconds: 7 * DAY,
+        maxIncidentsPerCase: 3,
+      }),
+    );
+  });
+
+  it('leaves the defaults four weeks short of the year (room for a deployment to lengthen one wait)', () => {
+    expect(fromContext({}).caseLife.seconds).toBeLessThanOrEqual(ONE_YEAR_SECONDS - 28 * DAY);
+  });
+
+  it.each([
+    ['a long response timeout', { responseTimeoutDays: 200 }, { responseTimeoutSeconds: 200 * DAY, stalledWaitSeconds: 7 * DAY, incidentWaitSeconds: 7 * DAY, maxIncidentsPerCase: 3 }],
+    ['a long stalled wait', { stalledWaitDays: '60' }, { responseTimeoutSeconds: 7 * DAY, stalledWaitSeconds: 60 * DAY, incidentWaitSeconds: 7 * DAY, maxIncidentsPerCase: 3 }],
+    ['many long incidents', { maxIncidentsPerCase: 20, incidentWaitDays: 30 }, { responseTimeoutSeconds: 7 * DAY, stalledWaitSeconds: 7 * DAY, incidentWaitSeconds: 30 * DAY, maxIncidentsPerCase: 20 }],
+  ])('refuses %s that lets a case pass the year, naming the figure and every key that makes it up', (_label, context, expected) => {
+    // GIVEN the figure the case-life rule computes for these values
+    const life = worstCaseLife(
+      uniform({ responseTimeoutSeconds: expected.responseTimeoutSeconds, escalateAfterReminders: 2, stalledAfterReminders: 3, stalledWaitSeconds: expected.stalledWaitSeconds }),
+      { incidentWaitSeconds: expected.incidentWaitSeconds, maxIncidentsPerCase: expected.maxIncidentsPerCase },
+    );
+    expect(life.seconds).toBeGreaterThan(ONE_YEAR_SECONDS);
+    // WHEN / THEN one issue for the context together, not for any one key
+    expect(refusal(context)).toBe(
+      'Invalid CDK context:\n' +
+        `  - the context together: with this configuration a case can live ${describeLife(life)}, more than the 365 days a Step Functions Standard execution may run; ` +
+        'shorten responseTimeoutDays, stalledAfterReminders, stalledWaitDays or reminderSchedule (the steps), or incidentWaitDays or maxIncidentsPerCase (the incidents)',
+    );
+    expect(refusal(context)).toMatch(LIFE_REFUSAL);
+  });
+
+  it('counts a step\'s own schedule too: one step waiting 200 days is refused', () => {
+    expect(refusal({ reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 17_280_000 } } })).toMatch(LIFE_REFUSAL);
+  });
+
+  it('reports the year together with other bad keys that are not timing keys', () => {
+    const message = refusal({ stalledWaitDays: 60, senderEmail: 'x' });
+    expect(message).toContain('  - context "senderEmail": must be an e-mail address');
+    expect(message).toMatch(LIFE_REFUSAL);
+  });
+});
+
 describe('context values meet the lambdas\' own configuration schemas (lambdas/core/config.ts)', () => {
   it('uses the same 16 voivodeship codes as the lambdas', () => {
     expect([...LAMBDA_VOIVODESHIP_CODES].sort()).toEqual([...VOIVODESHIP_CODES]);
@@ -219,15 +318,19 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
   it.each([
     ['defaults', {}],
     ['explicit context', {
-      voivodeshipAdmins: realAdmins, senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl', responseTimeoutDays: 30, escalateAfterReminders: 5,
-      stalledAfterReminders: 6, stalledWaitDays: 90, notificationsPerHourPerIp: 10_000,
+      voivodeshipAdmins: realAdmins, senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl', responseTimeoutDays: 2, escalateAfterReminders: 5,
+      stalledAfterReminders: 6, stalledWaitDays: 10, incidentWaitDays: 3, maxIncidentsPerCase: 2, operationsEmail: 'dyzur@mrpips.gov.pl',
+      notificationsPerHourPerIp: 10_000,
     }],
     ['smallest limit', { notificationsPerHourPerIp: 1 }],
-    ['longest waits, latest stall', { responseTimeoutDays: 200, stalledWaitDays: 200, escalateAfterReminders: 49, stalledAfterReminders: 50 }],
+    // The longest step waits (200 days) cannot end within a year: 'caps the waits' below checks them against the lambdas.
+    ['latest stall', { responseTimeoutDays: 0.01, escalateAfterReminders: 49, stalledAfterReminders: 50 }],
+    ['longest incident wait', { incidentWaitDays: 200, maxIncidentsPerCase: 1, responseTimeoutDays: 0.1, stalledWaitDays: 0.1 }],
+    ['most incidents', { incidentWaitDays: 1, maxIncidentsPerCase: 20, responseTimeoutDays: 0.1, stalledWaitDays: 0.1 }],
     ['shortest waits, earliest stall', { responseTimeoutDays: 0.000001, stalledWaitDays: 0.000001, escalateAfterReminders: 1, stalledAfterReminders: 2 }],
     ['reminder schedule', {
       reminderSchedule: {
-        MZT_DEACTIVATED: { responseTimeoutSeconds: 17_280_000 },
+        MZT_DEACTIVATED: { responseTimeoutSeconds: 9 * DAY },
         AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 },
         VERIFY_COLLECTIONS: { escalateAfterReminders: 49, stalledAfterReminders: 50, responseTimeoutSeconds: 1 },
       },
@@ -251,10 +354,14 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
       STALLED_WAIT_SECONDS: String(config.stalledWaitSeconds),
       ...(config.reminderSchedule === undefined ? {} : { REMINDER_SCHEDULE: JSON.stringify(config.reminderSchedule) }),
       NOTIFICATIONS_PER_HOUR_PER_IP: String(config.notificationsPerHourPerIp),
+      INCIDENT_WAIT_SECONDS: String(config.incidentWaitSeconds),
     };
+    const incidentEnv = { OPERATIONS_EMAIL: config.incidentsTo, MAX_INCIDENTS_PER_CASE: String(config.maxIncidentsPerCase) };
     // WHEN
     const form = parseLambdaConfig(formConfigSchema, formEnv);
+    const incidents = parseLambdaConfig(incidentConfigSchema, incidentEnv);
     // THEN
+    expect(incidents).toEqual({ OPERATIONS_EMAIL: config.incidentsTo, MAX_INCIDENTS_PER_CASE: config.maxIncidentsPerCase });
     expect(() => parseLambdaConfig(mailConfigSchema, mailEnv)).not.toThrow();
     expect(() => parseLambdaConfig(timingConfigSchema, formEnv)).not.toThrow();
     expect(form).toMatchObject({
@@ -264,6 +371,7 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
       STALLED_AFTER_REMINDERS: config.stalledAfterReminders,
       STALLED_WAIT_SECONDS: config.stalledWaitSeconds,
       REMINDER_SCHEDULE: config.reminderSchedule ?? {},
+      INCIDENT_WAIT_SECONDS: config.incidentWaitSeconds,
     });
     // and the handler's own step timings (lambdas/notification-form) are the ones the config reports
     const timings = stepTimings(
@@ -279,13 +387,17 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
   });
 
   it('caps the waits where the lambdas do (200 days = 17,280,000 s)', () => {
-    // GIVEN the largest context values and one second more
-    const config = fromContext({ responseTimeoutDays: 200, stalledWaitDays: 200 });
-    const env = (seconds: number) => ({ RESPONSE_TIMEOUT_SECONDS: String(seconds), ESCALATE_AFTER_REMINDERS: '2', STALLED_WAIT_SECONDS: String(seconds) });
-    // THEN
-    expect(() => parseLambdaConfig(timingConfigSchema, env(config.responseTimeoutSeconds))).not.toThrow();
-    expect(() => parseLambdaConfig(timingConfigSchema, env(config.stalledWaitSeconds))).not.toThrow();
-    expect(() => parseLambdaConfig(timingConfigSchema, env(config.responseTimeoutSeconds + 1))).toThrow(/RESPONSE_TIMEOUT_SECONDS[\s\S]*STALLED_WAIT_SECONDS/);
+    // GIVEN the longest wait any timing key takes (MAX_WAIT_DAYS: a response timeout or stalled wait that long is
+    // refused only by the one-year check, see 'accepts waits up to 200 days'; an incident wait that long is accepted)
+    const config = fromContext({ incidentWaitDays: MAX_WAIT_DAYS, maxIncidentsPerCase: 1, responseTimeoutDays: 0.1, stalledWaitDays: 0.1 });
+    const longest = MAX_WAIT_DAYS * DAY;
+    expect(config.incidentWaitSeconds).toBe(longest);
+    const env = (seconds: number) => ({
+      RESPONSE_TIMEOUT_SECONDS: String(seconds), ESCALATE_AFTER_REMINDERS: '2', STALLED_WAIT_SECONDS: String(seconds), INCIDENT_WAIT_SECONDS: String(seconds),
+    });
+    // THEN the lambdas take it, and not one second more
+    expect(() => parseLambdaConfig(timingConfigSchema, env(longest))).not.toThrow();
+    expect(() => parseLambdaConfig(timingConfigSchema, env(longest + 1))).toThrow(/RESPONSE_TIMEOUT_SECONDS[\s\S]*STALLED_WAIT_SECONDS[\s\S]*INCIDENT_WAIT_SECONDS/);
   });
 
   it('uses the lambdas\' defaults for the stall (STALLED_AFTER_REMINDERS, STALLED_WAIT_SECONDS) and no schedule', () => {
@@ -295,19 +407,24 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
     expect(lambdaDefaults.STALLED_AFTER_REMINDERS).toBe(CONTEXT_DEFAULTS.stalledAfterReminders);
     expect(lambdaDefaults.STALLED_WAIT_SECONDS).toBe(CONTEXT_DEFAULTS.stalledWaitDays * 86_400);
     expect(lambdaDefaults.REMINDER_SCHEDULE).toEqual({});
+    expect(lambdaDefaults.INCIDENT_WAIT_SECONDS).toBe(CONTEXT_DEFAULTS.incidentWaitDays * 86_400);
+    expect(parseLambdaConfig(incidentConfigSchema, { OPERATIONS_EMAIL: CONTEXT_DEFAULTS.mrpipsEmail }).MAX_INCIDENTS_PER_CASE).toBe(CONTEXT_DEFAULTS.maxIncidentsPerCase);
   });
 
   it('rejects no stall count the lambdas accept, and accepts none they reject', () => {
     for (const n of [0, 1, 2, 3, 49, 50, 51]) {
       const lambdaAccepts = timingConfigSchema.shape.STALLED_AFTER_REMINDERS.safeParse(String(n)).success;
-      const contextAccepts = (() => {
-        try {
-          fromContext({ stalledAfterReminders: n, escalateAfterReminders: 1 });
-          return true;
-        } catch {
-          return false;
-        }
-      })();
+      // short timeouts, so that only the count's bound decides (50 reminders a step at 7 days would pass a year)
+      const contextAccepts = refusal({ stalledAfterReminders: n, escalateAfterReminders: 1, responseTimeoutDays: 0.01 }) === '';
+      expect(contextAccepts, String(n)).toBe(lambdaAccepts);
+    }
+  });
+
+  it('rejects no incident count the lambdas accept, and accepts none they reject', () => {
+    for (const n of [0, 1, 2, 19, 20, 21]) {
+      const lambdaAccepts = incidentConfigSchema.shape.MAX_INCIDENTS_PER_CASE.safeParse(String(n)).success;
+      // short waits, so that only the count's bound decides (20 incidents of 7 days each would pass a year)
+      const contextAccepts = refusal({ maxIncidentsPerCase: n, incidentWaitDays: 1, responseTimeoutDays: 0.1, stalledWaitDays: 0.1 }) === '';
       expect(contextAccepts, String(n)).toBe(lambdaAccepts);
     }
   });

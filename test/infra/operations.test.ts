@@ -209,19 +209,19 @@ describe('operations dashboard', () => {
   it('is one dashboard whose default range covers two response timeouts (at least 14 days)', () => {
     synth.template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     expect(dashboardBody().start).toBe('-P14D');
-    // GIVEN a 30-day response timeout
-    const long = synthesize({ responseTimeoutDays: 30 });
-    // THEN the log widgets look back 60 days
+    // GIVEN a 10-day response timeout (with the fewest reminders, so that a case still ends within a year)
+    const long = synthesize({ responseTimeoutDays: 10, escalateAfterReminders: 1, stalledAfterReminders: 2, stalledWaitDays: 1 });
+    // THEN the log widgets look back 20 days
     const [[, dashboard]] = resourcesOfType(long.json, 'AWS::CloudWatch::Dashboard') as [[string, CfnResource]];
-    expect(JSON.stringify(dashboard.Properties!.DashboardBody)).toContain('"start\\":\\"-P60D\\"');
+    expect(JSON.stringify(dashboard.Properties!.DashboardBody)).toContain('"start\\":\\"-P20D\\"');
   });
 
   it('covers two of the longest response timeout of any step (context "reminderSchedule")', () => {
-    // GIVEN one step waiting 20 days, the others 7
-    const scheduled = synthesize({ reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 20 * 86_400 } } });
-    // THEN the log widgets look back 40 days
+    // GIVEN one step waiting 9 days, the others 7 (longer, and a case could pass a Standard execution's year)
+    const scheduled = synthesize({ reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 9 * 86_400 } } });
+    // THEN the log widgets look back 18 days
     const [[, dashboard]] = resourcesOfType(scheduled.json, 'AWS::CloudWatch::Dashboard') as [[string, CfnResource]];
-    expect(JSON.stringify(dashboard.Properties!.DashboardBody)).toContain('"start\\":\\"-P40D\\"');
+    expect(JSON.stringify(dashboard.Properties!.DashboardBody)).toContain('"start\\":\\"-P18D\\"');
   });
 
   it('shows executions started, succeeded and failed per state machine', () => {

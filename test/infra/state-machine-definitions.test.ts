@@ -26,9 +26,12 @@ const MACHINES = {
 type Machine = keyof typeof MACHINES;
 const MACHINE_NAMES = Object.keys(MACHINES) as Machine[];
 
-/** Service integrations whose IAM the ProcedureStateMachines construct grants. */
+/**
+ * Service integrations whose IAM the ProcedureStateMachines construct grants (both Lambda integrations need only
+ * lambda:InvokeFunction; the procedure waits for a token in its incident states, as the child does in its own).
+ */
 const GRANTED_TASK_RESOURCES: Record<Machine, string[]> = {
-  procedure: ['arn:aws:states:::lambda:invoke', 'arn:aws:states:::states:startExecution.sync:2'],
+  procedure: ['arn:aws:states:::lambda:invoke', 'arn:aws:states:::lambda:invoke.waitForTaskToken', 'arn:aws:states:::states:startExecution.sync:2'],
   confirmation: ['arn:aws:states:::lambda:invoke', 'arn:aws:states:::lambda:invoke.waitForTaskToken'],
 };
 

@@ -239,11 +239,20 @@ describe('ProcedureFunctions', () => {
           PROCEDURE_STATE_MACHINE_ARN: { Ref: procedureId() },
           RESPONSE_TIMEOUT_SECONDS: String(7 * 86_400),
           ESCALATE_AFTER_REMINDERS: '2',
-          STALLED_AFTER_REMINDERS: '4',
-          STALLED_WAIT_SECONDS: String(180 * 86_400),
+          STALLED_AFTER_REMINDERS: '3',
+          STALLED_WAIT_SECONDS: String(7 * 86_400),
           NOTIFICATIONS_PER_HOUR_PER_IP: '20',
+          INCIDENT_WAIT_SECONDS: String(7 * 86_400),
         }),
       },
+    });
+  });
+
+  it('tells open-incident where incidents go (mrpipsEmail unless operationsEmail is set) and how many a case may have', () => {
+    // THEN
+    expect(json.Resources[fnId('open-incident')]!.Properties!.Environment.Variables).toMatchObject({
+      OPERATIONS_EMAIL: 'sekretariat.di@mrpips.gov.pl',
+      MAX_INCIDENTS_PER_CASE: '3',
     });
   });
 
@@ -253,7 +262,7 @@ describe('ProcedureFunctions', () => {
     // THEN
     expect(env).not.toHaveProperty('REMINDER_SCHEDULE');
     const parsed = parseLambdaConfig(formConfigSchema, resolvedForLambda(env));
-    expect(parsed).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2, STALLED_AFTER_REMINDERS: 4, STALLED_WAIT_SECONDS: 15_552_000, REMINDER_SCHEDULE: {} });
+    expect(parsed).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2, STALLED_AFTER_REMINDERS: 3, STALLED_WAIT_SECONDS: 604_800, REMINDER_SCHEDULE: {}, INCIDENT_WAIT_SECONDS: 604_800 });
   });
 
   it('grants on the case table exactly the DynamoDB calls the case store makes', () => {
@@ -589,10 +598,14 @@ describe('SupplierChangeStack with context', () => {
       senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl',
       createSesIdentity: 'true',
       logRetentionDays: '365',
-      responseTimeoutDays: '14',
+      // Short enough together for a case to end within a Standard execution's year (lib/config.ts refuses more).
+      responseTimeoutDays: '2',
       escalateAfterReminders: '3',
       stalledAfterReminders: '5',
-      stalledWaitDays: '30',
+      stalledWaitDays: '10',
+      incidentWaitDays: '3',
+      maxIncidentsPerCase: '2',
+      operationsEmail: 'Dyzur.Procedura@mrpips.gov.pl',
       reminderSchedule: '{ "MZT_DEACTIVATED": { "responseTimeoutSeconds": 259200 },\n  "AGREE_VARIANT": { "escalateAfterReminders": 1, "stalledAfterReminders": 2 } }',
       notificationsPerHourPerIp: '5',
       voivodeshipAdmins: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `mzt.${code}@uw.gov.pl`]))),
@@ -608,10 +621,11 @@ describe('SupplierChangeStack with context', () => {
     custom.template.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
-          RESPONSE_TIMEOUT_SECONDS: String(14 * 86_400),
+          RESPONSE_TIMEOUT_SECONDS: String(2 * 86_400),
           ESCALATE_AFTER_REMINDERS: '3',
           STALLED_AFTER_REMINDERS: '5',
-          STALLED_WAIT_SECONDS: String(30 * 86_400),
+          STALLED_WAIT_SECONDS: String(10 * 86_400),
+          INCIDENT_WAIT_SECONDS: String(3 * 86_400),
           REMINDER_SCHEDULE: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200},"AGREE_VARIANT":{"escalateAfterReminders":1,"stalledAfterReminders":2}}',
           NOTIFICATIONS_PER_HOUR_PER_IP: '5',
         }),
@@ -622,7 +636,11 @@ describe('SupplierChangeStack with context', () => {
     expect(withSchedule.map((f) => f.Description as string)).toEqual([expect.stringMatching(/^notification-form:/)]);
     const form = parseLambdaConfig(formConfigSchema, resolvedForLambda(withSchedule[0]!.Environment.Variables as Record<string, unknown>));
     expect(form.REMINDER_SCHEDULE).toEqual({ MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200 }, AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 } });
-    expect(form).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 1_209_600, ESCALATE_AFTER_REMINDERS: 3, STALLED_AFTER_REMINDERS: 5, STALLED_WAIT_SECONDS: 2_592_000 });
+    expect(form).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 172_800, ESCALATE_AFTER_REMINDERS: 3, STALLED_AFTER_REMINDERS: 5, STALLED_WAIT_SECONDS: 864_000, INCIDENT_WAIT_SECONDS: 259_200 });
+    // open-incident e-mails operations at their own address and holds at most two incidents per case
+    const incidents = fns.filter((f) => 'OPERATIONS_EMAIL' in f.Environment.Variables);
+    expect(incidents.map((f) => f.Description as string)).toEqual([expect.stringMatching(/^open-incident:/)]);
+    expect(incidents[0]!.Environment.Variables).toMatchObject({ OPERATIONS_EMAIL: 'dyzur.procedura@mrpips.gov.pl', MAX_INCIDENTS_PER_CASE: '2' });
     custom.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'zmiana-sd.mrpips.gov.pl' });
     custom.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

@@ -68,7 +68,7 @@ describe('parsing the command line (node:util parseArgs + zod)', () => {
   });
 
   it.each([
-    [['frobnicate'], 'unknown command "frobnicate" (commands: list, show, cancel, resend, reassign, export)'],
+    [['frobnicate'], 'unknown command "frobnicate" (commands: list, show, cancel, resend, reassign, export, incidents, retry)'],
     [['list', '--bogus'], "Unknown option '--bogus'."],
     [['list', '--reason', 'x'], '--reason is not an option of list'],
     [['show', CASE_ID, '--status', 'X', '--yes'], '--status, --yes are not options of show'],
@@ -82,7 +82,7 @@ describe('parsing the command line (node:util parseArgs + zod)', () => {
     [['cancel', CASE_ID], 'cancel needs --reason "…" (every participant reads it)'],
     [['cancel', CASE_ID, '--reason', ' '], '--reason: Podaj powód anulowania (co najmniej 3 znaki).'],
     [['cancel', CASE_ID, '--reason'], "Option '--reason <value>' argument missing"],
-    [['list', '--status', 'DONE'], '--status: one of IN_PROGRESS, STALLED, UNCONFIRMED, REJECTED, COMPLETED, ESCALATED, FAILED, CANCELLED (got "DONE")'],
+    [['list', '--status', 'DONE'], '--status: one of IN_PROGRESS, STALLED, INCIDENT, UNCONFIRMED, REJECTED, COMPLETED, ESCALATED, FAILED, CANCELLED (got "DONE")'],
     [['list', '--voivodeship', '03'], '--voivodeship: a TERYT voivodeship code'],
     [['list', '--step', 'SOMETHING'], '--step: a step (CONFIRM_CONTACT,'],
     [['list', '--older-than', 'a week'], '--older-than: a duration such as 7d, 12h, 30m or 2w (got "a week")'],

@@ -71,6 +71,12 @@ function tableAppliesUpdates() {
       const next: Record<string, unknown> = { ...s, ...u.set };
       if (u.update.includes('REMOVE #token')) delete next.taskToken;
       table.items.set(key, next);
+    } else if (u.sk.startsWith('INCIDENT#')) {
+      const from = Object.entries(u.values).filter(([name]) => name.startsWith(':from')).map(([, value]) => value);
+      if (!from.includes((current as { status?: string } | undefined)?.status)) throw conditionalCheckFailed();
+      const next: Record<string, unknown> = { ...current, ...u.set };
+      if (u.update.includes('REMOVE #token')) delete next.taskToken;
+      table.items.set(key, next);
     } else if (u.sk === 'COLLECTION') {
       const c = current as { lockedByCase?: string };
       if (c.lockedByCase !== u.values[':case']) throw conditionalCheckFailed();
@@ -123,7 +129,9 @@ describe('cancelCase', () => {
     const calls = ddb.commandCalls(UpdateItemCommand).map((c) => ({ call: c, u: readUpdate(c.args[0].input) }));
     const [first] = calls;
     expect(first!.u).toMatchObject({ pk: `CASE#${CASE_ID}`, sk: 'CASE', set: { status: 'CANCELLED', cancellation: { reason: 'Wycofane przez JST.', by: OPERATOR.email, at: NOW.toISOString() } } });
-    expect(first!.u.condition).toBe('attribute_exists(pk) AND NOT contains(#ids, :eventId) AND #status IN (:allowed0, :allowed1, :allowed2, :allowed3)');
+    expect(first!.u.condition).toBe('attribute_exists(pk) AND NOT contains(#ids, :eventId) AND #status IN (:allowed0, :allowed1, :allowed2, :allowed3, :allowed4)');
+    // a case held by an incident may be cancelled too
+    expect(Object.entries(first!.u.values).filter(([name]) => name.startsWith(':allowed')).map(([, value]) => value)).toEqual(['IN_PROGRESS', 'STALLED', 'INCIDENT', 'ESCALATED', 'FAILED']);
     const [stop] = sfn.commandCalls(StopExecutionCommand);
     expect(stop!.args[0].input).toEqual({ executionArn: EXECUTION_ARN, error: 'CaseCancelled', cause: `Case ${CASE_ID} cancelled by MRPiPS (reason on the case timeline)` });
     expect(first!.call.calledBefore(stop!)).toBe(true);
@@ -147,6 +155,23 @@ describe('cancelCase', () => {
       expect(closed.taskToken).toBeUndefined();
     }
     expect((table.items.get(`CASE#${CASE_ID}|STEP#OLD_SD_DEACTIVATED.1`) as { status: string }).status).toBe('COMPLETED');
+  });
+
+  it('cancels a case held by an incident, and closes the incident so that no retry can resume it (its token goes)', async () => {
+    // GIVEN the case waits for the operator in an incident; an earlier incident was retried
+    const incident = { caseId: CASE_ID, state: 'Apply response', error: 'EmailRejected', reason: 'EmailRejected: x', waitsUntil: '2026-03-17T08:00:00.000Z', executionId: EXECUTION_ARN };
+    table
+      .put(`CASE#${CASE_ID}`, 'CASE', { ...caseItem(), status: 'INCIDENT' })
+      .put(`CASE#${CASE_ID}`, 'INCIDENT#a1', { ...incident, incidentId: 'a1', openedAt: '2026-03-01T08:00:00.000Z', status: 'RETRIED', retriedAt: '2026-03-02T08:00:00.000Z' })
+      .put(`CASE#${CASE_ID}`, 'INCIDENT#b2', { ...incident, incidentId: 'b2', openedAt: '2026-03-10T08:00:00.000Z', status: 'OPEN', taskToken: 'incident-token' });
+    // WHEN
+    const result = await cancelCase(deps(), { caseId: CASE_ID, reason: 'Wycofane przez JST.', by: OPERATOR });
+    // THEN
+    expect(result.record.status).toBe('CANCELLED');
+    const waiting = table.items.get(`CASE#${CASE_ID}|INCIDENT#b2`) as Record<string, unknown>;
+    expect(waiting).toMatchObject({ status: 'CLOSED', closedAt: NOW.toISOString() });
+    expect(waiting).not.toHaveProperty('taskToken');
+    expect(table.items.get(`CASE#${CASE_ID}|INCIDENT#a1`)).toMatchObject({ status: 'RETRIED' });
   });
 
   it('tells every participant, once each, with the reason: JST, MRPiPS, the voivodeship administrator, the supplier', async () => {
