@@ -14,7 +14,8 @@ import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type Loc
  * in a process of its own (local/stand-ins),
  * the local Step Functions service running the very ASL files CDK deploys, and an HTTP server that hands
  * requests to the same Lambda handlers as API Gateway would. Handlers use the real AWS SDK clients, pointed
- * here by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
+ * here by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables, and each runs within the timeout CDK deploys
+ * it with (lib/function-timeouts.ts; LAMBDA_TIMEOUTS shortens it locally, local/lambda-timeouts.ts).
  */
 const REGION = 'eu-central-1';
 // This machine runs Node 20; the deployed functions run the current LTS. The SDK's notice is not for us here.
