@@ -184,7 +184,7 @@ export const AWS_ERRORS = {
   lambdaClientExecutionTimeout: { kind: 'error', status: 0, code: 'Lambda.ClientExecutionTimeoutException', message: 'Client execution did not complete before the specified timeout configuration.' },
   /** Step Functions' own client could not reach Lambda (connection reset, DNS). */
   lambdaSdkClient: { kind: 'error', status: 0, code: 'Lambda.SdkClientException', message: 'Unable to execute HTTP request: Connection reset' },
-  /** The function died without an error type in its answer (how older runtimes report a timeout or a crash). */
+  /** The function died without an error type in its answer (Invoke's 200 with a function error; how older runtimes report a crash). */
   lambdaUnknown: { kind: 'error', status: 200, code: 'Lambda.Unknown', message: 'RequestId: 00000000-0000-0000-0000-000000000000 Process exited before completing request' },
 } as const satisfies Record<string, AwsErrorFault>;
 
