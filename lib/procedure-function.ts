@@ -27,9 +27,11 @@ export const ESM_REQUIRE_BANNER = 'import { createRequire } from "module";const 
  */
 export const BUNDLE_ALIASES = { '@aws-sdk/credential-provider-node': './lambdas/adapters/sdk-client-options.ts' } as const;
 
-export interface ProcedureFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'tracing' | 'logGroup' | 'handler'> {
+export interface ProcedureFunctionProps extends Omit<NodejsFunctionProps, 'runtime' | 'architecture' | 'tracing' | 'logGroup' | 'handler' | 'timeout'> {
   /** Path of the handler module (exports `handler`). */
   readonly entry: string;
+  /** How long it may run: FUNCTION_TIMEOUT_SECONDS (lib/function-timeouts.ts), which the local stack enforces too. */
+  readonly timeout: Duration;
   /** How long the function's log events are kept. */
   readonly logRetention: RetentionDays;
 }
@@ -110,7 +112,6 @@ export class ProcedureFunction extends NodejsFunction {
       });
     logGroup.grantWrite(role);
     super(scope, id, {
-      timeout: Duration.seconds(30),
       memorySize: 512,
       ...rest,
       role,

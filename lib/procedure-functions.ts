@@ -3,8 +3,10 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
+import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { EmailSender } from './email-sender.js';
+import { FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
 import { type IncidentPolicy, type MailRouting, ProcedureFunction, type ProcedureFunctionProps, type ProcedureTiming } from './procedure-function.js';
 import { PROJECT_ROOT } from './paths.js';
 
@@ -132,7 +134,7 @@ export interface ProcedureFunctionsProps {
    */
   readonly lambdasDir?: string;
   /** Extra props for every function (e.g. bundling overrides). */
-  readonly functionProps?: Partial<Omit<ProcedureFunctionProps, 'entry' | 'logRetention'>>;
+  readonly functionProps?: Partial<Omit<ProcedureFunctionProps, 'entry' | 'logRetention' | 'timeout'>>;
 }
 
 /**
@@ -155,6 +157,7 @@ export class ProcedureFunctions extends Construct {
       const fn = new ProcedureFunction(this, pascalCase(name), {
         ...props.functionProps,
         entry: join(lambdasDir, name, 'index.ts'),
+        timeout: Duration.seconds(FUNCTION_TIMEOUT_SECONDS[name]),
         description: `${name}: ${needs.description}`,
         logRetention: props.logRetention,
       });

@@ -19,7 +19,7 @@ export interface SupplierChangeStackProps extends StackProps {
   /** @default <project>/statemachine */
   readonly stateMachineDir?: string;
   /** Extra props for every function (e.g. bundling overrides). */
-  readonly functionProps?: Partial<Omit<ProcedureFunctionProps, 'entry' | 'logRetention'>>;
+  readonly functionProps?: Partial<Omit<ProcedureFunctionProps, 'entry' | 'logRetention' | 'timeout'>>;
 }
 
 /**

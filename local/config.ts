@@ -1,12 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { VOIVODESHIP_CODES } from '../lambdas/core/voivodeships.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../lib/function-timeouts.js';
 
 /**
  * Configuration of the local stack (`npm start`, the end-to-end tests). Every value can be overridden by an
  * environment variable of the same name; ports 0 mean "any free port" (tests).
  */
 const port = z.coerce.number().int().min(0).max(65535);
+const FUNCTION_NAMES = Object.keys(FUNCTION_TIMEOUT_SECONDS) as (keyof typeof FUNCTION_TIMEOUT_SECONDS)[];
+/** Lambda's own bounds of a function's timeout, in seconds. */
+const functionTimeouts = z.partialRecord(z.enum(FUNCTION_NAMES), z.number().int().min(1).max(900));
+
 export const localConfigSchema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PAGES_PORT: port.default(3000),
@@ -36,6 +41,30 @@ export const localConfigSchema = z.object({
   TABLE_NAME: z.string().default('zmiana-sd-cases'),
   /** Retry waits in the state machines are scaled by this factor locally (1 = as in AWS). */
   RETRY_INTERVAL_SCALE: z.coerce.number().min(0).max(1).default(1),
+  /**
+   * Functions whose timeout differs locally from lib/function-timeouts.ts, as JSON seconds by function name
+   * (`{"send-notice":1}`: a test makes one function time out without waiting 30 s). The rest keep theirs.
+   */
+  LAMBDA_TIMEOUTS: z
+    .string()
+    .default('')
+    .transform((text, ctx) => {
+      let parsed: unknown;
+      try {
+        parsed = text ? JSON.parse(text) : {};
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be JSON: {"<function name>": <seconds>, …}' });
+        return z.NEVER;
+      }
+      const result = functionTimeouts.safeParse(parsed);
+      if (!result.success) {
+        ctx.addIssue({ code: 'custom', message: result.error.issues.map((i) => `${i.path.join('.') || '(map)'}: ${i.message}`).join('; ') });
+        return z.NEVER;
+      }
+      return { ...FUNCTION_TIMEOUT_SECONDS, ...result.data };
+    }),
+  /** How a timed-out function reaches Step Functions (local/lambda-timeouts.ts): current runtimes, or older ones. */
+  LAMBDA_TIMEOUT_ERROR: z.enum(['Sandbox.Timedout', 'Lambda.Unknown']).default('Sandbox.Timedout'),
 });
 
 export type LocalConfig = z.infer<typeof localConfigSchema>;

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Agent, createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LocalLambda } from './stepfunctions/index.js';
+import { LambdaFunctionError, integrationError } from './stepfunctions/errors.js';
+import type { LocalInvocation, LocalLambda } from './stepfunctions/index.js';
 
 /**
  * Fault injection for the local stack (tests only; off unless `startLocalStack(…, { faults: true })`).
@@ -9,32 +10,45 @@ import type { LocalLambda } from './stepfunctions/index.js';
  * Nothing here touches a handler or the ASL. The handlers reach SES, DynamoDB and Step Functions through the
  * SDK's AWS_ENDPOINT_URL_SES / _DYNAMODB / _SFN; with faults on, those point at small HTTP proxies in front of
  * the stand-ins, so an injected fault travels the real code path: SDK retries, the adapters' error
- * classification (TransientError), the state machines' Retry/Catch. The Lambda handlers the local Step
- * Functions service invokes are wrapped too, to deliver one invocation twice (Lambda is at-least-once).
+ * classification (TransientError, SendingRateExceeded, EmailRejected, …), the state machines' Retry/Catch. The
+ * local Step Functions service's own calls are faulted too: its Lambda invocations ('lambda': the functions the
+ * state machines invoke) and the StartExecution of a child by a `states:startExecution(.sync:2)` task
+ * ('sfn-integration'), each failing the task with the Error and Cause Step Functions reports on AWS.
  *
  * Rules (`faults.add(rule)`) are matched in the order they were added; the first rule that matches a request
  * and still has faults left decides it:
  *   - `{ kind: 'error', status, code }`: the request never reaches the service; the caller gets that AWS
- *     error in the service's own protocol (SES query XML, DynamoDB/SFN JSON with `__type`).
- *   - `{ kind: 'lose-response' }`: the service handles the request (a write happens), then the caller sees
- *     the connection reset (or `then`, an AWS error): "it happened, but the caller does not know".
+ *     error in the service's own protocol (SES query XML, DynamoDB/SFN JSON with `__type`). For 'lambda' and
+ *     'sfn-integration' `code` is the Error name the task fails with: `Lambda.*` / `StepFunctions.*` is an
+ *     error of the Invoke / StartExecution call (AWS_ERRORS.lambda…, .sfnIntegrationThrottled; status 0 = the
+ *     caller's own client gave up, no HTTP answer), `Lambda.Unknown` a function that died without an error
+ *     type, any other name an exception the function threw.
+ *   - `{ kind: 'lose-response' }`: the service handles the request (a write happens, the function runs), then
+ *     the caller sees the connection reset (or `then`, an AWS error): "it happened, but the caller does not know".
  *   - `{ kind: 'duplicate' }` (service 'lambda' only; the proxies ignore it): the handler runs twice, one
  *     after the other, for the same payload; the caller gets the second run's outcome.
+ *   - `{ kind: 'out-of-memory' }` (service 'lambda' only): the function runs, then its runtime is killed for
+ *     exceeding its memory, so Step Functions sees `Runtime.OutOfMemory` and not its result.
  *   - `{ kind: 'hold', release }`: the request (or invocation) waits until `release` settles, then goes on as
- *     usual: a slow dependency, or a moment frozen for the test to act in.
+ *     usual: a slow dependency, or a moment frozen for the test to act in. A held invocation that outlives its
+ *     function's timeout (local/lambda-timeouts.ts) has failed meanwhile, and is then dropped, never run: on AWS
+ *     the sandbox would have been stopped (see `abandoned`).
  * `skip` lets that many matching requests through first; `times` (default 1) is how many are faulted.
  * The SDK retries throttling, 5xx and reset connections itself (SDK_ATTEMPTS: 3 attempts in all for SES and
- * Step Functions, 4 for DynamoDB), so a fault that must reach the handler has to cover every attempt.
+ * Step Functions, 4 for DynamoDB), so a fault that must reach the handler has to cover every attempt. Step
+ * Functions does not retry its integrations' calls: one fault fails one task attempt, and the ASL's Retry decides.
  */
-export type FaultService = 'ses' | 'dynamodb' | 'sfn' | 'lambda';
+export type FaultService = 'ses' | 'dynamodb' | 'sfn' | 'lambda' | 'sfn-integration';
 
 /** An AWS error as the service would answer it. */
 export interface AwsErrorFault {
   kind: 'error';
   status: number;
-  /** The error code: SES `<Code>`, the name after `#` in a JSON `__type`, or a Lambda error name. */
+  /** The error code: SES `<Code>`, the name after `#` in a JSON `__type`, or the task's Error name ('lambda', 'sfn-integration'). */
   code: string;
   message?: string;
+  /** 'lambda' / 'sfn-integration': the service's own error code in the Cause, when it is not the Error name's last part. */
+  serviceCode?: string;
 }
 
 export interface LoseResponseFault {
@@ -52,14 +66,21 @@ export interface HoldFault {
   release: Promise<unknown>;
 }
 
-export type Fault = AwsErrorFault | LoseResponseFault | DuplicateFault | HoldFault;
+export interface OutOfMemoryFault {
+  kind: 'out-of-memory';
+}
+
+export type Fault = AwsErrorFault | LoseResponseFault | DuplicateFault | HoldFault | OutOfMemoryFault;
 
 /** One request (or Lambda invocation) as the fault layer sees it. */
 export interface FaultRequest {
   service: FaultService;
-  /** `UpdateItem`, `SendTaskSuccess` (X-Amz-Target), `SendEmail` (SES `Action=`), the function name for 'lambda', else `METHOD /path`. */
+  /**
+   * `UpdateItem`, `SendTaskSuccess` (X-Amz-Target), `SendEmail` (SES `Action=`), the function name for 'lambda',
+   * `StartExecution` for 'sfn-integration', else `METHOD /path`.
+   */
   operation: string;
-  /** The raw request body (the JSON of the payload for 'lambda'). */
+  /** The raw request body (the JSON of the payload for 'lambda'; of `{stateMachineArn, name, input}` for 'sfn-integration'). */
   body: string;
   /** The SDK's `amz-sdk-request` header (`attempt=2; max=3`), when present. */
   attempt?: string;
@@ -104,12 +125,26 @@ export interface InjectedFault {
 /** Attempts the SDK v3 makes per call by default (standard retry mode), per service. */
 export const SDK_ATTEMPTS = { ses: 3, dynamodb: 4, sfn: 3 } as const;
 
-/** Typical AWS errors, each in the form its service returns it. */
+/** The local stack's account and region (local/stack.ts), in the messages that carry ARNs. */
+const LOCAL_ACCOUNT = '000000000000';
+const LOCAL_REGION = 'eu-central-1';
+
+/**
+ * Typical AWS errors, each in the form its service returns it.
+ *
+ * SES (v1 query API, the one the mailer calls): SendEmail's errors are in
+ * https://docs.aws.amazon.com/ses/latest/APIReference/API_SendEmail.html (MessageRejected,
+ * AccountSendingPausedException, both 400; the SDK's model gives the same `<Code>`s), AccessDenied is the
+ * common 403 of IAM (https://docs.aws.amazon.com/ses/latest/APIReference/CommonErrors.html). Lambda's Invoke,
+ * as Step Functions names its failures: https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html.
+ */
 export const AWS_ERRORS = {
   /** SES: sending rate exceeded (400, query protocol `<Code>Throttling</Code>`). */
   sesThrottling: { kind: 'error', status: 400, code: 'Throttling', message: 'Maximum sending rate exceeded.' },
   /** SES: a transient service failure. */
   sesServiceUnavailable: { kind: 'error', status: 503, code: 'ServiceUnavailable', message: 'Service is unavailable. Please try again later.' },
+  /** SES: sending is paused for the whole account (by AWS for its reputation, or by an operator). */
+  sesAccountSendingPaused: { kind: 'error', status: 400, code: 'AccountSendingPausedException', message: 'Email sending is disabled for this account.' },
   /** DynamoDB: throughput exceeded (400). */
   dynamoThroughput: {
     kind: 'error',
@@ -123,7 +158,65 @@ export const AWS_ERRORS = {
   sfnUnavailable: { kind: 'error', status: 500, code: 'ServiceUnavailable', message: 'Service Unavailable' },
   /** Step Functions: the token belongs to a task that is closed (timed out, or its execution ended). */
   sfnTaskTimedOut: { kind: 'error', status: 400, code: 'TaskTimedOut', message: 'Task Timed Out' },
+  /**
+   * A `states:startExecution(.sync:2)` task whose StartExecution is throttled (the API's 400
+   * `ThrottlingException`, "Rate exceeded"). The SDK for Java that Step Functions calls with does not model that
+   * code, so the task fails with the base class: `StepFunctions.AWSStepFunctionsException`
+   * (https://docs.aws.amazon.com/step-functions/latest/dg/supported-services-awssdk.html names errors
+   * `<Service>.<Exception>`; https://docs.aws.amazon.com/step-functions/latest/apireference/CommonErrors.html).
+   */
+  sfnIntegrationThrottled: { kind: 'error', status: 400, code: 'StepFunctions.AWSStepFunctionsException', serviceCode: 'ThrottlingException', message: 'Rate exceeded' },
+  /** The same call refused because the account has its maximum of open executions (StartExecution's ExecutionLimitExceeded). */
+  sfnIntegrationExecutionLimit: {
+    kind: 'error',
+    status: 400,
+    code: 'StepFunctions.ExecutionLimitExceededException',
+    serviceCode: 'ExecutionLimitExceeded',
+    message: 'Maximum number of running executions has been reached.',
+  },
+  /** Lambda Invoke throttled: the account's or function's concurrency is used up (429). */
+  lambdaTooManyRequests: { kind: 'error', status: 429, code: 'Lambda.TooManyRequestsException', message: 'Rate Exceeded.' },
+  /** Lambda Invoke failed inside Lambda (500). */
+  lambdaServiceException: { kind: 'error', status: 500, code: 'Lambda.ServiceException', message: 'Lambda was unable to process the request.' },
+  /** Lambda Invoke failed with a code the SDK does not model (the SDK's base class). */
+  lambdaAWSLambdaException: { kind: 'error', status: 502, code: 'Lambda.AWSLambdaException', serviceCode: 'BadGateway', message: 'Bad Gateway' },
+  /** Step Functions' own client gave up waiting for Invoke (no answer; the function may still run: combine with lose-response). */
+  lambdaClientExecutionTimeout: { kind: 'error', status: 0, code: 'Lambda.ClientExecutionTimeoutException', message: 'Client execution did not complete before the specified timeout configuration.' },
+  /** Step Functions' own client could not reach Lambda (connection reset, DNS). */
+  lambdaSdkClient: { kind: 'error', status: 0, code: 'Lambda.SdkClientException', message: 'Unable to execute HTTP request: Connection reset' },
+  /** The function died without an error type in its answer (Invoke's 200 with a function error; how older runtimes report a crash). */
+  lambdaUnknown: { kind: 'error', status: 200, code: 'Lambda.Unknown', message: 'RequestId: 00000000-0000-0000-0000-000000000000 Process exited before completing request' },
 } as const satisfies Record<string, AwsErrorFault>;
+
+/** SES rejects the message because of one recipient: in SES's sandbox, an address that is not verified (400). */
+export function sesMessageRejected(address: string): AwsErrorFault {
+  return {
+    kind: 'error',
+    status: 400,
+    code: 'MessageRejected',
+    message: `Email address is not verified. The following identities failed the check in region ${LOCAL_REGION.toUpperCase()}: ${address}`,
+  };
+}
+
+/** The function's role may not send as `sender` (403): IAM, or the identity's sending policy. */
+export function sesAccessDenied(sender: string, functionName = 'send-notice'): AwsErrorFault {
+  return {
+    kind: 'error',
+    status: 403,
+    code: 'AccessDenied',
+    message:
+      `User \`arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${functionName}-role/${functionName}' is not authorized to perform ` +
+      `\`ses:SendEmail' on resource \`arn:aws:ses:${LOCAL_REGION}:${LOCAL_ACCOUNT}:identity/${sender}'`,
+  };
+}
+
+/** A matcher: SendEmail to this address (To or Cc). */
+export function sesRecipient(address: string): (request: FaultRequest) => boolean {
+  return (request) => {
+    for (const [key, value] of new URLSearchParams(request.body)) if (/^Destination\.(To|Cc)Addresses\.member\.\d+$/.test(key) && value === address) return true;
+    return false;
+  };
+}
 
 /** A matcher: the request body contains every part (DynamoDB keys and values, SES parameters, payload JSON). */
 export function bodyIncludes(...parts: string[]): (request: FaultRequest) => boolean {
@@ -210,6 +303,20 @@ interface LiveRule {
   injected: number;
 }
 
+/** A 'lambda' or 'sfn-integration' error fault as the failure Step Functions reports for the task (see the header). */
+function integrationErrorOf(service: 'Lambda' | 'StepFunctions', fault: AwsErrorFault): Error {
+  const exception = fault.code.slice(fault.code.indexOf('.') + 1);
+  const message = fault.message ?? exception;
+  return integrationError(service, exception, message, fault.status > 0 ? { status: fault.status, code: fault.serviceCode ?? exception } : undefined);
+}
+
+/** What a 'lambda' error fault makes of the invocation: an Invoke failure, a dead runtime, or the function's own exception. */
+function invokeError(fault: AwsErrorFault): Error {
+  if (fault.code === 'Lambda.Unknown') return new LambdaFunctionError({ errorMessage: fault.message ?? 'Unknown' });
+  if (fault.code.startsWith('Lambda.')) return integrationErrorOf('Lambda', fault);
+  return Object.assign(new Error(fault.message ?? fault.code), { name: fault.code });
+}
+
 export class FaultLayer {
   private readonly rules: LiveRule[] = [];
   private readonly servers: Server[] = [];
@@ -220,6 +327,8 @@ export class FaultLayer {
   readonly injected: InjectedFault[] = [];
   /** First deliveries of duplicated invocations that failed (the caller saw the second one). */
   readonly duplicateFailures: { functionName: string; error: string }[] = [];
+  /** Held invocations released after their function's timeout, and so never run (the payload's JSON). */
+  readonly abandoned: { functionName: string; payload: string }[] = [];
 
   /** Adds a rule; the handle shows how often it matched and fired. */
   add(rule: FaultRule): FaultHandle {
@@ -349,18 +458,32 @@ export class FaultLayer {
     });
   }
 
-  /** Wraps a Lambda handler of the local Step Functions service so 'lambda' rules apply to its invocations. */
+  /**
+   * Wraps a Lambda handler of the local Step Functions service so 'lambda' rules apply to its invocations. Put it
+   * inside the function's timeout (local/lambda-timeouts.ts), whose signal tells a held invocation it is too late.
+   */
   lambda(functionName: string, handler: LocalLambda): LocalLambda {
-    return async (payload: unknown) => {
+    return async (payload: unknown, invocation?: LocalInvocation) => {
       const body = JSON.stringify(payload ?? null);
       const fault = this.decide({ service: 'lambda', operation: functionName, body });
-      if (fault?.kind === 'hold') await fault.release.catch(() => undefined);
+      if (fault?.kind === 'hold') {
+        await fault.release.catch(() => undefined);
+        if (invocation?.signal.aborted) {
+          // The invocation has timed out meanwhile; on AWS its sandbox was stopped, so it never goes on.
+          this.abandoned.push({ functionName, payload: body });
+          return undefined;
+        }
+      }
       if (!fault || fault.kind === 'hold') return handler(payload);
-      if (fault.kind === 'error') throw Object.assign(new Error(fault.message ?? fault.code), { name: fault.code });
+      if (fault.kind === 'error') throw invokeError(fault);
       if (fault.kind === 'lose-response') {
         // The function ran; the caller is told it failed (as when the invoke call itself times out).
         await handler(payload);
-        throw Object.assign(new Error('Lambda response lost'), { name: fault.then?.code ?? 'Lambda.SdkClientException' });
+        throw invokeError(fault.then ?? AWS_ERRORS.lambdaSdkClient);
+      }
+      if (fault.kind === 'out-of-memory') {
+        await handler(payload);
+        throw new LambdaFunctionError({ errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${randomUUID()} Error: Runtime exited with error: signal: killed` });
       }
       // At-least-once delivery: the same event twice, one after the other, each with its own copy. The caller
       // gets the second outcome; a failure of the first is kept for the test to see.
@@ -370,6 +493,16 @@ export class FaultLayer {
       return handler(JSON.parse(body));
     };
   }
+
+  /**
+   * The local Step Functions service's hook before a `states:startExecution(.sync:2)` task starts its child
+   * (ServiceOptions.beforeStartExecution): 'sfn-integration' rules decide, an error fails the task.
+   */
+  readonly startExecution = async (request: { stateMachineArn: string; name: string; input: string }): Promise<void> => {
+    const fault = this.decide({ service: 'sfn-integration', operation: 'StartExecution', body: JSON.stringify(request) });
+    if (fault?.kind === 'hold') await fault.release.catch(() => undefined);
+    if (fault?.kind === 'error') throw integrationErrorOf('StepFunctions', fault);
+  };
 
   async close(): Promise<void> {
     this.clear();

@@ -5,15 +5,17 @@ import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './f
 import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
 import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
+import { withTimeout } from './lambda-timeouts.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
-import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
+import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
 /**
  * The whole product on one machine: dynalite for DynamoDB, aws-ses-v2-local for SES (with its web inbox), each
  * in a process of its own (local/stand-ins),
  * the local Step Functions service running the very ASL files CDK deploys, and an HTTP server that hands
  * requests to the same Lambda handlers as API Gateway would. Handlers use the real AWS SDK clients, pointed
- * here by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables.
+ * here by the SDK's standard AWS_ENDPOINT_URL_<SERVICE> variables, and each runs within the timeout CDK deploys
+ * it with (lib/function-timeouts.ts; LAMBDA_TIMEOUTS shortens it locally, local/lambda-timeouts.ts).
  */
 const REGION = 'eu-central-1';
 // This machine runs Node 20; the deployed functions run the current LTS. The SDK's notice is not for us here.
@@ -91,6 +93,10 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     // A function by name: its handler, or (with lambdaWorkers) an invocation in a worker thread.
     let workers: LambdaWorkers | undefined;
     const fn = (name: LocalFunctionName): LocalFunction => (options.lambdaWorkers ? (event: unknown) => workers!.invoke(name, event) : LOCAL_FUNCTIONS[name]);
+    // As Lambda runs it: within its timeout, and (for the state machines, with faults on) behind the fault layer.
+    const timed = <E, R>(name: LocalFunctionName, handler: (event: E, invocation: LocalInvocation) => Promise<R>) =>
+      withTimeout(handler, config.LAMBDA_TIMEOUTS[name], config.LAMBDA_TIMEOUT_ERROR);
+    const invoked = (name: LocalFunctionName): LocalLambda => timed(name, faults ? faults.lambda(name, fn(name) as LocalLambda) : (fn(name) as LocalLambda));
     const urlHost = host.includes(':') ? `[${host}]` : host;
     const dynamodbUrl = `http://${urlHost}:${dynamoPort}`;
     const inboxUrl = `http://${urlHost}:${sesPort}`;
@@ -151,8 +157,9 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
         { name: 'confirmation', definitionFile: root('statemachine/confirmation.asl.json') },
       ],
       substitutions,
-      lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name]) => [name, faults ? faults.lambda(name, fn(name) as LocalLambda) : (fn(name) as LocalLambda)])),
+      lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name]) => [name, invoked(name)])),
       retryIntervalScale: config.RETRY_INTERVAL_SCALE,
+      ...(faults ? { beforeStartExecution: faults.startExecution } : {}),
       ...(options.historyPayloads === false ? { historyPayloads: false } : {}),
     });
     closers.push(() => stepFunctions.close());
@@ -165,7 +172,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     }
 
     // Same routes as LinkPagesApi in lib/.
-    const page = (name: LocalFunctionName) => fn(name) as HttpLambda;
+    const page = (name: LocalFunctionName): HttpLambda => timed(name, fn(name) as HttpLambda);
     Object.assign(routes, { '/': page('notification-form'), '/zgloszenie': page('notification-form'), '/potwierdzenie': page('confirmation-links'), '/sprawa': page('case-status') });
 
     return {

@@ -2,10 +2,21 @@ import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { mailConfig, once } from './runtime.js';
 import { sdkClientOptions } from './sdk-client-options.js';
 import type { EmailMessage } from '../core/emails.js';
-import { SendingRateExceeded } from '../core/errors.js';
+import { EmailRejected, SendingPaused, SendingRateExceeded, SesAccessDenied } from '../core/errors.js';
 
 /** SES's answers when the account's sending rate or daily quota is used up (SES v1 `Throttling`). */
 const SES_THROTTLING = new Set(['Throttling', 'ThrottlingException', 'TooManyRequestsException']);
+
+/**
+ * SES's answers that no retry can change (SES v1 SendEmail errors, https://docs.aws.amazon.com/ses/latest/APIReference/API_SendEmail.html,
+ * and IAM's AccessDenied), each with the error Step Functions sees and what it says went wrong.
+ */
+const SES_PERMANENT: Record<string, { error: new (message: string, options: ErrorOptions) => Error; what: string }> = {
+  MessageRejected: { error: EmailRejected, what: 'SES rejected the message' },
+  AccountSendingPausedException: { error: SendingPaused, what: 'sending is paused for the SES account' },
+  AccessDenied: { error: SesAccessDenied, what: 'this function may not send through SES as the sender' },
+  AccessDeniedException: { error: SesAccessDenied, what: 'this function may not send through SES as the sender' },
+};
 
 /** Sends one Polish e-mail (HTML with a plain-text part) from the configured sender through SES. */
 export class Mailer {
@@ -29,6 +40,11 @@ export class Mailer {
     } catch (error) {
       // The SDK has already retried a few times; what is left is a quota that drains only at its own pace.
       if (error instanceof Error && SES_THROTTLING.has(error.name)) throw new SendingRateExceeded(`SES: ${error.message}`, { cause: error });
+      const permanent = error instanceof Error ? SES_PERMANENT[error.name] : undefined;
+      if (permanent) {
+        const recipients = [...message.to, ...message.cc].join(', ');
+        throw new permanent.error(`Not sent to ${recipients}: ${permanent.what} (${(error as Error).name}: ${(error as Error).message})`, { cause: error });
+      }
       throw error;
     }
   }

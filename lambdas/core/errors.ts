@@ -40,3 +40,24 @@ export class SendingRateExceeded extends Error {
 export class IncidentLimitReached extends Error {
   override name = 'IncidentLimitReached';
 }
+
+/*
+ * SES refused a message for a reason that retrying cannot change: the state machines do not retry these (an
+ * operator must act: correct the address, resume the account's sending, fix the permission). Each message names
+ * the recipients and SES's reason, never the message itself (its links carry tokens).
+ */
+
+/** SES rejected the message (MessageRejected): typically an address it will not send to, e.g. unverified in SES's sandbox. */
+export class EmailRejected extends Error {
+  override name = 'EmailRejected';
+}
+
+/** Sending is paused for the whole SES account (AccountSendingPausedException): by AWS for its reputation, or by an operator. */
+export class SendingPaused extends Error {
+  override name = 'SendingPaused';
+}
+
+/** The function may not send as the sender identity (AccessDenied): its IAM role or the identity's sending policy. */
+export class SesAccessDenied extends Error {
+  override name = 'SesAccessDenied';
+}

@@ -5,7 +5,9 @@
  * - {@link TaskError}: the failure of a Task state as seen by Retry/Catch (`name` = Error, `message` = Cause).
  * - {@link UncatchableError}: ends a Task without Retry/Catch being able to intercept it
  *   (`States.Runtime`, cancellation of tasks of a stopped execution).
+ * - {@link LambdaFunctionError}: a local function failed the way Lambda reports it (timeout, out of memory).
  */
+import { randomUUID } from 'node:crypto';
 
 export type SfnErrorType =
   | 'ExecutionAlreadyExists'
@@ -63,10 +65,58 @@ export class UncatchableError extends Error {
   }
 }
 
-/** Cause of a Lambda function error, formatted like AWS Lambda does. */
+/**
+ * What Lambda's Invoke answers when the function fails (`X-Amz-Function-Error: Unhandled`): the payload the runtime
+ * returned. A handler's exception has `errorType` (its name); a runtime that dies (timeout, out of memory) answers
+ * with a payload of its own, which may have none.
+ */
+export interface LambdaErrorPayload {
+  errorType?: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+/** The function failed: Lambda answered with this payload. Thrown by local handlers' wrappers (timeout, fault layer). */
+export class LambdaFunctionError extends Error {
+  constructor(readonly payload: LambdaErrorPayload) {
+    super(payload.errorMessage);
+    this.name = payload.errorType ?? 'LambdaFunctionError';
+  }
+}
+
+/**
+ * Error and Cause of a lambda:invoke task whose function failed, as Step Functions derives them from the payload:
+ * Error = `errorType`, Cause = the payload's JSON; a payload without `errorType` is `Lambda.Unknown` with the
+ * payload quoted in the Cause ("Unhandled errors in Lambda are reported as Lambda.Unknown",
+ * https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html; the Cause's wording is
+ * what AWS writes into the execution history).
+ */
+export function functionErrorOf(payload: LambdaErrorPayload): { error: string; cause: string } {
+  if (!payload.errorType) {
+    return { error: 'Lambda.Unknown', cause: `The cause could not be determined because Lambda did not return an error type. Returned payload: ${JSON.stringify(payload)}` };
+  }
+  return { error: payload.errorType, cause: JSON.stringify(payload) };
+}
+
+/** Cause of a Lambda function error, formatted like AWS Lambda's Node.js runtime does for an exception. */
 export function lambdaErrorCause(err: unknown): { error: string; cause: string } {
+  if (err instanceof LambdaFunctionError) return functionErrorOf(err.payload);
   const e = err as { name?: unknown; message?: unknown } | null;
   const errorType = e && typeof e.name === 'string' && e.name ? e.name : 'Error';
   const errorMessage = e && typeof e.message === 'string' ? e.message : String(err);
-  return { error: errorType, cause: JSON.stringify({ errorType, errorMessage, trace: [] }) };
+  return functionErrorOf({ errorType, errorMessage, trace: [] });
+}
+
+/**
+ * The failure of a service integration's own call (Lambda Invoke, StartExecution), as Step Functions reports it:
+ * Error = `<Service>.<the AWS SDK for Java exception class>` (a code the SDK does not model becomes the service's base
+ * class: `Lambda.AWSLambdaException`, `StepFunctions.AWSStepFunctionsException`), Cause = the SDK's message with its
+ * `(Service: …; Status Code: …; Error Code: …; Request ID: …; Proxy: null)` suffix; an error of the client itself
+ * (no HTTP answer: `SdkClientException`, `ClientExecutionTimeoutException`) is only its message. Shape as recorded
+ * against AWS: localstack's tests/aws/services/stepfunctions/v2/error_handling/test_task_service_{lambda,sfn}.snapshot.json.
+ */
+export function integrationError(service: 'Lambda' | 'StepFunctions', exception: string, message: string, http?: { status: number; code: string }): TaskError {
+  const sdkService = service === 'Lambda' ? 'AWSLambda' : 'AWSStepFunctions';
+  const cause = http ? `${message} (Service: ${sdkService}; Status Code: ${http.status}; Error Code: ${http.code}; Request ID: ${randomUUID()}; Proxy: null)` : message;
+  return new TaskError(`${service}.${exception}`, cause);
 }

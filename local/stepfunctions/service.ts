@@ -15,10 +15,16 @@ import {
   type LoadedDefinition,
   type TaskConfig,
 } from './definition.js';
-import { SfnApiError, TaskError, UncatchableError, lambdaErrorCause } from './errors.js';
+import { SfnApiError, TaskError, UncatchableError, integrationError, lambdaErrorCause } from './errors.js';
 import { renderEvent, type HistoryEvent } from './history.js';
 
-export type LocalLambda = (payload: unknown) => Promise<unknown>;
+/** One invocation as the local runtime sees it: `signal` aborts when the function's timeout has passed. */
+export interface LocalInvocation {
+  signal: AbortSignal;
+}
+
+/** A function as the service invokes it (the second argument is for the local runtime's own wrappers). */
+export type LocalLambda = (payload: unknown, invocation?: LocalInvocation) => Promise<unknown>;
 
 export interface ServiceOptions {
   region: string;
@@ -29,6 +35,11 @@ export interface ServiceOptions {
   retryIntervalScale?: number;
   /** Keep state inputs/outputs in the history (default true). false saves memory in benchmarks. */
   historyPayloads?: boolean;
+  /**
+   * Called before a `states:startExecution(.sync:2)` task starts its child; a rejection fails the task with that
+   * error (a TaskError, see errors.ts `integrationError`) as if the StartExecution call had (the fault layer's hook).
+   */
+  beforeStartExecution?: (request: { stateMachineArn: string; name: string; input: string }) => Promise<void>;
 }
 
 export interface ServiceStats {
@@ -236,6 +247,7 @@ export class LocalStepFunctionsService {
   private readonly tokens = new Map<string, TaskRec | 0>();
   private readonly lambdas = new Map<string, LocalLambda>();
   private readonly keepPayloads: boolean;
+  private readonly beforeStartExecution: ServiceOptions['beforeStartExecution'];
   private seq = 0;
   private pendingTokens = 0;
   private closed = false;
@@ -253,6 +265,7 @@ export class LocalStepFunctionsService {
     this.region = o.region;
     this.accountId = o.accountId;
     this.keepPayloads = o.historyPayloads !== false;
+    this.beforeStartExecution = o.beforeStartExecution;
     for (const [key, fn] of Object.entries(o.lambdas)) {
       this.lambdas.set(key, fn);
       this.lambdas.set(functionNameOf(key), fn);
@@ -847,9 +860,10 @@ export class LocalStepFunctionsService {
     const name = typeof p.Name === 'string' ? p.Name : randomUUID();
     let child: Exec;
     try {
+      await this.beforeStartExecution?.({ stateMachineArn: smArn, name, input });
       child = this.startExecution(this.smByArn(smArn), name, input);
     } catch (e) {
-      if (e instanceof SfnApiError) throw new TaskError(`StepFunctions.${e.type}Exception`, e.message);
+      if (e instanceof SfnApiError) throw integrationError('StepFunctions', `${e.type}Exception`, e.message, { status: e.statusCode, code: e.type });
       throw e;
     }
     const started = { ExecutionArn: child.arn, StartDate: child.startDate };
@@ -894,10 +908,8 @@ export class LocalStepFunctionsService {
   private async invokeLambda(functionName: string, payload: unknown): Promise<unknown> {
     const fn = this.lambdas.get(functionName) ?? this.lambdas.get(functionNameOf(functionName));
     if (!fn) {
-      throw new TaskError(
-        'Lambda.ResourceNotFoundException',
-        `Function not found: ${functionName} (local lambdas: ${[...new Set([...this.lambdas.keys()].map(functionNameOf))].join(', ')})`,
-      );
+      const known = [...new Set([...this.lambdas.keys()].map(functionNameOf))].join(', ');
+      throw integrationError('Lambda', 'ResourceNotFoundException', `Function not found: ${functionName} (local lambdas: ${known})`, { status: 404, code: 'ResourceNotFoundException' });
     }
     const name = functionNameOf(functionName);
     const c = this.counters;

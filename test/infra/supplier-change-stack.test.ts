@@ -10,6 +10,7 @@ import { FORM_PATH } from '../../lambdas/notification-form/index.js';
 import { CASE_TTL_ATTRIBUTE } from '../../lib/case-table.js';
 import { VOIVODESHIP_CODES } from '../../lib/config.js';
 import { DEFAULT_THROTTLE, FORM_POST_THROTTLE, LINK_PAGE_ROUTES } from '../../lib/link-pages-api.js';
+import { FUNCTION_TIMEOUT_SECONDS } from '../../lib/function-timeouts.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { CASE_TABLE_ACTIONS, CASE_TABLE_READ_ACTIONS } from '../../lib/procedure-function.js';
 import { ACTION_NAMES, ACTION_NEEDS, type ActionName, type ActionNeeds, needsProblems } from '../../lib/procedure-functions.js';
@@ -149,10 +150,11 @@ describe('ProcedureFunctions', () => {
     expect(resourcesOfType(json, 'Custom::LogRetention')).toEqual([]);
   });
 
-  it.each(ACTION_NAMES)('%s: Node.js 24 on arm64, X-Ray active, ESM handler, own log group with retention', (name) => {
+  it.each(ACTION_NAMES)('%s: Node.js 24 on arm64, X-Ray active, ESM handler, own log group with retention, the timeout the local stack enforces', (name) => {
     // THEN
     const fn = json.Resources[fnId(name)]!;
     expect(fn.Properties).toMatchObject({
+      Timeout: FUNCTION_TIMEOUT_SECONDS[name],
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       TracingConfig: { Mode: 'Active' },

@@ -6,8 +6,10 @@ import { ACTION_NAMES, ACTION_NEEDS } from '../../lib/procedure-functions.js';
 import { functionArnSubstitution } from '../../lib/procedure-state-machines.js';
 import { RETRY_HORIZON_SECONDS } from '../../lambdas/core/case-life.js';
 
-/** The functions' timeout (lib/procedure-function.ts). */
-const FUNCTION_TIMEOUT_SECONDS = 30;
+import { FUNCTION_TIMEOUT_SECONDS as TIMEOUTS } from '../../lib/function-timeouts.js';
+
+/** The longest any function may run (lib/function-timeouts.ts). */
+const FUNCTION_TIMEOUT_SECONDS = Math.max(...Object.values(TIMEOUTS));
 
 /**
  * The ASL files against the rules the product relies on and against the code they call: every Lambda task
