@@ -31,7 +31,8 @@ describe('an incident nobody resolves in time', () => {
     expect(execution.error).toBe('CaseFailed');
     const record = await readCase(late, caseId);
     expect(record.status).toBe('FAILED');
-    expect(record.failure?.reason).toContain('MessageRejected: Email address is on the suppression list.');
+    expect(record.failure?.reason).toContain('EmailRejected: ');
+    expect(record.failure?.reason).toContain('Email address is on the suppression list.');
     expect(record.timeline.map((e) => e.action)).toEqual(expect.arrayContaining(['INCIDENT_OPENED', 'CASE_FAILED']));
     const incidents = await new CaseStore(late.db, late.stack.config.TABLE_NAME).listIncidents(caseId);
     expect(incidents).toMatchObject([{ state: '1 Acknowledge notification', status: 'CLOSED', closedBecause: 'the case was marked FAILED' }]);

@@ -66,7 +66,7 @@ describe('an action that fails for good becomes an incident; the operator retrie
     // GIVEN SES rejects the request to MRPiPS for step 2 (MessageRejected is not retried: an operator must act)
     world.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(MRPIPS, 'Uzgodnienie trybu'), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is not verified.' }, times: Infinity, label: 'rejected' });
     // WHEN the case is played while the operator watches for incidents
-    const [played, incident] = await Promise.all([playCase(world), operatorRetries({ state: 'Request confirmation', error: 'MessageRejected' }, () => world.faults.clear())]);
+    const [played, incident] = await Promise.all([playCase(world), operatorRetries({ state: 'Request confirmation', error: 'EmailRejected' }, () => world.faults.clear())]);
     // THEN it completed with exactly the e-mails and confirmations of an undisturbed case
     expectCompletedCase(await outcomeOf(world, played));
     const record = await readCase(world, played.caseId);
@@ -77,7 +77,8 @@ describe('an action that fails for good becomes an incident; the operator retrie
     const told = await world.inbox.to(world.stack.config.OPERATIONS_EMAIL, played.caseId);
     expect(told).toHaveLength(1);
     expect(told[0]!.subject).toContain('Request confirmation');
-    expect(told[0]!.body.text).toContain('MessageRejected: Email address is not verified.');
+    expect(told[0]!.body.text).toContain('EmailRejected: ');
+    expect(told[0]!.body.text).toContain('Email address is not verified.');
     expect((await store.listIncidents(played.caseId)).map((i) => [i.status, Boolean(i.taskToken)])).toEqual([['RETRIED', false]]);
   });
 
