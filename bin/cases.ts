@@ -26,7 +26,7 @@ import { scanCasesAndSteps, type ScannedCases } from '../lambdas/adapters/case-s
 import { Mailer } from '../lambdas/adapters/mailer.js';
 import { loadSigningKeys } from '../lambdas/adapters/signing-keys.js';
 import { Workflow } from '../lambdas/adapters/workflow.js';
-import { CASE_ID_PATTERN, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus } from '../lambdas/core/case.js';
+import { CASE_ID_PATTERN, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus, type TimelineEntry } from '../lambdas/core/case.js';
 import { mailConfigSchema } from '../lambdas/core/config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lambdas/core/errors.js';
 import { emailAddress } from '../lambdas/core/fields.js';
@@ -391,7 +391,7 @@ function publicStep(step: StepRecord): Omit<StepRecord, 'taskToken'> {
   return rest;
 }
 
-export function caseDetails(record: CaseRecord, steps: StepRecord[], executionArn: string | undefined): string {
+export function caseDetails(record: CaseRecord, steps: StepRecord[], timeline: TimelineEntry[], executionArn: string | undefined): string {
   const n = record.notification;
   const rows: [string, string][] = [
     ['Status', `${record.status} (${CASE_STATUS_LABEL[record.status] ?? ''})`],
@@ -413,7 +413,7 @@ export function caseDetails(record: CaseRecord, steps: StepRecord[], executionAr
   const stepRows = [...steps]
     .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
     .map((s) => [s.stepKey, s.role, s.recipient, s.status, formatTime(s.requestedAt), formatTime(s.deadline), String(s.remindersSent), s.completedAt ? `${formatTime(s.completedAt)} ${s.completedBy?.email ?? ''}`.trim() : '']);
-  const timeline = record.timeline.map((e) => [formatTime(e.at), e.actor.role === 'SYSTEM' ? 'system' : `${e.actor.role}${e.actor.email ? ` ${e.actor.email}` : ''}`, e.action, e.summary]);
+  const timelineRows = timeline.map((e) => [formatTime(e.at), e.actor.role === 'SYSTEM' ? 'system' : `${e.actor.role}${e.actor.email ? ` ${e.actor.email}` : ''}`, e.action, e.summary]);
   return [
     `Case ${record.caseId}`,
     ...rows.map(([k, v]) => `  ${k.padEnd(label)}  ${v}`),
@@ -422,7 +422,7 @@ export function caseDetails(record: CaseRecord, steps: StepRecord[], executionAr
     steps.length ? renderTable(['STEP', 'ROLE', 'RECIPIENT', 'STATUS', 'REQUESTED', 'DEADLINE', 'REMINDERS', 'COMPLETED'], stepRows).trimEnd() : '  (none yet)',
     '',
     'Timeline',
-    renderTable(['WHEN', 'WHO', 'ACTION', 'WHAT'], timeline).trimEnd(),
+    renderTable(['WHEN', 'WHO', 'ACTION', 'WHAT'], timelineRows).trimEnd(),
     '',
   ].join('\n');
 }
@@ -466,7 +466,7 @@ async function runList(ctx: Context, command: Extract<Command, { name: 'list' }>
 }
 
 async function runShow(ctx: Context, command: Extract<Command, { name: 'show' }>): Promise<number> {
-  const [record, steps] = await Promise.all([ctx.store.getCase(command.caseId), ctx.store.listSteps(command.caseId)]);
+  const [record, steps, timeline] = await Promise.all([ctx.store.getCase(command.caseId), ctx.store.listSteps(command.caseId), ctx.store.getTimeline(command.caseId)]);
   if (!record) throw new NotFoundError(`Case ${command.caseId} not found in ${ctx.target.label}`);
   let executionArn: string | undefined;
   try {
@@ -474,8 +474,8 @@ async function runShow(ctx: Context, command: Extract<Command, { name: 'show' }>
   } catch {
     executionArn = undefined;
   }
-  if (command.json) json(ctx.io, { case: record, steps: steps.map(publicStep), ...(executionArn ? { executionArn } : {}) });
-  else ctx.io.stdout(caseDetails(record, steps, executionArn));
+  if (command.json) json(ctx.io, { case: { ...record, timeline }, steps: steps.map(publicStep), ...(executionArn ? { executionArn } : {}) });
+  else ctx.io.stdout(caseDetails(record, steps, timeline, executionArn));
   return EXIT.OK;
 }
 

@@ -1,5 +1,4 @@
-import type { CaseRecord } from './case.js';
-import { CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL } from './case.js';
+import { byTime, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type TimelineEntry } from './case.js';
 import { caseSummaryRows } from './emails.js';
 import { formatDateTime } from './format.js';
 import { escapeHtml, html, layout, pageHeaders, SafeHtml } from './html.js';
@@ -199,7 +198,7 @@ export interface StatusStep {
  * The read-only case page every e-mail links to: where the case is, who is awaited, and its history. The
  * steps' title and role are given in Polish and their dates already formatted in `lang`.
  */
-export function caseStatusPage(record: CaseRecord, steps: StatusStep[], lang: Lang = 'pl', query = ''): PageResponse {
+export function caseStatusPage(record: CaseRecord, steps: StatusStep[], timeline: TimelineEntry[], lang: Lang = 'pl', query = ''): PageResponse {
   // A lapsed, rejected or cancelled case waits for nobody, whatever its last step item says.
   const waiting = record.status === 'IN_PROGRESS' || record.status === 'STALLED' ? steps.filter((s) => s.status === 'PENDING') : [];
   const heading = t(lang, 'Sprawa {caseId}').replace('{caseId}', record.caseId);
@@ -229,7 +228,7 @@ ${
     : html`<p>${t(lang, record.status === 'IN_PROGRESS' ? 'Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.' : 'Sprawa nie czeka na nikogo.')}</p>`
 }
 <h2>${t(lang, 'Przebieg sprawy')}</h2>
-<table><thead><tr><th scope="col">${t(lang, 'Kiedy')}</th><th scope="col">${t(lang, 'Kto')}</th><th scope="col">${t(lang, 'Co')}</th></tr></thead><tbody>${[...record.timeline]
+<table><thead><tr><th scope="col">${t(lang, 'Kiedy')}</th><th scope="col">${t(lang, 'Kto')}</th><th scope="col">${t(lang, 'Co')}</th></tr></thead><tbody>${byTime(timeline)
       .reverse()
       .map(
         (e) =>

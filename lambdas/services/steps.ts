@@ -279,7 +279,7 @@ export async function cancelCase(deps: CancelDeps, input: { caseId: string; reas
 
   // 5. Tell every participant, once.
   let notified: string[] = [];
-  if (!record.timeline.some((entry) => entry.id === NOTIFIED_EVENT)) {
+  if (!(await deps.store.hasEvent(record.caseId, NOTIFIED_EVENT))) {
     notified = cancellationRecipients(record, steps, deps.directory);
     const statusUrl = statusUrlOf(deps, now, record.caseId);
     // Keyed per message (mail-once markers): a retry after a crash half-way sends only the ones not sent yet.

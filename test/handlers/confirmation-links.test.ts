@@ -9,7 +9,7 @@ import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSc
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
 import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, serviceError, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, serviceError, timelineWrites, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, workflow, mailer } = awsMocks();
 const KEY_1 = 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -254,8 +254,7 @@ describe('confirming (POST)', () => {
     const forget = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' }).find((u) => u.update === 'REMOVE #token');
     expect(forget).toBeDefined();
     expect(forget!.names['#token']).toBe('taskToken');
-    const [caseWrite] = updates(ddb, { sk: 'CASE' });
-    const event = (caseWrite!.values[':event'] as { id: string; action: string; actor: unknown }[])[0]!;
+    const [event] = timelineWrites(ddb);
     expect(event).toMatchObject({ id: 'confirmed:OLD_SD_DEACTIVATED.1', action: 'STEP_CONFIRMED', actor: { role: 'JST', email: JST_EMAIL } });
     expect(reopens()).toHaveLength(0);
   });
@@ -345,7 +344,7 @@ describe('confirming (POST)', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('potwierdzenie zapisane');
     expect(reopens()).toHaveLength(0);
-    expect((updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { id: string }[])[0]!.id).toBe('confirmed:OLD_SD_DEACTIVATED.1');
+    expect(timelineWrites(ddb)[0]!.id).toBe('confirmed:OLD_SD_DEACTIVATED.1');
     expect(logs()).toContain('task answer lost; its retry found the task closed by it');
   });
 
@@ -514,7 +513,7 @@ describe('links are bound to their recipient', () => {
     expect(page.statusCode).toBe(200);
     expect(completions()[0]!.values[':by']).toMatchObject({ email: COLLEAGUE, role: 'JST', linkId: colleagueLinkId });
     expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!).participant).toEqual({ email: COLLEAGUE, role: 'JST' });
-    const event = (updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { actor: unknown }[])[0]!;
+    const event = timelineWrites(ddb)[0]!;
     expect(event.actor).toEqual({ role: 'JST', email: COLLEAGUE });
   });
 });
@@ -586,8 +585,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
 
   it('GIVEN a hand-over THEN the timeline records STEP_REASSIGNED by the person who handed it over, after the write and the e-mails', async () => {
     await reassign(COLLEAGUE);
-    const [caseWrite] = updates(ddb, { sk: 'CASE' });
-    const event = (caseWrite!.values[':event'] as { id: string; action: string; actor: unknown; step: string; summary: string }[])[0]!;
+    const event = timelineWrites(ddb)[0]!;
     expect(event).toMatchObject({ action: 'STEP_REASSIGNED', actor: { role: 'JST', email: JST_EMAIL }, step: 'OLD_SD_DEACTIVATED.1', at: NOW.toISOString() });
     expect(event.id).toMatch(/^reassigned:OLD_SD_DEACTIVATED\.1:[0-9a-f]{12}$/);
     expect(event.summary).toContain(`z ${JST_EMAIL} do ${COLLEAGUE}`);
