@@ -27,7 +27,7 @@ import { Mailer } from '../lambdas/adapters/mailer.js';
 import { loadSigningKeys } from '../lambdas/adapters/signing-keys.js';
 import { Workflow } from '../lambdas/adapters/workflow.js';
 import { CASE_ID_PATTERN, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus, type TimelineEntry } from '../lambdas/core/case.js';
-import { mailConfigSchema } from '../lambdas/core/config.js';
+import { mailConfigSchema, stepLimitsConfigSchema, type StepLimitsConfig } from '../lambdas/core/config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lambdas/core/errors.js';
 import { emailAddress } from '../lambdas/core/fields.js';
 import { signingKeysSchema, type SigningKeys } from '../lambdas/core/links.js';
@@ -35,7 +35,7 @@ import type { StepRecord } from '../lambdas/core/step-record.js';
 import { STEP_IDS, STEPS, stepKeySchema } from '../lambdas/core/steps.js';
 import { VOIVODESHIP_CODES, VOIVODESHIPS, type VoivodeshipCode } from '../lambdas/core/voivodeships.js';
 import { CASE_STATUSES, csvHeader, csvLine, filterCases, summariseCases, type CaseFilter, type CaseSummary } from '../lambdas/services/case-report.js';
-import { cancelCase, cancellationReason, handOverStep, procedureExecutionArn, resendStepLink, type Actor, type CancelDeps } from '../lambdas/services/steps.js';
+import { cancelCase, cancellationReason, handOverStep, HandOverUnfinished, procedureExecutionArn, resendStepLink, type Actor, type CancelDeps } from '../lambdas/services/steps.js';
 import { DEFAULT_RUNTIME_FILE, readRuntimeFile, writerIsAlive } from '../local/runtime-file.js';
 
 // This machine may run Node 20; the SDK's notice about it is not for the operator.
@@ -262,7 +262,7 @@ interface Target {
   tableName: string;
   db: DynamoDBClient;
   /** Only what mail-sending commands need; they fail with a clear message if it is missing. */
-  mail(): Promise<Omit<CancelDeps, 'store' | 'now'>>;
+  mail(): Promise<Omit<CancelDeps, 'store' | 'now' | 'limits'>>;
   defaultOperator(): string | undefined;
   close(): void;
 }
@@ -436,6 +436,11 @@ interface Context {
   store: CaseStore;
 }
 
+/** MAX_RESENDS_PER_STEP and MAX_REASSIGNMENTS_PER_STEP (and the participants' MAX_HAND_OVERS_PER_STEP) from the shell, else the defaults. */
+function stepLimits(ctx: Context): StepLimitsConfig {
+  return parseEnv(stepLimitsConfigSchema, ctx.io.env, 'the environment');
+}
+
 function operator(command: { by?: string }, target: Target): Actor {
   const email = command.by ?? target.defaultOperator();
   if (!email) throw new UsageError('say who acts with --by EMAIL (or set ZMIANA_SD_OPERATOR or MRPIPS_EMAIL)');
@@ -497,7 +502,7 @@ async function runCancel(ctx: Context, command: Extract<Command, { name: 'cancel
     }
   }
   const mail = await ctx.target.mail();
-  const result = await cancelCase({ ...mail, store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, reason: command.reason, by });
+  const result = await cancelCase({ ...mail, limits: stepLimits(ctx), store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, reason: command.reason, by });
   if (command.json) {
     json(ctx.io, { caseId: result.record.caseId, status: result.record.status, cancelledNow: result.cancelledNow, cancellation: result.record.cancellation, execution: result.execution, closedSteps: result.closedSteps, releasedCollections: result.releasedCollections, notified: result.notified });
     return EXIT.OK;
@@ -517,7 +522,7 @@ async function runCancel(ctx: Context, command: Extract<Command, { name: 'cancel
 
 async function runResend(ctx: Context, command: Extract<Command, { name: 'resend' }>): Promise<number> {
   const mail = await ctx.target.mail();
-  const result = await resendStepLink({ ...mail, store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, by: operator(command, ctx.target) });
+  const result = await resendStepLink({ ...mail, limits: stepLimits(ctx), store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, by: operator(command, ctx.target) });
   if (command.json) json(ctx.io, { caseId: command.caseId, stepKey: command.stepKey, recipient: result.recipient, deadline: result.step.deadline });
   else ctx.io.stdout(`Sent a new link for ${command.stepKey} (${STEPS[result.step.step].title}) of ${command.caseId} to ${result.recipient}; older links no longer work. Deadline unchanged: ${formatTime(result.step.deadline)}.\n`);
   return EXIT.OK;
@@ -526,7 +531,10 @@ async function runResend(ctx: Context, command: Extract<Command, { name: 'resend
 async function runReassign(ctx: Context, command: Extract<Command, { name: 'reassign' }>): Promise<number> {
   const mail = await ctx.target.mail();
   const by = operator(command, ctx.target);
-  const result = await handOverStep({ ...mail, store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, to: command.to, by });
+  const result = await handOverStep({ ...mail, limits: stepLimits(ctx), store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, to: command.to, by }).catch((error: unknown) => {
+    if (!(error instanceof HandOverUnfinished)) throw error;
+    throw new OperationError(`${error.message}. The new recipient has the link; run the same command again to finish.`);
+  });
   if (command.json) json(ctx.io, { caseId: command.caseId, stepKey: command.stepKey, from: result.step.recipient, to: result.to, deadline: result.step.deadline });
   else {
     ctx.io.stdout(

@@ -80,6 +80,8 @@ export class SupplierChangeStack extends Stack {
       notificationsPerHourPerIp: config.notificationsPerHourPerIp,
     });
 
+    fns['confirmation-links'].limitHandOvers(config.maxHandOversPerStep);
+
     this.linkPages = new LinkPagesApi(this, 'LinkPages', {
       functions: { 'notification-form': fns['notification-form'], 'confirmation-links': fns['confirmation-links'], 'case-status': fns['case-status'] },
       logRetention,

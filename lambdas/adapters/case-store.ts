@@ -10,10 +10,10 @@ import {
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { byTime, type CaseRecord, type CaseStatus, type CollectionState, type TimelineEntry } from '../core/case.js';
 import { parseConfig, tableConfigSchema } from '../core/config.js';
-import { ConflictError, TransientError } from '../core/errors.js';
+import { ConflictError, LimitReachedError, TransientError } from '../core/errors.js';
 import { once } from './runtime.js';
 import { sdkClientOptions } from './sdk-client-options.js';
-import type { Participant, StepRecord } from '../core/step-record.js';
+import type { HandOver, Participant, StepCounter, StepRecord } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
 
 /**
@@ -73,6 +73,9 @@ const changesIn = (set: CaseChanges) => Object.values(set).some((value) => value
  * cannot be part of the key (the retry would write a second entry); readers sort by `at` (see byTime).
  */
 const EVENT_PREFIX = 'EVENT#';
+
+/** The condition that keeps a step's counter (`#count`) under its bound (`:max`). */
+const UNDER_LIMIT = '(attribute_not_exists(#count) OR #count < :max)';
 
 export class CaseStore {
   constructor(
@@ -444,19 +447,66 @@ export class CaseStore {
     }
   }
 
-  /** Hands a pending step to another person through its current link; older links stop working. */
-  async reassignStep(caseId: string, stepKey: string, currentLinkIdHash: string, to: { recipient: string; linkIdHash: string; delegatedBy: string }): Promise<void> {
+  /**
+   * Hands a pending step to another person through its current link (older links stop working) and counts it,
+   * in one conditional write: concurrent hand-overs can neither both win nor pass `limit.max`. ConflictError
+   * when the step is not pending for that link; LimitReachedError (nothing written) when the count is reached.
+   */
+  async reassignStep(
+    caseId: string,
+    stepKey: string,
+    currentLinkIdHash: string,
+    to: { recipient: string; linkIdHash: string; delegatedBy: string; handOver: HandOver },
+    limit: { counter: StepCounter; max: number },
+  ): Promise<void> {
     const written = await this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-        UpdateExpression: 'SET #recipient = :recipient, #link = :newLink, #delegatedBy = :delegatedBy',
-        ConditionExpression: '#status = :pending AND #link = :currentLink',
-        ExpressionAttributeNames: { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+        UpdateExpression: 'SET #recipient = :recipient, #link = :newLink, #delegatedBy = :delegatedBy, #handOver = :handOver ADD #count :one',
+        ConditionExpression: `#status = :pending AND #link = :currentLink AND ${UNDER_LIMIT}`,
+        ExpressionAttributeNames: { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#handOver': 'handOver', '#status': 'status', '#count': limit.counter },
+        ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':handOver': to.handOver, ':pending': 'PENDING', ':currentLink': currentLinkIdHash, ':one': 1, ':max': limit.max }),
       }),
     );
-    if (!written) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
+    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit);
+  }
+
+  /**
+   * Gives a hand-over back (its e-mail could not be sent, or whether it was written is unknown): the previous
+   * recipient and link again, the count down by one. Only while the step still has the hand-over's link.
+   */
+  async undoReassignStep(caseId: string, stepKey: string, newLinkIdHash: string, previous: Pick<StepRecord, 'recipient' | 'linkIdHash' | 'delegatedBy' | 'handOver'>, counter: StepCounter): Promise<void> {
+    const names: Record<string, string> = { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#handOver': 'handOver', '#status': 'status', '#count': counter };
+    const values: Record<string, unknown> = { ':recipient': previous.recipient, ':link': previous.linkIdHash, ':newLink': newLinkIdHash, ':pending': 'PENDING', ':minusOne': -1 };
+    const set = ['#recipient = :recipient', '#link = :link'];
+    const remove: string[] = [];
+    for (const [name, value] of [['#delegatedBy', previous.delegatedBy], ['#handOver', previous.handOver]] as const) {
+      if (value === undefined) remove.push(name);
+      else {
+        values[`:${name.slice(1)}`] = value;
+        set.push(`${name} = :${name.slice(1)}`);
+      }
+    }
+    await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: `SET ${set.join(', ')} ADD #count :minusOne${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: '#status = :pending AND #link = :newLink',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+      }),
+    );
+  }
+
+  /** Why a counted write on a step did not happen: its bound (LimitReachedError), else the link (ConflictError). */
+  private async refusal(caseId: string, stepKey: string, currentLinkIdHash: string, limit: { counter: StepCounter; max: number }): Promise<never> {
+    const step = await this.getStep(caseId, stepKey);
+    if (step?.status === 'PENDING' && step.linkIdHash === currentLinkIdHash && (step[limit.counter] ?? 0) >= limit.max) {
+      throw new LimitReachedError(`Step ${stepKey} of ${caseId} has reached its limit of ${limit.max} ${limit.counter}`, limit.max);
+    }
+    throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
   }
 
   /**
@@ -533,19 +583,24 @@ export class CaseStore {
     return applied ? 'applied' : 'duplicate';
   }
 
-  /** Gives a pending step a new link (same recipient, task and deadline) through its current link; older links stop working. */
-  async replaceStepLink(caseId: string, stepKey: string, currentLinkIdHash: string, newLinkIdHash: string, now: string): Promise<void> {
+  /**
+   * Gives a pending step a new link (same recipient, task and deadline) through its current link; older links
+   * stop working. With `limit`, the write also counts the resend, conditional on its bound (LimitReachedError);
+   * a negative `limit.add` gives a resend back (the e-mail could not be sent).
+   */
+  async replaceStepLink(caseId: string, stepKey: string, currentLinkIdHash: string, newLinkIdHash: string, now: string, limit: { counter: StepCounter; max: number; add: 1 | -1 }): Promise<void> {
+    const counting = limit.add > 0;
     const written = await this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-        UpdateExpression: 'SET #link = :newLink, #lastSentAt = :now',
-        ConditionExpression: '#status = :pending AND #link = :currentLink',
-        ExpressionAttributeNames: { '#link': 'linkIdHash', '#lastSentAt': 'lastSentAt', '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+        UpdateExpression: 'SET #link = :newLink, #lastSentAt = :now ADD #count :add',
+        ConditionExpression: `#status = :pending AND #link = :currentLink${counting ? ` AND ${UNDER_LIMIT}` : ''}`,
+        ExpressionAttributeNames: { '#link': 'linkIdHash', '#lastSentAt': 'lastSentAt', '#status': 'status', '#count': limit.counter },
+        ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash, ':add': limit.add, ...(counting ? { ':max': limit.max } : {}) }),
       }),
     );
-    if (!written) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
+    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit);
   }
 
   /**

@@ -8,7 +8,7 @@ import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.j
 import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkClaims, type SigningKeys } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
-import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, serviceError, timelineWrites, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, workflow, mailer } = awsMocks();
@@ -23,7 +23,8 @@ const TODAY = '2026-03-10';
 const COMPLETE_CONDITION = '(#status = :pending AND #link = :hash) OR #completion = :completion';
 // Only this submission's own completion is ever undone.
 const REOPEN_CONDITION = '#status = :completed AND #completedLink = :hash AND #completion = :completion';
-const REASSIGN_CONDITION = '#status = :pending AND #link = :currentLink';
+const REASSIGN_CONDITION = '#status = :pending AND #link = :currentLink AND (attribute_not_exists(#count) OR #count < :max)';
+const GIVE_BACK_CONDITION = '#status = :pending AND #link = :newLink';
 
 let table: FakeTable;
 let linkId: string;
@@ -60,7 +61,7 @@ function pageRequest(method: string, rawQuery: string, form?: Record<string, str
   return { method, path: '/potwierdzenie', query, rawQuery, body: form ? new URLSearchParams(form).toString() : '', ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (test)' };
 }
 
-const deps = (now = NOW, keys: SigningKeys = KEYS) => ({ store, workflow, mailer, directory: DIRECTORY, keys, baseUrl: BASE_URL, now });
+const deps = (now = NOW, keys: SigningKeys = KEYS) => ({ store, workflow, mailer, directory: DIRECTORY, keys, baseUrl: BASE_URL, limits: STEP_LIMITS, now });
 const open = (method: string, rawQuery = linkQuery(), form?: Record<string, string>, now = NOW, keys: SigningKeys = KEYS) => handleConfirmationLink(pageRequest(method, rawQuery, form), deps(now, keys));
 
 /** The token the page opened by this link carries in its forms. */
@@ -530,10 +531,13 @@ describe('handing the step to a colleague (action=reassign)', () => {
   it('GIVEN the e-mail to the colleague fails THEN the step is given back to this link (conditional on the new link) and the error propagates', async () => {
     ses.on(SendEmailCommand).rejects(Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
     await expect(reassign(COLLEAGUE)).rejects.toThrow('SES down');
-    const [handOver, giveBack] = reassignments();
+    const [handOver] = reassignments();
+    const [giveBack] = updates(ddb).filter((u) => u.condition === GIVE_BACK_CONDITION);
     expect(handOver!.set).toMatchObject({ recipient: COLLEAGUE });
+    expect(handOver!.update).toContain('ADD #count :one');
     expect(giveBack!.set).toMatchObject({ recipient: JST_EMAIL, linkIdHash: hashLinkId(linkId) });
-    expect(giveBack!.values[':currentLink']).toBe(handOver!.values[':newLink']);
+    expect(giveBack!.update).toContain('ADD #count :minusOne');
+    expect(giveBack!.values[':newLink']).toBe(handOver!.values[':newLink']);
   });
 
   it('GIVEN a colleague\'s address WHEN the hand-over is posted THEN the step is moved conditionally on this link, to the colleague, with a new link id', async () => {

@@ -77,7 +77,7 @@ const EXPECTED_ENV: Record<ActionName, string[]> = {
   'send-notice': [...MAIL_ENV, ...KEYS_ENV],
   'record-failure': [],
   'notification-form': FORM_ENV,
-  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV],
+  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, 'MAX_HAND_OVERS_PER_STEP'],
   'case-status': KEYS_ENV,
 };
 /** Every e-mail carries a signed status link: every sender reads the signing keys. */

@@ -9,7 +9,7 @@ import { hashLinkId, newLinkId, recipientTag, verifyLink } from '../../lambdas/c
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { cancelCase, cancellationRecipients, handOverStep, procedureExecutionArn, resendStepLink } from '../../lambdas/services/steps.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from '../handlers/aws.js';
-import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 
 /**
  * The shared step operations with mocked AWS clients: the order of the writes (so a crash and a retry
@@ -20,7 +20,7 @@ const PROCEDURE_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:Pro
 const EXECUTION_ARN = 'arn:aws:states:eu-central-1:123456789012:execution:ProcedureStateMachine:ZSD-2026-00042';
 const OPERATOR = { role: 'MRPIPS' as const, email: 'ops.di@mrpips.gov.pl' };
 const NOW_S = NOW.getTime() / 1000;
-const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, baseUrl: BASE_URL, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
+const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, baseUrl: BASE_URL, limits: STEP_LIMITS, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
 
 let table: FakeTable;
 let linkId: string;
@@ -251,7 +251,11 @@ describe('resendStepLink', () => {
     const result = await resendStepLink(deps(), { caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', by: OPERATOR });
     expect(result.recipient).toBe(JST_EMAIL);
     const [write] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
-    expect(write!.condition).toBe('#status = :pending AND #link = :currentLink');
+    // Counted in the same conditional write, against MAX_RESENDS_PER_STEP.
+    expect(write!.condition).toBe('#status = :pending AND #link = :currentLink AND (attribute_not_exists(#count) OR #count < :max)');
+    expect(write!.update).toBe('SET #link = :newLink, #lastSentAt = :now ADD #count :add');
+    expect(write!.values).toMatchObject({ ':add': 1, ':max': STEP_LIMITS.MAX_RESENDS_PER_STEP });
+    expect(write!.names['#count']).toBe('resends');
     expect(write!.values[':currentLink']).toBe(hashLinkId(linkId));
     const [mail] = sentEmails(ses);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
