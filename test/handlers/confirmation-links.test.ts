@@ -1,7 +1,7 @@
-import { GetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateItemCommand, type PutItemCommandInput, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { marshall } from '@aws-sdk/util-dynamodb';
+import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageRequest } from '../../lambdas/adapters/http.js';
 import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.js';
@@ -716,6 +716,109 @@ describe('handing the step to a colleague (action=reassign)', () => {
     ddb.on(UpdateItemCommand).rejects(throttled);
     await expect(reassign(COLLEAGUE)).rejects.toBe(throttled);
     expect(ses.calls()).toHaveLength(0);
+  });
+});
+
+describe('the bounds of hand-overs and a hand-over that is only half done', () => {
+  /** The step item as DynamoDB keeps it through hand-overs: the conditional write applied, its count added. */
+  function tableAppliesHandOvers() {
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      const update = readUpdate(input);
+      const key = `${update.pk}|${update.sk}`;
+      const current = table.items.get(key) as unknown as StepRecord;
+      if (update.condition === REASSIGN_CONDITION) {
+        const count = current.handOvers ?? 0;
+        if (current.linkIdHash !== update.values[':currentLink'] || count >= Number(update.values[':max'])) throw conditionalCheckFailed();
+        table.items.set(key, { ...current, ...update.set, handOvers: count + 1 });
+      }
+      return {};
+    });
+    // Mail-once markers and timeline entries: put if absent.
+    ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
+      const { pk, sk, ...rest } = unmarshall(input.Item!) as { pk: string; sk: string };
+      if (table.items.has(`${pk}|${sk}`)) throw conditionalCheckFailed();
+      table.put(pk, sk, rest);
+      return {};
+    });
+  }
+  const stepItem = () => table.items.get(`CASE#${CASE_ID}|STEP#OLD_SD_DEACTIVATED.1`) as unknown as StepRecord;
+
+  it('GIVEN a step handed over as often as allowed THEN its page has no hand-over form but says MRPiPS can reassign it, and a posted hand-over is refused with 409, nothing changed', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ handOvers: STEP_LIMITS.MAX_HAND_OVERS_PER_STEP }));
+    const page = await open('GET');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain('name="action" value="reassign"');
+    expect(page.body).toContain('Tego kroku nie można już przekazać za pomocą linku');
+    expect(page.body).toContain('MRPiPS (Departament Informatyki), które może przypisać go innej osobie');
+    // The step itself can still be confirmed.
+    expect(page.body).toContain(STEPS.OLD_SD_DEACTIVATED.submitLabel);
+
+    const refused = await reassign(COLLEAGUE);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('<h1>Nie można przekazać kroku</h1>');
+    expect(refused.body).toContain('Nic nie zostało zmienione.');
+    nothingChanged();
+  });
+
+  it('GIVEN one hand-over left WHEN the write finds the bound reached meanwhile (a concurrent hand-over) THEN 409 with the same page, nobody e-mailed', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ handOvers: STEP_LIMITS.MAX_HAND_OVERS_PER_STEP - 1 }));
+    ddb.on(UpdateItemCommand).callsFake(() => {
+      table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ handOvers: STEP_LIMITS.MAX_HAND_OVERS_PER_STEP }));
+      throw conditionalCheckFailed();
+    });
+    const page = await reassign(COLLEAGUE);
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain('Tego kroku nie można już przekazać za pomocą linku');
+    expect(reassignments()[0]!.values[':max']).toBe(STEP_LIMITS.MAX_HAND_OVERS_PER_STEP);
+    expect(ses.calls()).toHaveLength(0);
+  });
+
+  it('GIVEN the colleague got the link but the notice to MRPiPS fails THEN the page says the step was handed over (202, never "Nic nie zostało zapisane"); the same POST again sends only the missing notice and records the hand-over once', async () => {
+    tableAppliesHandOvers();
+    let sent = 0;
+    ses.on(SendEmailCommand).callsFake(() => {
+      if (++sent === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+      return { MessageId: `m${sent}` };
+    });
+    const first = await reassign(COLLEAGUE);
+    expect(first.statusCode).toBe(202);
+    expect(first.body).toContain('<h1>Krok przekazany</h1>');
+    expect(first.body).toContain(`został przekazany osobie: <strong>${COLLEAGUE}</strong>`);
+    expect(first.body).toContain('Prosimy za kilka minut wysłać formularz ponownie');
+    expect(first.body).not.toContain('Nic nie zostało zapisane');
+    // The step stays with the colleague (their link works), counted once; nothing recorded on the timeline yet.
+    expect(stepItem()).toMatchObject({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL, handOvers: 1, handOver: { from: JST_EMAIL, to: COLLEAGUE, fromLinkIdHash: hashLinkId(linkId) } });
+    expect(updates(ddb).filter((u) => u.condition === GIVE_BACK_CONDITION)).toHaveLength(0);
+    expect(timelineWrites(ddb)).toHaveLength(0);
+
+    ses.resetHistory();
+    const again = await reassign(COLLEAGUE);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain('<h1>Krok przekazany</h1>');
+    // Only the notice that failed; the colleague is not e-mailed a second link, the step not handed over twice.
+    expect(sentEmails(ses).map((m) => m.to)).toEqual([[MRPIPS_EMAIL]]);
+    expect(stepItem()).toMatchObject({ recipient: COLLEAGUE, handOvers: 1 });
+    expect(timelineWrites(ddb)).toMatchObject([{ id: stepItem().handOver!.id, action: 'STEP_REASSIGNED', actor: { role: 'JST', email: JST_EMAIL } }]);
+
+    // A third time: everything is done, nothing is sent or recorded again.
+    ses.resetHistory();
+    ddb.resetHistory();
+    expect((await reassign(COLLEAGUE)).statusCode).toBe(200);
+    expect(ses.calls()).toHaveLength(0);
+    expect(table.items.has(`CASE#${CASE_ID}|EVENT#${stepItem().handOver!.id}`)).toBe(true);
+    expect(reassignments()).toHaveLength(0);
+  });
+
+  it('GIVEN a half-done hand-over WHEN the old link posts a hand-over to someone else THEN it is refused as superseded (only the same hand-over is finished)', async () => {
+    tableAppliesHandOvers();
+    ses.on(SendEmailCommand).callsFake(() => {
+      if (ses.commandCalls(SendEmailCommand).length === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+      return { MessageId: 'm' };
+    });
+    expect((await reassign(COLLEAGUE)).statusCode).toBe(202);
+    const other = await reassign('ewa.zielinska@mops.przykladowo.pl');
+    expect(other.statusCode).toBe(410);
+    expect(stepItem()).toMatchObject({ recipient: COLLEAGUE, handOvers: 1 });
   });
 });
 

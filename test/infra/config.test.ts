@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { formConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, timingConfigSchema } from '../../lambdas/core/config.js';
+import { formConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, stepLimitsConfigSchema, timingConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES as LAMBDA_VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { stepTimings } from '../../lambdas/core/timing.js';
@@ -23,6 +23,7 @@ describe('parseConfig (CDK context)', () => {
       stalledWaitDays: 180,
       stalledWaitSeconds: 180 * 86_400,
       notificationsPerHourPerIp: 20,
+      maxHandOversPerStep: 3,
       logRetentionDays: 90,
       createSesIdentity: false,
       usesPlaceholderAdmins: true,
@@ -51,6 +52,7 @@ describe('parseConfig (CDK context)', () => {
       stalledWaitDays: '30',
       reminderSchedule: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200,"stalledAfterReminders":8}}',
       notificationsPerHourPerIp: '5',
+      maxHandOversPerStep: '1',
       logRetentionDays: '365',
       createSesIdentity: 'true',
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl/',
@@ -66,6 +68,7 @@ describe('parseConfig (CDK context)', () => {
       stalledWaitSeconds: 30 * 86_400,
       reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200, stalledAfterReminders: 8 } },
       notificationsPerHourPerIp: 5,
+      maxHandOversPerStep: 1,
       logRetentionDays: 365,
       createSesIdentity: true,
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl',
@@ -155,6 +158,9 @@ describe('parseConfig (CDK context)', () => {
     ['notificationsPerHourPerIp', 0, 'must be at least 1'],
     ['notificationsPerHourPerIp', '2.5', 'must be an integer'],
     ['notificationsPerHourPerIp', 10_001, 'must be at most 10000'],
+    ['maxHandOversPerStep', -1, 'must be at least 0'],
+    ['maxHandOversPerStep', '1.5', 'must be an integer'],
+    ['maxHandOversPerStep', 21, 'must be at most 20'],
     ['publicBaseUrl', 'ftp://example.gov.pl', 'must be an http(s) URL'],
     ['logRetentionDays', 2, 'must be one of the CloudWatch Logs retention values'],
     ['createSesIdentity', 'yes', 'must be true or false'],
@@ -256,6 +262,8 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
     const form = parseLambdaConfig(formConfigSchema, formEnv);
     // THEN
     expect(() => parseLambdaConfig(mailConfigSchema, mailEnv)).not.toThrow();
+    // confirmation-links reads the hand-over bound with the lambdas' own schema
+    expect(parseLambdaConfig(stepLimitsConfigSchema, { MAX_HAND_OVERS_PER_STEP: String(config.maxHandOversPerStep) }).MAX_HAND_OVERS_PER_STEP).toBe(config.maxHandOversPerStep);
     expect(() => parseLambdaConfig(timingConfigSchema, formEnv)).not.toThrow();
     expect(form).toMatchObject({
       NOTIFICATIONS_PER_HOUR_PER_IP: config.notificationsPerHourPerIp,
