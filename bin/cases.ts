@@ -133,25 +133,29 @@ const ARITY: Record<CommandName, string[]> = {
   help: [],
 };
 
+// Every argument has a bound length: what the operator types ends up in items and e-mails.
 const caseIdArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .regex(CASE_ID_PATTERN, 'a case id looks like ZSD-2026-00042');
 
 const stepKeyArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .refine((value) => stepKeySchema.safeParse(value).success, `a step looks like AGREE_VARIANT.1 (STEP.round; steps: ${STEP_IDS.join(', ')})`);
 
 const statusArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .pipe(z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]], { error: `one of ${CASE_STATUSES.join(', ')}` }));
 
-const voivodeshipArg = z.string().transform((value, ctx): VoivodeshipCode => {
+const voivodeshipArg = z.string().max(40, 'at most 40 characters').transform((value, ctx): VoivodeshipCode => {
   const raw = value.trim().toLowerCase();
   const code = /^\d{1,2}$/.test(raw) ? raw.padStart(2, '0') : (Object.entries(VOIVODESHIPS).find(([, name]) => name === raw)?.[0] ?? raw);
   if (!(VOIVODESHIP_CODES as string[]).includes(code)) {
@@ -163,6 +167,7 @@ const voivodeshipArg = z.string().transform((value, ctx): VoivodeshipCode => {
 
 const stepFilterArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .refine((value) => (STEP_IDS as readonly string[]).includes(value) || stepKeySchema.safeParse(value).success, `a step (${STEP_IDS.join(', ')}), optionally with its round, e.g. AGREE_VARIANT.1`);
