@@ -469,7 +469,8 @@ export class CaseStore {
         ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':handOver': to.handOver, ':pending': 'PENDING', ':currentLink': currentLinkIdHash, ':one': 1, ':max': limit.max }),
       }),
     );
-    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit);
+    // The SDK's retry of a write whose answer was lost finds its own hand-over: it was written.
+    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit, (step) => step.handOver?.id === to.handOver.id);
   }
 
   /**
@@ -500,9 +501,13 @@ export class CaseStore {
     );
   }
 
-  /** Why a counted write on a step did not happen: its bound (LimitReachedError), else the link (ConflictError). */
-  private async refusal(caseId: string, stepKey: string, currentLinkIdHash: string, limit: { counter: StepCounter; max: number }): Promise<never> {
+  /**
+   * Why a counted write on a step did not happen: its bound (LimitReachedError), else the link (ConflictError);
+   * nothing to say when the step shows the write itself (`ownWrite`: the SDK retried a write whose answer was lost).
+   */
+  private async refusal(caseId: string, stepKey: string, currentLinkIdHash: string, limit: { counter: StepCounter; max: number }, ownWrite: (step: StepRecord) => boolean): Promise<void> {
     const step = await this.getStep(caseId, stepKey);
+    if (step?.status === 'PENDING' && ownWrite(step)) return;
     if (step?.status === 'PENDING' && step.linkIdHash === currentLinkIdHash && (step[limit.counter] ?? 0) >= limit.max) {
       throw new LimitReachedError(`Step ${stepKey} of ${caseId} has reached its limit of ${limit.max} ${limit.counter}`, limit.max);
     }
@@ -600,7 +605,7 @@ export class CaseStore {
         ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash, ':add': limit.add, ...(counting ? { ':max': limit.max } : {}) }),
       }),
     );
-    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit);
+    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit, (step) => step.linkIdHash === newLinkIdHash);
   }
 
   /**

@@ -172,8 +172,6 @@ async function reassign(
     if (error instanceof LimitReachedError) return handOverLimitPage(record, def, args.page.lang, args.page.query);
     if (!(error instanceof ConflictError)) throw error;
     const current = await deps.store.getStep(record.caseId, step.stepKey);
-    // A concurrent twin of this very POST won: the step has been handed over as asked.
-    if (current?.handOver?.fromLinkIdHash === args.linkIdHash && current.handOver.to === colleague) return reassignedPage(record, def, colleague, args.page.lang, args.page.query);
     return (current && refuse(record, current, args.linkIdHash, args.claims, args.page)) || linkProblemPage('NOT_PENDING', args.page.lang, args.page.query);
   }
   return reassignedPage(record, def, colleague, args.page.lang, args.page.query);
