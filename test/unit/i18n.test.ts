@@ -15,6 +15,8 @@ import {
   alreadyRecordedPage,
   caseStatusPage,
   confirmedPage,
+  handOverLimitPage,
+  handOverUnfinishedPage,
   linkProblemPage,
   messagePage,
   notificationAcceptedPage,
@@ -137,7 +139,7 @@ function ctxOf(record: CaseRecord, round = 1, comment: string | null = null): St
   return { record, round, comment, today: TODAY };
 }
 
-function stepIn(lang: Lang | undefined, id: StepId, record: CaseRecord, extra: { round?: number; comment?: string | null; values?: Record<string, string>; errors?: Record<string, string> } = {}): PageResponse {
+function stepIn(lang: Lang | undefined, id: StepId, record: CaseRecord, extra: { round?: number; comment?: string | null; values?: Record<string, string>; errors?: Record<string, string>; canHandOver?: boolean } = {}): PageResponse {
   return stepPage({
     record,
     def: STEPS[id],
@@ -149,6 +151,7 @@ function stepIn(lang: Lang | undefined, id: StepId, record: CaseRecord, extra: {
     formToken: 'token',
     values: extra.values,
     errors: extra.errors,
+    ...(extra.canHandOver === undefined ? {} : { canHandOver: extra.canHandOver }),
     ...(lang === undefined ? {} : { lang }),
   });
 }
@@ -309,6 +312,9 @@ function everyPage(lang: Lang | undefined): [string, PageResponse][] {
     pages.push([`step VERIFY_COLLECTIONS round 3, ${name}`, stepIn(lang, 'VERIFY_COLLECTIONS', record, { round: 3 })]);
     pages.push([`step NEW_COLLECTIONS, ${name}, codes taken`, stepIn(lang, 'NEW_COLLECTIONS', record, { errors: { 'newCollections.0.newCollectionCode': HANDLER_FIELD_MESSAGES[4]! } })]);
     pages.push([`step hand-over refused, ${name}`, stepIn(lang, 'AGREE_VARIANT', record, { errors: { delegateEmail: HANDLER_FIELD_MESSAGES[5]! } })]);
+    pages.push([`step handed over as often as allowed, ${name}`, stepIn(lang, 'OLD_SD_DEACTIVATED', record, { canHandOver: false })]);
+    pages.push([`hand-over past its bound, ${name}`, handOverLimitPage(record, STEPS.OLD_SD_DEACTIVATED, l, QUERY)]);
+    pages.push([`hand-over unfinished, ${name}`, handOverUnfinishedPage(record, STEPS.OLD_SD_DEACTIVATED, 'colleague@mops.example.pl', l, QUERY)]);
     for (const id of STEP_IDS) {
       pages.push([`confirmed ${id}, ${name}`, confirmedPage(record, STEPS[id], AT, l, QUERY)]);
       const confirmed = describeResponse(id, ctxOf(record), VALID_RESPONSES[id]);
