@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ERRORS, SDK_ATTEMPTS, bodyIncludes } from '../../local/faults.js';
 import { confirmThroughLink, submitOnPage, type StoredEmail } from '../e2e/participants.js';
-import { answerOnPage, expectCompletedCase, outcomeOf, playCase, readCase, readStep, readTimeline, startFaultWorld, type Answer, type FaultWorld } from './play.js';
+import { answerOnPage, expectCompletedCase, outcomeOf, playCase, readStep, readTimeline, startFaultWorld, type Answer, type FaultWorld } from './play.js';
 
 /**
  * The participant's confirmation is recorded on the step, then handed to the waiting task (SendTaskSuccess),

@@ -5,6 +5,7 @@ import {
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
+  type PutItemCommandInput,
   type QueryCommandInput,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -93,6 +94,17 @@ export class FakeTable {
 
   put(pk: string, sk: string, item: object): this {
     this.items.set(itemKey(pk, sk), { ...item });
+    return this;
+  }
+
+  /** PutItem as DynamoDB does the store's conditional puts (mail-once markers, timeline entries): only if absent. */
+  putsIfAbsent(): this {
+    this.ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
+      const { pk, sk, ...rest } = unmarshall(input.Item!) as { pk: string; sk: string };
+      if (this.items.has(itemKey(pk, sk))) throw conditionalCheckFailed();
+      this.put(pk, sk, rest);
+      return {};
+    });
     return this;
   }
 }

@@ -1,7 +1,7 @@
-import { GetItemCommand, PutItemCommand, UpdateItemCommand, type PutItemCommandInput, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
-import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageRequest } from '../../lambdas/adapters/http.js';
 import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.js';
@@ -733,13 +733,7 @@ describe('the bounds of hand-overs and a hand-over that is only half done', () =
       }
       return {};
     });
-    // Mail-once markers and timeline entries: put if absent.
-    ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
-      const { pk, sk, ...rest } = unmarshall(input.Item!) as { pk: string; sk: string };
-      if (table.items.has(`${pk}|${sk}`)) throw conditionalCheckFailed();
-      table.put(pk, sk, rest);
-      return {};
-    });
+    table.putsIfAbsent();
   }
   const stepItem = () => table.items.get(`CASE#${CASE_ID}|STEP#OLD_SD_DEACTIVATED.1`) as unknown as StepRecord;
 

@@ -1,9 +1,9 @@
-import { PutItemCommand, UpdateItemCommand, type PutItemCommandInput, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CaseRecord, TimelineEntry } from '../../lambdas/core/case.js';
+import type { CaseRecord } from '../../lambdas/core/case.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/core/errors.js';
 import { hashLinkId, newLinkId, recipientTag, verifyLink } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
@@ -80,13 +80,7 @@ function tableAppliesUpdates() {
     }
     return {};
   });
-  // Mail-once markers (MAIL#<key>) and timeline entries (EVENT#<id>), conditional on not existing.
-  ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
-    const { pk, sk, ...rest } = unmarshall(input.Item!) as { pk: string; sk: string };
-    if (table.items.has(`${pk}|${sk}`)) throw conditionalCheckFailed();
-    table.put(pk, sk, rest);
-    return {};
-  });
+  table.putsIfAbsent();
 }
 
 beforeEach(() => {
