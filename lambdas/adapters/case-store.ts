@@ -231,19 +231,19 @@ export class CaseStore {
     return applied ? 'applied' : 'duplicate';
   }
 
-  /** An event that changes nothing on the case: `updatedAt`, then its entry (once). */
+  /** An event that changes nothing on the case: `updatedAt` (never moved back by a late retry), then its entry (once). */
   private async recordEvent(caseId: string, event: TimelineEntry): Promise<'applied' | 'duplicate'> {
-    const exists = await this.writeIf(
+    const touched = await this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(`CASE#${caseId}`, 'CASE'),
         UpdateExpression: 'SET #updatedAt = :now',
-        ConditionExpression: 'attribute_exists(pk)',
+        ConditionExpression: 'attribute_exists(pk) AND #updatedAt < :now',
         ExpressionAttributeNames: { '#updatedAt': 'updatedAt' },
         ExpressionAttributeValues: marshall({ ':now': event.at }),
       }),
     );
-    if (!exists) throw new ConflictError(`Case ${caseId} does not exist`);
+    if (!touched && !(await this.caseApplied(caseId, event.id))) throw new ConflictError(`Case ${caseId} does not exist`);
     return (await this.putEvent(caseId, event)) ? 'applied' : 'duplicate';
   }
 

@@ -65,6 +65,9 @@ describe('an event whose entry write fails after the case was changed', () => {
     expect(await store.updateCase(caseId, event('reminded', '2026-03-02T08:00:01.000Z'))).toBe('applied');
     expect(await store.updateCase(caseId, event('reminded', '2026-03-02T08:00:02.000Z'))).toBe('duplicate');
     expect((await store.getTimeline(caseId)).filter((e) => e.id === 'reminded')).toHaveLength(1);
+    // A late delivery of an older event is recorded, but does not move the case's last update back.
+    expect(await store.updateCase(caseId, event('late', '2026-03-01T09:00:00.000Z'))).toBe('applied');
+    expect((await readCase(world, caseId)).updatedAt).toBe('2026-03-02T08:00:02.000Z');
     // Such events never enter the case item's set of applied ids: it holds only the changes of state.
     expect((await readCase(world, caseId)) as unknown as Record<string, unknown>).not.toHaveProperty('appliedEventIds');
   });
