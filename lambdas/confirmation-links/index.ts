@@ -161,7 +161,7 @@ async function reassign(
   const colleague = parsed.data!;
 
   try {
-    await handOverStep({ ...deps, now }, { caseId: record.caseId, stepKey: step.stepKey, to: colleague, by: { role: step.role, email: step.handOver && retried ? step.handOver.from : step.recipient }, expectedLinkIdHash: args.linkIdHash });
+    await handOverStep({ ...deps, now }, { caseId: record.caseId, stepKey: step.stepKey, to: colleague, by: { role: step.role, email: retried ? step.handOver!.from : step.recipient }, expectedLinkIdHash: args.linkIdHash });
   } catch (error) {
     if (error instanceof HandOverUnfinished) {
       // The colleague has the link: say so, and that posting the form again finishes the rest.

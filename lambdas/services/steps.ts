@@ -132,7 +132,7 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
   if (found && current && earlier && earlier.to === to && current.recipient === to && (input.expectedLinkIdHash ? earlier.fromLinkIdHash === input.expectedLinkIdHash : earlier.by.email === input.by.email)) {
     // This very hand-over again: finish what a failure left undone.
     const result = { record: found, step: { ...current, recipient: earlier.from, linkIdHash: earlier.fromLinkIdHash }, to };
-    await finishHandOver(deps, result, earlier, now);
+    await finishHandOver(deps, found, current, earlier, now);
     return result;
   }
   const { record, step } = await openStep(deps.store, input.caseId, input.stepKey);
@@ -143,7 +143,7 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
   if (to === step.recipient) throw new ValidationError(`Step ${input.stepKey} is already with ${to}`);
   const limit = handOverLimit(deps, input.expectedLinkIdHash !== undefined);
   if ((step[limit.counter] ?? 0) >= limit.max) throw limitReached(step, record.caseId, limit, 'handed over');
-  if (step.handOver) await finishHandOver(deps, { record, step: { ...step, recipient: step.handOver.from }, to: step.handOver.to }, step.handOver, now);
+  if (step.handOver) await finishHandOver(deps, record, step, step.handOver, now);
 
   const linkId = newLinkId();
   const linkIdHash = hashLinkId(linkId);
@@ -165,7 +165,7 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
   }
   const result = { record, step, to };
   try {
-    await finishHandOver(deps, result, handOver, now);
+    await finishHandOver(deps, record, step, handOver, now);
   } catch (error) {
     throw new HandOverUnfinished(result, error);
   }
@@ -173,8 +173,7 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
 }
 
 /** The notices of a hand-over and its timeline entry, each once (mail-once keys and the entry id are the hand-over's id). */
-async function finishHandOver(deps: StepServiceDeps, handed: HandOverResult, handOver: HandOver, now: Date): Promise<void> {
-  const { record, step } = handed;
+async function finishHandOver(deps: StepServiceDeps, record: CaseRecord, step: Pick<StepRecord, 'step' | 'stepKey'>, handOver: HandOver, now: Date): Promise<void> {
   const statusUrl = statusUrlOf(deps, now, record.caseId);
   const notices: EmailMessage[] =
     handOver.by.email === handOver.from
