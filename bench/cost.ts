@@ -370,7 +370,7 @@ export function emailsOf(invocation: TaskInvocation): EmailSent[] {
 
 /** Item sizes (KB) the request units depend on. */
 export interface ItemSizes {
-  /** Case item (notification, collections, append-only timeline): grows from ~2 KB to ~10 KB over a case. */
+  /** Case item (notification, collections, current state; the timeline entries are items of their own): ~2–4 KB. */
   readonly caseKb: number;
   /** Step item (task token ~1 KB, link hash, deadline, response, who confirmed). */
   readonly stepKb: number;
@@ -383,6 +383,7 @@ interface Ops {
   caseReads: number;
   stepReads: number;
   smallReads: number;
+  /** Updates of the case item; each also puts its timeline entry (a small item of its own). */
   caseWrites: number;
   stepWrites: number;
   smallWrites: number;
@@ -404,7 +405,7 @@ const noOps = (): Ops => ({ caseReads: 0, stepReads: 0, smallReads: 0, caseWrite
  *   old collection, markSubmissionStarted (GET: none);
  * - confirmation-links GET: getCase + getStep; POST: the same, completeStep, forgetTaskToken, updateCase
  *   (+ getCollection per code for NEW_COLLECTIONS);
- * - case-status GET: getCase + Query of the case's step items.
+ * - case-status GET: getCase + Query of the case's step items and of its timeline entries (about a case item's worth).
  */
 export function dynamoOps(fn: string, payload: Record<string, unknown>, emails: number, collections: number, method?: 'GET' | 'POST', steps = 7): Ops {
   const ops = noOps();
@@ -467,7 +468,7 @@ export function requestUnits(ops: Ops, sizes: ItemSizes): { wru: number; rru: nu
   const wruOf = (kb: number) => Math.ceil(kb);
   return {
     rru: ops.caseReads * rruOf(sizes.caseKb) + ops.stepReads * rruOf(sizes.stepKb) + ops.smallReads * rruOf(sizes.smallKb) + (ops.queryKb > 0 ? rruOf(ops.queryKb * sizes.stepKb + sizes.caseKb) : 0),
-    wru: ops.caseWrites * wruOf(sizes.caseKb) + ops.stepWrites * wruOf(sizes.stepKb) + ops.smallWrites * wruOf(sizes.smallKb),
+    wru: ops.caseWrites * (wruOf(sizes.caseKb) + wruOf(sizes.smallKb)) + ops.stepWrites * wruOf(sizes.stepKb) + ops.smallWrites * wruOf(sizes.smallKb),
   };
 }
 
@@ -518,8 +519,8 @@ export interface Assumptions {
  *   core of this machine; a 512 MB arm64 function has about a third of a vCPU, plus the runtime's own start
  *   (~100–200 ms). 600 ms is a round upper estimate, not a measurement;
  * - coldExtraMs 300: first SDK client use (credentials, endpoint resolution, TLS to DynamoDB/SES/Secrets Manager);
- * - item sizes: case 6 KB on average (2 KB at registration to ~10 KB at the end: ~40 timeline entries of ~200 B
- *   of Polish text), step 1.5 KB (the task token alone is up to 1 KB), small items 0.5 KB;
+ * - item sizes: case 3 KB (the notification, collections and current state; the ~40 timeline entries of ~200 B
+ *   of Polish text are small items of their own, read by case-status with the steps), step 1.5 KB (the task token alone is up to 1 KB), small items 0.5 KB;
  * - logs: ~1 KB per invocation; Step Functions log level ALL without execution data, ~3 events of ~500 B per
  *   transition; access log ~400 B per request.
  */
@@ -540,7 +541,7 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
   coldStartShare: 1,
   initMs: 600,
   coldExtraMs: 300,
-  itemSizes: { caseKb: 6, stepKb: 1.5, smallKb: 0.5 },
+  itemSizes: { caseKb: 3, stepKb: 1.5, smallKb: 0.5 },
   collections: 2,
   supplierContact: true,
   statusViews: 3,

@@ -28,8 +28,8 @@ import { scanCasesAndSteps, type ScannedCases } from '../lambdas/adapters/case-s
 import { Mailer } from '../lambdas/adapters/mailer.js';
 import { loadSigningKeys } from '../lambdas/adapters/signing-keys.js';
 import { Workflow } from '../lambdas/adapters/workflow.js';
-import { CASE_ID_PATTERN, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus } from '../lambdas/core/case.js';
-import { mailConfigSchema } from '../lambdas/core/config.js';
+import { CASE_ID_PATTERN, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus, type TimelineEntry } from '../lambdas/core/case.js';
+import { mailConfigSchema, stepLimitsConfigSchema, type StepLimitsConfig } from '../lambdas/core/config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lambdas/core/errors.js';
 import { emailAddress } from '../lambdas/core/fields.js';
 import { signingKeysSchema, type SigningKeys } from '../lambdas/core/links.js';
@@ -39,7 +39,7 @@ import { STEP_IDS, STEPS, stepKeySchema } from '../lambdas/core/steps.js';
 import { VOIVODESHIP_CODES, VOIVODESHIPS, type VoivodeshipCode } from '../lambdas/core/voivodeships.js';
 import { CASE_STATUSES, csvHeader, csvLine, filterCases, summariseCases, type CaseFilter, type CaseSummary } from '../lambdas/services/case-report.js';
 import { retryIncidents, type RetriedIncident } from '../lambdas/services/incidents.js';
-import { cancelCase, cancellationReason, handOverStep, procedureExecutionArn, resendStepLink, type Actor, type CancelDeps } from '../lambdas/services/steps.js';
+import { cancelCase, cancellationReason, handOverStep, HandOverUnfinished, procedureExecutionArn, resendStepLink, type Actor, type CancelDeps } from '../lambdas/services/steps.js';
 import { DEFAULT_RUNTIME_FILE, readRuntimeFile, writerIsAlive } from '../local/runtime-file.js';
 
 // This machine may run Node 20; the SDK's notice about it is not for the operator.
@@ -144,25 +144,29 @@ const ARITY: Record<CommandName, string[]> = {
   help: [],
 };
 
+// Every argument has a bound length: what the operator types ends up in items and e-mails.
 const caseIdArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .regex(CASE_ID_PATTERN, 'a case id looks like ZSD-2026-00042');
 
 const stepKeyArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .refine((value) => stepKeySchema.safeParse(value).success, `a step looks like AGREE_VARIANT.1 (STEP.round; steps: ${STEP_IDS.join(', ')})`);
 
 const statusArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .pipe(z.enum(CASE_STATUSES as [CaseStatus, ...CaseStatus[]], { error: `one of ${CASE_STATUSES.join(', ')}` }));
 
-const voivodeshipArg = z.string().transform((value, ctx): VoivodeshipCode => {
+const voivodeshipArg = z.string().max(40, 'at most 40 characters').transform((value, ctx): VoivodeshipCode => {
   const raw = value.trim().toLowerCase();
   const code = /^\d{1,2}$/.test(raw) ? raw.padStart(2, '0') : (Object.entries(VOIVODESHIPS).find(([, name]) => name === raw)?.[0] ?? raw);
   if (!(VOIVODESHIP_CODES as string[]).includes(code)) {
@@ -174,6 +178,7 @@ const voivodeshipArg = z.string().transform((value, ctx): VoivodeshipCode => {
 
 const stepFilterArg = z
   .string()
+  .max(40, 'at most 40 characters')
   .trim()
   .toUpperCase()
   .refine((value) => (STEP_IDS as readonly string[]).includes(value) || stepKeySchema.safeParse(value).success, `a step (${STEP_IDS.join(', ')}), optionally with its round, e.g. AGREE_VARIANT.1`);
@@ -279,7 +284,7 @@ interface Target {
   tableName: string;
   db: DynamoDBClient;
   /** Only what mail-sending commands need; they fail with a clear message if it is missing. */
-  mail(): Promise<Omit<CancelDeps, 'store' | 'now'>>;
+  mail(): Promise<Omit<CancelDeps, 'store' | 'now' | 'limits'>>;
   /** Step Functions only (retry needs no mail configuration). */
   workflow(): Workflow;
   defaultOperator(): string | undefined;
@@ -412,7 +417,7 @@ function publicStep(step: StepRecord): Omit<StepRecord, 'taskToken'> {
   return rest;
 }
 
-export function caseDetails(record: CaseRecord, steps: StepRecord[], executionArn: string | undefined, incidents: Omit<IncidentRecord, 'taskToken'>[] = []): string {
+export function caseDetails(record: CaseRecord, steps: StepRecord[], timeline: TimelineEntry[], executionArn: string | undefined, incidents: Omit<IncidentRecord, 'taskToken'>[] = []): string {
   const n = record.notification;
   const rows: [string, string][] = [
     ['Status', `${record.status} (${CASE_STATUS_LABEL[record.status] ?? ''})`],
@@ -434,7 +439,7 @@ export function caseDetails(record: CaseRecord, steps: StepRecord[], executionAr
   const stepRows = [...steps]
     .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
     .map((s) => [s.stepKey, s.role, s.recipient, s.status, formatTime(s.requestedAt), formatTime(s.deadline), String(s.remindersSent), s.completedAt ? `${formatTime(s.completedAt)} ${s.completedBy?.email ?? ''}`.trim() : '']);
-  const timeline = record.timeline.map((e) => [formatTime(e.at), e.actor.role === 'SYSTEM' ? 'system' : `${e.actor.role}${e.actor.email ? ` ${e.actor.email}` : ''}`, e.action, e.summary]);
+  const timelineRows = timeline.map((e) => [formatTime(e.at), e.actor.role === 'SYSTEM' ? 'system' : `${e.actor.role}${e.actor.email ? ` ${e.actor.email}` : ''}`, e.action, e.summary]);
   return [
     `Case ${record.caseId}`,
     ...rows.map(([k, v]) => `  ${k.padEnd(label)}  ${v}`),
@@ -446,7 +451,7 @@ export function caseDetails(record: CaseRecord, steps: StepRecord[], executionAr
       ? ['Incidents', renderTable(['OPENED', 'STATUS', 'FAILED STATE', 'ERROR', 'REASON'], incidents.map((i) => [formatTime(i.openedAt), i.status, i.state, i.error, truncate(i.reason, 80)])).trimEnd(), '']
       : []),
     'Timeline',
-    renderTable(['WHEN', 'WHO', 'ACTION', 'WHAT'], timeline).trimEnd(),
+    renderTable(['WHEN', 'WHO', 'ACTION', 'WHAT'], timelineRows).trimEnd(),
     '',
   ].join('\n');
 }
@@ -458,6 +463,11 @@ interface Context {
   io: CliIo;
   target: Target;
   store: CaseStore;
+}
+
+/** MAX_RESENDS_PER_STEP and MAX_REASSIGNMENTS_PER_STEP (and the participants' MAX_HAND_OVERS_PER_STEP) from the shell, else the defaults. */
+function stepLimits(ctx: Context): StepLimitsConfig {
+  return parseEnv(stepLimitsConfigSchema, ctx.io.env, 'the environment');
 }
 
 function operator(command: { by?: string }, target: Target): Actor {
@@ -490,7 +500,7 @@ async function runList(ctx: Context, command: Extract<Command, { name: 'list' }>
 }
 
 async function runShow(ctx: Context, command: Extract<Command, { name: 'show' }>): Promise<number> {
-  const [record, steps, incidents] = await Promise.all([ctx.store.getCase(command.caseId), ctx.store.listSteps(command.caseId), ctx.store.listIncidents(command.caseId)]);
+  const [record, steps, timeline, incidents] = await Promise.all([ctx.store.getCase(command.caseId), ctx.store.listSteps(command.caseId), ctx.store.getTimeline(command.caseId), ctx.store.listIncidents(command.caseId)]);
   const shownIncidents = incidents.map(({ taskToken: _token, ...incident }) => incident);
   if (!record) throw new NotFoundError(`Case ${command.caseId} not found in ${ctx.target.label}`);
   let executionArn: string | undefined;
@@ -499,8 +509,8 @@ async function runShow(ctx: Context, command: Extract<Command, { name: 'show' }>
   } catch {
     executionArn = undefined;
   }
-  if (command.json) json(ctx.io, { case: record, steps: steps.map(publicStep), incidents: shownIncidents, ...(executionArn ? { executionArn } : {}) });
-  else ctx.io.stdout(caseDetails(record, steps, executionArn, shownIncidents));
+  if (command.json) json(ctx.io, { case: { ...record, timeline }, steps: steps.map(publicStep), incidents: shownIncidents, ...(executionArn ? { executionArn } : {}) });
+  else ctx.io.stdout(caseDetails(record, steps, timeline, executionArn, shownIncidents));
   return EXIT.OK;
 }
 
@@ -522,7 +532,7 @@ async function runCancel(ctx: Context, command: Extract<Command, { name: 'cancel
     }
   }
   const mail = await ctx.target.mail();
-  const result = await cancelCase({ ...mail, store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, reason: command.reason, by });
+  const result = await cancelCase({ ...mail, limits: stepLimits(ctx), store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, reason: command.reason, by });
   if (command.json) {
     json(ctx.io, { caseId: result.record.caseId, status: result.record.status, cancelledNow: result.cancelledNow, cancellation: result.record.cancellation, execution: result.execution, closedSteps: result.closedSteps, releasedCollections: result.releasedCollections, notified: result.notified });
     return EXIT.OK;
@@ -578,7 +588,7 @@ async function runRetry(ctx: Context, command: Extract<Command, { name: 'retry' 
 
 async function runResend(ctx: Context, command: Extract<Command, { name: 'resend' }>): Promise<number> {
   const mail = await ctx.target.mail();
-  const result = await resendStepLink({ ...mail, store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, by: operator(command, ctx.target) });
+  const result = await resendStepLink({ ...mail, limits: stepLimits(ctx), store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, by: operator(command, ctx.target) });
   if (command.json) json(ctx.io, { caseId: command.caseId, stepKey: command.stepKey, recipient: result.recipient, deadline: result.step.deadline });
   else ctx.io.stdout(`Sent a new link for ${command.stepKey} (${STEPS[result.step.step].title}) of ${command.caseId} to ${result.recipient}; older links no longer work. Deadline unchanged: ${formatTime(result.step.deadline)}.\n`);
   return EXIT.OK;
@@ -587,7 +597,10 @@ async function runResend(ctx: Context, command: Extract<Command, { name: 'resend
 async function runReassign(ctx: Context, command: Extract<Command, { name: 'reassign' }>): Promise<number> {
   const mail = await ctx.target.mail();
   const by = operator(command, ctx.target);
-  const result = await handOverStep({ ...mail, store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, to: command.to, by });
+  const result = await handOverStep({ ...mail, limits: stepLimits(ctx), store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, to: command.to, by }).catch((error: unknown) => {
+    if (!(error instanceof HandOverUnfinished)) throw error;
+    throw new OperationError(`${error.message}. The new recipient has the link; run the same command again to finish.`);
+  });
   if (command.json) json(ctx.io, { caseId: command.caseId, stepKey: command.stepKey, from: result.step.recipient, to: result.to, deadline: result.step.deadline });
   else {
     ctx.io.stdout(

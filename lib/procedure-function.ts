@@ -219,6 +219,12 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
+  /** How often one step may be handed over through its link page (`MAX_HAND_OVERS_PER_STEP`); no permission of its own. */
+  public limitHandOvers(perStep: number): this {
+    this.addEnvironment('MAX_HAND_OVERS_PER_STEP', String(perStep));
+    return this;
+  }
+
   /** Complete (or fail / heartbeat) tasks waiting for a token in the given state machine. */
   public respondToTasksOf(stateMachine: IStateMachine): this {
     stateMachine.grantTaskResponse(this);

@@ -82,6 +82,8 @@ export class SupplierChangeStack extends Stack {
       incidents: { operationsEmail: config.incidentsTo, maxIncidentsPerCase: config.maxIncidentsPerCase },
     });
 
+    fns['confirmation-links'].limitHandOvers(config.maxHandOversPerStep);
+
     this.linkPages = new LinkPagesApi(this, 'LinkPages', {
       functions: { 'notification-form': fns['notification-form'], 'confirmation-links': fns['confirmation-links'], 'case-status': fns['case-status'] },
       logRetention,

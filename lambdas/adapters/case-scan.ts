@@ -37,7 +37,7 @@ export async function scanCasesAndSteps(
     );
     pages += 1;
     for (const item of out.Items ?? []) {
-      const { pk: _pk, sk, timelineIds: _ids, ...rest } = unmarshall(item) as Record<string, unknown> & { sk: string };
+      const { pk: _pk, sk, appliedEventIds: _ids, ...rest } = unmarshall(item) as Record<string, unknown> & { sk: string };
       if (sk === 'CASE') cases.push(rest as unknown as CaseRecord);
       else if (sk.startsWith('INCIDENT#')) {
         const { taskToken: _token, ...incident } = rest;

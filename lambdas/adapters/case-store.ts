@@ -8,18 +8,19 @@ import {
   DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
-import type { CaseRecord, CaseStatus, CollectionState, TimelineEntry } from '../core/case.js';
+import { byTime, type CaseRecord, type CaseStatus, type CollectionState, type TimelineEntry } from '../core/case.js';
 import { parseConfig, tableConfigSchema } from '../core/config.js';
-import { ConflictError, TransientError } from '../core/errors.js';
+import { ConflictError, LimitReachedError, TransientError } from '../core/errors.js';
 import { once } from './runtime.js';
 import { sdkClientOptions } from './sdk-client-options.js';
 import type { IncidentRecord, IncidentStatus } from '../core/incident.js';
-import type { Participant, StepRecord } from '../core/step-record.js';
+import type { HandOver, Participant, StepCounter, StepRecord } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
 
 /**
  * The case store: one DynamoDB table, items keyed pk/sk.
- *   CASE#<id> / CASE           the case (status, notification, collections, timeline)
+ *   CASE#<id> / CASE           the case's current state (status, notification, collections, outcome, …)
+ *   CASE#<id> / EVENT#<event id>  one timeline entry (append-only, written once per event id)
  *   CASE#<id> / STEP#<key>     one human step instance (recipient, current task token, link id hash, response)
  *   COLLECTION#<code> / COLLECTION   registry of CBB collection codes (unique; state; which case holds it)
  *   COUNTER#CASE#<year> / COUNTER    the yearly case number sequence
@@ -43,14 +44,21 @@ export interface CollectionItem {
 
 const marshallOptions = { removeUndefinedValues: true, convertClassInstanceToMap: false };
 
+type CaseChanges = Partial<Omit<CaseRecord, 'caseId'>>;
+
 /**
- * The update that appends one timeline event (idempotent by its id, recorded in `timelineIds`) and sets
- * top-level attributes of a case: updateCase and updateCaseIf differ only in their conditions.
+ * The update of the case item for one event: the top-level attributes it sets and `updatedAt`. An event that
+ * changes the case adds its id to `appliedEventIds`, so a retry cannot apply it again over what happened since
+ * (updateCase and updateCaseIf differ only in their conditions). That set holds only the ids of events that
+ * change state, and each of those happens at most once per step instance or per case (apply a response, stall,
+ * a notice, cancel, fail, the collections' outcome; no user-driven loop changes the case): about 3 per step
+ * instance × at most 11 instances (3 verification rounds) + 10, so under 50 ids (~2 KB). Events that only
+ * record something (requests, reminders, hand-overs, resends) never touch it.
  */
-function timelineUpdate(event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>>): { names: Record<string, string>; values: Record<string, unknown>; update: string } {
-  const names: Record<string, string> = { '#timeline': 'timeline', '#ids': 'timelineIds', '#updatedAt': 'updatedAt' };
-  const values: Record<string, unknown> = { ':event': [event], ':eventIds': new Set([event.id]), ':eventId': event.id, ':now': event.at };
-  const assignments = ['#timeline = list_append(#timeline, :event)', '#updatedAt = :now'];
+function caseUpdate(event: TimelineEntry, set: CaseChanges): { names: Record<string, string>; values: Record<string, unknown>; update: string } {
+  const names: Record<string, string> = { '#ids': 'appliedEventIds', '#updatedAt': 'updatedAt' };
+  const values: Record<string, unknown> = { ':eventIds': new Set([event.id]), ':eventId': event.id, ':now': event.at };
+  const assignments = ['#updatedAt = :now'];
   Object.entries(set).forEach(([name, value], index) => {
     if (value === undefined) return;
     names[`#a${index}`] = name;
@@ -59,6 +67,17 @@ function timelineUpdate(event: TimelineEntry, set: Partial<Omit<CaseRecord, 'cas
   });
   return { names, values, update: `SET ${assignments.join(', ')} ADD #ids :eventIds` };
 }
+
+const changesIn = (set: CaseChanges) => Object.values(set).some((value) => value !== undefined);
+
+/**
+ * Sort key of a timeline entry: its event id alone. A retried action may compute another `at`, so the time
+ * cannot be part of the key (the retry would write a second entry); readers sort by `at` (see byTime).
+ */
+const EVENT_PREFIX = 'EVENT#';
+
+/** The condition that keeps a step's counter (`#count`) under its bound (`:max`). */
+const UNDER_LIMIT = '(attribute_not_exists(#count) OR #count < :max)';
 
 export class CaseStore {
   constructor(
@@ -84,8 +103,68 @@ export class CaseStore {
   private async get<T>(pk: string, sk: string): Promise<T | undefined> {
     const out = await this.db.send(new GetItemCommand({ TableName: this.tableName, Key: this.key(pk, sk), ConsistentRead: true }));
     if (!out.Item) return undefined;
-    const { pk: _pk, sk: _sk, timelineIds: _ids, ...item } = unmarshall(out.Item);
+    const { pk: _pk, sk: _sk, appliedEventIds: _ids, ...item } = unmarshall(out.Item);
     return item as T;
+  }
+
+  /** Whether the case has applied the event (its id is in `appliedEventIds`); undefined when there is no case. */
+  private async caseApplied(caseId: string, eventId: string): Promise<{ applied: boolean; status: CaseStatus } | undefined> {
+    const out = await this.db.send(
+      new GetItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, 'CASE'),
+        ProjectionExpression: '#status, #ids',
+        ExpressionAttributeNames: { '#status': 'status', '#ids': 'appliedEventIds' },
+        ConsistentRead: true,
+      }),
+    );
+    if (!out.Item) return undefined;
+    const item = unmarshall(out.Item) as { status: CaseStatus; appliedEventIds?: Set<string> };
+    return { applied: item.appliedEventIds?.has(eventId) ?? false, status: item.status };
+  }
+
+  /** Writes a timeline entry once (put if absent): false when it was already there. */
+  private putEvent(caseId: string, event: TimelineEntry): Promise<boolean> {
+    return this.writeIf(
+      new PutItemCommand({
+        TableName: this.tableName,
+        Item: marshall({ pk: `CASE#${caseId}`, sk: `${EVENT_PREFIX}${event.id}`, ...event }, marshallOptions),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  /** The timeline of a case, oldest first: every entry item, page by page (a Query, strongly consistent). */
+  async getTimeline(caseId: string): Promise<TimelineEntry[]> {
+    return byTime(await this.queryCase<TimelineEntry>(caseId, EVENT_PREFIX));
+  }
+
+  /** Whether the timeline of a case has the entry with this id. */
+  async hasEvent(caseId: string, eventId: string): Promise<boolean> {
+    return (await this.get(`CASE#${caseId}`, `${EVENT_PREFIX}${eventId}`)) !== undefined;
+  }
+
+  /** Every item of a case whose sort key starts with `prefix`, without its keys. */
+  private async queryCase<T>(caseId: string, prefix: string): Promise<T[]> {
+    const items: T[] = [];
+    let start: Record<string, AttributeValue> | undefined;
+    do {
+      const out = await this.db.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':prefix': prefix }),
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of out.Items ?? []) {
+        const { pk: _pk, sk: _sk, ...rest } = unmarshall(item);
+        items.push(rest as T);
+      }
+      start = out.LastEvaluatedKey;
+    } while (start);
+    return items;
   }
 
   /** Atomic counter: the next number of the year's case sequence. */
@@ -103,15 +182,20 @@ export class CaseStore {
     return Number(unmarshall(out.Attributes!).seq);
   }
 
-  /** Creates the case once; a retry finds it and returns false. */
-  async createCase(record: CaseRecord): Promise<boolean> {
-    return this.writeIf(
+  /**
+   * Creates the case once, then its first timeline entry (also once); a retry finds the case, returns false
+   * and still writes the entry a crash may have left out.
+   */
+  async createCase(record: CaseRecord, firstEvent: TimelineEntry): Promise<boolean> {
+    const created = await this.writeIf(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: marshall({ pk: `CASE#${record.caseId}`, sk: 'CASE', ...record, timelineIds: new Set(record.timeline.map((e) => e.id)) }, marshallOptions),
+        Item: marshall({ pk: `CASE#${record.caseId}`, sk: 'CASE', ...record }, marshallOptions),
         ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
+    await this.putEvent(record.caseId, firstEvent);
+    return created;
   }
 
   getCase(caseId: string): Promise<CaseRecord | undefined> {
@@ -119,31 +203,50 @@ export class CaseStore {
   }
 
   /**
-   * Sets top-level attributes of a case and appends one timeline event, atomically. The event id makes it
-   * idempotent: if the event is already on the timeline nothing is written and 'duplicate' is returned.
+   * Sets top-level attributes of a case and appends one timeline event. Idempotent by the event id: 'duplicate'
+   * when the event had been applied (nothing is set again). Two single-item writes, ordered so that a crash
+   * between them and a retry converge: the case item first (conditional on the event id, see caseUpdate),
+   * then the entry item (put if absent), which a 'duplicate' retry still writes. An event that sets nothing
+   * only touches `updatedAt` and is a duplicate when its entry exists. ConflictError when there is no case.
    */
-  async updateCase(caseId: string, event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>> = {}): Promise<'applied' | 'duplicate'> {
-    const { names, values, update } = timelineUpdate(event, set);
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(`CASE#${caseId}`, 'CASE'),
-          UpdateExpression: update,
-          // A status change never overwrites a cancellation (an action still running when MRPiPS cancels).
-          ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId)${set.status ? ' AND #status <> :cancelled' : ''}`,
-          ExpressionAttributeNames: set.status ? { ...names, '#status': 'status' } : names,
-          ExpressionAttributeValues: marshall(set.status ? { ...values, ':cancelled': 'CANCELLED' } : values, marshallOptions),
-        }),
-      );
-      return 'applied';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        if (!(await this.getCase(caseId))) throw new ConflictError(`Case ${caseId} does not exist`);
-        return 'duplicate';
-      }
-      throw error;
+  async updateCase(caseId: string, event: TimelineEntry, set: CaseChanges = {}): Promise<'applied' | 'duplicate'> {
+    if (!changesIn(set)) return this.recordEvent(caseId, event);
+    const { names, values, update } = caseUpdate(event, set);
+    const applied = await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, 'CASE'),
+        UpdateExpression: update,
+        // A status change never overwrites a cancellation (an action still running when MRPiPS cancels).
+        ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId)${set.status ? ' AND #status <> :cancelled' : ''}`,
+        ExpressionAttributeNames: set.status ? { ...names, '#status': 'status' } : names,
+        ExpressionAttributeValues: marshall(set.status ? { ...values, ':cancelled': 'CANCELLED' } : values, marshallOptions),
+      }),
+    );
+    if (!applied) {
+      const current = await this.caseApplied(caseId, event.id);
+      if (!current) throw new ConflictError(`Case ${caseId} does not exist`);
+      // Not applied because the case is cancelled: nothing is recorded, as nothing happened.
+      if (!current.applied) return 'duplicate';
     }
+    await this.putEvent(caseId, event);
+    return applied ? 'applied' : 'duplicate';
+  }
+
+  /** An event that changes nothing on the case: `updatedAt` (never moved back by a late retry), then its entry (once). */
+  private async recordEvent(caseId: string, event: TimelineEntry): Promise<'applied' | 'duplicate'> {
+    const touched = await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, 'CASE'),
+        UpdateExpression: 'SET #updatedAt = :now',
+        ConditionExpression: 'attribute_exists(pk) AND #updatedAt < :now',
+        ExpressionAttributeNames: { '#updatedAt': 'updatedAt' },
+        ExpressionAttributeValues: marshall({ ':now': event.at }),
+      }),
+    );
+    if (!touched && !(await this.caseApplied(caseId, event.id))) throw new ConflictError(`Case ${caseId} does not exist`);
+    return (await this.putEvent(caseId, event)) ? 'applied' : 'duplicate';
   }
 
   /** The case a form submission created (or is creating): a double submit or a retry finds it here. */
@@ -255,26 +358,8 @@ export class CaseStore {
   }
 
   /** Every step instance of a case (for its status page). */
-  async listSteps(caseId: string): Promise<StepRecord[]> {
-    const steps: StepRecord[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :step)',
-          ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':step': 'STEP#' }),
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...step } = unmarshall(item);
-        steps.push(step as StepRecord);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return steps;
+  listSteps(caseId: string): Promise<StepRecord[]> {
+    return this.queryCase<StepRecord>(caseId, 'STEP#');
   }
 
   getStep(caseId: string, stepKey: string): Promise<StepRecord | undefined> {
@@ -364,19 +449,71 @@ export class CaseStore {
     }
   }
 
-  /** Hands a pending step to another person through its current link; older links stop working. */
-  async reassignStep(caseId: string, stepKey: string, currentLinkIdHash: string, to: { recipient: string; linkIdHash: string; delegatedBy: string }): Promise<void> {
+  /**
+   * Hands a pending step to another person through its current link (older links stop working) and counts it,
+   * in one conditional write: concurrent hand-overs can neither both win nor pass `limit.max`. ConflictError
+   * when the step is not pending for that link; LimitReachedError (nothing written) when the count is reached.
+   */
+  async reassignStep(
+    caseId: string,
+    stepKey: string,
+    currentLinkIdHash: string,
+    to: { recipient: string; linkIdHash: string; delegatedBy: string; handOver: HandOver },
+    limit: { counter: StepCounter; max: number },
+  ): Promise<void> {
     const written = await this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-        UpdateExpression: 'SET #recipient = :recipient, #link = :newLink, #delegatedBy = :delegatedBy',
-        ConditionExpression: '#status = :pending AND #link = :currentLink',
-        ExpressionAttributeNames: { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+        UpdateExpression: 'SET #recipient = :recipient, #link = :newLink, #delegatedBy = :delegatedBy, #handOver = :handOver ADD #count :one',
+        ConditionExpression: `#status = :pending AND #link = :currentLink AND ${UNDER_LIMIT}`,
+        ExpressionAttributeNames: { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#handOver': 'handOver', '#status': 'status', '#count': limit.counter },
+        ExpressionAttributeValues: marshall({ ':recipient': to.recipient, ':newLink': to.linkIdHash, ':delegatedBy': to.delegatedBy, ':handOver': to.handOver, ':pending': 'PENDING', ':currentLink': currentLinkIdHash, ':one': 1, ':max': limit.max }),
       }),
     );
-    if (!written) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
+    // The SDK's retry of a write whose answer was lost finds its own hand-over: it was written.
+    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit, (step) => step.handOver?.id === to.handOver.id);
+  }
+
+  /**
+   * Gives a hand-over back (its e-mail could not be sent, or whether it was written is unknown): the previous
+   * recipient and link again, the count down by one. Only while the step still has the hand-over's link.
+   */
+  async undoReassignStep(caseId: string, stepKey: string, newLinkIdHash: string, previous: Pick<StepRecord, 'recipient' | 'linkIdHash' | 'delegatedBy' | 'handOver'>, counter: StepCounter): Promise<void> {
+    const names: Record<string, string> = { '#recipient': 'recipient', '#link': 'linkIdHash', '#delegatedBy': 'delegatedBy', '#handOver': 'handOver', '#status': 'status', '#count': counter };
+    const values: Record<string, unknown> = { ':recipient': previous.recipient, ':link': previous.linkIdHash, ':newLink': newLinkIdHash, ':pending': 'PENDING', ':minusOne': -1 };
+    const set = ['#recipient = :recipient', '#link = :link'];
+    const remove: string[] = [];
+    for (const [name, value] of [['#delegatedBy', previous.delegatedBy], ['#handOver', previous.handOver]] as const) {
+      if (value === undefined) remove.push(name);
+      else {
+        values[`:${name.slice(1)}`] = value;
+        set.push(`${name} = :${name.slice(1)}`);
+      }
+    }
+    await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: `SET ${set.join(', ')} ADD #count :minusOne${remove.length ? ` REMOVE ${remove.join(', ')}` : ''}`,
+        ConditionExpression: '#status = :pending AND #link = :newLink',
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values),
+      }),
+    );
+  }
+
+  /**
+   * Why a counted write on a step did not happen: its bound (LimitReachedError), else the link (ConflictError);
+   * nothing to say when the step shows the write itself (`ownWrite`: the SDK retried a write whose answer was lost).
+   */
+  private async refusal(caseId: string, stepKey: string, currentLinkIdHash: string, limit: { counter: StepCounter; max: number }, ownWrite: (step: StepRecord) => boolean): Promise<void> {
+    const step = await this.getStep(caseId, stepKey);
+    if (step?.status === 'PENDING' && ownWrite(step)) return;
+    if (step?.status === 'PENDING' && step.linkIdHash === currentLinkIdHash && (step[limit.counter] ?? 0) >= limit.max) {
+      throw new LimitReachedError(`Step ${stepKey} of ${caseId} has reached its limit of ${limit.max} ${limit.counter}`, limit.max);
+    }
+    throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
   }
 
   /**
@@ -426,49 +563,51 @@ export class CaseStore {
 
   /**
    * Like updateCase, but only while the case has one of `allowed` statuses (an operation such as cancelling
-   * must not overwrite a case that has just ended). Idempotent by the event id: 'duplicate' when the event is
-   * already on the timeline; ConflictError naming the status when the case is in another one.
+   * must not overwrite a case that has just ended). Idempotent by the event id: 'duplicate' when the event had
+   * been applied (its entry is then written if a crash left it out); ConflictError naming the status when the
+   * case is in another one.
    */
-  async updateCaseIf(caseId: string, event: TimelineEntry, set: Partial<Omit<CaseRecord, 'caseId' | 'timeline'>>, allowed: CaseStatus[]): Promise<'applied' | 'duplicate'> {
-    const { names, values, update } = timelineUpdate(event, set);
+  async updateCaseIf(caseId: string, event: TimelineEntry, set: CaseChanges, allowed: CaseStatus[]): Promise<'applied' | 'duplicate'> {
+    const { names, values, update } = caseUpdate(event, set);
     names['#status'] = 'status';
     allowed.forEach((status, index) => (values[`:allowed${index}`] = status));
-    try {
-      await this.db.send(
-        new UpdateItemCommand({
-          TableName: this.tableName,
-          Key: this.key(`CASE#${caseId}`, 'CASE'),
-          UpdateExpression: update,
-          ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId) AND #status IN (${allowed.map((_, index) => `:allowed${index}`).join(', ')})`,
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: marshall(values, marshallOptions),
-        }),
-      );
-      return 'applied';
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.getCase(caseId);
-        if (!current) throw new ConflictError(`Case ${caseId} does not exist`);
-        if (current.timeline.some((entry) => entry.id === event.id)) return 'duplicate';
-        throw new ConflictError(`Case ${caseId} is ${current.status}`);
-      }
-      throw error;
+    const applied = await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, 'CASE'),
+        UpdateExpression: update,
+        ConditionExpression: `attribute_exists(pk) AND NOT contains(#ids, :eventId) AND #status IN (${allowed.map((_, index) => `:allowed${index}`).join(', ')})`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: marshall(values, marshallOptions),
+      }),
+    );
+    if (!applied) {
+      const current = await this.caseApplied(caseId, event.id);
+      if (!current) throw new ConflictError(`Case ${caseId} does not exist`);
+      if (!current.applied) throw new ConflictError(`Case ${caseId} is ${current.status}`);
     }
+    await this.putEvent(caseId, event);
+    return applied ? 'applied' : 'duplicate';
   }
 
-  /** Gives a pending step a new link (same recipient, task and deadline) through its current link; older links stop working. */
-  async replaceStepLink(caseId: string, stepKey: string, currentLinkIdHash: string, newLinkIdHash: string, now: string): Promise<void> {
+  /**
+   * Gives a pending step a new link (same recipient, task and deadline) through its current link; older links
+   * stop working. With `limit`, the write also counts the resend, conditional on its bound (LimitReachedError);
+   * a negative `limit.add` gives a resend back (the e-mail could not be sent).
+   */
+  async replaceStepLink(caseId: string, stepKey: string, currentLinkIdHash: string, newLinkIdHash: string, now: string, limit: { counter: StepCounter; max: number; add: 1 | -1 }): Promise<void> {
+    const counting = limit.add > 0;
     const written = await this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
-        UpdateExpression: 'SET #link = :newLink, #lastSentAt = :now',
-        ConditionExpression: '#status = :pending AND #link = :currentLink',
-        ExpressionAttributeNames: { '#link': 'linkIdHash', '#lastSentAt': 'lastSentAt', '#status': 'status' },
-        ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash }),
+        UpdateExpression: 'SET #link = :newLink, #lastSentAt = :now ADD #count :add',
+        ConditionExpression: `#status = :pending AND #link = :currentLink${counting ? ` AND ${UNDER_LIMIT}` : ''}`,
+        ExpressionAttributeNames: { '#link': 'linkIdHash', '#lastSentAt': 'lastSentAt', '#status': 'status', '#count': limit.counter },
+        ExpressionAttributeValues: marshall({ ':newLink': newLinkIdHash, ':now': now, ':pending': 'PENDING', ':currentLink': currentLinkIdHash, ':add': limit.add, ...(counting ? { ':max': limit.max } : {}) }),
       }),
     );
-    if (!written) throw new ConflictError(`Step ${stepKey} of ${caseId} is not pending for this link`);
+    if (!written) await this.refusal(caseId, stepKey, currentLinkIdHash, limit, (step) => step.linkIdHash === newLinkIdHash);
   }
 
   /**

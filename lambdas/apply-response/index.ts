@@ -31,7 +31,7 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
 
   // The link handler records the confirmation right after handing it on; if it could not, it is done here.
   const key = stepKey(input.step, input.round);
-  if (!record.timeline.some((entry) => entry.id === `confirmed:${key}`)) await finishConfirmation(deps.store, await deps.store.getStep(record.caseId, key));
+  if (!(await deps.store.hasEvent(record.caseId, `confirmed:${key}`))) await finishConfirmation(deps.store, await deps.store.getStep(record.caseId, key));
 
   for (const collection of effect.newCollections ?? []) {
     await deps.store.lockCollection({ code: collection.code, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'NEW', updatedAt: now });

@@ -14,7 +14,7 @@ export async function handleCaseStatus(request: PageRequest, deps: { store: Case
   if (request.method !== 'GET' && request.method !== 'HEAD') return methodNotAllowed(['GET', 'HEAD'], lang, request.rawQuery);
   const check = verifyStatusLink(request.query, deps.keys, Math.floor((deps.now ?? new Date()).getTime() / 1000));
   if (!check.ok) return linkProblemPage(check.reason, lang, request.rawQuery);
-  const [record, steps] = await Promise.all([deps.store.getCase(check.caseId), deps.store.listSteps(check.caseId)]);
+  const [record, steps, timeline] = await Promise.all([deps.store.getCase(check.caseId), deps.store.listSteps(check.caseId), deps.store.getTimeline(check.caseId)]);
   if (!record) return linkProblemPage('NOT_FOUND', lang, request.rawQuery);
   return caseStatusPage(
     record,
@@ -29,6 +29,7 @@ export async function handleCaseStatus(request: PageRequest, deps: { store: Case
         deadline: formatDateTime(step.deadline, lang),
         ...(step.completedAt ? { completedAt: formatDateTime(step.completedAt, lang) } : {}),
       })),
+    timeline,
     lang,
     request.rawQuery,
   );

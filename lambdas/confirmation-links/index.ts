@@ -5,20 +5,21 @@ import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest 
 import { mailer, type Mailer } from '../adapters/mailer.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import { workflow, type Workflow } from '../adapters/workflow.js';
-import { directory, mailConfig } from '../adapters/runtime.js';
+import { directory, mailConfig, once } from '../adapters/runtime.js';
 import { describeResponse } from '../core/apply.js';
 import { OPEN_CASE_STATUSES, type CaseRecord } from '../core/case.js';
-import { ConflictError } from '../core/errors.js';
+import { parseConfig, stepLimitsConfigSchema, type StepLimitsConfig } from '../core/config.js';
+import { ConflictError, LimitReachedError } from '../core/errors.js';
 import { emailAddress, fieldErrors, todayInPoland } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
 import type { Lang } from '../core/i18n.js';
 import { formToken, formTokenMatches, hashLinkId, recipientTag, verifyLink, type LinkClaims, type SigningKeys } from '../core/links.js';
 import { log } from '../core/log.js';
 import type { Directory } from '../core/participants.js';
-import { alreadyRecordedPage, confirmedPage, linkProblemPage, reassignedPage, stepPage, type PageResponse } from '../core/pages.js';
+import { alreadyRecordedPage, confirmedPage, handOverLimitPage, handOverUnfinishedPage, linkProblemPage, reassignedPage, stepPage, type PageResponse } from '../core/pages.js';
 import type { StepRecord } from '../core/step-record.js';
 import { STEPS, type StepContext } from '../core/steps.js';
-import { handOverStep } from '../services/steps.js';
+import { canHandOverThroughLink, handOverStep, HandOverUnfinished } from '../services/steps.js';
 
 export interface LinkDeps {
   store: CaseStore;
@@ -27,6 +28,8 @@ export interface LinkDeps {
   directory: Directory;
   keys: SigningKeys;
   baseUrl: string;
+  /** MAX_HAND_OVERS_PER_STEP: the hand-over form is shown only while the step is under it. */
+  limits: StepLimitsConfig;
   now?: Date;
 }
 
@@ -48,18 +51,24 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
   if (!record || !step || step.role !== claims.role) return linkProblemPage('NOT_FOUND', page.lang, page.query);
   const linkIdHash = hashLinkId(claims.linkId);
   const refusal = refuse(record, step, linkIdHash, claims, page);
-  if (refusal) return refusal;
+  // This link handed the step over: its hand-over form posted again finishes what a failure left undone.
+  const handedOverHere = request.method === 'POST' && step.handOver?.fromLinkIdHash === linkIdHash;
+  if (refusal && !handedOverHere) return refusal;
 
   const def = STEPS[step.step];
   const ctx: StepContext = { record, round: step.round, comment: step.comment, today: todayInPoland(now) };
   const token = formToken(deps.keys, check.keyId, check.signature);
   const show = (values?: Record<string, string>, errors?: Record<string, string>) =>
-    stepPage({ record, def, round: step.round, comment: step.comment, recipient: step.recipient, deadline: formatDateTime(step.deadline, page.lang), query: request.rawQuery, formToken: token, values, errors, lang: page.lang });
+    stepPage({
+      record, def, round: step.round, comment: step.comment, recipient: step.recipient, deadline: formatDateTime(step.deadline, page.lang), query: request.rawQuery, formToken: token, values, errors, lang: page.lang,
+      canHandOver: canHandOverThroughLink(step, deps.limits),
+    });
   if (request.method !== 'POST') return show();
 
   const form = formOf(request);
   if (!formTokenMatches(form.csrf, deps.keys, check.keyId, check.signature)) return linkProblemPage('FORM_TOKEN', page.lang, page.query);
   if (form.action === 'reassign') return reassign({ record, step, claims, linkIdHash, form, show, page }, deps, now);
+  if (refusal) return refusal;
 
   const parsed = def.schema(ctx).safeParse(def.fromForm(form, ctx));
   if (!parsed.success) return show(form, fieldErrors(parsed.error));
@@ -138,20 +147,34 @@ async function reassign(
   now: Date,
 ): Promise<PageResponse> {
   const { record, step, form } = args;
-  if (!STEPS[step.step].delegable) return args.show(form, { delegateEmail: 'Tego kroku nie można przekazać: potwierdza go właściciel adresu.' });
+  const def = STEPS[step.step];
   const parsed = emailAddress.safeParse(form.delegateEmail ?? '');
-  if (!parsed.success) return args.show(form, { delegateEmail: parsed.error.issues[0]!.message });
-  const colleague = parsed.data;
-  if (colleague === step.recipient) return args.show(form, { delegateEmail: 'To jest adres, na który wysłano ten link. Podaj adres innej osoby.' });
+  const retried = step.handOver?.fromLinkIdHash === args.linkIdHash && parsed.success && parsed.data === step.handOver.to;
+  if (!retried) {
+    const refusal = refuse(record, step, args.linkIdHash, args.claims, args.page);
+    if (refusal) return refusal;
+    if (!def.delegable) return args.show(form, { delegateEmail: 'Tego kroku nie można przekazać: potwierdza go właściciel adresu.' });
+    if (!canHandOverThroughLink(step, deps.limits)) return handOverLimitPage(record, def, args.page.lang, args.page.query);
+    if (!parsed.success) return args.show(form, { delegateEmail: parsed.error.issues[0]!.message });
+    if (parsed.data === step.recipient) return args.show(form, { delegateEmail: 'To jest adres, na który wysłano ten link. Podaj adres innej osoby.' });
+  }
+  const colleague = parsed.data!;
 
   try {
-    await handOverStep({ ...deps, now }, { caseId: record.caseId, stepKey: step.stepKey, to: colleague, by: { role: step.role, email: step.recipient }, expectedLinkIdHash: args.linkIdHash });
+    await handOverStep({ ...deps, now }, { caseId: record.caseId, stepKey: step.stepKey, to: colleague, by: { role: step.role, email: retried ? step.handOver!.from : step.recipient }, expectedLinkIdHash: args.linkIdHash });
   } catch (error) {
+    if (error instanceof HandOverUnfinished) {
+      // The colleague has the link: say so, and that posting the form again finishes the rest.
+      const err = error.cause instanceof Error ? error.cause : new Error(String(error.cause));
+      log.error('step handed over; its notices or timeline entry are finished by a retry', { caseId: record.caseId, step: step.stepKey, error: err.name, reason: err.message });
+      return handOverUnfinishedPage(record, def, colleague, args.page.lang, args.page.query);
+    }
+    if (error instanceof LimitReachedError) return handOverLimitPage(record, def, args.page.lang, args.page.query);
     if (!(error instanceof ConflictError)) throw error;
     const current = await deps.store.getStep(record.caseId, step.stepKey);
     return (current && refuse(record, current, args.linkIdHash, args.claims, args.page)) || linkProblemPage('NOT_PENDING', args.page.lang, args.page.query);
   }
-  return reassignedPage(record, STEPS[step.step], colleague, args.page.lang, args.page.query);
+  return reassignedPage(record, def, colleague, args.page.lang, args.page.query);
 }
 
 /** The language of the pages of this request and its raw query (the language switch keeps the signed link). */
@@ -185,6 +208,8 @@ async function takenCollectionCodes(store: CaseStore, response: { newCollections
   return errors;
 }
 
+const stepLimits = once(() => parseConfig(stepLimitsConfigSchema, process.env));
+
 export const handler = pageHandler('confirmation-links', async (request) =>
-  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), mailer: mailer(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
+  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), mailer: mailer(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL, limits: stepLimits() }),
 );

@@ -81,7 +81,6 @@ export interface CaseRecord {
   statusBeforeIncident?: CaseStatus;
   /** Set when MRPiPS cancelled the case (operations CLI): why, by whom, when. */
   cancellation?: { reason: string; by: string; at: string };
-  timeline: TimelineEntry[];
 }
 
 /** The case as registered from a validated notification. */
@@ -95,16 +94,23 @@ export function newCase(caseId: string, notification: Notification, now: string,
     notification,
     voivodeship: voivodeshipOf(notification.teryt),
     collections: notification.areas.map((area) => ({ area: area.area, oldCode: area.oldCollectionCode })),
-    timeline: [
-      {
-        id: 'registered',
-        at: now,
-        actor: { role: 'JST', email: notification.contact.email },
-        action: 'NOTIFICATION_REGISTERED',
-        summary: `Zarejestrowano zgłoszenie zmiany dostawcy SD (${notification.officeName}).`,
-      },
-    ],
   };
+}
+
+/** The first entry of every case's timeline. */
+export function registeredEvent(record: Pick<CaseRecord, 'notification' | 'createdAt'>): TimelineEntry {
+  return {
+    id: 'registered',
+    at: record.createdAt,
+    actor: { role: 'JST', email: record.notification.contact.email },
+    action: 'NOTIFICATION_REGISTERED',
+    summary: `Zarejestrowano zgłoszenie zmiany dostawcy SD (${record.notification.officeName}).`,
+  };
+}
+
+/** A timeline as people read it: oldest first (entries are stored by id, so their order is their time). */
+export function byTime(entries: TimelineEntry[]): TimelineEntry[] {
+  return [...entries].sort((a, b) => a.at.localeCompare(b.at) || a.id.localeCompare(b.id));
 }
 
 /** Case ids are read aloud by officials and are the execution names: ZSD-<year>-<5-digit sequence>. */

@@ -53,7 +53,20 @@ export const incidentConfigSchema = z.object({
   MAX_INCIDENTS_PER_CASE: z.coerce.number().int().min(1).max(20).default(3),
 });
 
+/**
+ * How often one step (one round of it) may change hands or links: every loop a person can drive is bounded, so
+ * no step item grows without end and nobody is e-mailed without end. Hand-overs through the link page are the
+ * participants' (confirmation-links); reassignments and resends are MRPiPS's (the operations CLI), allowed past
+ * the participants' bound but bounded themselves.
+ */
+export const stepLimitsConfigSchema = z.object({
+  MAX_HAND_OVERS_PER_STEP: z.coerce.number().int().min(0).max(20).default(3),
+  MAX_REASSIGNMENTS_PER_STEP: z.coerce.number().int().min(0).max(50).default(10),
+  MAX_RESENDS_PER_STEP: z.coerce.number().int().min(0).max(50).default(5),
+});
+
 export type MailConfig = z.infer<typeof mailConfigSchema>;
+export type StepLimitsConfig = z.infer<typeof stepLimitsConfigSchema>;
 export type FormConfig = z.infer<typeof formConfigSchema>;
 export type IncidentConfig = z.infer<typeof incidentConfigSchema>;
 

@@ -14,6 +14,14 @@ export class ConflictError extends Error {
   override name = 'ConflictError';
 }
 
+/** A bounded loop has reached its configured bound (hand-overs, reassignments, resends of a step): nothing was written. */
+export class LimitReachedError extends ConflictError {
+  override name = 'LimitReachedError';
+  constructor(message: string, readonly limit: number) {
+    super(message);
+  }
+}
+
 /** The thing looked up does not exist. */
 export class NotFoundError extends Error {
   override name = 'NotFoundError';

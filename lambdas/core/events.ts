@@ -3,10 +3,10 @@ import { CASE_ID_PATTERN } from './case.js';
 import { stepIdSchema } from './steps.js';
 
 /** Payloads the state machines send to the actions (see statemachine/*.asl.json). */
-export const caseId = z.string().regex(CASE_ID_PATTERN, 'case id must look like ZSD-2026-00042');
+export const caseId = z.string().max(40).regex(CASE_ID_PATTERN, 'case id must look like ZSD-2026-00042');
 const round = z.number().int().min(1).max(99);
 
-export const registerCaseEvent = z.object({ caseId, notification: z.unknown(), executionId: z.string().optional() });
+export const registerCaseEvent = z.object({ caseId, notification: z.unknown(), executionId: z.string().max(2048).optional() });
 
 export const requestConfirmationEvent = z.object({
   caseId,
@@ -28,8 +28,8 @@ export const applyResponseEvent = z.object({
   round,
   confirmation: z.object({
     response: z.record(z.string(), z.unknown()),
-    participant: z.object({ email: z.string(), role: z.enum(['JST', 'MRPIPS', 'VOIVODESHIP_ADMIN']) }).passthrough(),
-    confirmedAt: z.string(),
+    participant: z.object({ email: z.string().max(254), role: z.enum(['JST', 'MRPIPS', 'VOIVODESHIP_ADMIN']) }).passthrough(),
+    confirmedAt: z.string().max(40),
   }),
 });
 

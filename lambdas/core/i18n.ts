@@ -110,6 +110,22 @@ const EN_ENTRIES: [string, string][] = [
   ],
   ['Potwierdzone dane', 'Confirmed data'],
   ['Krok przekazany', 'Step handed over'],
+  ['Przekazanie kroku', 'Handing the step over'],
+  ['Nie można przekazać kroku', 'The step cannot be handed over'],
+  ['Nic nie zostało zmienione.', 'Nothing was changed.'],
+  ['Krok „{title}” w sprawie {caseId}.', 'The step “{title}” in case {caseId}.'],
+  [
+    'Tego kroku nie można już przekazać za pomocą linku: został przekazany tyle razy, ile pozwalają zasady procedury. Jeżeli krok ma wykonać inna osoba, prosimy o kontakt z MRPiPS (Departament Informatyki), które może przypisać go innej osobie.',
+    'This step can no longer be handed over through the link: it has been handed over as many times as the procedure allows. If another person should complete it, please contact MRPiPS (IT Department), which can assign it to another person.',
+  ],
+  [
+    'Krok „{title}” w sprawie {caseId} został przekazany osobie: {to}, która otrzymała własny link e-mailem; dotychczasowy link przestał działać.',
+    'The step “{title}” in case {caseId} has been handed over to: {to}, who has received their own link by e-mail; the previous link no longer works.',
+  ],
+  [
+    'Nie udało się jeszcze powiadomić MRPiPS ani odnotować przekazania w przebiegu sprawy. Prosimy za kilka minut wysłać formularz ponownie (odświeżyć stronę i potwierdzić ponowne wysłanie): krok nie zostanie przekazany drugi raz, a brakujące powiadomienie zostanie wysłane.',
+    'MRPiPS could not be told yet, nor the hand-over recorded in the case history. Please send the form again in a few minutes (reload the page and confirm sending again): the step will not be handed over a second time, and the missing notice will be sent.',
+  ],
   [
     'Krok „{title}” w sprawie {caseId} przekazano osobie: {to}. Otrzyma ona własny link e-mailem; Twój link przestał działać. MRPiPS zostało poinformowane.',
     'Step “{title}” in case {caseId} has been handed over to: {to}. They will get their own link by e-mail; your link no longer works. MRPiPS has been informed.',

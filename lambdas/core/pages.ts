@@ -1,5 +1,4 @@
-import type { CaseRecord } from './case.js';
-import { CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL } from './case.js';
+import { byTime, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type TimelineEntry } from './case.js';
 import { caseSummaryRows } from './emails.js';
 import { formatDateTime } from './format.js';
 import { escapeHtml, html, layout, pageHeaders, SafeHtml } from './html.js';
@@ -106,6 +105,8 @@ export function stepPage(args: {
   values?: Values;
   errors?: Errors;
   lang?: Lang;
+  /** False once the step has been handed over as often as allowed (MAX_HAND_OVERS_PER_STEP): no hand-over form then. */
+  canHandOver?: boolean;
 }): PageResponse {
   const { record, def } = args;
   const lang = args.lang ?? 'pl';
@@ -123,7 +124,7 @@ ${fields.map((field) => stepField(field, args.values ?? {}, errors, lang))}
 <button type="submit">${t(lang, def.submitLabel)}</button>
 </form>
 <h2>${t(lang, 'Podsumowanie sprawy')}</h2>${summaryList(record, lang)}
-${def.delegable ? handOverForm(args, errors, lang) : ''}`;
+${def.delegable ? (args.canHandOver === false ? html`<h2 id="przekaz">${t(lang, 'Przekazanie kroku')}</h2><p>${t(lang, HAND_OVER_LIMIT_TEXT)}</p>` : handOverForm(args, errors, lang)) : ''}`;
   return page(Object.keys(errors).length ? 400 : 200, t(lang, def.title), body, lang, args.query);
 }
 
@@ -185,6 +186,41 @@ export function reassignedPage(record: CaseRecord, def: StepDefinition, to: stri
   );
 }
 
+const HAND_OVER_LIMIT_TEXT =
+  'Tego kroku nie można już przekazać za pomocą linku: został przekazany tyle razy, ile pozwalają zasady procedury. Jeżeli krok ma wykonać inna osoba, prosimy o kontakt z MRPiPS (Departament Informatyki), które może przypisać go innej osobie.';
+
+/** A hand-over refused because the step has been handed over as often as allowed (status 409, nothing changes). */
+export function handOverLimitPage(record: CaseRecord, def: StepDefinition, lang: Lang = 'pl', query = ''): PageResponse {
+  return page(
+    409,
+    t(lang, 'Nie można przekazać kroku'),
+    html`<h1>${t(lang, 'Nie można przekazać kroku')}</h1><p class="notice warn">${fill(lang, 'Krok „{title}” w sprawie {caseId}.', { title: t(lang, def.title), caseId: html`<strong>${record.caseId}</strong>` })} ${t(lang, HAND_OVER_LIMIT_TEXT)} ${t(lang, 'Nic nie zostało zmienione.')}</p>`,
+    lang,
+    query,
+  );
+}
+
+/**
+ * A hand-over whose new recipient has the link, but whose notices or timeline entry could not be written yet
+ * (status 202): the page says what is true, and that sending the form again finishes it.
+ */
+export function handOverUnfinishedPage(record: CaseRecord, def: StepDefinition, to: string, lang: Lang = 'pl', query = ''): PageResponse {
+  return page(
+    202,
+    t(lang, 'Krok przekazany'),
+    html`<h1>${t(lang, 'Krok przekazany')}</h1><p class="notice ok">${fill(
+      lang,
+      'Krok „{title}” w sprawie {caseId} został przekazany osobie: {to}, która otrzymała własny link e-mailem; dotychczasowy link przestał działać.',
+      { title: t(lang, def.title), caseId: html`<strong>${record.caseId}</strong>`, to: html`<strong>${to}</strong>` },
+    )}</p><p class="notice warn">${t(
+      lang,
+      'Nie udało się jeszcze powiadomić MRPiPS ani odnotować przekazania w przebiegu sprawy. Prosimy za kilka minut wysłać formularz ponownie (odświeżyć stronę i potwierdzić ponowne wysłanie): krok nie zostanie przekazany drugi raz, a brakujące powiadomienie zostanie wysłane.',
+    )}</p>`,
+    lang,
+    query,
+  );
+}
+
 export interface StatusStep {
   title: string;
   ref: string;
@@ -199,7 +235,7 @@ export interface StatusStep {
  * The read-only case page every e-mail links to: where the case is, who is awaited, and its history. The
  * steps' title and role are given in Polish and their dates already formatted in `lang`.
  */
-export function caseStatusPage(record: CaseRecord, steps: StatusStep[], lang: Lang = 'pl', query = ''): PageResponse {
+export function caseStatusPage(record: CaseRecord, steps: StatusStep[], timeline: TimelineEntry[], lang: Lang = 'pl', query = ''): PageResponse {
   // A lapsed, rejected or cancelled case waits for nobody, whatever its last step item says.
   const waiting = record.status === 'IN_PROGRESS' || record.status === 'STALLED' ? steps.filter((s) => s.status === 'PENDING') : [];
   const heading = t(lang, 'Sprawa {caseId}').replace('{caseId}', record.caseId);
@@ -229,7 +265,7 @@ ${
     : html`<p>${t(lang, record.status === 'IN_PROGRESS' ? 'Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.' : 'Sprawa nie czeka na nikogo.')}</p>`
 }
 <h2>${t(lang, 'Przebieg sprawy')}</h2>
-<table><thead><tr><th scope="col">${t(lang, 'Kiedy')}</th><th scope="col">${t(lang, 'Kto')}</th><th scope="col">${t(lang, 'Co')}</th></tr></thead><tbody>${[...record.timeline]
+<table><thead><tr><th scope="col">${t(lang, 'Kiedy')}</th><th scope="col">${t(lang, 'Kto')}</th><th scope="col">${t(lang, 'Co')}</th></tr></thead><tbody>${byTime(timeline)
       .reverse()
       .map(
         (e) =>

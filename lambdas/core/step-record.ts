@@ -31,6 +31,26 @@ export interface StepRecord {
   completedLinkIdHash?: string;
   /** When a waiting step was closed because the case was cancelled. */
   closedAt?: string;
+  /** How often the step was handed over through its link page, reassigned by MRPiPS, its link resent (each bounded). */
+  handOvers?: number;
+  reassignments?: number;
+  resends?: number;
+  /** The latest hand-over, kept so that a retry can finish its notices and timeline entry (see handOverStep). */
+  handOver?: HandOver;
+}
+
+/** Counters of the step item, each bounded by configuration (lambdas/core/config.ts stepLimitsConfigSchema). */
+export type StepCounter = 'handOvers' | 'reassignments' | 'resends';
+
+export interface HandOver {
+  /** Deterministic from the new link: the timeline entry's id and the notices' mail-once key. */
+  id: string;
+  /** The link that handed it over (a retry of the same POST comes through it). */
+  fromLinkIdHash: string;
+  from: string;
+  to: string;
+  by: { role: Role; email: string };
+  at: string;
 }
 
 export interface Participant {

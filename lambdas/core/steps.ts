@@ -179,7 +179,7 @@ export const STEPS: Record<StepId, StepDefinition> = {
       z
         .object({
           newCollections: z
-            .array(z.object({ oldCollectionCode: z.string(), newCollectionCode: collectionCode }).strict())
+            .array(z.object({ oldCollectionCode: z.string().max(40), newCollectionCode: collectionCode }).strict())
             .length(record.collections.length, 'Podaj nowy kod dla każdego zbioru.'),
         })
         .strict()

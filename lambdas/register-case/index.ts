@@ -1,6 +1,6 @@
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { stateMachineHandler } from '../adapters/runtime.js';
-import { newCase } from '../core/case.js';
+import { newCase, registeredEvent } from '../core/case.js';
 import { ValidationError } from '../core/errors.js';
 import { registerCaseEvent } from '../core/events.js';
 import { notificationSchema } from '../core/notification.js';
@@ -15,7 +15,7 @@ export async function registerCase(input: z.infer<typeof registerCaseEvent>, sto
   const parsed = notificationSchema(ANY_DATE).safeParse(input.notification);
   if (!parsed.success) throw new ValidationError(`Invalid notification: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const record = newCase(input.caseId, parsed.data, now, input.executionId);
-  await store.createCase(record);
+  await store.createCase(record, registeredEvent(record));
   for (const collection of record.collections) {
     await store.lockCollection({ code: collection.oldCode, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'OLD', updatedAt: now });
   }

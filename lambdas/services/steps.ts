@@ -4,12 +4,13 @@ import type { Mailer } from '../adapters/mailer.js';
 import type { Workflow } from '../adapters/workflow.js';
 import { CASE_STATUS_LABEL, OPEN_CASE_STATUSES, ROLE_LABEL, type CaseRecord, type CaseStatus, type Role, type TimelineEntry } from '../core/case.js';
 import { caseCancelledEmail, confirmationRequestEmail, stepLinkResentEmail, stepReassignedByMrpipsEmail, stepReassignedEmail, type EmailMessage } from '../core/emails.js';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors.js';
+import type { StepLimitsConfig } from '../core/config.js';
+import { ConflictError, LimitReachedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { emailAddress, multiLine } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
 import { hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, type SigningKeys } from '../core/links.js';
 import { supplierContact, type Directory } from '../core/participants.js';
-import type { StepRecord } from '../core/step-record.js';
+import type { HandOver, StepCounter, StepRecord } from '../core/step-record.js';
 import { STEPS } from '../core/steps.js';
 import { closeWaitingIncidents } from './incidents.js';
 
@@ -29,6 +30,8 @@ export interface StepServiceDeps {
   directory: Directory;
   keys: SigningKeys;
   baseUrl: string;
+  /** The bounds of hand-overs, reassignments and resends of one step. */
+  limits: StepLimitsConfig;
   now?: Date;
 }
 
@@ -74,53 +77,118 @@ export interface HandOverResult {
 }
 
 /**
+ * The new recipient has the link, so the step is handed over; what failed after that (the notices, the timeline
+ * entry) is finished by running the same hand-over again (the same POST, the same CLI command): every part of it
+ * is idempotent. Callers tell the truth: the step has been handed over.
+ */
+export class HandOverUnfinished extends Error {
+  override name = 'HandOverUnfinished';
+  constructor(
+    readonly result: HandOverResult,
+    readonly cause: unknown,
+  ) {
+    super(`Step ${result.step.stepKey} of case ${result.record.caseId} was handed over to ${result.to}; telling MRPiPS or recording it failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** Which bound a hand-over counts against: the participants' (link page) or MRPiPS's (operations). */
+function handOverLimit(deps: StepServiceDeps, throughLink: boolean): { counter: StepCounter; max: number; key: string } {
+  return throughLink
+    ? { counter: 'handOvers', max: deps.limits.MAX_HAND_OVERS_PER_STEP, key: 'MAX_HAND_OVERS_PER_STEP' }
+    : { counter: 'reassignments', max: deps.limits.MAX_REASSIGNMENTS_PER_STEP, key: 'MAX_REASSIGNMENTS_PER_STEP' };
+}
+
+/** Whether a step may still be handed over through its link page (the page shows the form only then). */
+export function canHandOverThroughLink(step: StepRecord, limits: Pick<StepLimitsConfig, 'MAX_HAND_OVERS_PER_STEP'>): boolean {
+  return STEPS[step.step].delegable && (step.handOvers ?? 0) < limits.MAX_HAND_OVERS_PER_STEP;
+}
+
+function limitReached(step: StepRecord, caseId: string, limit: { counter: StepCounter; max: number; key: string }, what: string): LimitReachedError {
+  return new LimitReachedError(`Step ${step.stepKey} of case ${caseId} has been ${what} ${step[limit.counter] ?? 0} times, the limit (${limit.key}=${limit.max})`, limit.max);
+}
+
+/**
  * Hands a pending step to another person: the new recipient gets a new link (same task, same deadline), the
  * current link stops working, MRPiPS is told (and, when MRPiPS hands it over, the person who had it), the
  * timeline records who handed it to whom. With `expectedLinkIdHash` (the link page) the hand-over only
- * happens through that link; without it (operations) through whatever link is current when read.
- * ConflictError: the step is no longer pending for that link (the page then shows why).
+ * happens through that link and counts against MAX_HAND_OVERS_PER_STEP; without it (operations) through
+ * whatever link is current when read, counted against MAX_REASSIGNMENTS_PER_STEP. The count is part of the
+ * write that reassigns the step, so concurrent hand-overs cannot pass it.
+ *
+ * Order, so that every outcome is true and a retry converges: (1) the step item (new recipient and link, the
+ * count, the hand-over itself); (2) the new recipient's e-mail — if it fails, or (1)'s answer is lost, the
+ * step is given back and nothing happened; (3) the notices (mail-once, keyed by the hand-over) and (4) the
+ * timeline entry (by its id). A failure in (3) or (4) is HandOverUnfinished: the same hand-over again (the
+ * same POST through the old link, the same CLI command) finds it recorded on the step and finishes (3) and (4).
+ * A later hand-over of the step finishes its predecessor's first.
+ * ConflictError: the step is no longer pending for that link; LimitReachedError: the bound is reached.
  */
 export async function handOverStep(deps: StepServiceDeps, input: { caseId: string; stepKey: string; to: string; by: Actor; expectedLinkIdHash?: string }): Promise<HandOverResult> {
   const now = nowOf(deps);
+  const parsed = emailAddress.safeParse(input.to);
+  if (!parsed.success) throw new ValidationError(`Invalid address "${input.to}": ${parsed.error.issues[0]!.message}`);
+  const to = parsed.data;
+  const [found, current] = await Promise.all([deps.store.getCase(input.caseId), deps.store.getStep(input.caseId, input.stepKey)]);
+  const earlier = current?.handOver;
+  if (found && current && earlier && earlier.to === to && current.recipient === to && (input.expectedLinkIdHash ? earlier.fromLinkIdHash === input.expectedLinkIdHash : earlier.by.email === input.by.email)) {
+    // This very hand-over again: finish what a failure left undone.
+    const result = { record: found, step: { ...current, recipient: earlier.from, linkIdHash: earlier.fromLinkIdHash }, to };
+    await finishHandOver(deps, found, current, earlier, now);
+    return result;
+  }
   const { record, step } = await openStep(deps.store, input.caseId, input.stepKey);
   const currentLink = input.expectedLinkIdHash ?? step.linkIdHash;
   if (step.linkIdHash !== currentLink) throw new ConflictError(`Step ${input.stepKey} of case ${input.caseId} has a newer link`);
   const def = STEPS[step.step];
   if (!def.delegable) throw new ValidationError(`Step ${step.step} cannot be handed over: the owner of the address confirms it`);
-  const parsed = emailAddress.safeParse(input.to);
-  if (!parsed.success) throw new ValidationError(`Invalid address "${input.to}": ${parsed.error.issues[0]!.message}`);
-  const to = parsed.data;
   if (to === step.recipient) throw new ValidationError(`Step ${input.stepKey} is already with ${to}`);
+  const limit = handOverLimit(deps, input.expectedLinkIdHash !== undefined);
+  if ((step[limit.counter] ?? 0) >= limit.max) throw limitReached(step, record.caseId, limit, 'handed over');
+  if (step.handOver) await finishHandOver(deps, record, step, step.handOver, now);
 
   const linkId = newLinkId();
   const linkIdHash = hashLinkId(linkId);
-  await deps.store.reassignStep(record.caseId, step.stepKey, currentLink, { recipient: to, linkIdHash, delegatedBy: input.by.email });
-  const statusUrl = statusUrlOf(deps, now, record.caseId);
+  const handOver: HandOver = { id: `reassigned:${step.stepKey}:${linkIdHash.slice(0, 12)}`, fromLinkIdHash: currentLink, from: step.recipient, to, by: input.by, at: now.toISOString() };
   const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipientTag: recipientTag(to), expiresAt: step.linkExpiresAt, linkId }, deps.keys);
   const supplier = def.copySupplier ? supplierContact(record) : undefined;
   try {
+    await deps.store.reassignStep(record.caseId, step.stepKey, currentLink, { recipient: to, linkIdHash, delegatedBy: input.by.email, handOver }, limit);
     await deps.mailer.send(
-      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, cc: supplier && supplier !== to ? [supplier] : [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl, delegatedBy: input.by.email }),
+      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, cc: supplier && supplier !== to ? [supplier] : [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl: statusUrlOf(deps, now, record.caseId), delegatedBy: input.by.email }),
     );
   } catch (error) {
-    // The new recipient never got a link: give the step back to the current link, so "nothing was saved" is true.
-    await deps.store.reassignStep(record.caseId, step.stepKey, linkIdHash, { recipient: step.recipient, linkIdHash: currentLink, delegatedBy: step.delegatedBy ?? '' }).catch(() => undefined);
+    if (error instanceof LimitReachedError) throw limitReached({ ...step, [limit.counter]: limit.max }, record.caseId, limit, 'handed over');
+    if (error instanceof ConflictError) throw error;
+    // The new recipient has no link (or whether the write happened is unknown): the step goes back to the
+    // current link, so "nothing was saved" is true.
+    await deps.store.undoReassignStep(record.caseId, step.stepKey, linkIdHash, step, limit.counter).catch(() => undefined);
     throw error;
   }
+  const result = { record, step, to };
+  try {
+    await finishHandOver(deps, record, step, handOver, now);
+  } catch (error) {
+    throw new HandOverUnfinished(result, error);
+  }
+  return result;
+}
+
+/** The notices of a hand-over and its timeline entry, each once (mail-once keys and the entry id are the hand-over's id). */
+async function finishHandOver(deps: StepServiceDeps, record: CaseRecord, step: Pick<StepRecord, 'step' | 'stepKey'>, handOver: HandOver, now: Date): Promise<void> {
+  const statusUrl = statusUrlOf(deps, now, record.caseId);
   const notices: EmailMessage[] =
-    input.by.email === step.recipient
-      ? [stepReassignedEmail({ record, step: step.step, from: step.recipient, to, notify: deps.directory.mrpipsEmail, statusUrl })]
-      : [...new Set([deps.directory.mrpipsEmail, step.recipient])].map((notify) => stepReassignedByMrpipsEmail({ record, step: step.step, from: step.recipient, to, by: input.by.email, notify, statusUrl }));
-  for (const notice of notices) await deps.mailer.send(notice);
+    handOver.by.email === handOver.from
+      ? [stepReassignedEmail({ record, step: step.step, from: handOver.from, to: handOver.to, notify: deps.directory.mrpipsEmail, statusUrl })]
+      : [...new Set([deps.directory.mrpipsEmail, handOver.from])].map((notify) => stepReassignedByMrpipsEmail({ record, step: step.step, from: handOver.from, to: handOver.to, by: handOver.by.email, notify, statusUrl }));
+  await sendAllOnce(deps, record.caseId, handOver.id, notices, now);
   await deps.store.updateCase(record.caseId, {
-    id: `reassigned:${step.stepKey}:${linkIdHash.slice(0, 12)}`,
-    at: now.toISOString(),
-    actor: { role: input.by.role, email: input.by.email },
+    id: handOver.id,
+    at: handOver.at,
+    actor: { role: handOver.by.role, email: handOver.by.email },
     action: 'STEP_REASSIGNED',
     step: step.stepKey,
-    summary: `${ROLE_LABEL[input.by.role]}: krok „${def.title}” przekazano z ${step.recipient} do ${to}.`,
+    summary: `${ROLE_LABEL[handOver.by.role]}: krok „${STEPS[step.step].title}” przekazano z ${handOver.from} do ${handOver.to}.`,
   });
-  return { record, step, to };
 }
 
 export interface ResendResult {
@@ -131,7 +199,8 @@ export interface ResendResult {
 
 /**
  * Sends a pending step's link again: a new link id for the same recipient and task (same deadline), older
- * links stop working, the recipient gets it by e-mail, the timeline records STEP_LINK_RESENT.
+ * links stop working, the recipient gets it by e-mail, the timeline records STEP_LINK_RESENT. Counted against
+ * MAX_RESENDS_PER_STEP in the write that replaces the link (LimitReachedError once reached).
  */
 export async function resendStepLink(deps: StepServiceDeps, input: { caseId: string; stepKey: string; by: Actor }): Promise<ResendResult> {
   const now = nowOf(deps);
@@ -139,13 +208,15 @@ export async function resendStepLink(deps: StepServiceDeps, input: { caseId: str
   if (step.linkExpiresAt <= Math.floor(now.getTime() / 1000)) {
     throw new ConflictError(`The link deadline of step ${input.stepKey} has passed (${step.deadline}); the procedure is about to send a new link itself`);
   }
+  const limit = { counter: 'resends', max: deps.limits.MAX_RESENDS_PER_STEP, key: 'MAX_RESENDS_PER_STEP' } as const;
+  if ((step.resends ?? 0) >= limit.max) throw limitReached(step, record.caseId, limit, 'resent');
   const def = STEPS[step.step];
   const linkId = newLinkId();
   const linkIdHash = hashLinkId(linkId);
-  await deps.store.replaceStepLink(record.caseId, step.stepKey, step.linkIdHash, linkIdHash, now.toISOString());
   const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipientTag: recipientTag(step.recipient), expiresAt: step.linkExpiresAt, linkId }, deps.keys);
   const supplier = def.copySupplier ? supplierContact(record) : undefined;
   try {
+    await deps.store.replaceStepLink(record.caseId, step.stepKey, step.linkIdHash, linkIdHash, now.toISOString(), { ...limit, add: 1 });
     await deps.mailer.send(
       stepLinkResentEmail({
         record,
@@ -161,8 +232,10 @@ export async function resendStepLink(deps: StepServiceDeps, input: { caseId: str
       }),
     );
   } catch (error) {
-    // Nobody got the new link: the previous one works again.
-    await deps.store.replaceStepLink(record.caseId, step.stepKey, linkIdHash, step.linkIdHash, step.lastSentAt).catch(() => undefined);
+    if (error instanceof LimitReachedError) throw limitReached({ ...step, resends: limit.max }, record.caseId, limit, 'resent');
+    if (error instanceof ConflictError) throw error;
+    // Nobody got the new link (or whether it was written is unknown): the previous one works again.
+    await deps.store.replaceStepLink(record.caseId, step.stepKey, linkIdHash, step.linkIdHash, step.lastSentAt, { ...limit, add: -1 }).catch(() => undefined);
     throw error;
   }
   await deps.store.updateCase(record.caseId, {
@@ -282,7 +355,7 @@ export async function cancelCase(deps: CancelDeps, input: { caseId: string; reas
 
   // 5. Tell every participant, once.
   let notified: string[] = [];
-  if (!record.timeline.some((entry) => entry.id === NOTIFIED_EVENT)) {
+  if (!(await deps.store.hasEvent(record.caseId, NOTIFIED_EVENT))) {
     notified = cancellationRecipients(record, steps, deps.directory);
     const statusUrl = statusUrlOf(deps, now, record.caseId);
     // Keyed per message (mail-once markers): a retry after a crash half-way sends only the ones not sent yet.

@@ -65,9 +65,9 @@ describe('cost model arithmetic', () => {
     expect(costOfCase({ ...zero, emailRecipients: 100 }).withinTarget).toBe(false);
   });
 
-  it('rounds DynamoDB request units up: 1 WRU per KB written, 1 RRU per 4 KB read consistently', () => {
+  it('rounds DynamoDB request units up: 1 WRU per KB written (a case update also puts its timeline entry), 1 RRU per 4 KB read consistently', () => {
     const ops = { caseReads: 1, stepReads: 1, smallReads: 0, caseWrites: 1, stepWrites: 1, smallWrites: 2, queryKb: 0 };
-    expect(requestUnits(ops, { caseKb: 6, stepKb: 1.5, smallKb: 0.5 })).toEqual({ rru: 2 + 1, wru: 6 + 2 + 2 });
+    expect(requestUnits(ops, { caseKb: 6, stepKb: 1.5, smallKb: 0.5 })).toEqual({ rru: 2 + 1, wru: 6 + 1 + 2 + 2 });
   });
 });
 

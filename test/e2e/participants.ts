@@ -1,5 +1,8 @@
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
+import { CaseStore } from '../../lambdas/adapters/case-store.js';
+import type { TimelineEntry } from '../../lambdas/core/case.js';
 
 /**
  * Plays the participants of the procedure the way people do: over HTTP only. E-mails are read from the SES
@@ -123,4 +126,9 @@ export async function notifyAndConfirmContact(formUrl: string, inbox: Inbox, fie
   const confirmed = await confirmThroughLink(request, { confirmed: 'tak' });
   expect(confirmed.status, confirmed.body).toBe(200);
   return caseId;
+}
+
+/** The timeline of a case as the status page and the CLI read it (its entry items, oldest first). */
+export function readTimeline(db: DynamoDBClient, tableName: string, caseId: string): Promise<TimelineEntry[]> {
+  return new CaseStore(db, tableName).getTimeline(caseId);
 }

@@ -7,7 +7,7 @@ import { Workflow } from '../../lambdas/adapters/workflow.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import { retryIncidents } from '../../lambdas/services/incidents.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, postForm, submitOnPage, waitForExecution } from './participants.js';
+import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, postForm, readTimeline, submitOnPage, waitForExecution } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 const JST = 'anna.kowalska@mops.przykladowo.pl';
@@ -104,10 +104,11 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect(record.status).toBe('COMPLETED');
     expect(record.variant).toBe('WITH_MIGRATION');
     expect(record.outcome?.collectionsState).toBe('ARCHIVED');
-    const actions = record.timeline.map((e) => e.action);
+    const timeline = await readTimeline(db, stack.config.TABLE_NAME, caseId);
+    const actions = timeline.map((e) => e.action);
     expect(actions.filter((a) => a === 'STEP_CONFIRMED')).toHaveLength(7);
     expect(actions.at(-1)).toBe('CASE_COMPLETED');
-    const confirmed = record.timeline.find((e) => e.action === 'STEP_CONFIRMED' && e.step === 'MZT_DEACTIVATED.1')!;
+    const confirmed = timeline.find((e) => e.action === 'STEP_CONFIRMED' && e.step === 'MZT_DEACTIVATED.1')!;
     expect(confirmed.actor).toEqual({ role: 'VOIVODESHIP_ADMIN', email: VOIVODESHIP_14 });
     expect(confirmed.details).toMatchObject({ ip: expect.any(String), userAgent: expect.any(String), linkId: expect.any(String) });
 
@@ -152,7 +153,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
     expect(record.status).toBe('COMPLETED');
     expect(record.verification).toEqual({ round: 2, result: 'OK' });
-    expect(record.timeline.filter((e) => e.action === 'VERIFY_COLLECTIONS_APPLIED').map((e) => e.step)).toEqual(['VERIFY_COLLECTIONS.1', 'VERIFY_COLLECTIONS.2']);
+    expect((await readTimeline(db, stack.config.TABLE_NAME, caseId)).filter((e) => e.action === 'VERIFY_COLLECTIONS_APPLIED').map((e) => e.step)).toEqual(['VERIFY_COLLECTIONS.1', 'VERIFY_COLLECTIONS.2']);
     const oldCollection = await readItem<{ state: string }>(`COLLECTION#${fields['areas.1.oldCollectionCode']}`, 'COLLECTION');
     expect(oldCollection.state).toBe('CLOSED');
     const children = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stepFunctions.stateMachineArn('confirmation') }));

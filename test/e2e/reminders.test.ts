@@ -1,9 +1,8 @@
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CaseRecord } from '../../lambdas/core/case.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, postForm } from './participants.js';
+import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 // Seconds here, days in production: the same state machine reads the timeout from its input.
@@ -42,9 +41,7 @@ describe('a participant who does not answer', () => {
     await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']);
 
     const db = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.dynamodb });
-    const out = await db.send(new GetItemCommand({ TableName: stack.config.TABLE_NAME, Key: { pk: { S: `CASE#${caseId}` }, sk: { S: 'CASE' } } }));
-    const record = unmarshall(out.Item!) as CaseRecord;
-    expect(record.timeline.map((e) => e.action)).toEqual(
+    expect((await readTimeline(db, stack.config.TABLE_NAME, caseId)).map((e) => e.action)).toEqual(
       expect.arrayContaining(['CONFIRMATION_REQUESTED', 'STEP_ESCALATED', 'REMINDER_SENT', 'STEP_CONFIRMED', 'AGREE_VARIANT_APPLIED']),
     );
   });

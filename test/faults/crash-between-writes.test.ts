@@ -39,7 +39,7 @@ describe('a crash between two writes of one action', () => {
       // register-case: the case item is created, then the action dies before locking the collections.
       register: crashAfterWrite(faults, 'PutItem', bodyIncludes('"sk":{"S":"CASE"}'), 'case created'),
       // request-confirmation: the request e-mail has gone out (and its marker), then the timeline write "fails".
-      request: crashAfterWrite(faults, 'UpdateItem', bodyIncludes('requested:OLD_SD_DEACTIVATED.1:0'), 'request recorded'),
+      request: crashAfterWrite(faults, 'PutItem', bodyIncludes('requested:OLD_SD_DEACTIVATED.1:0'), 'request recorded'),
       // apply-response: new codes locked and the case updated, then it dies before its e-mail.
       apply: crashAfterWrite(faults, 'UpdateItem', bodyIncludes('applied:NEW_COLLECTIONS.1'), 'codes applied'),
       // change-collection-states: the first old collection archived, then it dies before the others.

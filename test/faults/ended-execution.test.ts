@@ -2,7 +2,7 @@ import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ERRORS } from '../../local/faults.js';
 import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, openStepForm, postForm, submitOnPage } from '../e2e/participants.js';
-import { JST, MRPIPS, childExecutionArn, executionArn, readCase, readStep, startFaultWorld, type FaultWorld } from './play.js';
+import { JST, MRPIPS, childExecutionArn, executionArn, readCase, readStep, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
 
 /**
  * A participant answers a step whose execution is gone: stopped (the case was cancelled in the console),
@@ -26,7 +26,7 @@ afterAll(async () => {
 async function snapshot(caseId: string) {
   const record = await readCase(world, caseId);
   return {
-    timeline: record.timeline.map((e) => e.id),
+    timeline: (await readTimeline(world, caseId)).map((e) => e.id),
     status: record.status,
     emails: (await inbox.all()).filter((e) => e.subject.includes(caseId)).length,
     applied: world.stack.stepFunctions.stats().lambdaInvocations['apply-response'] ?? 0,
@@ -35,7 +35,7 @@ async function snapshot(caseId: string) {
 
 /** The request's run has finished (its timeline entry comes after the e-mail): nothing more is on its way. */
 async function requestRecorded(caseId: string, stepKey: string) {
-  await expect.poll(async () => (await readCase(world, caseId)).timeline.map((e) => e.id), { timeout: 10_000 }).toContain(`requested:${stepKey}:0`);
+  await expect.poll(async () => (await readTimeline(world, caseId)).map((e) => e.id), { timeout: 10_000 }).toContain(`requested:${stepKey}:0`);
 }
 
 describe('confirming a step whose execution has ended', () => {
@@ -115,9 +115,9 @@ describe('confirming a step whose execution has ended', () => {
     const answered = await confirmThroughLink(reminderMail, codes);
     expect(answered.status, answered.body).toBe(200);
     await inbox.take(JST, [caseId, 'kody nowych zbiorów']);
-    const record = await readCase(world, caseId);
-    expect(record.timeline.filter((e) => e.id === 'confirmed:NEW_COLLECTIONS.1')).toHaveLength(1);
-    expect(record.timeline.filter((e) => e.action === 'REMINDER_SENT')).toHaveLength(1);
+    const timeline = await readTimeline(world, caseId);
+    expect(timeline.filter((e) => e.id === 'confirmed:NEW_COLLECTIONS.1')).toHaveLength(1);
+    expect(timeline.filter((e) => e.action === 'REMINDER_SENT')).toHaveLength(1);
     await world.sfn.send(new StopExecutionCommand({ executionArn: executionArn(world, caseId) }));
   });
 });

@@ -2,6 +2,7 @@ import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dy
 import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
+import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { AWS_ERRORS, SDK_ATTEMPTS, type FaultLayer, type FaultRequest } from '../../local/faults.js';
@@ -53,7 +54,9 @@ export async function readItem<T>(world: FaultWorld, pk: string, sk: string): Pr
   return out.Item ? (unmarshall(out.Item) as T) : undefined;
 }
 
-export const readCase = async (world: FaultWorld, caseId: string) => (await readItem<CaseRecord & { timelineIds: Set<string> }>(world, `CASE#${caseId}`, 'CASE'))!;
+export const readCase = async (world: FaultWorld, caseId: string) => (await readItem<CaseRecord>(world, `CASE#${caseId}`, 'CASE'))!;
+/** The case's timeline entries, oldest first, read with the test's own client (no faults). */
+export const readTimeline = (world: FaultWorld, caseId: string) => new CaseStore(world.db, world.stack.config.TABLE_NAME).getTimeline(caseId);
 export const readStep = async (world: FaultWorld, caseId: string, stepKey: string) => (await readItem<StepRecord>(world, `CASE#${caseId}`, `STEP#${stepKey}`))!;
 
 export async function readSteps(world: FaultWorld, caseId: string): Promise<StepRecord[]> {
@@ -133,6 +136,7 @@ export interface CaseOutcome {
 export async function outcomeOf(world: FaultWorld, played: PlayedCase): Promise<CaseOutcome> {
   const { caseId, fields } = played;
   const record = await readCase(world, caseId);
+  const timeline = await readTimeline(world, caseId);
   const emails: Record<string, string[]> = {};
   for (const address of PARTICIPANTS) emails[address] = (await world.inbox.to(address, caseId)).map((e) => e.subject.split(': ').slice(1).join(': ')).sort();
   const steps = await readSteps(world, caseId);
@@ -149,8 +153,8 @@ export async function outcomeOf(world: FaultWorld, played: PlayedCase): Promise<
     variant: record.variant,
     collectionsState: record.outcome?.collectionsState,
     emails,
-    timelineIds: record.timeline.map((e) => e.id).sort(),
-    actions: record.timeline.map((e) => e.action).sort(),
+    timelineIds: timeline.map((e) => e.id).sort(),
+    actions: timeline.map((e) => e.action).sort(),
     steps: Object.fromEntries(steps.map((s) => [s.stepKey, `${s.status}${s.taskToken ? ' (token kept)' : ''}${s.response ? '' : ' (no response)'}`])),
     collections,
   };

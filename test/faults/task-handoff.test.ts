@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ERRORS, SDK_ATTEMPTS, bodyIncludes } from '../../local/faults.js';
 import { confirmThroughLink, submitOnPage, type StoredEmail } from '../e2e/participants.js';
-import { answerOnPage, expectCompletedCase, outcomeOf, playCase, readCase, readStep, startFaultWorld, type Answer, type FaultWorld } from './play.js';
+import { answerOnPage, expectCompletedCase, outcomeOf, playCase, readStep, readTimeline, startFaultWorld, type Answer, type FaultWorld } from './play.js';
 
 /**
  * The participant's confirmation is recorded on the step, then handed to the waiting task (SendTaskSuccess),
@@ -37,7 +37,7 @@ const refusedThenRetried: Answer = async (email, fields) => {
   expect(step.status).toBe('PENDING');
   expect(step.response).toBeUndefined();
   expect(step.taskToken).toBeDefined();
-  expect((await readCase(world, caseId)).timeline.map((e) => e.id)).not.toContain('confirmed:AGREE_VARIANT.1');
+  expect((await readTimeline(world, caseId)).map((e) => e.id)).not.toContain('confirmed:AGREE_VARIANT.1');
   expect(world.stack.stepFunctions.stats().lambdaInvocations['apply-response'] ?? 0).toBe(1); // CONFIRM_CONTACT only
   // The second click (the same link, the page opened again) completes the step.
   const second = await submitOnPage(first.link, fields);
@@ -67,7 +67,7 @@ const bookkeepingFails: Answer = async (email, fields) => {
   const caseId = caseIdOf(email);
   const { faults } = world;
   const forget = faults.add({ service: 'dynamodb', operation: 'UpdateItem', match: bodyIncludes('REMOVE #token', 'STEP#MZT_DEACTIVATED.1'), fault: AWS_ERRORS.dynamoInternal, times: Infinity, label: 'forget token' });
-  faults.add({ service: 'dynamodb', operation: 'UpdateItem', match: bodyIncludes('confirmed:MZT_DEACTIVATED.1'), fault: AWS_ERRORS.dynamoThroughput, times: Infinity, label: 'timeline' });
+  faults.add({ service: 'dynamodb', operation: 'PutItem', match: bodyIncludes('confirmed:MZT_DEACTIVATED.1'), fault: AWS_ERRORS.dynamoThroughput, times: Infinity, label: 'timeline' });
   const res = await confirmThroughLink(email, fields);
   // Step Functions has the answer: the page says so, it does not claim "nothing was saved".
   expect(res.status, res.body).toBe(200);
@@ -76,15 +76,15 @@ const bookkeepingFails: Answer = async (email, fields) => {
   const before = await readStep(world, caseId, 'MZT_DEACTIVATED.1');
   expect(before.status).toBe('COMPLETED');
   expect(before.taskToken).toBeDefined();
-  expect((await readCase(world, caseId)).timeline.map((e) => e.id)).not.toContain('confirmed:MZT_DEACTIVATED.1');
+  expect((await readTimeline(world, caseId)).map((e) => e.id)).not.toContain('confirmed:MZT_DEACTIVATED.1');
   // apply-response, which the procedure runs meanwhile, meets the same failures (its own SDK attempts)...
   await expect.poll(() => forget.injected, { timeout: 10_000 }).toBeGreaterThanOrEqual(2 * SDK_ATTEMPTS.dynamodb);
   // ...then DynamoDB recovers: apply-response, retried by the state machine, finishes the record. Same entry, once.
   faults.clear();
-  await expect.poll(async () => (await readCase(world, caseId)).timeline.filter((e) => e.id === 'confirmed:MZT_DEACTIVATED.1').length, { timeout: 10_000 }).toBe(1);
+  await expect.poll(async () => (await readTimeline(world, caseId)).filter((e) => e.id === 'confirmed:MZT_DEACTIVATED.1').length, { timeout: 10_000 }).toBe(1);
   const step = await readStep(world, caseId, 'MZT_DEACTIVATED.1');
   expect(step.taskToken).toBeUndefined();
-  const entry = (await readCase(world, caseId)).timeline.find((e) => e.id === 'confirmed:MZT_DEACTIVATED.1')!;
+  const entry = (await readTimeline(world, caseId)).find((e) => e.id === 'confirmed:MZT_DEACTIVATED.1')!;
   expect(entry).toMatchObject({ action: 'STEP_CONFIRMED', actor: { role: 'VOIVODESHIP_ADMIN', email: 'administrator.mzt.14@uw.local' }, at: step.completedAt });
   expect(entry.details).toMatchObject({ linkId: step.completedBy!.linkId });
 };
@@ -101,9 +101,9 @@ describe('the Step Functions call after a confirmation is recorded fails', () =>
     const outcome = await outcomeOf(world, played);
     expectCompletedCase(outcome);
     // Each confirmation once on the timeline and each response applied once.
-    const record = await readCase(world, played.caseId);
-    expect(record.timeline.filter((e) => e.id === 'confirmed:AGREE_VARIANT.1')).toHaveLength(1);
-    expect(record.timeline.filter((e) => e.id === 'applied:AGREE_VARIANT.1')).toHaveLength(1);
+    const timeline = await readTimeline(world, played.caseId);
+    expect(timeline.filter((e) => e.id === 'confirmed:AGREE_VARIANT.1')).toHaveLength(1);
+    expect(timeline.filter((e) => e.id === 'applied:AGREE_VARIANT.1')).toHaveLength(1);
     // 7 responses applied; step c's by a retry of apply-response (its first runs met the failing writes).
     expect(world.stack.stepFunctions.stats().lambdaInvocations['apply-response']).toBeGreaterThan(7);
     expect(world.faults.injected.map((f) => f.label).slice(0, 4)).toEqual(['hand-over refused', 'hand-over refused', 'hand-over refused', 'reply lost']);

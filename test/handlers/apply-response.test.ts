@@ -7,7 +7,7 @@ import { ConflictError, ValidationError } from '../../lambdas/core/errors.js';
 import type { StepId } from '../../lambdas/core/steps.js';
 import { verifyStatusLink } from '../../lambdas/core/links.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, timelineWrites, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, mailer } = awsMocks();
 let table: FakeTable;
@@ -65,7 +65,8 @@ describe('applyResponse', () => {
     expect(result).toEqual({});
     expect(caseUpdate().set).toEqual({ contactConfirmedAt: '2026-03-10T08:55:00.000Z', updatedAt: NOW.toISOString() });
     expect(caseUpdate().values[':eventId']).toBe('applied:CONFIRM_CONTACT.1');
-    expect((caseUpdate().values[':event'] as { summary: string; actor: unknown }[])[0]).toMatchObject({
+    expect(timelineWrites(ddb).at(-1)).toMatchObject({
+      id: 'applied:CONFIRM_CONTACT.1',
       actor: { role: 'JST', email: JST_EMAIL },
       summary: `Osoba kontaktowa JST potwierdziła adres e-mail ${JST_EMAIL}.`,
     });
@@ -165,7 +166,7 @@ describe('applyResponse', () => {
     const result = await apply('OLD_SD_DEACTIVATED', { deactivatedOn: '2026-03-09', confirmed: true }, { by: JST_EMAIL, role: 'JST' });
     expect(result).toEqual({});
     expect(caseUpdate().set).toMatchObject({ oldSdDeactivatedOn: '2026-03-09' });
-    expect((caseUpdate().values[':event'] as { actor: unknown }[])[0]!.actor).toEqual({ role: 'JST', email: JST_EMAIL });
+    expect(timelineWrites(ddb).at(-1)!.actor).toEqual({ role: 'JST', email: JST_EMAIL });
     const mails = sentEmails(ses);
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({ to: [MRPIPS_EMAIL], cc: [] });

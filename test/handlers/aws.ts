@@ -5,6 +5,7 @@ import {
   PutItemCommand,
   QueryCommand,
   UpdateItemCommand,
+  type PutItemCommandInput,
   type QueryCommandInput,
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
@@ -16,6 +17,7 @@ import { vi } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import { Mailer } from '../../lambdas/adapters/mailer.js';
 import { Workflow } from '../../lambdas/adapters/workflow.js';
+import type { TimelineEntry } from '../../lambdas/core/case.js';
 
 export const TABLE = 'zmiana-sd-test';
 export const SENDER = 'no-reply@zmiana-sd.mrpips.gov.pl';
@@ -94,6 +96,17 @@ export class FakeTable {
     this.items.set(itemKey(pk, sk), { ...item });
     return this;
   }
+
+  /** PutItem as DynamoDB does the store's conditional puts (mail-once markers, timeline entries): only if absent. */
+  putsIfAbsent(): this {
+    this.ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
+      const { pk, sk, ...rest } = unmarshall(input.Item!) as { pk: string; sk: string };
+      if (this.items.has(itemKey(pk, sk))) throw conditionalCheckFailed();
+      this.put(pk, sk, rest);
+      return {};
+    });
+    return this;
+  }
 }
 
 export function conditionalCheckFailed(): ConditionalCheckFailedException {
@@ -158,4 +171,12 @@ export function sentEmails(ses: SesMock): SentEmail[] {
 /** A DynamoDB/SFN style service error with a name and an HTTP status. */
 export function serviceError(name: string, httpStatusCode: number, message = name): Error {
   return Object.assign(new Error(message), { name, $metadata: { httpStatusCode }, $fault: httpStatusCode >= 500 ? 'server' : 'client' });
+}
+
+/** The timeline entries the adapter wrote (put-if-absent of `EVENT#<id>` items), in the order it wrote them. */
+export function timelineWrites(ddb: DdbMock): (TimelineEntry & { pk: string; sk: string; condition?: string })[] {
+  return ddb
+    .commandCalls(PutItemCommand)
+    .map((call) => ({ ...(unmarshall(call.args[0].input.Item!) as TimelineEntry & { pk: string; sk: string }), condition: call.args[0].input.ConditionExpression }))
+    .filter((item) => item.sk.startsWith('EVENT#'));
 }

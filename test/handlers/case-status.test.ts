@@ -51,12 +51,10 @@ beforeEach(() => {
   ses.reset();
   sfn.reset();
   table = new FakeTable(ddb)
-    .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({
-      timeline: [
-        { id: 'registered', at: '2026-03-01T08:00:00.000Z', actor: { role: 'SYSTEM' }, action: 'CASE_REGISTERED', summary: 'Zarejestrowano zgłoszenie.' },
-        { id: 'confirmed:AGREE_VARIANT.1', at: '2026-03-02T09:00:00.000Z', actor: { role: 'MRPIPS', email: MRPIPS_EMAIL }, action: 'STEP_CONFIRMED', summary: 'Uzgodniono tryb zmiany.' },
-      ],
-    }))
+    .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
+    .put(`CASE#${CASE_ID}`, 'EVENT#registered', { id: 'registered', at: '2026-03-01T08:00:00.000Z', actor: { role: 'SYSTEM' }, action: 'CASE_REGISTERED', summary: 'Zarejestrowano zgłoszenie.' })
+    .put(`CASE#${CASE_ID}`, 'EVENT#confirmed:AGREE_VARIANT.1', { id: 'confirmed:AGREE_VARIANT.1', at: '2026-03-02T09:00:00.000Z', actor: { role: 'MRPIPS', email: MRPIPS_EMAIL }, action: 'STEP_CONFIRMED', summary: 'Uzgodniono tryb zmiany.' })
+    .put('CASE#ZSD-2026-00041', 'EVENT#registered', { id: 'registered', at: '2026-03-01T08:00:00.000Z', actor: { role: 'SYSTEM' }, action: 'CASE_REGISTERED', summary: 'Inna sprawa.' })
     .put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', step({ step: 'AGREE_VARIANT', stepKey: 'AGREE_VARIANT.1', recipient: MRPIPS_EMAIL, status: 'COMPLETED', taskToken: undefined, requestedAt: '2026-03-01T08:05:00.000Z', completedAt: '2026-03-02T09:00:00.000Z' }))
     .put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', step({ step: 'OLD_SD_DEACTIVATED', stepKey: 'OLD_SD_DEACTIVATED.1', requestedAt: '2026-03-10T08:00:00.000Z' }))
     .put(`CASE#${CASE_ID}`, 'STEP#NEW_COLLECTIONS.1', step({ step: 'NEW_COLLECTIONS', stepKey: 'NEW_COLLECTIONS.1', recipient: MRPIPS_EMAIL, status: 'COMPLETED', taskToken: undefined, requestedAt: '2026-03-02T09:01:00.000Z', completedAt: '2026-03-05T10:00:00.000Z' }))
@@ -73,16 +71,21 @@ describe('the case status page (GET/HEAD /sprawa)', () => {
   it('GIVEN the status link of an e-mail WHEN opened THEN the case and its steps are read (one consistent Query of the case\'s STEP# items) and nothing is written', async () => {
     const page = await show();
     expect(page.statusCode).toBe(200);
-    const [query] = ddb.commandCalls(QueryCommand);
-    const input = query!.args[0].input;
-    expect(input.TableName).toBe('zmiana-sd-test');
-    expect(input.KeyConditionExpression).toBe('pk = :pk AND begins_with(sk, :step)');
-    expect(unmarshall(input.ExpressionAttributeValues!)).toEqual({ ':pk': `CASE#${CASE_ID}`, ':step': 'STEP#' });
-    expect(input.ConsistentRead).toBe(true);
+    const queries = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    for (const input of queries) {
+      expect(input.TableName).toBe('zmiana-sd-test');
+      expect(input.KeyConditionExpression).toBe('pk = :pk AND begins_with(sk, :prefix)');
+      expect(input.ConsistentRead).toBe(true);
+    }
+    // The steps and the timeline entries, each the case's own items.
+    expect(queries.map((input) => unmarshall(input.ExpressionAttributeValues!)).sort((a, b) => String(a[':prefix']).localeCompare(String(b[':prefix'])))).toEqual([
+      { ':pk': `CASE#${CASE_ID}`, ':prefix': 'EVENT#' },
+      { ':pk': `CASE#${CASE_ID}`, ':prefix': 'STEP#' },
+    ]);
     const [get] = ddb.commandCalls(GetItemCommand);
     expect(unmarshall(get!.args[0].input.Key!)).toEqual({ pk: `CASE#${CASE_ID}`, sk: 'CASE' });
     // Read only.
-    expect(ddb.calls().map((c) => c.args[0].constructor.name).sort()).toEqual(['GetItemCommand', 'QueryCommand']);
+    expect(ddb.calls().map((c) => c.args[0].constructor.name).sort()).toEqual(['GetItemCommand', 'QueryCommand', 'QueryCommand']);
     expect(ses.calls()).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
   });
@@ -108,6 +111,7 @@ describe('the case status page (GET/HEAD /sprawa)', () => {
   it('GIVEN the case timeline THEN it is shown newest first, and the page is read-only (no form, no task token)', async () => {
     const body = (await show()).body;
     expect(body.indexOf('Uzgodniono tryb zmiany.')).toBeLessThan(body.indexOf('Zarejestrowano zgłoszenie.'));
+    expect(body).not.toContain('Inna sprawa.');
     expect(body).toContain('Strona tylko do odczytu.');
     expect(body).not.toContain('<form');
     expect(body).not.toContain(TOKEN);
@@ -126,12 +130,16 @@ describe('the case status page (GET/HEAD /sprawa)', () => {
     expect(page.body).toContain('<html lang="en">');
   });
 
-  it('GIVEN a case with many steps THEN every page of the Query is read', async () => {
+  it('GIVEN a case with many steps and timeline entries THEN every page of both Queries is read', async () => {
     table.pageSize = 1;
     const page = await show();
-    expect(ddb.commandCalls(QueryCommand)).toHaveLength(3);
-    expect(ddb.commandCalls(QueryCommand)[1]!.args[0].input.ExclusiveStartKey).toBeDefined();
+    // Three step items and two entries, one a page: 3 + 2 pages, each after the first from where the last ended.
+    const queries = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(queries).toHaveLength(5);
+    expect(queries.filter((input) => input.ExclusiveStartKey)).toHaveLength(3);
     expect(page.body).toContain(`czeka na: ${ROLE_LABEL.JST}, ${JST_EMAIL}`);
+    expect(page.body).toContain('Uzgodniono tryb zmiany.');
+    expect(page.body).toContain('Zarejestrowano zgłoszenie.');
   });
 
   it('GIVEN a finished case THEN it says it waits for nobody', async () => {

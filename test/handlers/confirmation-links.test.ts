@@ -8,8 +8,8 @@ import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.j
 import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkClaims, type SigningKeys } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
-import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, serviceError, updates } from './aws.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, serviceError, timelineWrites, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, workflow, mailer } = awsMocks();
 const KEY_1 = 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz';
@@ -23,7 +23,8 @@ const TODAY = '2026-03-10';
 const COMPLETE_CONDITION = '(#status = :pending AND #link = :hash) OR #completion = :completion';
 // Only this submission's own completion is ever undone.
 const REOPEN_CONDITION = '#status = :completed AND #completedLink = :hash AND #completion = :completion';
-const REASSIGN_CONDITION = '#status = :pending AND #link = :currentLink';
+const REASSIGN_CONDITION = '#status = :pending AND #link = :currentLink AND (attribute_not_exists(#count) OR #count < :max)';
+const GIVE_BACK_CONDITION = '#status = :pending AND #link = :newLink';
 
 let table: FakeTable;
 let linkId: string;
@@ -60,7 +61,7 @@ function pageRequest(method: string, rawQuery: string, form?: Record<string, str
   return { method, path: '/potwierdzenie', query, rawQuery, body: form ? new URLSearchParams(form).toString() : '', ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (test)' };
 }
 
-const deps = (now = NOW, keys: SigningKeys = KEYS) => ({ store, workflow, mailer, directory: DIRECTORY, keys, baseUrl: BASE_URL, now });
+const deps = (now = NOW, keys: SigningKeys = KEYS) => ({ store, workflow, mailer, directory: DIRECTORY, keys, baseUrl: BASE_URL, limits: STEP_LIMITS, now });
 const open = (method: string, rawQuery = linkQuery(), form?: Record<string, string>, now = NOW, keys: SigningKeys = KEYS) => handleConfirmationLink(pageRequest(method, rawQuery, form), deps(now, keys));
 
 /** The token the page opened by this link carries in its forms. */
@@ -254,8 +255,7 @@ describe('confirming (POST)', () => {
     const forget = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' }).find((u) => u.update === 'REMOVE #token');
     expect(forget).toBeDefined();
     expect(forget!.names['#token']).toBe('taskToken');
-    const [caseWrite] = updates(ddb, { sk: 'CASE' });
-    const event = (caseWrite!.values[':event'] as { id: string; action: string; actor: unknown }[])[0]!;
+    const [event] = timelineWrites(ddb);
     expect(event).toMatchObject({ id: 'confirmed:OLD_SD_DEACTIVATED.1', action: 'STEP_CONFIRMED', actor: { role: 'JST', email: JST_EMAIL } });
     expect(reopens()).toHaveLength(0);
   });
@@ -345,7 +345,7 @@ describe('confirming (POST)', () => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('potwierdzenie zapisane');
     expect(reopens()).toHaveLength(0);
-    expect((updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { id: string }[])[0]!.id).toBe('confirmed:OLD_SD_DEACTIVATED.1');
+    expect(timelineWrites(ddb)[0]!.id).toBe('confirmed:OLD_SD_DEACTIVATED.1');
     expect(logs()).toContain('task answer lost; its retry found the task closed by it');
   });
 
@@ -514,7 +514,7 @@ describe('links are bound to their recipient', () => {
     expect(page.statusCode).toBe(200);
     expect(completions()[0]!.values[':by']).toMatchObject({ email: COLLEAGUE, role: 'JST', linkId: colleagueLinkId });
     expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!).participant).toEqual({ email: COLLEAGUE, role: 'JST' });
-    const event = (updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { actor: unknown }[])[0]!;
+    const event = timelineWrites(ddb)[0]!;
     expect(event.actor).toEqual({ role: 'JST', email: COLLEAGUE });
   });
 });
@@ -531,10 +531,13 @@ describe('handing the step to a colleague (action=reassign)', () => {
   it('GIVEN the e-mail to the colleague fails THEN the step is given back to this link (conditional on the new link) and the error propagates', async () => {
     ses.on(SendEmailCommand).rejects(Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
     await expect(reassign(COLLEAGUE)).rejects.toThrow('SES down');
-    const [handOver, giveBack] = reassignments();
+    const [handOver] = reassignments();
+    const [giveBack] = updates(ddb).filter((u) => u.condition === GIVE_BACK_CONDITION);
     expect(handOver!.set).toMatchObject({ recipient: COLLEAGUE });
+    expect(handOver!.update).toContain('ADD #count :one');
     expect(giveBack!.set).toMatchObject({ recipient: JST_EMAIL, linkIdHash: hashLinkId(linkId) });
-    expect(giveBack!.values[':currentLink']).toBe(handOver!.values[':newLink']);
+    expect(giveBack!.update).toContain('ADD #count :minusOne');
+    expect(giveBack!.values[':newLink']).toBe(handOver!.values[':newLink']);
   });
 
   it('GIVEN a colleague\'s address WHEN the hand-over is posted THEN the step is moved conditionally on this link, to the colleague, with a new link id', async () => {
@@ -586,8 +589,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
 
   it('GIVEN a hand-over THEN the timeline records STEP_REASSIGNED by the person who handed it over, after the write and the e-mails', async () => {
     await reassign(COLLEAGUE);
-    const [caseWrite] = updates(ddb, { sk: 'CASE' });
-    const event = (caseWrite!.values[':event'] as { id: string; action: string; actor: unknown; step: string; summary: string }[])[0]!;
+    const event = timelineWrites(ddb)[0]!;
     expect(event).toMatchObject({ action: 'STEP_REASSIGNED', actor: { role: 'JST', email: JST_EMAIL }, step: 'OLD_SD_DEACTIVATED.1', at: NOW.toISOString() });
     expect(event.id).toMatch(/^reassigned:OLD_SD_DEACTIVATED\.1:[0-9a-f]{12}$/);
     expect(event.summary).toContain(`z ${JST_EMAIL} do ${COLLEAGUE}`);
@@ -714,6 +716,103 @@ describe('handing the step to a colleague (action=reassign)', () => {
     ddb.on(UpdateItemCommand).rejects(throttled);
     await expect(reassign(COLLEAGUE)).rejects.toBe(throttled);
     expect(ses.calls()).toHaveLength(0);
+  });
+});
+
+describe('the bounds of hand-overs and a hand-over that is only half done', () => {
+  /** The step item as DynamoDB keeps it through hand-overs: the conditional write applied, its count added. */
+  function tableAppliesHandOvers() {
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      const update = readUpdate(input);
+      const key = `${update.pk}|${update.sk}`;
+      const current = table.items.get(key) as unknown as StepRecord;
+      if (update.condition === REASSIGN_CONDITION) {
+        const count = current.handOvers ?? 0;
+        if (current.linkIdHash !== update.values[':currentLink'] || count >= Number(update.values[':max'])) throw conditionalCheckFailed();
+        table.items.set(key, { ...current, ...update.set, handOvers: count + 1 });
+      }
+      return {};
+    });
+    table.putsIfAbsent();
+  }
+  const stepItem = () => table.items.get(`CASE#${CASE_ID}|STEP#OLD_SD_DEACTIVATED.1`) as unknown as StepRecord;
+
+  it('GIVEN a step handed over as often as allowed THEN its page has no hand-over form but says MRPiPS can reassign it, and a posted hand-over is refused with 409, nothing changed', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ handOvers: STEP_LIMITS.MAX_HAND_OVERS_PER_STEP }));
+    const page = await open('GET');
+    expect(page.statusCode).toBe(200);
+    expect(page.body).not.toContain('name="action" value="reassign"');
+    expect(page.body).toContain('Tego kroku nie można już przekazać za pomocą linku');
+    expect(page.body).toContain('MRPiPS (Departament Informatyki), które może przypisać go innej osobie');
+    // The step itself can still be confirmed.
+    expect(page.body).toContain(STEPS.OLD_SD_DEACTIVATED.submitLabel);
+
+    const refused = await reassign(COLLEAGUE);
+    expect(refused.statusCode).toBe(409);
+    expect(refused.body).toContain('<h1>Nie można przekazać kroku</h1>');
+    expect(refused.body).toContain('Nic nie zostało zmienione.');
+    nothingChanged();
+  });
+
+  it('GIVEN one hand-over left WHEN the write finds the bound reached meanwhile (a concurrent hand-over) THEN 409 with the same page, nobody e-mailed', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ handOvers: STEP_LIMITS.MAX_HAND_OVERS_PER_STEP - 1 }));
+    ddb.on(UpdateItemCommand).callsFake(() => {
+      table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ handOvers: STEP_LIMITS.MAX_HAND_OVERS_PER_STEP }));
+      throw conditionalCheckFailed();
+    });
+    const page = await reassign(COLLEAGUE);
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain('Tego kroku nie można już przekazać za pomocą linku');
+    expect(reassignments()[0]!.values[':max']).toBe(STEP_LIMITS.MAX_HAND_OVERS_PER_STEP);
+    expect(ses.calls()).toHaveLength(0);
+  });
+
+  it('GIVEN the colleague got the link but the notice to MRPiPS fails THEN the page says the step was handed over (202, never "Nic nie zostało zapisane"); the same POST again sends only the missing notice and records the hand-over once', async () => {
+    tableAppliesHandOvers();
+    let sent = 0;
+    ses.on(SendEmailCommand).callsFake(() => {
+      if (++sent === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+      return { MessageId: `m${sent}` };
+    });
+    const first = await reassign(COLLEAGUE);
+    expect(first.statusCode).toBe(202);
+    expect(first.body).toContain('<h1>Krok przekazany</h1>');
+    expect(first.body).toContain(`został przekazany osobie: <strong>${COLLEAGUE}</strong>`);
+    expect(first.body).toContain('Prosimy za kilka minut wysłać formularz ponownie');
+    expect(first.body).not.toContain('Nic nie zostało zapisane');
+    // The step stays with the colleague (their link works), counted once; nothing recorded on the timeline yet.
+    expect(stepItem()).toMatchObject({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL, handOvers: 1, handOver: { from: JST_EMAIL, to: COLLEAGUE, fromLinkIdHash: hashLinkId(linkId) } });
+    expect(updates(ddb).filter((u) => u.condition === GIVE_BACK_CONDITION)).toHaveLength(0);
+    expect(timelineWrites(ddb)).toHaveLength(0);
+
+    ses.resetHistory();
+    const again = await reassign(COLLEAGUE);
+    expect(again.statusCode).toBe(200);
+    expect(again.body).toContain('<h1>Krok przekazany</h1>');
+    // Only the notice that failed; the colleague is not e-mailed a second link, the step not handed over twice.
+    expect(sentEmails(ses).map((m) => m.to)).toEqual([[MRPIPS_EMAIL]]);
+    expect(stepItem()).toMatchObject({ recipient: COLLEAGUE, handOvers: 1 });
+    expect(timelineWrites(ddb)).toMatchObject([{ id: stepItem().handOver!.id, action: 'STEP_REASSIGNED', actor: { role: 'JST', email: JST_EMAIL } }]);
+
+    // A third time: everything is done, nothing is sent or recorded again.
+    ses.resetHistory();
+    ddb.resetHistory();
+    expect((await reassign(COLLEAGUE)).statusCode).toBe(200);
+    expect(ses.calls()).toHaveLength(0);
+    expect(table.items.has(`CASE#${CASE_ID}|EVENT#${stepItem().handOver!.id}`)).toBe(true);
+    expect(reassignments()).toHaveLength(0);
+  });
+
+  it('GIVEN a half-done hand-over WHEN the old link posts a hand-over to someone else THEN it is refused as superseded (only the same hand-over is finished)', async () => {
+    tableAppliesHandOvers();
+    ses.on(SendEmailCommand).callsFake(() => {
+      if (ses.commandCalls(SendEmailCommand).length === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+      return { MessageId: 'm' };
+    });
+    expect((await reassign(COLLEAGUE)).statusCode).toBe(202);
+    const other = await reassign('ewa.zielinska@mops.przykladowo.pl');
+    expect(other.statusCode).toBe(410);
+    expect(stepItem()).toMatchObject({ recipient: COLLEAGUE, handOvers: 1 });
   });
 });
 

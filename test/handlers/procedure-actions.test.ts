@@ -9,7 +9,7 @@ import { recordFailure } from '../../lambdas/record-failure/index.js';
 import { registerCase } from '../../lambdas/register-case/index.js';
 import { sendNotice } from '../../lambdas/send-notice/index.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord, notification } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, timelineWrites, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, mailer } = awsMocks();
 let table: FakeTable;
@@ -28,7 +28,6 @@ afterEach(() => {
 });
 
 const caseWrites = () => updates(ddb, { pk: `CASE#${CASE_ID}`, sk: 'CASE' });
-const eventOf = (write: { values: Record<string, unknown> }) => (write.values[':event'] as Record<string, unknown>[])[0]!;
 
 describe('registerCase (step 1)', () => {
   it('GIVEN a notification THEN the case is created once (conditional put) in voivodeship 14 and its old collections are locked for it', async () => {
@@ -78,7 +77,7 @@ describe('sendNotice', () => {
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [] });
     expect(mail!.text).toContain('Powód: Brak kodu MZT.');
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'REJECTED' });
-    expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'notice:NOTIFICATION_REJECTED', action: 'NOTIFICATION_REJECTED' });
+    expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'notice:NOTIFICATION_REJECTED', action: 'NOTIFICATION_REJECTED' });
   });
 
   it('GIVEN the JST contact never confirmed the address THEN the old collections are released, nobody is e-mailed, and the case becomes UNCONFIRMED', async () => {
@@ -92,8 +91,8 @@ describe('sendNotice', () => {
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
     expect(caseWrites()).toHaveLength(1);
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'UNCONFIRMED' });
-    expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'notice:NOTIFICATION_UNCONFIRMED', action: 'NOTIFICATION_UNCONFIRMED', actor: { role: 'SYSTEM' } });
-    expect(String(eventOf(caseWrites()[0]!).summary)).toContain('Zbiory CBB zwolnione');
+    expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'notice:NOTIFICATION_UNCONFIRMED', action: 'NOTIFICATION_UNCONFIRMED', actor: { role: 'SYSTEM' } });
+    expect(String(timelineWrites(ddb)[0]!.summary)).toContain('Zbiory CBB zwolnione');
   });
 
   it('GIVEN the lapse notice is retried after the collections were released THEN the release is idempotent and the case is still marked once', async () => {
@@ -163,7 +162,7 @@ describe('changeCollectionStates (step d)', () => {
     ]);
     for (const release of releases) expect(release.update).toContain('REMOVE #locked');
     expect(caseWrites()[0]!.set.outcome).toEqual({ collectionsState: targetState, at: NOW.toISOString() });
-    expect(eventOf(caseWrites()[0]!).action).toBe(targetState === 'ARCHIVED' ? 'OLD_COLLECTIONS_ARCHIVED' : 'OLD_COLLECTIONS_CLOSED');
+    expect(timelineWrites(ddb)[0]!.action).toBe(targetState === 'ARCHIVED' ? 'OLD_COLLECTIONS_ARCHIVED' : 'OLD_COLLECTIONS_CLOSED');
   });
 });
 
@@ -206,7 +205,7 @@ describe('escalateStep', () => {
     expect(mail!.text).toContain(`${adminOf('14')}, województwo mazowieckie`);
     expect(updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' })[0]!.set).toEqual({ escalatedAt: NOW.toISOString() });
     expect(mail!.text).toContain(STATUS_LINKS(CASE_ID));
-    expect(eventOf(caseWrites()[0]!)).toMatchObject({ id: 'escalated:MZT_DEACTIVATED.1:2', action: 'STEP_ESCALATED' });
+    expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'escalated:MZT_DEACTIVATED.1:2', action: 'STEP_ESCALATED' });
   });
 
   it('GIVEN a step handed to a colleague THEN MRPiPS is told the colleague is awaited', async () => {

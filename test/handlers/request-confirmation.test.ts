@@ -6,7 +6,7 @@ import { hashLinkId, recipientTag, signingKeysSchema, verifyLink, verifyStatusLi
 import type { StepId } from '../../lambdas/core/steps.js';
 import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, timelineWrites, updates } from './aws.js';
 
 const { ddb, ses, sfn, store, mailer } = awsMocks();
 const KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
@@ -88,9 +88,7 @@ describe('requestConfirmation', () => {
 
   it('GIVEN the request was sent THEN the case timeline records it once, by its deterministic event id', async () => {
     await request('AGREE_VARIANT');
-    const [caseWrite] = updates(ddb, { sk: 'CASE' });
-    expect(caseWrite!.values[':eventId']).toBe('requested:AGREE_VARIANT.1:0');
-    expect((caseWrite!.values[':event'] as { action: string }[])[0]!.action).toBe('CONFIRMATION_REQUESTED');
+    expect(timelineWrites(ddb)).toMatchObject([{ sk: 'EVENT#requested:AGREE_VARIANT.1:0', id: 'requested:AGREE_VARIANT.1:0', action: 'CONFIRMATION_REQUESTED', condition: 'attribute_not_exists(pk)' }]);
   });
 
   it.each(['OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING'] as const)('GIVEN JST step b (%s) WHEN requested THEN it goes to the JST with the supplier in copy', async (step) => {
@@ -143,8 +141,7 @@ describe('requestConfirmation', () => {
     const [, reminder] = sentEmails(ses);
     expect(reminder!.subject).toContain('przypomnienie nr 1');
     expect(hashLinkId(linkOf(reminder!.text).searchParams.get('l')!)).toBe(second!.set.linkIdHash);
-    const caseWrites = updates(ddb, { sk: 'CASE' });
-    expect(caseWrites.map((w) => w.values[':eventId'])).toEqual(['requested:OLD_SD_DEACTIVATED.1:0', 'requested:OLD_SD_DEACTIVATED.1:1']);
+    expect(timelineWrites(ddb).map((e) => e.id)).toEqual(['requested:OLD_SD_DEACTIVATED.1:0', 'requested:OLD_SD_DEACTIVATED.1:1']);
   });
 
   it('GIVEN a repeated feeding step after failed verification THEN the e-mail carries the MRPiPS comment and the link names round 2', async () => {
@@ -226,7 +223,7 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
     expect(link.searchParams.get('t')).toBe(recipientTag(COLLEAGUE));
     const [stepWrite] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
     expect(stepWrite!.set).toMatchObject({ recipient: COLLEAGUE, remindersSent: 1, linkIdHash: hashLinkId(link.searchParams.get('l')!) });
-    expect((updates(ddb, { sk: 'CASE' })[0]!.values[':event'] as { summary: string }[])[0]!.summary).toContain(`do: ${COLLEAGUE}`);
+    expect(timelineWrites(ddb)[0]!.summary).toContain(`do: ${COLLEAGUE}`);
   });
 
   it('GIVEN the step was not handed over THEN the message does not speak of a hand-over', async () => {

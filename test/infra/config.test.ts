@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ONE_YEAR_SECONDS, worstCaseLife } from '../../lambdas/core/case-life.js';
-import { formConfigSchema, incidentConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, timingConfigSchema } from '../../lambdas/core/config.js';
+import { formConfigSchema, incidentConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, stepLimitsConfigSchema, timingConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES as LAMBDA_VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { stepTimings } from '../../lambdas/core/timing.js';
@@ -40,6 +40,7 @@ describe('parseConfig (CDK context)', () => {
       maxIncidentsPerCase: 3,
       incidentsTo: 'sekretariat.di@mrpips.gov.pl',
       notificationsPerHourPerIp: 20,
+      maxHandOversPerStep: 3,
       logRetentionDays: 90,
       createSesIdentity: false,
       usesPlaceholderAdmins: true,
@@ -75,6 +76,7 @@ describe('parseConfig (CDK context)', () => {
       operationsEmail: ' Dyzur.Procedura@MRPiPS.gov.pl ',
       reminderSchedule: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200,"stalledAfterReminders":8}}',
       notificationsPerHourPerIp: '5',
+      maxHandOversPerStep: '1',
       logRetentionDays: '365',
       createSesIdentity: 'true',
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl/',
@@ -93,6 +95,7 @@ describe('parseConfig (CDK context)', () => {
       incidentsTo: 'dyzur.procedura@mrpips.gov.pl',
       reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200, stalledAfterReminders: 8 } },
       notificationsPerHourPerIp: 5,
+      maxHandOversPerStep: 1,
       logRetentionDays: 365,
       createSesIdentity: true,
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl',
@@ -202,6 +205,9 @@ describe('parseConfig (CDK context)', () => {
     ['notificationsPerHourPerIp', 0, 'must be at least 1'],
     ['notificationsPerHourPerIp', '2.5', 'must be an integer'],
     ['notificationsPerHourPerIp', 10_001, 'must be at most 10000'],
+    ['maxHandOversPerStep', -1, 'must be at least 0'],
+    ['maxHandOversPerStep', '1.5', 'must be an integer'],
+    ['maxHandOversPerStep', 21, 'must be at most 20'],
     ['publicBaseUrl', 'ftp://example.gov.pl', 'must be an http(s) URL'],
     ['logRetentionDays', 2, 'must be one of the CloudWatch Logs retention values'],
     ['createSesIdentity', 'yes', 'must be true or false'],
@@ -363,6 +369,8 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
     // THEN
     expect(incidents).toEqual({ OPERATIONS_EMAIL: config.incidentsTo, MAX_INCIDENTS_PER_CASE: config.maxIncidentsPerCase });
     expect(() => parseLambdaConfig(mailConfigSchema, mailEnv)).not.toThrow();
+    // confirmation-links reads the hand-over bound with the lambdas' own schema
+    expect(parseLambdaConfig(stepLimitsConfigSchema, { MAX_HAND_OVERS_PER_STEP: String(config.maxHandOversPerStep) }).MAX_HAND_OVERS_PER_STEP).toBe(config.maxHandOversPerStep);
     expect(() => parseLambdaConfig(timingConfigSchema, formEnv)).not.toThrow();
     expect(form).toMatchObject({
       NOTIFICATIONS_PER_HOUR_PER_IP: config.notificationsPerHourPerIp,

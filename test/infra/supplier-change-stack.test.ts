@@ -79,7 +79,7 @@ const EXPECTED_ENV: Record<ActionName, string[]> = {
   'record-failure': [],
   'open-incident': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL', 'MAX_INCIDENTS_PER_CASE'],
   'notification-form': FORM_ENV,
-  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV],
+  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, 'MAX_HAND_OVERS_PER_STEP'],
   'case-status': KEYS_ENV,
 };
 /** Every e-mail carries a signed status link: every sender reads the signing keys. */

@@ -1,15 +1,15 @@
-import { PutItemCommand, UpdateItemCommand, type PutItemCommandInput, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
+import { PutItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { SendEmailCommand } from '@aws-sdk/client-ses';
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CaseRecord, TimelineEntry } from '../../lambdas/core/case.js';
+import type { CaseRecord } from '../../lambdas/core/case.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/core/errors.js';
 import { hashLinkId, newLinkId, recipientTag, verifyLink } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { cancelCase, cancellationRecipients, handOverStep, procedureExecutionArn, resendStepLink } from '../../lambdas/services/steps.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from '../handlers/aws.js';
-import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 
 /**
  * The shared step operations with mocked AWS clients: the order of the writes (so a crash and a retry
@@ -20,7 +20,7 @@ const PROCEDURE_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:Pro
 const EXECUTION_ARN = 'arn:aws:states:eu-central-1:123456789012:execution:ProcedureStateMachine:ZSD-2026-00042';
 const OPERATOR = { role: 'MRPIPS' as const, email: 'ops.di@mrpips.gov.pl' };
 const NOW_S = NOW.getTime() / 1000;
-const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, baseUrl: BASE_URL, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
+const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, baseUrl: BASE_URL, limits: STEP_LIMITS, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
 
 let table: FakeTable;
 let linkId: string;
@@ -48,7 +48,9 @@ function step(key: string, overrides: Partial<StepRecord> = {}): StepRecord {
   };
 }
 
-const caseItem = () => table.items.get(`CASE#${CASE_ID}|CASE`) as unknown as CaseRecord & { timelineIds?: Set<string> };
+const caseItem = () => table.items.get(`CASE#${CASE_ID}|CASE`) as unknown as CaseRecord & { appliedEventIds?: Set<string> };
+/** The case's timeline entry items, oldest first. */
+const timeline = () => store.getTimeline(CASE_ID);
 
 /** UpdateItem as DynamoDB does it, for the writes these operations make (conditions checked, values applied). */
 function tableAppliesUpdates() {
@@ -57,13 +59,12 @@ function tableAppliesUpdates() {
     const key = `${u.pk}|${u.sk}`;
     const current = table.items.get(key) as Record<string, unknown> | undefined;
     if (u.sk === 'CASE') {
-      const record = current as unknown as CaseRecord;
-      const event = (u.values[':event'] as TimelineEntry[])[0]!;
-      if (!record || record.timeline.some((e) => e.id === event.id)) throw conditionalCheckFailed();
+      const record = current as unknown as CaseRecord & { appliedEventIds?: Set<string> };
+      const eventId = u.values[':eventId'] as string | undefined;
+      if (!record || (eventId && record.appliedEventIds?.has(eventId))) throw conditionalCheckFailed();
       const allowed = Object.entries(u.values).filter(([name]) => name.startsWith(':allowed')).map(([, value]) => value);
       if (allowed.length && !allowed.includes(record.status)) throw conditionalCheckFailed();
-      const { updatedAt: _u, ...set } = u.set;
-      table.items.set(key, { ...record, ...set, updatedAt: event.at, timeline: [...record.timeline, event] });
+      table.items.set(key, { ...record, ...u.set, ...(eventId ? { appliedEventIds: new Set([...(record.appliedEventIds ?? []), eventId]) } : {}) });
     } else if (u.sk.startsWith('STEP#')) {
       const s = current as unknown as StepRecord;
       if (u.condition === '#status = :pending' && s.status !== 'PENDING') throw conditionalCheckFailed();
@@ -85,13 +86,7 @@ function tableAppliesUpdates() {
     }
     return {};
   });
-  // Mail-once markers (MAIL#<key>), conditional on not existing.
-  ddb.on(PutItemCommand).callsFake((input: PutItemCommandInput) => {
-    const { pk, sk, ...rest } = unmarshall(input.Item!) as { pk: string; sk: string };
-    if (table.items.has(`${pk}|${sk}`)) throw conditionalCheckFailed();
-    table.put(pk, sk, rest);
-    return {};
-  });
+  table.putsIfAbsent();
 }
 
 beforeEach(() => {
@@ -143,12 +138,12 @@ describe('cancelCase', () => {
     expect(releases.every((c) => !('state' in c.u.set))).toBe(true);
     const mails = ses.commandCalls(SendEmailCommand);
     expect(closes.at(-1)!.call.calledBefore(mails[0]!)).toBe(true);
-    const notified = calls.find((c) => c.u.sk === 'CASE' && (c.u.values[':event'] as TimelineEntry[])[0]!.id === 'cancelled:notified')!;
-    expect(mails.at(-1)!.calledBefore(notified.call)).toBe(true);
+    const notified = ddb.commandCalls(PutItemCommand).find((c) => unmarshall(c.args[0].input.Item!).sk === 'EVENT#cancelled:notified')!;
+    expect(mails.at(-1)!.calledBefore(notified)).toBe(true);
 
     expect(result).toMatchObject({ cancelledNow: true, execution: { arn: EXECUTION_ARN, status: 'ABORTED' }, releasedCollections: ['SR-01', 'NSR-01', 'FA-01', 'NFA-01'] });
     expect(result.record.status).toBe('CANCELLED');
-    expect(result.record.timeline.map((e) => e.action).slice(-3)).toEqual(['CASE_CANCELLED', 'COLLECTIONS_RELEASED', 'CASE_CANCELLATION_SENT']);
+    expect((await timeline()).map((e) => e.action).slice(-3)).toEqual(['CASE_CANCELLED', 'COLLECTIONS_RELEASED', 'CASE_CANCELLATION_SENT']);
     for (const key of ['NEW_SD_FEEDING.1', 'MZT_DEACTIVATED.1']) {
       const closed = table.items.get(`CASE#${CASE_ID}|STEP#${key}`) as unknown as StepRecord;
       expect(closed).toMatchObject({ status: 'CANCELLED', closedAt: NOW.toISOString() });
@@ -196,7 +191,7 @@ describe('cancelCase', () => {
     });
     await expect(cancelCase(deps(), { caseId: CASE_ID, reason: 'Pierwszy powód.', by: OPERATOR })).rejects.toThrow('SES down');
     expect(caseItem().status).toBe('CANCELLED');
-    expect(caseItem().timeline.map((e) => e.id)).not.toContain('cancelled:notified');
+    expect((await timeline()).map((e) => e.id)).not.toContain('cancelled:notified');
 
     ddb.resetHistory();
     sfn.resetHistory();
@@ -208,8 +203,8 @@ describe('cancelCase', () => {
     // The JST's message went out before the crash: only the others are sent now.
     expect(sentEmails(ses).map((m) => m.to[0])).toEqual([MRPIPS_EMAIL, adminOf('14'), SUPPLIER_EMAIL]);
     expect(caseItem().cancellation!.reason).toBe('Pierwszy powód.');
-    expect(caseItem().timeline.filter((e) => e.action === 'CASE_CANCELLED')).toHaveLength(1);
-    expect(caseItem().timeline.at(-1)!.id).toBe('cancelled:notified');
+    expect((await timeline()).filter((e) => e.action === 'CASE_CANCELLED')).toHaveLength(1);
+    expect((await timeline()).at(-1)!.id).toBe('cancelled:notified');
 
     // A third run finds everything done and sends nothing.
     ses.resetHistory();
@@ -275,7 +270,11 @@ describe('resendStepLink', () => {
     const result = await resendStepLink(deps(), { caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', by: OPERATOR });
     expect(result.recipient).toBe(JST_EMAIL);
     const [write] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
-    expect(write!.condition).toBe('#status = :pending AND #link = :currentLink');
+    // Counted in the same conditional write, against MAX_RESENDS_PER_STEP.
+    expect(write!.condition).toBe('#status = :pending AND #link = :currentLink AND (attribute_not_exists(#count) OR #count < :max)');
+    expect(write!.update).toBe('SET #link = :newLink, #lastSentAt = :now ADD #count :add');
+    expect(write!.values).toMatchObject({ ':add': 1, ':max': STEP_LIMITS.MAX_RESENDS_PER_STEP });
+    expect(write!.names['#count']).toBe('resends');
     expect(write!.values[':currentLink']).toBe(hashLinkId(linkId));
     const [mail] = sentEmails(ses);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
@@ -286,7 +285,7 @@ describe('resendStepLink', () => {
     expect(check).toMatchObject({ ok: true, claims: { step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL), expiresAt: NOW_S + 3600 } });
     expect(check.ok && hashLinkId(check.claims.linkId)).toBe(write!.values[':newLink']);
     expect(mail!.text).not.toContain('token-');
-    expect(caseItem().timeline.at(-1)).toMatchObject({ action: 'STEP_LINK_RESENT', actor: OPERATOR, step: 'OLD_SD_DEACTIVATED.1' });
+    expect((await timeline()).at(-1)).toMatchObject({ action: 'STEP_LINK_RESENT', actor: OPERATOR, step: 'OLD_SD_DEACTIVATED.1' });
   });
 
   it('gives the old link back when the e-mail cannot be sent, and rethrows', async () => {
@@ -330,7 +329,7 @@ describe('handOverStep by MRPiPS (no link)', () => {
     expect(mails[0]!.text).toContain(`${OPERATOR.email} przekazał(a) Ci ten krok do wykonania.`);
     expect(mails[1]!.text).toContain(`MRPiPS (${OPERATOR.email}) przekazało krok 3c/4c od ${adminOf('14')} osobie: ${to}.`);
     expect(mails[2]!.text).toContain('Nie musisz już wykonywać tego kroku.');
-    expect(caseItem().timeline.at(-1)).toMatchObject({ action: 'STEP_REASSIGNED', actor: OPERATOR, summary: `MRPiPS, Departament Informatyki: krok „Deaktywacja urzędników i jednostki w MZT CSIZS” przekazano z ${adminOf('14')} do ${to}.` });
+    expect((await timeline()).at(-1)).toMatchObject({ action: 'STEP_REASSIGNED', actor: OPERATOR, summary: `MRPiPS, Departament Informatyki: krok „Deaktywacja urzędników i jednostki w MZT CSIZS” przekazano z ${adminOf('14')} do ${to}.` });
   });
 
   it('refuses the contact-address step, the current recipient, a bad address and a newer link, writing nothing', async () => {

@@ -1,3 +1,4 @@
+import { readTimeline } from '../e2e/participants.js';
 import { GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -75,8 +76,7 @@ async function race(caseId: string, link: string, stepSk: string): Promise<Store
   const step = await item(`CASE#${caseId}`, stepSk);
   expect(step?.status, `${stepSk} is COMPLETED`).toBe('COMPLETED');
   expect(step?.taskToken, `${stepSk}: the task token is gone once used`).toBeUndefined();
-  const record = await item(`CASE#${caseId}`, 'CASE');
-  const timeline = (record?.timeline ?? []) as { action: string; step?: string }[];
+  const timeline = await readTimeline(world.db, world.table, caseId);
   const stepKey = stepSk.replace(/^STEP#/, '');
   expect(timeline.filter((e) => e.action === 'STEP_CONFIRMED' && e.step === stepKey), `exactly one STEP_CONFIRMED entry for ${stepKey} on the case`).toHaveLength(1);
   return next;

@@ -1,6 +1,6 @@
 import { stepTimings } from '../../lambdas/core/timing.js';
 import { describe, expect, it } from 'vitest';
-import { formConfigSchema, mailConfigSchema, parseConfig, tableConfigSchema } from '../../lambdas/core/config.js';
+import { formConfigSchema, mailConfigSchema, parseConfig, stepLimitsConfigSchema, tableConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 
 const ADMINS = Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `Administrator.MZT.${code}@UW.gov.pl`]));
@@ -105,5 +105,25 @@ describe('table and form configuration', () => {
   ])('GIVEN %s = %j THEN the error names that variable', (name, value) => {
     const env = { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2', [name]: value };
     expect(configError(formConfigSchema, env)).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
+  });
+});
+
+describe('the bounds of the loops people drive on one step', () => {
+  it('GIVEN nothing set THEN 3 hand-overs through the link, 10 reassignments and 5 resends by MRPiPS', () => {
+    expect(parseConfig(stepLimitsConfigSchema, {})).toEqual({ MAX_HAND_OVERS_PER_STEP: 3, MAX_REASSIGNMENTS_PER_STEP: 10, MAX_RESENDS_PER_STEP: 5 });
+  });
+
+  it('GIVEN values THEN they are read as numbers (0 turns the loop off)', () => {
+    expect(parseConfig(stepLimitsConfigSchema, { MAX_HAND_OVERS_PER_STEP: '0', MAX_REASSIGNMENTS_PER_STEP: '50', MAX_RESENDS_PER_STEP: '1' })).toEqual({ MAX_HAND_OVERS_PER_STEP: 0, MAX_REASSIGNMENTS_PER_STEP: 50, MAX_RESENDS_PER_STEP: 1 });
+  });
+
+  it.each([
+    ['MAX_HAND_OVERS_PER_STEP', '21'],
+    ['MAX_HAND_OVERS_PER_STEP', '-1'],
+    ['MAX_REASSIGNMENTS_PER_STEP', '51'],
+    ['MAX_RESENDS_PER_STEP', '2.5'],
+    ['MAX_RESENDS_PER_STEP', 'wiele'],
+  ])('GIVEN %s = %j THEN the error names that variable (no loop is unbounded)', (name, value) => {
+    expect(configError(stepLimitsConfigSchema, { [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
   });
 });

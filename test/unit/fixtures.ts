@@ -1,3 +1,4 @@
+import { stepLimitsConfigSchema } from '../../lambdas/core/config.js';
 import { newCase, type CaseRecord } from '../../lambdas/core/case.js';
 import { signingKeysSchema, statusLinks } from '../../lambdas/core/links.js';
 import { notificationSchema, type Notification } from '../../lambdas/core/notification.js';
@@ -16,6 +17,8 @@ export const OFFICE = 'Miejski Ośrodek Pomocy Społecznej w Przykładowie';
 /** The link signing keys of the tests (the secret's JSON shape) and the public base URL of the pages. */
 export const LINK_KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
 export const BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
+/** The default bounds of hand-overs, reassignments and resends of a step. */
+export const STEP_LIMITS = stepLimitsConfigSchema.parse({});
 /** Status links as the actions get them in their deps (signed at NOW). */
 export const STATUS_LINKS = statusLinks(BASE_URL, LINK_KEYS, NOW.getTime() / 1000);
 

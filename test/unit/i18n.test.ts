@@ -4,7 +4,7 @@ import type { CaseStore } from '../../lambdas/adapters/case-store.js';
 import { methodNotAllowed, pageHandler } from '../../lambdas/adapters/http.js';
 import { handleCaseStatus } from '../../lambdas/case-status/index.js';
 import { confirmedSummary, describeResponse, stepEffect } from '../../lambdas/core/apply.js';
-import { CASE_STATUS_LABEL, COLLECTION_STATE_LABEL, newCase, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus, type TimelineEntry } from '../../lambdas/core/case.js';
+import { CASE_STATUS_LABEL, COLLECTION_STATE_LABEL, newCase, registeredEvent, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus, type TimelineEntry } from '../../lambdas/core/case.js';
 import { ValidationError } from '../../lambdas/core/errors.js';
 import { emailAddress, fieldErrors } from '../../lambdas/core/fields.js';
 import { formatDateTime } from '../../lambdas/core/format.js';
@@ -15,6 +15,8 @@ import {
   alreadyRecordedPage,
   caseStatusPage,
   confirmedPage,
+  handOverLimitPage,
+  handOverUnfinishedPage,
   linkProblemPage,
   messagePage,
   notificationAcceptedPage,
@@ -75,7 +77,7 @@ function asciiNotification(): Notification {
 function everyTimelineEntry(record: CaseRecord): TimelineEntry[] {
   const title = (step: StepId) => STEPS[step].title;
   const summaries: string[] = [
-    ...newCase('ZSD-2026-00042', record.notification, AT).timeline.map((e) => e.summary),
+    registeredEvent(newCase('ZSD-2026-00042', record.notification, AT)).summary,
     stepEffect(record, 'CONFIRM_CONTACT', 1, { confirmed: true }, AT).summary,
     stepEffect(record, 'AGREE_VARIANT', 1, { decision: 'REJECT', reason: 'The notification is incomplete.' }).summary,
     stepEffect(record, 'AGREE_VARIANT', 1, { decision: 'WITH_MIGRATION' }).summary,
@@ -123,7 +125,7 @@ function sampleCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
     ],
     ...overrides,
   };
-  return { ...record, timeline: everyTimelineEntry(record) };
+  return record;
 }
 
 /** The records a step page can show: variants agreed or not, collections with or without new codes, a repeated round. */
@@ -137,7 +139,7 @@ function ctxOf(record: CaseRecord, round = 1, comment: string | null = null): St
   return { record, round, comment, today: TODAY };
 }
 
-function stepIn(lang: Lang | undefined, id: StepId, record: CaseRecord, extra: { round?: number; comment?: string | null; values?: Record<string, string>; errors?: Record<string, string> } = {}): PageResponse {
+function stepIn(lang: Lang | undefined, id: StepId, record: CaseRecord, extra: { round?: number; comment?: string | null; values?: Record<string, string>; errors?: Record<string, string>; canHandOver?: boolean } = {}): PageResponse {
   return stepPage({
     record,
     def: STEPS[id],
@@ -149,6 +151,7 @@ function stepIn(lang: Lang | undefined, id: StepId, record: CaseRecord, extra: {
     formToken: 'token',
     values: extra.values,
     errors: extra.errors,
+    ...(extra.canHandOver === undefined ? {} : { canHandOver: extra.canHandOver }),
     ...(lang === undefined ? {} : { lang }),
   });
 }
@@ -309,6 +312,9 @@ function everyPage(lang: Lang | undefined): [string, PageResponse][] {
     pages.push([`step VERIFY_COLLECTIONS round 3, ${name}`, stepIn(lang, 'VERIFY_COLLECTIONS', record, { round: 3 })]);
     pages.push([`step NEW_COLLECTIONS, ${name}, codes taken`, stepIn(lang, 'NEW_COLLECTIONS', record, { errors: { 'newCollections.0.newCollectionCode': HANDLER_FIELD_MESSAGES[4]! } })]);
     pages.push([`step hand-over refused, ${name}`, stepIn(lang, 'AGREE_VARIANT', record, { errors: { delegateEmail: HANDLER_FIELD_MESSAGES[5]! } })]);
+    pages.push([`step handed over as often as allowed, ${name}`, stepIn(lang, 'OLD_SD_DEACTIVATED', record, { canHandOver: false })]);
+    pages.push([`hand-over past its bound, ${name}`, handOverLimitPage(record, STEPS.OLD_SD_DEACTIVATED, l, QUERY)]);
+    pages.push([`hand-over unfinished, ${name}`, handOverUnfinishedPage(record, STEPS.OLD_SD_DEACTIVATED, 'colleague@mops.example.pl', l, QUERY)]);
     for (const id of STEP_IDS) {
       pages.push([`confirmed ${id}, ${name}`, confirmedPage(record, STEPS[id], AT, l, QUERY)]);
       const confirmed = describeResponse(id, ctxOf(record), VALID_RESPONSES[id]);
@@ -318,8 +324,8 @@ function everyPage(lang: Lang | undefined): [string, PageResponse][] {
   }
   for (const status of Object.keys(CASE_STATUS_LABEL) as CaseStatus[]) {
     for (const [name, record] of RECORDS) {
-      pages.push([`case status ${status}, ${name}`, caseStatusPage({ ...record, status }, statusSteps(l), l, QUERY)]);
-      pages.push([`case status ${status}, ${name}, nothing pending`, caseStatusPage({ ...record, status }, [], l, QUERY)]);
+      pages.push([`case status ${status}, ${name}`, caseStatusPage({ ...record, status }, statusSteps(l), everyTimelineEntry(record), l, QUERY)]);
+      pages.push([`case status ${status}, ${name}, nothing pending`, caseStatusPage({ ...record, status }, [], everyTimelineEntry(record), l, QUERY)]);
     }
   }
   for (const problem of PROBLEMS) pages.push([`link problem ${problem}`, lang ? linkProblemPage(problem, lang, QUERY) : linkProblemPage(problem)]);
@@ -390,7 +396,7 @@ describe('the English pages', () => {
   });
 
   it('GIVEN the case status page in English THEN the timeline, the labels and the dates are English', () => {
-    const body = caseStatusPage(sampleCase(), statusSteps('en'), 'en', 'c=ZSD-2026-00042&e=1&k=k1&sig=s&lang=en').body;
+    const body = caseStatusPage(sampleCase(), statusSteps('en'), everyTimelineEntry(sampleCase()), 'en', 'c=ZSD-2026-00042&e=1&k=k1&sig=s&lang=en').body;
     expect(body).toContain('<h1>Case ZSD-2026-00042</h1>');
     expect(body).toContain('Case status: <strong>in progress</strong> · mode: with data migration. This page is read-only.');
     expect(body).toContain('<td>10 March 2026 at 10:00</td>');
@@ -531,7 +537,7 @@ describe('Polish stays the default, unchanged', () => {
     expect(notificationAcceptedPage('ZSD-2026-00042', EMAIL).body).toContain(
       '<p>Na adres <strong>anna.kowalska@mops.example.pl</strong> wysłaliśmy wiadomość z linkiem. <strong>Potwierdź w niej adres e-mail</strong> — dopiero wtedy zgłoszenie trafi do MRPiPS.',
     );
-    const status = caseStatusPage(sampleCase(), []).body;
+    const status = caseStatusPage(sampleCase(), [], everyTimelineEntry(sampleCase())).body;
     expect(status).toContain('<p class="notice">Stan sprawy: <strong>w toku</strong> · tryb: z migracją danych. Strona tylko do odczytu.</p>');
     expect(status).toContain('<a href="?lang=en" lang="en" hreflang="en">English</a>');
   });
@@ -583,6 +589,7 @@ describe('the handlers choose the language from the query', () => {
     const store = {
       getCase: async () => record,
       listSteps: async () => [{ step: 'AGREE_VARIANT', round: 1, role: 'MRPIPS', recipient: 'sekretariat.di@mrpips.gov.pl', status: 'PENDING', deadline: '2026-03-17T09:00:00.000Z', requestedAt: AT }],
+      getTimeline: async () => everyTimelineEntry(record),
     } as unknown as CaseStore;
     const rawQuery = `${url.search.slice(1)}&lang=en`;
     const page = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: Object.fromEntries(new URLSearchParams(rawQuery)), rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, now });

@@ -1,13 +1,15 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { methodNotAllowed } from '../../lambdas/adapters/http.js';
-import { CASE_STATUS_LABEL, ROLE_LABEL, type CaseRecord } from '../../lambdas/core/case.js';
+import { CASE_STATUS_LABEL, ROLE_LABEL, type CaseRecord, type TimelineEntry } from '../../lambdas/core/case.js';
 import { fieldErrors } from '../../lambdas/core/fields.js';
 import { escapeHtml, html, PAGE_STYLE } from '../../lambdas/core/html.js';
 import {
   alreadyRecordedPage,
   caseStatusPage,
   confirmedPage,
+  handOverLimitPage,
+  handOverUnfinishedPage,
   linkProblemPage,
   messagePage,
   notificationAcceptedPage,
@@ -38,14 +40,14 @@ const STATUS_STEPS: StatusStep[] = [
   { title: STEPS.OLD_SD_DEACTIVATED.title, ref: '3b/4b', role: 'JST', recipient: JST_EMAIL, status: 'PENDING', deadline: '17 marca 2026 10:00' },
 ];
 
+// Entries come from a Query in key (event id) order, not in time order: the page orders them.
+const TIMELINE: TimelineEntry[] = [
+  { id: 'confirmed:AGREE_VARIANT.1', at: '2026-03-02T09:00:00.000Z', actor: { role: 'MRPIPS', email: 'sekretariat.di@mrpips.gov.pl' }, action: 'STEP_CONFIRMED', summary: 'Uzgodniono tryb zmiany.' },
+  { id: 'registered', at: '2026-03-01T08:00:00.000Z', actor: { role: 'SYSTEM' }, action: 'CASE_REGISTERED', summary: 'Zarejestrowano zgłoszenie.' },
+];
+
 function statusCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
-  return caseAfterStepA({
-    timeline: [
-      { id: 'registered', at: '2026-03-01T08:00:00.000Z', actor: { role: 'SYSTEM' }, action: 'CASE_REGISTERED', summary: 'Zarejestrowano zgłoszenie.' },
-      { id: 'confirmed:AGREE_VARIANT.1', at: '2026-03-02T09:00:00.000Z', actor: { role: 'MRPIPS', email: 'sekretariat.di@mrpips.gov.pl' }, action: 'STEP_CONFIRMED', summary: 'Uzgodniono tryb zmiany.' },
-    ],
-    ...overrides,
-  });
+  return caseAfterStepA(overrides);
 }
 
 const PROBLEMS: LinkProblem[] = ['MALFORMED', 'BAD_SIGNATURE', 'EXPIRED', 'SUPERSEDED', 'NOT_PENDING', 'NOT_FOUND', 'TOO_LATE', 'FORM_TOKEN'];
@@ -58,8 +60,11 @@ function allPages(record: CaseRecord = caseAfterStepA()): [string, PageResponse]
     ['already recorded', alreadyRecordedPage(record, STEPS.OLD_SD_DEACTIVATED, JST_EMAIL, '2026-03-10T09:00:00Z', CONFIRMED_ROWS)],
     ['already recorded without data', alreadyRecordedPage(record, STEPS.OLD_SD_DEACTIVATED, JST_EMAIL, '2026-03-10T09:00:00Z', [])],
     ['reassigned', reassignedPage(record, STEPS.OLD_SD_DEACTIVATED, COLLEAGUE)],
-    ['case status', caseStatusPage({ ...statusCase(), notification: record.notification }, STATUS_STEPS)],
-    ['case status, nothing awaited', caseStatusPage({ ...statusCase({ status: 'COMPLETED' }), notification: record.notification }, [])],
+    ['reassigned, notices unfinished', handOverUnfinishedPage(record, STEPS.OLD_SD_DEACTIVATED, COLLEAGUE)],
+    ['hand-over past its bound', handOverLimitPage(record, STEPS.OLD_SD_DEACTIVATED)],
+    ['step handed over as often as allowed', stepPage({ record, def: STEPS.OLD_SD_DEACTIVATED, round: 1, comment: null, recipient: JST_EMAIL, deadline: '17 marca 2026 10:00', query: QUERY, formToken: FORM_TOKEN, canHandOver: false })],
+    ['case status', caseStatusPage({ ...statusCase(), notification: record.notification }, STATUS_STEPS, TIMELINE)],
+    ['case status, nothing awaited', caseStatusPage({ ...statusCase({ status: 'COMPLETED' }), notification: record.notification }, [], TIMELINE)],
     ...PROBLEMS.map((p): [string, PageResponse] => [`link problem ${p}`, linkProblemPage(p)]),
     ['message', messagePage(503, 'Chwilowy problem', 'Spróbuj ponownie.')],
     ['method not allowed', methodNotAllowed(['GET', 'POST'])],
@@ -139,8 +144,8 @@ describe('escaping', () => {
       expect(page.body.toLowerCase(), name).not.toContain('<script');
       expect(page.body, name).not.toContain('<img');
     }
-    const status = caseStatusPage({ ...statusCase(), notification: record.notification, timeline: [{ id: 'x', at: '2026-03-01T08:00:00.000Z', actor: { role: 'JST', email: HOSTILE_ATTR }, action: 'X', summary: HOSTILE_SCRIPT }] }, [
-      { ...STATUS_STEPS[1]!, recipient: HOSTILE_ATTR, title: HOSTILE_SCRIPT },
+    const status = caseStatusPage({ ...statusCase(), notification: record.notification }, [{ ...STATUS_STEPS[1]!, recipient: HOSTILE_ATTR, title: HOSTILE_SCRIPT }], [
+      { id: 'x', at: '2026-03-01T08:00:00.000Z', actor: { role: 'JST', email: HOSTILE_ATTR }, action: 'X', summary: HOSTILE_SCRIPT },
     ]);
     expect(status.body.toLowerCase()).not.toContain('<script');
     expect(status.body).not.toContain('<img');
@@ -340,7 +345,7 @@ describe('step page', () => {
 
 describe('case status page', () => {
   it('GIVEN a case in progress THEN the page is read-only and shows the status, the variant, who is awaited and by when', () => {
-    const page = caseStatusPage(statusCase(), STATUS_STEPS);
+    const page = caseStatusPage(statusCase(), STATUS_STEPS, TIMELINE);
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<h1>Sprawa ZSD-2026-00042</h1>');
     expect(page.body).toContain(`Stan sprawy: <strong>${CASE_STATUS_LABEL.IN_PROGRESS}</strong> · tryb: z migracją danych. Strona tylko do odczytu.`);
@@ -350,8 +355,8 @@ describe('case status page', () => {
     expect(waiting).not.toContain(STEPS.AGREE_VARIANT.title);
   });
 
-  it('GIVEN a timeline THEN it is shown newest first, naming the system or the participant', () => {
-    const body = caseStatusPage(statusCase(), STATUS_STEPS).body;
+  it('GIVEN a timeline in any order THEN it is shown newest first, naming the system or the participant', () => {
+    const body = caseStatusPage(statusCase(), STATUS_STEPS, TIMELINE).body;
     const rows = [...body.matchAll(/<tr><td>([^<]*)<\/td><td>([^<]*)<\/td><td>([^<]*)<\/td><\/tr>/g)].map((m) => [m[2], m[3]]);
     expect(rows).toEqual([
       [`${ROLE_LABEL.MRPIPS}, sekretariat.di@mrpips.gov.pl`, 'Uzgodniono tryb zmiany.'],
@@ -360,17 +365,17 @@ describe('case status page', () => {
   });
 
   it('GIVEN a case in progress between two steps THEN it says the next request is on its way', () => {
-    expect(caseStatusPage(statusCase(), [{ ...STATUS_STEPS[0]! }]).body).toContain('Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.');
+    expect(caseStatusPage(statusCase(), [{ ...STATUS_STEPS[0]! }], TIMELINE).body).toContain('Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.');
   });
 
   it.each(['COMPLETED', 'REJECTED', 'ESCALATED', 'FAILED', 'UNCONFIRMED'] as const)('GIVEN a %s case with no pending step THEN it waits for nobody and shows the status label', (status) => {
-    const body = caseStatusPage(statusCase({ status }), [STATUS_STEPS[0]!]).body;
+    const body = caseStatusPage(statusCase({ status }), [STATUS_STEPS[0]!], TIMELINE).body;
     expect(body).toContain('Sprawa nie czeka na nikogo.');
     expect(body).toContain(`Stan sprawy: <strong>${CASE_STATUS_LABEL[status]}</strong>`);
   });
 
   it('GIVEN the case summary THEN it is on the status page too', () => {
-    const body = caseStatusPage(statusCase(), STATUS_STEPS).body;
+    const body = caseStatusPage(statusCase(), STATUS_STEPS, TIMELINE).body;
     expect(body).toContain('<h2>Podsumowanie sprawy</h2>');
     expect(body).toContain('MOPS-1465011');
   });
