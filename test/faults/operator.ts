@@ -20,7 +20,7 @@ export function operatorAt(world: FaultWorld, runtimeFile: string) {
   }
 
   /** Waits for the one incident, checks it (and the table `incidents` prints), runs `fix`, then `retry <caseId>`. */
-  async function retries(expected: Partial<IncidentRecord>, fix: () => void, waitMs = 15_000): Promise<ListedIncident> {
+  async function retries(expected: Partial<IncidentRecord>, fix: () => unknown, waitMs = 15_000): Promise<ListedIncident> {
     await expect.poll(async () => (await waitingIncidents()).length, { timeout: waitMs }).toBe(1);
     const [incident] = await waitingIncidents();
     expect(incident).toMatchObject(expected);
@@ -29,7 +29,7 @@ export function operatorAt(world: FaultWorld, runtimeFile: string) {
     await expect.poll(async () => (await readCase(world, incident!.caseId)).status, { timeout: 5_000 }).toBe('INCIDENT');
     const table = await cli(['incidents']);
     for (const shown of [incident!.caseId, incident!.state, incident!.error]) expect(table.stdout).toContain(shown);
-    fix();
+    await fix();
     const run = await cli(['retry', incident!.caseId.toLowerCase(), '--by', 'operator@mrpips.gov.pl']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`Retried ${incident!.state} of ${incident!.caseId} (failed with ${incident!.error}); the case continues from there.`);
