@@ -1,9 +1,9 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../local/faults-cli.js';
-import { writeRuntimeFile } from '../../local/runtime-file.js';
+import { writeRuntimeFile, type RuntimeFile } from '../../local/runtime-file.js';
 import { notifyAndConfirmContact } from '../e2e/participants.js';
 import { operatorAt } from '../faults/operator.js';
 import { JST, MRPIPS, startFaultWorld, type FaultWorld } from '../faults/play.js';
@@ -30,13 +30,16 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-/** `npm run faults -- …` on this stack. */
-async function faults(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `npm run faults -- …` with the runtime file `file`. */
+async function faultsOn(file: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
   let stderr = '';
-  const code = await main(['--runtime-file', runtimeFile, ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
+  const code = await main(['--runtime-file', file, ...args], { stdout: (t) => void (stdout += t), stderr: (t) => void (stderr += t), env: {} });
   return { code, stdout, stderr };
 }
+
+/** `npm run faults -- …` on this stack. */
+const faults = (...args: string[]) => faultsOn(runtimeFile, ...args);
 
 /** A raw request to the control, with its token unless `authorization` replaces it. */
 function control(method: string, body?: string, headers: Record<string, string> = {}): Promise<Response> {
@@ -89,7 +92,19 @@ describe('npm run faults: AWS faults injected and lifted on a running local stac
     expect(await faults('pause-sending', 'now')).toMatchObject({ code: 2, stderr: expect.stringContaining('error: pause-sending takes no arguments') });
     expect(await faults('explode')).toMatchObject({ code: 2, stderr: expect.stringContaining('error: unknown command "explode"') });
     expect(await faults('list', '--verbose')).toMatchObject({ code: 2, stderr: expect.stringContaining("Unknown option '--verbose'") });
-    expect(await main(['--runtime-file', join(dir, 'none.json'), 'list'], { stdout: () => undefined, stderr: () => undefined, env: {} })).toBe(1);
+    // A stack that is not there, serves no control, or does not answer: exit 1, saying so.
+    const runtime = JSON.parse(readFileSync(runtimeFile, 'utf8')) as RuntimeFile;
+    const elsewhere = (name: string, changed: Partial<RuntimeFile>) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ ...runtime, ...changed }));
+      return path;
+    };
+    expect(await faultsOn(join(dir, 'none.json'), 'list')).toMatchObject({ code: 1, stderr: expect.stringContaining('No local stack found') });
+    expect(await faultsOn(elsewhere('no-control.json', { faultControl: undefined }), 'list')).toMatchObject({ code: 1, stderr: expect.stringContaining('serves no fault control; restart it with `npm start`') });
+    expect(await faultsOn(elsewhere('gone.json', { faultControl: { ...runtime.faultControl!, url: 'http://127.0.0.1:9/faults' } }), 'pause-sending')).toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('cannot reach the fault control at http://127.0.0.1:9/faults'),
+    });
 
     // The control itself checks what reaches it, whoever sends it.
     const refused = async (res: Promise<Response>) => {
