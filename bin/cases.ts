@@ -18,9 +18,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { createWriteStream } from 'node:fs';
-import { realpathSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { CaseStore } from '../lambdas/adapters/case-store.js';
@@ -40,6 +38,7 @@ import { VOIVODESHIP_CODES, VOIVODESHIPS, type VoivodeshipCode } from '../lambda
 import { CASE_STATUSES, csvHeader, csvLine, filterCases, summariseCases, type CaseFilter, type CaseSummary } from '../lambdas/services/case-report.js';
 import { retryIncidents, type RetriedIncident } from '../lambdas/services/incidents.js';
 import { cancelCase, cancellationReason, handOverStep, HandOverUnfinished, procedureExecutionArn, resendStepLink, type Actor, type CancelDeps } from '../lambdas/services/steps.js';
+import { isEntryPoint } from '../local/entry-point.js';
 import { DEFAULT_RUNTIME_FILE, readRuntimeFile, writerIsAlive } from '../local/runtime-file.js';
 
 // This machine may run Node 20; the SDK's notice about it is not for the operator.
@@ -717,13 +716,4 @@ function defaultIo(): CliIo {
   };
 }
 
-function isEntryPoint(): boolean {
-  if (!process.argv[1]) return false;
-  try {
-    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
-  } catch {
-    return false;
-  }
-}
-
-if (isEntryPoint()) process.exitCode = await main(process.argv.slice(2));
+if (isEntryPoint(import.meta.url)) process.exitCode = await main(process.argv.slice(2));

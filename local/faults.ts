@@ -5,7 +5,8 @@ import { LambdaFunctionError, integrationError } from './stepfunctions/errors.js
 import type { LocalInvocation, LocalLambda } from './stepfunctions/index.js';
 
 /**
- * Fault injection for the local stack (tests only; off unless `startLocalStack(…, { faults: true })`).
+ * Fault injection for the local stack (off unless `startLocalStack(…, { faults: true })`: the fault suites, and
+ * `npm start`, where a person drives it with `npm run faults`, local/faults-control.ts).
  *
  * Nothing here touches a handler or the ASL. The handlers reach SES, DynamoDB and Step Functions through the
  * SDK's AWS_ENDPOINT_URL_SES / _DYNAMODB / _SFN; with faults on, those point at small HTTP proxies in front of

@@ -7,8 +7,8 @@ import type { LocalStack } from './stack.js';
 /**
  * `.local/runtime.json`: how to reach the running local stack (`npm start` writes it, removes it on stop), so
  * the operations CLI (`npm run cases -- --local …`) can act on it: endpoints, table, procedure ARN, public base
- * URL, addresses and the signing keys of this run. Local only: `.local/` is git-ignored and the keys are
- * generated per run; the file is readable by its owner only.
+ * URL, addresses and the signing keys of this run; and the fault control's URL and token (`npm run faults`).
+ * Local only: `.local/` is git-ignored and the keys are generated per run; the file is readable by its owner only.
  */
 export const DEFAULT_RUNTIME_FILE = fileURLToPath(new URL('../.local/runtime.json', import.meta.url));
 
@@ -28,6 +28,8 @@ export const runtimeFileSchema = z.object({
   voivodeshipAdmins: z.string().min(2),
   /** JSON, as LINK_SIGNING_KEYS. */
   linkSigningKeys: z.string().min(2),
+  /** The fault control (`npm run faults`, local/faults-control.ts) and its bearer token, when the stack serves one. */
+  faultControl: z.object({ url, token: z.string().min(16) }).optional(),
 });
 export type RuntimeFile = z.infer<typeof runtimeFileSchema>;
 
@@ -45,6 +47,7 @@ export function runtimeInfo(stack: LocalStack, pid = process.pid): RuntimeFile {
     mrpipsEmail: stack.config.MRPIPS_EMAIL,
     voivodeshipAdmins: stack.config.VOIVODESHIP_ADMINS,
     linkSigningKeys: stack.config.LINK_SIGNING_KEYS,
+    ...(stack.faultControl ? { faultControl: stack.faultControl } : {}),
   };
 }
 

@@ -5,7 +5,9 @@ import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './f
 import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
 import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
+import { startFaultControl } from './faults-control.js';
 import { withTimeout } from './lambda-timeouts.js';
+import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
@@ -23,18 +25,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ACCOUNT = '000000000000';
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 
-/** The state machines' Lambda tasks: substitution name and function name. */
-const STATE_MACHINE_ACTIONS: [string, LocalFunctionName][] = [
-  ['RegisterCaseFunctionArn', 'register-case'],
-  ['RequestConfirmationFunctionArn', 'request-confirmation'],
-  ['EscalateStepFunctionArn', 'escalate-step'],
-  ['ApplyResponseFunctionArn', 'apply-response'],
-  ['ChangeCollectionStatesFunctionArn', 'change-collection-states'],
-  ['SendNoticeFunctionArn', 'send-notice'],
-  ['OpenIncidentFunctionArn', 'open-incident'],
-  ['RecordFailureFunctionArn', 'record-failure'],
-];
-
 export interface LocalStack {
   config: LocalConfig;
   urls: { pages: string; form: string; inbox: string; dynamodb: string; stepFunctions: string };
@@ -42,6 +32,8 @@ export interface LocalStack {
   stepFunctions: LocalStepFunctions;
   /** The fault layer (local/faults.ts), when the stack was started with `{ faults: true }`. */
   faults?: FaultLayer;
+  /** Where a person injects and lifts faults (local/faults-control.ts), when started with `{ faultControl: true }`. */
+  faultControl?: { url: string; token: string };
   /** Resident memory of the stack: this process and each stand-in's process, bytes. */
   residentMemory(): { total: number; byProcess: Record<'stack' | 'dynamodb' | 'ses', number> };
   /** Requests the link pages have served so far, by `METHOD /path`. */
@@ -55,11 +47,13 @@ export interface LocalStack {
 
 export interface LocalStackOptions {
   /**
-   * Tests only: put the fault layer between the handlers and SES, DynamoDB and Step Functions (HTTP proxies
+   * Put the fault layer between the handlers and SES, DynamoDB and Step Functions (HTTP proxies
    * behind the AWS_ENDPOINT_URL_* variables) and around the state machines' Lambda handlers. Off by default;
-   * `urls` keep naming the stand-ins themselves, so a test's own clients see no faults.
+   * `urls` keep naming the stand-ins themselves, so a test's own clients (and the operations CLI) see no faults.
    */
   faults?: boolean;
+  /** With `faults`: serve the control `npm run faults` drives (local/faults-control.ts); `npm start` does. */
+  faultControl?: boolean;
   /** Keep state inputs/outputs in the local Step Functions history (default true); benchmarks pass false to save memory. */
   historyPayloads?: boolean;
   /**
@@ -103,6 +97,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     const procedureArn = localStateMachineArn(REGION, ACCOUNT, 'procedure');
     const faults = options.faults ? new FaultLayer() : undefined;
     if (faults) closers.push(() => faults.close());
+    const control = faults && options.faultControl ? await startFaultControl(faults, config.LAMBDA_TIMEOUTS) : undefined;
+    if (control) closers.push(() => control.close());
 
     // The pages server must know its own URL before the handlers (which put it into links) are loaded.
     const routes: Routes = {};
@@ -182,6 +178,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       procedureArn,
       stepFunctions,
       ...(faults ? { faults } : {}),
+      ...(control ? { faultControl: { url: control.url, token: control.token } } : {}),
       residentMemory: () => {
         const byProcess = { stack: process.memoryUsage.rss(), dynamodb: residentBytes(dynamodb!.pid), ses: residentBytes(ses!.pid) };
         return { total: byProcess.stack + byProcess.dynamodb + byProcess.ses, byProcess };

@@ -3,7 +3,8 @@ import { startLocalStack } from './stack.js';
 
 /** `npm start`: the whole system on this machine, until Ctrl+C. */
 const started = Date.now();
-const stack = await startLocalStack();
+// With the fault layer on, so a person can make AWS fail on purpose (`npm run faults`) and try an incident.
+const stack = await startLocalStack(undefined, { faults: true, faultControl: true });
 const { urls, config } = stack;
 // For the operations CLI (`npm run cases -- --local …`): endpoints, table, ARNs and this run's link keys.
 const runtimeFile = await writeRuntimeFile(stack);
@@ -23,6 +24,7 @@ Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
       --state-machine-arn ${stack.procedureArn}
 
   Operations CLI on this stack:  npm run cases -- --local list   (reads ${runtimeFile})
+  AWS faults on this stack:      npm run faults -- help          (e.g. reject-email, then clear)
 
 Press Ctrl+C to stop (all data is in memory).`);
 

@@ -3,11 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
-import type { IncidentRecord } from '../../lambdas/core/incident.js';
 import { bodyIncludes } from '../../local/faults.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
-import { runCli } from '../ops/run-cli.js';
-import { expectCompletedCase, outcomeOf, playCase, readCase, readTimeline, sesMessageTo, startFaultWorld, MRPIPS, type FaultWorld } from './play.js';
+import { operatorAt } from './operator.js';
+import { expectCompletedCase, outcomeOf, playCase, readTimeline, sesMessageTo, startFaultWorld, MRPIPS, type FaultWorld } from './play.js';
 
 /**
  * An action that fails for good (an error no Retry lists) holds the case as an incident: the failed state, the
@@ -18,13 +17,13 @@ import { expectCompletedCase, outcomeOf, playCase, readCase, readTimeline, sesMe
 let world: FaultWorld;
 let store: CaseStore;
 let dir: string;
-let runtimeFile: string;
+let operator: ReturnType<typeof operatorAt>;
 
 beforeAll(async () => {
   world = await startFaultWorld();
   store = new CaseStore(world.db, world.stack.config.TABLE_NAME);
   dir = mkdtempSync(join(tmpdir(), 'zmiana-sd-incidents-'));
-  runtimeFile = await writeRuntimeFile(world.stack, join(dir, 'runtime.json'));
+  operator = operatorAt(world, await writeRuntimeFile(world.stack, join(dir, 'runtime.json')));
 });
 
 afterAll(async () => {
@@ -32,41 +31,12 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (args: string[]) => runCli(['--local', '--runtime-file', runtimeFile, ...args]);
-
-/** The operator's view: `npm run cases -- incidents --json` on this stack. */
-async function waitingIncidents(): Promise<Omit<IncidentRecord, 'taskToken'>[]> {
-  const run = await cli(['incidents', '--json']);
-  expect(run.code, run.stderr).toBe(0);
-  return JSON.parse(run.stdout) as Omit<IncidentRecord, 'taskToken'>[];
-}
-
-/** The operator: waits for the incident, checks what it says, lifts the fault (`fix`), runs `retry <caseId>`. */
-async function operatorRetries(expected: Partial<IncidentRecord>, fix: () => void): Promise<Omit<IncidentRecord, 'taskToken'>> {
-  await expect.poll(async () => (await waitingIncidents()).length, { timeout: 15_000 }).toBe(1);
-  const [incident] = await waitingIncidents();
-  expect(incident).toMatchObject(expected);
-  expect(JSON.stringify(incident)).not.toContain('taskToken');
-  // The incident is recorded first, then the case is held (each write converges on a retry of open-incident).
-  await expect.poll(async () => (await readCase(world, incident!.caseId)).status, { timeout: 5_000 }).toBe('INCIDENT');
-  const table = await cli(['incidents']);
-  expect(table.stdout).toContain(incident!.caseId);
-  expect(table.stdout).toContain(incident!.state);
-  fix();
-  const run = await cli(['retry', incident!.caseId.toLowerCase(), '--by', 'operator@mrpips.gov.pl']);
-  expect(run.code, run.stderr).toBe(0);
-  expect(run.stdout).toContain(`Retried ${incident!.state} of ${incident!.caseId} (failed with ${incident!.error}); the case continues from there.`);
-  expect(run.stdout).toContain('Case status: IN_PROGRESS');
-  expect((await cli(['incidents'])).stdout).toBe('No incidents wait for a decision.\n');
-  return incident!;
-}
-
 describe('an action that fails for good becomes an incident; the operator retries it and the case completes as if undisturbed', () => {
   it('SES rejects the e-mail of a step (inside the confirmation child): retried after the rejection is lifted, MRPiPS is asked once', async () => {
     // GIVEN SES rejects the request to MRPiPS for step 2 (MessageRejected is not retried: an operator must act)
     world.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(MRPIPS, 'Uzgodnienie trybu'), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is not verified.' }, times: Infinity, label: 'rejected' });
     // WHEN the case is played while the operator watches for incidents
-    const [played, incident] = await Promise.all([playCase(world), operatorRetries({ state: 'Request confirmation', error: 'EmailRejected' }, () => world.faults.clear())]);
+    const [played, incident] = await Promise.all([playCase(world), operator.retries({ state: 'Request confirmation', error: 'EmailRejected' }, () => world.faults.clear())]);
     // THEN it completed with exactly the e-mails and confirmations of an undisturbed case
     expectCompletedCase(await outcomeOf(world, played));
     const timeline = await readTimeline(world, played.caseId);
@@ -85,7 +55,7 @@ describe('an action that fails for good becomes an incident; the operator retrie
   it('DynamoDB denies step c\'s record (inside a Parallel branch): step b\'s confirmation is kept, the retry records c once', async () => {
     // GIVEN writing the MZT deactivation to the case is denied (a missing permission: AccessDeniedException, not retried)
     world.faults.add({ service: 'dynamodb', operation: 'UpdateItem', match: bodyIncludes('applied:MZT_DEACTIVATED.1'), fault: { kind: 'error', status: 400, code: 'AccessDeniedException', message: 'User is not authorized to perform: dynamodb:UpdateItem' }, times: Infinity, label: 'denied' });
-    const [played] = await Promise.all([playCase(world), operatorRetries({ state: 'c Record unit deactivation', error: 'AccessDeniedException' }, () => world.faults.clear())]);
+    const [played] = await Promise.all([playCase(world), operator.retries({ state: 'c Record unit deactivation', error: 'AccessDeniedException' }, () => world.faults.clear())]);
     expectCompletedCase(await outcomeOf(world, played));
     const timeline = await readTimeline(world, played.caseId);
     expect(timeline.filter((e) => e.id === 'applied:NEW_SD_FEEDING.1')).toHaveLength(1);

@@ -6,7 +6,7 @@ import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { AWS_ERRORS, SDK_ATTEMPTS, type FaultLayer, type FaultRequest } from '../../local/faults.js';
-import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, waitForExecution, type StoredEmail } from '../e2e/participants.js';
 
 /**
@@ -29,10 +29,10 @@ export interface FaultWorld {
 }
 
 /** A local stack with the fault layer on, every port free, and the state machines' retry waits scaled down. */
-export async function startFaultWorld(overrides: Parameters<typeof startLocalStack>[0] = {}): Promise<FaultWorld> {
+export async function startFaultWorld(overrides: Parameters<typeof startLocalStack>[0] = {}, options: Omit<LocalStackOptions, 'faults'> = {}): Promise<FaultWorld> {
   const stack = await startLocalStack(
     { PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600, RETRY_INTERVAL_SCALE: 0.01, ...overrides },
-    { faults: true },
+    { ...options, faults: true },
   );
   const clientConfig = { region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   return {

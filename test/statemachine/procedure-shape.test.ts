@@ -168,6 +168,15 @@ describe('procedure', () => {
     expect(new Set(children.map(({ state }) => state.Parameters.Input.step))).toEqual(new Set(STEP_IDS));
   });
 
+  it("holds a step whose child could not be started (its StartExecution retries ran out) as an incident, and only a child that failed for good as the case's failure", () => {
+    // States.TaskFailed matches every task error but States.Timeout, so the StartExecution errors must be caught before it.
+    for (const { name, state } of tasks(procedure).filter(({ state }) => state.Resource.startsWith('arn:aws:states:::states:startExecution'))) {
+      const retried = state.Retry.flatMap((r: State) => r.ErrorEquals as string[]);
+      expect(state.Catch[0], name).toEqual({ ErrorEquals: retried, ResultPath: '$.failure', Next: `Incident at ${name}` });
+      expect(state.Catch[1].ErrorEquals, name).toEqual(['States.TaskFailed']);
+    }
+  });
+
   it('runs step c beside the second part of step b, after the old SD is deactivated', () => {
     const parallel = procedure.States['b+c After old SD deactivation'];
     expect(parallel.Type).toBe('Parallel');
