@@ -17,8 +17,10 @@ import type { LocalInvocation } from './stepfunctions/index.js';
  *     https://docs.aws.amazon.com/step-functions/latest/dg/bp-lambda-serviceexception.html).
  * An ASL that must survive both lists both.
  *
- * Unlike AWS, the handler is not stopped: AWS freezes the sandbox (discarded, or resumed by a later invocation),
- * here the handler's promise runs on and its late writes and e-mails still happen, as on a resumed sandbox. What
+ * Unlike AWS, the handler is not stopped: on a timeout AWS resets the execution environment (the runtime is shut
+ * down, and the next invocation starts with a new Init; "Failures during the invoke phase",
+ * https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtime-environment.html), so at most requests already sent
+ * land; here the handler's promise runs on and its late writes and e-mails still happen (a harsher world). What
  * the local stack can stop, it does: the result never reaches the caller, and an invocation held by the fault
  * layer past its timeout is dropped before it runs (`invocation.signal`, local/faults.ts).
  */
