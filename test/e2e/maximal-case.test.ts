@@ -11,7 +11,9 @@ import { MAX_AREAS } from '../../lambdas/core/notification.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { dynamoDbItemSize } from '../../local/dynamodb-item-size.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
+import type { FaultLayer } from '../../local/faults.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { sesMessageTo } from '../faults/play.js';
 import { runCli } from '../ops/run-cli.js';
 import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, readTimeline, submitOnPage, waitForExecution, type StoredEmail } from './participants.js';
 
@@ -20,7 +22,7 @@ import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirm
  * on the local stack: hand-overs through the link page up to MAX_HAND_OVERS_PER_STEP (and past it, refused),
  * MRPiPS's reassignments and resends up to theirs (and past them, refused), reminders of a step up to its stall
  * (stalledAfterReminders) and its final link, three verification rounds (the ASL's bound) with the longest
- * comments. Then every item of the table is measured by DynamoDB's own size rules: the largest must stay far
+ * comments, and as many incidents as a case may have (MAX_INCIDENTS_PER_CASE), each retried by the operator. Then every item of the table is measured by DynamoDB's own size rules: the largest must stay far
  * under DynamoDB's 400 KB item limit (64 KB here), however often people do the things they may do.
  */
 const LIMITS = stepLimitsConfigSchema.parse({});
@@ -47,7 +49,7 @@ const JST = longestAddress('jst');
 const SUPPLIER = longestAddress('supplier');
 const TODAY = () => new Date().toISOString().slice(0, 10);
 
-let stack: LocalStack;
+let stack: LocalStack & { faults: FaultLayer };
 let inbox: Inbox;
 let db: DynamoDBClient;
 let sfn: SFNClient;
@@ -66,7 +68,8 @@ beforeAll(async () => {
     STALLED_WAIT_SECONDS: 600,
     // Step c is the one left unanswered until it stalls; every other step waits long enough to be played.
     REMINDER_SCHEDULE: JSON.stringify({ MZT_DEACTIVATED: { responseTimeoutSeconds: 1 } }),
-  });
+    RETRY_INTERVAL_SCALE: 0.01,
+  }, { faults: true });
   inbox = new Inbox(stack.urls.inbox);
   const clientConfig = { region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   db = new DynamoDBClient({ ...clientConfig, endpoint: stack.urls.dynamodb });
@@ -126,6 +129,19 @@ function maximalNotification(): Record<string, string> {
 
 const handOver = (link: string, to: string) => submitOnPage(link, { action: 'reassign', delegateEmail: to });
 
+/**
+ * One incident: SES refuses the next message to `to` about `subject` once (EmailRejected: no automatic retry), the
+ * case is held, and the operator retries it with the CLI.
+ */
+async function incidentAt(caseId: string, to: string, subject: string, play: () => Promise<void>): Promise<void> {
+  const refused = stack.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(to, subject), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is not verified.' }, times: 1, label: `incident: ${subject}` });
+  await play();
+  await expect.poll(async () => JSON.parse((await cli(['incidents', '--json'])).stdout).length, { timeout: 15_000 }).toBe(1);
+  expect(refused.exhausted).toBe(true);
+  const retried = await cli(['retry', caseId]);
+  expect(retried.code, retried.stderr).toBe(0);
+}
+
 describe('a case that plays the maximum of every loop', () => {
   it('stays under 64 KB in its largest item, and every bound is enforced with a clear message', async () => {
     const fields = maximalNotification();
@@ -135,7 +151,10 @@ describe('a case that plays the maximum of every loop', () => {
     const agree = await confirmThroughLink(await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']), { decision: 'WITH_MIGRATION', note: longest(2000) });
     expect(agree.status, agree.body).toBe(200);
     const codes = Object.fromEntries(Array.from({ length: MAX_AREAS }, (_, index) => [`newCollections.${index}.newCollectionCode`, `N${fields[`areas.${index}.oldCollectionCode`]!.slice(1)}`]));
-    expect((await confirmThroughLink(await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']), codes)).status).toBe(200);
+    // Incident 1 (the parent's apply-response): the new codes cannot be e-mailed to the JST.
+    await incidentAt(caseId, JST, 'kody nowych zbiorów', async () => {
+      expect((await confirmThroughLink(await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']), codes)).status).toBe(200);
+    });
 
     // Step b: handed over through the link page as often as allowed; the last colleague's page has no form.
     let holder = JST;
@@ -178,10 +197,12 @@ describe('a case that plays the maximum of every loop', () => {
     expect(pastResends.stderr).toContain(`the limit (MAX_RESENDS_PER_STEP=${LIMITS.MAX_RESENDS_PER_STEP})`);
     const resent = (await inbox.to(holder, caseId)).filter((e) => e.subject.includes('link wysłany ponownie'));
     expect(resent).toHaveLength(LIMITS.MAX_RESENDS_PER_STEP);
-    const deactivated = await confirmThroughLink(resent.at(-1)!, { deactivatedOn: TODAY(), confirmed: 'tak', note: longest(2000) });
-    expect(deactivated.status, deactivated.body).toBe(200);
 
     // b and c in parallel: step c is reminded until it stalls, then answered through its final link.
+    // Incident 2 (inside step b's child, in a Parallel branch): the JST's request cannot be sent.
+    await incidentAt(caseId, JST, 'Aktywacja nowego SD', async () => {
+      expect((await confirmThroughLink(resent.at(-1)!, { deactivatedOn: TODAY(), confirmed: 'tak', note: longest(2000) })).status).toBe(200);
+    });
     const feeding = await inbox.take(JST, [caseId, 'Aktywacja nowego SD']);
     expect((await confirmThroughLink(feeding, { feedingStartedOn: TODAY(), confirmed: 'tak', note: longest(2000) })).status).toBe(200);
     const finalLink = await inbox.take(ADMIN_14, [caseId, 'termin minął, ostatnie przypomnienie'], 60_000);
@@ -194,7 +215,10 @@ describe('a case that plays the maximum of every loop', () => {
       const verify = await inbox.take(MRPIPS, [caseId, 'Weryfikacja zbiorów'], 30_000);
       expect(verify.body.text).toContain(`Runda weryfikacji: ${round} z ${VERIFICATION_ROUNDS}`);
       const last = round === VERIFICATION_ROUNDS;
-      expect((await confirmThroughLink(verify, { result: last ? 'OK' : 'DISCREPANCIES', comment: longest(2000) })).status).toBe(200);
+      const answer = async () => expect((await confirmThroughLink(verify, { result: last ? 'OK' : 'DISCREPANCIES', comment: longest(2000) })).status).toBe(200);
+      // Incident 3 (the parent's last notice): the JST cannot be told the outcome.
+      if (last) await incidentAt(caseId, JST, 'zmiana dostawcy SD zakończona', answer);
+      else await answer();
       if (!last) {
         const again = await inbox.take(JST, [caseId, 'Aktywacja nowego SD']);
         expect((await confirmThroughLink(again, { feedingStartedOn: TODAY(), confirmed: 'tak', note: longest(2000) })).status).toBe(200);
@@ -212,6 +236,8 @@ describe('a case that plays the maximum of every loop', () => {
     expect(count('CASE_STALLED')).toBe(1);
     expect(count('VERIFY_COLLECTIONS_APPLIED')).toBe(VERIFICATION_ROUNDS);
     expect(count('CASE_COMPLETED')).toBe(1);
+    expect(count('INCIDENT_OPENED')).toBe(stack.config.MAX_INCIDENTS_PER_CASE);
+    expect(count('INCIDENT_RETRIED')).toBe(stack.config.MAX_INCIDENTS_PER_CASE);
 
     // Every item of the table, measured by DynamoDB's rules.
     const items = (await scanTable()).map((item) => ({ key: `${item.pk!.S} / ${item.sk!.S}`, size: dynamoDbItemSize(item), item }));
