@@ -5,6 +5,7 @@ import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './f
 import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
 import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
+import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
@@ -121,6 +122,10 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       STALLED_AFTER_REMINDERS: String(config.STALLED_AFTER_REMINDERS),
       STALLED_WAIT_SECONDS: String(config.STALLED_WAIT_SECONDS),
       REMINDER_SCHEDULE: config.REMINDER_SCHEDULE,
+      // Business metrics (lambdas/adapters/metrics.ts) are EMF lines on stdout, as in Lambda: `npm start` prints
+      // them among the logs; POWERTOOLS_METRICS_DISABLED=true silences them (the tests, the benchmark).
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_SERVICE_NAME: 'zmiana-sd-local',
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
 
