@@ -23,7 +23,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { METRICS_NAMESPACE, type CaseMetric } from '../lambdas/core/metrics.js';
+import { CASE_METRICS, METRICS_NAMESPACE, type CaseMetric } from '../lambdas/core/metrics.js';
 import { metricsService } from './procedure-function.js';
 
 /** Every alarm looks at 5-minute sums (SES reputation: the hourly maximum). */
@@ -60,9 +60,6 @@ export type SesReputationMetric = keyof typeof SES_REPUTATION_ALARMS;
  */
 export const CASE_ALARM_METRICS = ['IncidentOpened', 'CaseStalled'] as const satisfies readonly CaseMetric[];
 
-/** Business metrics on the dashboard, in the order of a case's life. */
-export const CASE_DASHBOARD_METRICS = ['CaseStarted', 'CaseCompleted', 'CaseStalled', 'CaseFailed', 'IncidentOpened', 'IncidentResolved'] as const satisfies readonly CaseMetric[];
-
 /** How the dashboard sums business metrics on its graph: cases a day. */
 export const CASE_GRAPH_PERIOD = Duration.days(1);
 
@@ -80,7 +77,7 @@ const CONFIRMATION_LINKS = 'confirmation-links';
  * `step confirmed` with caseId and step `<STEP>.<round>`; the link pages log `page failed` with action and error.
  * The case status itself lives on the case item in DynamoDB and is not logged, so the widgets derive what they show
  * from these lines, over the dashboard's time range; counts of cases started, completed, stalled, failed and in
- * incident are the business metrics (CASE_DASHBOARD_METRICS) instead.
+ * incident are the business metrics (CASE_METRICS) instead.
  */
 
 /**
@@ -390,20 +387,13 @@ export class OperationsMonitoring extends Construct {
       // The same for the child: one execution per human step (request, reminders, response).
       new GraphWidget({ title: 'Confirmation executions (human steps)', left: executions(props.stateMachines.confirmation), width: 12 }),
     );
+    // Every business metric (EMF, lambdas/adapters/metrics.ts), in the order of a case's life.
+    const caseCounts = CASE_METRICS.map((metricName) => caseMetric(metricName, { period: CASE_GRAPH_PERIOD, label: metricName }));
     this.dashboard.addWidgets(
-      // Business metrics (EMF, lambdas/adapters/metrics.ts): cases started, completed, stalled, failed, incidents opened and resolved a day.
-      new GraphWidget({
-        title: 'Cases a day: started, completed, stalled, failed, incidents',
-        left: CASE_DASHBOARD_METRICS.map((metricName) => caseMetric(metricName, { period: CASE_GRAPH_PERIOD, label: metricName })),
-        width: 16,
-      }),
+      // Cases started, completed, stalled, failed, incidents opened and resolved a day.
+      new GraphWidget({ title: 'Cases a day: started, completed, stalled, failed, incidents', left: caseCounts, width: 16 }),
       // The same, summed over the dashboard's whole time range.
-      new SingleValueWidget({
-        title: 'Cases in the time range',
-        metrics: CASE_DASHBOARD_METRICS.map((metricName) => caseMetric(metricName, { period: CASE_GRAPH_PERIOD, label: metricName })),
-        setPeriodToTimeRange: true,
-        width: 8,
-      }),
+      new SingleValueWidget({ title: 'Cases in the time range', metrics: caseCounts, setPeriodToTimeRange: true, width: 8 }),
     );
     this.dashboard.addWidgets(
       // Errors (Sum) of every function, one line each.
