@@ -10,7 +10,8 @@ export default defineConfig({
     isolate: true,
     // Installs Debian's Chromium for the browser tests when it is missing (root + apt-get), else says how.
     globalSetup: ['test/browser/global-setup.ts'],
-    // Handlers log every action; tests keep warnings and errors only.
-    env: { LOG_LEVEL: 'WARN', CDK_DISABLE_CLI_TELEMETRY: 'true' },
+    // Handlers log every action; tests keep warnings and errors only. Business metrics (EMF lines on stdout) are
+    // off, except in the tests that read them (test/handlers/metrics.test.ts).
+    env: { LOG_LEVEL: 'WARN', CDK_DISABLE_CLI_TELEMETRY: 'true', POWERTOOLS_METRICS_DISABLED: 'true' },
   },
 });

@@ -10,6 +10,7 @@ import {
   LogQueryVisualizationType,
   LogQueryWidget,
   Metric,
+  SingleValueWidget,
   TextWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -22,6 +23,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
+import { CASE_METRICS, METRICS_NAMESPACE, type CaseMetric } from '../lambdas/core/metrics.js';
+import { metricsService } from './procedure-function.js';
 
 /** Every alarm looks at 5-minute sums (SES reputation: the hourly maximum). */
 export const ALARM_PERIOD = Duration.minutes(5);
@@ -50,6 +53,16 @@ export const SES_REPUTATION_ALARMS = {
 } as const;
 export type SesReputationMetric = keyof typeof SES_REPUTATION_ALARMS;
 
+/**
+ * Business metrics that page ops (namespace METRICS_NAMESPACE, dimension `service` = the stack; Sum ≥ 1 over
+ * ALARM_PERIOD): emitted as EMF log lines by the handlers (lambdas/adapters/metrics.ts), so CloudWatch extracts
+ * them from the logs without a metric filter.
+ */
+export const CASE_ALARM_METRICS = ['IncidentOpened', 'CaseStalled'] as const satisfies readonly CaseMetric[];
+
+/** How the dashboard sums business metrics on its graph: cases a day. */
+export const CASE_GRAPH_PERIOD = Duration.days(1);
+
 /** E-mail counters shown on the dashboard (AWS/SES, account-level, no dimensions). */
 export const SES_SENDING_METRICS = ['Send', 'Delivery', 'Bounce', 'Complaint'] as const;
 
@@ -62,8 +75,9 @@ const CONFIRMATION_LINKS = 'confirmation-links';
  * object per line with level, message, timestamp and ids): state-machine actions log `action done` / `action failed`
  * with action, caseId, step, ms (lambdas/adapters/runtime.ts stateMachineHandler); confirmation-links logs
  * `step confirmed` with caseId and step `<STEP>.<round>`; the link pages log `page failed` with action and error.
- * The case status itself lives on the case item in DynamoDB and is not logged, and no custom metric is emitted,
- * so the widgets derive what they show from these lines, over the dashboard's time range.
+ * The case status itself lives on the case item in DynamoDB and is not logged, so the widgets derive what they show
+ * from these lines, over the dashboard's time range; counts of cases started, completed, stalled, failed and in
+ * incident are the business metrics (CASE_METRICS) instead.
  */
 
 /**
@@ -136,7 +150,8 @@ const pascal = (name: string): string => name.replace(/(^|[-_.])([a-z0-9])/gi, (
 /**
  * Operations monitoring of the procedure: an encrypted, TLS-only SNS topic for ops (optionally with an e-mail
  * subscription), CloudWatch alarms on everything that needs a human (failed / timed-out / aborted executions,
- * function errors and throttles, link-page 5xx, SES bounce and complaint rates) and a dashboard.
+ * function errors and throttles, link-page 5xx, SES bounce and complaint rates, cases in incident or stalled)
+ * and a dashboard.
  *
  * Alarms use Sum ≥ 1 over 5 minutes (SES: hourly maximum ≥ the review threshold), treat missing data as not
  * breaching (no traffic is fine), notify the topic on ALARM and again on OK, and say in their description what to do.
@@ -151,7 +166,7 @@ const pascal = (name: string): string => name.replace(/(^|[-_.])([a-z0-9])/gi, (
 export class OperationsMonitoring extends Construct {
   public readonly topic: sns.Topic;
   public readonly alertsKey: kms.Key;
-  /** Every alarm, in a stable order: executions, functions, API, SES. */
+  /** Every alarm, in a stable order: executions, functions, API, SES, business metrics. */
   public readonly alarms: Alarm[] = [];
   public readonly dashboard: Dashboard;
 
@@ -294,6 +309,26 @@ export class OperationsMonitoring extends Construct {
       });
     }
 
+    const caseMetric = (metricName: CaseMetric, props: { period: Duration; label?: string }) =>
+      new Metric({ namespace: METRICS_NAMESPACE, metricName, dimensionsMap: { service: metricsService(this) }, statistic: 'Sum', ...props });
+    const caseTodo: Record<(typeof CASE_ALARM_METRICS)[number], string> = {
+      IncidentOpened:
+        'A case went to INCIDENT: one of its actions failed with no hope of retry (or its retries ran out) and the case waits for an operator. ' +
+        'MRPiPS operations got an e-mail naming the case, the step and the error. List them with "npm run cases -- incidents", read the error ' +
+        '("show <caseId>" and the functions\' ERROR log lines for that caseId), fix the cause, then "retry <caseId>" (or "cancel").',
+      CaseStalled:
+        'A step of a case passed its final deadline with no answer after every reminder: the case is STALLED and MRPiPS was e-mailed to decide. ' +
+        'Find it with "npm run cases -- list --status STALLED" and check with MRPiPS that it resends the link, reassigns the step or cancels the case.',
+    };
+    for (const metricName of CASE_ALARM_METRICS) {
+      specs.push({
+        id: `Cases${metricName}`,
+        metric: caseMetric(metricName, { period: ALARM_PERIOD }),
+        threshold: 1,
+        description: `${metricName} ≥ 1 in 5 minutes (business metric ${METRICS_NAMESPACE}/${metricName}). ${caseTodo[metricName]}`,
+      });
+    }
+
     const action = new SnsAction(this.topic);
     for (const spec of specs) {
       const alarm = new Alarm(this, `${spec.id}Alarm`, {
@@ -351,6 +386,14 @@ export class OperationsMonitoring extends Construct {
       new GraphWidget({ title: 'Procedure executions (cases)', left: executions(props.stateMachines.procedure), width: 12 }),
       // The same for the child: one execution per human step (request, reminders, response).
       new GraphWidget({ title: 'Confirmation executions (human steps)', left: executions(props.stateMachines.confirmation), width: 12 }),
+    );
+    // Every business metric (EMF, lambdas/adapters/metrics.ts), in the order of a case's life.
+    const caseCounts = CASE_METRICS.map((metricName) => caseMetric(metricName, { period: CASE_GRAPH_PERIOD, label: metricName }));
+    this.dashboard.addWidgets(
+      // Cases started, completed, stalled, failed, incidents opened and resolved a day.
+      new GraphWidget({ title: 'Cases a day: started, completed, stalled, failed, incidents', left: caseCounts, width: 16 }),
+      // The same, summed over the dashboard's whole time range.
+      new SingleValueWidget({ title: 'Cases in the time range', metrics: caseCounts, setPeriodToTimeRange: true, width: 8 }),
     );
     this.dashboard.addWidgets(
       // Errors (Sum) of every function, one line each.

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,8 @@ import { NodejsFunction, type NodejsFunctionProps, OutputFormat } from 'aws-cdk-
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import type { Construct } from 'constructs';
+import type { Construct, IConstruct } from 'constructs';
+import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
 import type { ReminderSchedule } from '../lambdas/core/timing.js';
 import type { EmailSender } from './email-sender.js';
 
@@ -75,6 +76,13 @@ export const CASE_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as
  */
 export const CASE_TABLE_ACTIONS = [...CASE_TABLE_READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
 
+/**
+ * The `service` dimension of the business metrics (lambdas/adapters/metrics.ts): the stack's name, so that two
+ * deployments in one account and region (staging, production) never count or alarm on each other's cases. One
+ * value per deployment keeps each metric a single custom metric.
+ */
+export const metricsService = (scope: IConstruct): string => Stack.of(scope).stackName;
+
 /** JSON of a string map with its keys in order ("02", "04", ... rather than JS's integer-like keys first). */
 const sortedJson = (map: Readonly<Record<string, string>>): string =>
   `{${Object.keys(map)
@@ -92,7 +100,9 @@ const sortedJson = (map: Readonly<Record<string, string>>): string =>
  *   constructor names), with source maps (`NODE_OPTIONS=--enable-source-maps`), packages' ES module builds
  *   (`module` before `main`: esbuild tree-shakes those), and the AWS SDK bundled rather than taken from the
  *   runtime: a cold start reads one file instead of hundreds of small SDK modules (bench/bundles.ts measures
- *   both ways), and the SDK that runs is the one package-lock.json pins and the tests use.
+ *   both ways), and the SDK that runs is the one package-lock.json pins and the tests use;
+ * - the business metrics' namespace and `service` dimension for Powertools Metrics (POWERTOOLS_METRICS_NAMESPACE,
+ *   POWERTOOLS_SERVICE_NAME; see lambdas/adapters/metrics.ts), which OperationsMonitoring alarms on.
  *
  * Permissions are added only through the bind helpers below, each of which also sets
  * exactly the environment variables that the permission goes with.
@@ -122,6 +132,8 @@ export class ProcedureFunction extends NodejsFunction {
       logGroup,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_SERVICE_NAME: metricsService(scope),
         ...environment,
       },
       bundling: {

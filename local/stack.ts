@@ -8,6 +8,7 @@ import { FaultLayer } from './faults.js';
 import { startFaultControl } from './faults-control.js';
 import { withTimeout } from './lambda-timeouts.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
+import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
@@ -128,6 +129,10 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       INCIDENT_WAIT_SECONDS: String(config.INCIDENT_WAIT_SECONDS),
       OPERATIONS_EMAIL: config.OPERATIONS_EMAIL,
       MAX_INCIDENTS_PER_CASE: String(config.MAX_INCIDENTS_PER_CASE),
+      // Business metrics (lambdas/adapters/metrics.ts) are EMF lines on stdout, as in Lambda: `npm start` prints
+      // them among the logs; POWERTOOLS_METRICS_DISABLED=true silences them (the tests, the benchmark).
+      POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+      POWERTOOLS_SERVICE_NAME: 'zmiana-sd-local',
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
 

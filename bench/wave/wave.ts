@@ -156,6 +156,8 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
   // Handlers log every action at INFO; a wave would print hundreds of thousands of lines.
   // Under a sending quota every throttled send is a WARN line (action deferred); only errors are news then.
   process.env.LOG_LEVEL ??= o.sesRate ? 'ERROR' : 'WARN';
+  // The same for the business metrics' EMF lines (one per case started, completed, ...).
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
   const overrides = {
     PAGES_PORT: 0,

@@ -1,15 +1,17 @@
 import type { z } from 'zod';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { countCase } from '../adapters/metrics.js';
 import { stateMachineHandler } from '../adapters/runtime.js';
 import { ConflictError } from '../core/errors.js';
 import { recordFailureEvent } from '../core/events.js';
 import { log } from '../core/log.js';
+import type { CountCase } from '../core/metrics.js';
 import { stepKey } from '../core/steps.js';
 import { failureReason } from '../core/incident.js';
 import { closeWaitingIncidents } from '../services/incidents.js';
 
 /** Catch target of every task: the case shows status FAILED with the reason, and the step is marked failed. */
-export async function recordFailure(input: z.infer<typeof recordFailureEvent>, deps: { store: CaseStore; now?: Date }) {
+export async function recordFailure(input: z.infer<typeof recordFailureEvent>, deps: { store: CaseStore; count: CountCase; now?: Date }) {
   const now = (deps.now ?? new Date()).toISOString();
   const reason = failureReason(input.failure);
   const where = input.step === 'PROCEDURE' ? 'PROCEDURE' : stepKey(input.step, input.round);
@@ -17,11 +19,12 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
     await deps.store.markStep(input.caseId, where, { status: 'FAILED' });
   }
   try {
-    await deps.store.updateCase(
+    const written = await deps.store.updateCase(
       input.caseId,
       { id: `failed:${where}`, at: now, actor: { role: 'SYSTEM' }, action: 'CASE_FAILED', step: where, summary: `Błąd przetwarzania (${where}): ${reason}` },
       { status: 'FAILED', failure: { step: where, reason, at: now } },
     );
+    if (written === 'applied') deps.count('CaseFailed');
   } catch (error) {
     // A case that was never registered (its notification failed validation) has nothing to record on;
     // the failed execution itself is the record.
@@ -33,4 +36,4 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
   return { reason };
 }
 
-export const handler = stateMachineHandler('record-failure', recordFailureEvent, (input) => recordFailure(input, { store: caseStore() }));
+export const handler = stateMachineHandler('record-failure', recordFailureEvent, (input) => recordFailure(input, { store: caseStore(), count: countCase }));

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { mailer, type Mailer } from '../adapters/mailer.js';
 import { sendAllOnce } from '../adapters/mail-once.js';
+import { countCase } from '../adapters/metrics.js';
 import { directory, stateMachineHandler } from '../adapters/runtime.js';
 import { statusLinksNow } from '../adapters/signing-keys.js';
 import type { StatusLinks } from '../core/links.js';
@@ -9,11 +10,12 @@ import type { CaseRecord, CaseStatus } from '../core/case.js';
 import { completedEmail, registeredEmail, rejectedEmail, verificationEscalatedEmail, type EmailMessage } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { sendNoticeEvent } from '../core/events.js';
+import type { CaseMetric, CountCase } from '../core/metrics.js';
 import { addressOf, supplierContact, type Directory } from '../core/participants.js';
 
 type Notice = z.infer<typeof sendNoticeEvent>['notice'];
 
-const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(record: CaseRecord, directory: Directory, statusUrl: string): EmailMessage[] }> = {
+const NOTICE: Record<Notice, { status?: CaseStatus; metric?: CaseMetric; summary: string; emails(record: CaseRecord, directory: Directory, statusUrl: string): EmailMessage[] }> = {
   NOTIFICATION_UNCONFIRMED: {
     status: 'UNCONFIRMED',
     summary: 'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień. Zbiory CBB zwolnione.',
@@ -37,6 +39,7 @@ const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(reco
   },
   CASE_COMPLETED: {
     status: 'COMPLETED',
+    metric: 'CaseCompleted',
     summary: 'Zmiana dostawcy SD zakończona; JST otrzymała informację o wykonanych czynnościach.',
     emails: (record, d, status) => {
       const supplier = supplierContact(record);
@@ -46,7 +49,7 @@ const NOTICE: Record<Notice, { status?: CaseStatus; summary: string; emails(reco
 };
 
 /** Notices that close a stage of the procedure: they set the case status and tell the JST (and MRPiPS). */
-export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; statusUrl: StatusLinks; now?: Date }) {
+export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: { store: CaseStore; mailer: Mailer; directory: Directory; statusUrl: StatusLinks; count: CountCase; now?: Date }) {
   const now = (deps.now ?? new Date()).toISOString();
   const record = await deps.store.getCase(input.caseId);
   if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
@@ -57,8 +60,10 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
   // E-mail first, then the timeline: a crash in between never loses the notice, and the retry finds the
   // e-mail's marker and does not send it again (a duplicate delivery of this action neither).
   await sendAllOnce(deps, record.caseId, `notice:${input.notice}`, notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory, deps.statusUrl(record.caseId)));
-  await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status } : {});
+  const written = await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status } : {});
+  // Counted by the invocation whose write set the status (not by a duplicate, nor on a cancelled case).
+  if (written === 'applied' && notice.metric) deps.count(notice.metric);
   return {};
 }
 
-export const handler = stateMachineHandler('send-notice', sendNoticeEvent, async (input) => sendNotice(input, { store: caseStore(), mailer: mailer(), directory: directory(), statusUrl: await statusLinksNow() }));
+export const handler = stateMachineHandler('send-notice', sendNoticeEvent, async (input) => sendNotice(input, { store: caseStore(), mailer: mailer(), directory: directory(), statusUrl: await statusLinksNow(), count: countCase }));

@@ -7,6 +7,7 @@ import { incidentOpenedEmail } from '../core/emails.js';
 import { ConflictError, IncidentLimitReached, NotFoundError } from '../core/errors.js';
 import { failureReason, incidentIdOf, statusAfterIncident, WAITING_INCIDENT_STATUSES, type IncidentRecord } from '../core/incident.js';
 import { log } from '../core/log.js';
+import type { CountCase } from '../core/metrics.js';
 import type { StatusLinks } from '../core/links.js';
 
 /**
@@ -20,6 +21,8 @@ export interface OpenIncidentDeps {
   statusLinks: StatusLinks;
   operationsEmail: string;
   maxIncidentsPerCase: number;
+  /** Counts IncidentOpened once per incident (the alarm that tells operations at once). */
+  count: CountCase;
   now?: Date;
 }
 
@@ -58,6 +61,7 @@ export async function openIncident(deps: OpenIncidentDeps, input: OpenIncidentIn
     taskToken: input.taskToken,
   };
   const opened = await deps.store.putIncident(incident);
+  if (opened) deps.count('IncidentOpened');
   const stored = opened ? incident : (earlier.find((i) => i.incidentId === incidentId) ?? incident);
 
   const record = await deps.store.getCase(input.caseId);

@@ -166,16 +166,18 @@ describe('bundles', () => {
     expect(built.bytes / 1024).toBeLessThan(TARGET_BUNDLE_KB);
   }, 20_000);
 
-  it('the deployed record-failure bundle runs in a bare node: validation, then DynamoDB calls with the environment credentials', async () => {
-    // A stand-in for DynamoDB: the conditional update fails, the case is not found (an unregistered case).
+  it('the deployed record-failure bundle runs in a bare node: validation, DynamoDB calls with the environment credentials, an EMF metric line', async () => {
+    // A stand-in for DynamoDB: the conditional update of ZSD-2026-00042 fails and the case is not found (an
+    // unregistered case); ZSD-2026-00043 is updated.
     const requests: { target: string; authorization: string }[] = [];
     const server = createServer((req, res) => {
-      req.resume();
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString('utf8')));
       req.on('end', () => {
         const target = String(req.headers['x-amz-target']);
         requests.push({ target, authorization: String(req.headers.authorization) });
         res.setHeader('content-type', 'application/x-amz-json-1.0');
-        if (target.endsWith('.UpdateItem')) {
+        if (target.endsWith('.UpdateItem') && body.includes('CASE#ZSD-2026-00042')) {
           res.statusCode = 400;
           res.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#ConditionalCheckFailedException', message: 'The conditional request failed' }));
         } else res.end('{}');
@@ -188,6 +190,7 @@ describe('bundles', () => {
         const { handler } = await import(process.argv[1]);
         const bad = await handler({ caseId: 'nope' }).then(() => 'accepted', (e) => e.name);
         const good = await handler({ caseId: 'ZSD-2026-00042', step: 'PROCEDURE', round: 0, failure: { Error: 'X', Cause: 'y' } });
+        await handler({ caseId: 'ZSD-2026-00043', step: 'PROCEDURE', round: 0, failure: { Error: 'X', Cause: 'z' } });
         process.stdout.write('\\n' + JSON.stringify({ bad, good }));
       `;
       // Only what Lambda sets: no profile or shared config for the SDK to fall back on.
@@ -202,11 +205,20 @@ describe('bundles', () => {
         AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         TABLE_NAME: 'cases',
         LOG_LEVEL: 'ERROR',
+        POWERTOOLS_METRICS_NAMESPACE: 'ZmianaSD',
+        POWERTOOLS_SERVICE_NAME: 'SupplierChangeStack',
       };
       const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script, pathToFileURL(built.file).href], { env, cwd: dir, timeout: 30_000 });
-      expect(JSON.parse(stdout.trim().split('\n').at(-1)!)).toEqual({ bad: 'ValidationError', good: { reason: 'X: y' } });
-      // The failure on the case (refused: no such case), then its waiting incidents closed (none).
-      expect(requests.map((r) => r.target)).toEqual(['DynamoDB_20120810.UpdateItem', 'DynamoDB_20120810.GetItem', 'DynamoDB_20120810.Query']);
+      const lines = stdout.trim().split('\n').filter(Boolean);
+      expect(JSON.parse(lines.at(-1)!)).toEqual({ bad: 'ValidationError', good: { reason: 'X: y' } });
+      // Only the case that was marked FAILED is counted, as CloudWatch reads an embedded-metric-format line.
+      expect(lines.slice(0, -1).map((line) => JSON.parse(line) as Record<string, any>)).toEqual([
+        expect.objectContaining({ _aws: expect.objectContaining({ CloudWatchMetrics: [{ Namespace: 'ZmianaSD', Dimensions: [['service']], Metrics: [{ Name: 'CaseFailed', Unit: 'Count' }] }] }), service: 'SupplierChangeStack', CaseFailed: 1 }),
+      ]);
+      // 00042: the refused update, the read that finds no case, its waiting incidents closed (none);
+      // 00043: the update, its timeline entry, its waiting incidents closed (none).
+      const [update, get, query, put] = ['UpdateItem', 'GetItem', 'Query', 'PutItem'].map((op) => `DynamoDB_20120810.${op}`);
+      expect(requests.map((r) => r.target)).toEqual([update, get, query, update, put, query]);
       expect(requests.every((r) => r.authorization.startsWith('AWS4-HMAC-SHA256 Credential=AKIDBUNDLETEST/'))).toBe(true);
     } finally {
       server.close();

@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyResponse } from '../../lambdas/apply-response/index.js';
 import { hashLinkId } from '../../lambdas/core/links.js';
+import type { CaseMetric } from '../../lambdas/core/metrics.js';
 import { escalateStep } from '../../lambdas/escalate-step/index.js';
 import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
 import { sendNotice } from '../../lambdas/send-notice/index.js';
@@ -19,6 +20,8 @@ const { ddb, ses, sfn, store, mailer } = awsMocks();
 const TOKEN = 'task-token-of-the-first-attempt';
 const RETRY_TOKEN = 'task-token-of-the-retried-attempt';
 let table: FakeTable;
+let counted: CaseMetric[];
+const count = (metric: CaseMetric) => void counted.push(metric);
 
 beforeEach(() => {
   ddb.reset();
@@ -27,6 +30,7 @@ beforeEach(() => {
   table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
   ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
   captureLogs();
+  counted = [];
 });
 
 afterEach(() => {
@@ -95,20 +99,22 @@ describe('the other e-mailing actions send each message once', () => {
   it('GIVEN the final notice was sent before (marker notice:CASE_COMPLETED) THEN send-notice only finishes the case update', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }));
     marked('notice:CASE_COMPLETED');
-    await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
     expect(updates(ddb, { sk: 'CASE' })[0]!.values[':eventId']).toBe('notice:CASE_COMPLETED');
+    // The case update was still to do: this invocation completes the case, so it counts it.
+    expect(counted).toEqual(['CaseCompleted']);
   });
 
   it('GIVEN two messages for one notice THEN they are keyed notice:<kind> and notice:<kind>:2', async () => {
-    await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(markers().map((m) => m.item.sk)).toEqual(['MAIL#notice:VERIFICATION_ESCALATED', 'MAIL#notice:VERIFICATION_ESCALATED:2']);
   });
 
   it('GIVEN the escalation was e-mailed before THEN escalate-step does not send it again', async () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', pendingStep(TOKEN));
     marked('escalated:AGREE_VARIANT.1:2');
-    await escalateStep({ caseId: CASE_ID, step: 'AGREE_VARIANT', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await escalateStep({ caseId: CASE_ID, step: 'AGREE_VARIANT', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
     expect(timelineWrites(ddb).map((e) => e.id)).toEqual(['escalated:AGREE_VARIANT.1:2']);
   });

@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { changeCollectionStates } from '../../lambdas/change-collection-states/index.js';
 import { ValidationError } from '../../lambdas/core/errors.js';
+import type { CaseMetric } from '../../lambdas/core/metrics.js';
 import { escalateStep } from '../../lambdas/escalate-step/index.js';
 import { recordFailure } from '../../lambdas/record-failure/index.js';
 import { registerCase } from '../../lambdas/register-case/index.js';
@@ -13,6 +14,9 @@ import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, s
 
 const { ddb, ses, sfn, store, mailer } = awsMocks();
 let table: FakeTable;
+/** Business events the actions counted (the EMF lines themselves: test/handlers/metrics.test.ts). */
+let counted: CaseMetric[];
+const count = (metric: CaseMetric) => void counted.push(metric);
 
 beforeEach(() => {
   ddb.reset();
@@ -21,6 +25,7 @@ beforeEach(() => {
   table = new FakeTable(ddb);
   ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
   captureLogs();
+  counted = [];
 });
 
 afterEach(() => {
@@ -31,7 +36,7 @@ const caseWrites = () => updates(ddb, { pk: `CASE#${CASE_ID}`, sk: 'CASE' });
 
 describe('registerCase (step 1)', () => {
   it('GIVEN a notification THEN the case is created once (conditional put) in voivodeship 14 and its old collections are locked for it', async () => {
-    const result = await registerCase({ caseId: CASE_ID, notification: notification(), executionId: 'arn:exec' }, store, NOW.toISOString());
+    const result = await registerCase({ caseId: CASE_ID, notification: notification(), executionId: 'arn:exec' }, store, count, NOW.toISOString());
     expect(result).toEqual({ caseId: CASE_ID });
     const [put] = ddb.commandCalls(PutItemCommand);
     expect(put!.args[0].input.ConditionExpression).toBe('attribute_not_exists(pk)');
@@ -45,20 +50,22 @@ describe('registerCase (step 1)', () => {
       ['COLLECTION#SR-01', CASE_ID, 'OLD'],
       ['COLLECTION#FA-01', CASE_ID, 'OLD'],
     ]);
+    expect(counted).toEqual(['CaseStarted']);
   });
 
   it('GIVEN a retry after the case was created THEN it succeeds without a second case', async () => {
     ddb.on(PutItemCommand).rejects(conditionalCheckFailed());
-    await expect(registerCase({ caseId: CASE_ID, notification: notification() }, store, NOW.toISOString())).resolves.toEqual({ caseId: CASE_ID });
+    await expect(registerCase({ caseId: CASE_ID, notification: notification() }, store, count, NOW.toISOString())).resolves.toEqual({ caseId: CASE_ID });
     expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(2);
+    expect(counted).toEqual([]);
   });
 
   it('GIVEN a planned date that has passed since the form was sent THEN registration still succeeds (a retry after midnight)', async () => {
-    await expect(registerCase({ caseId: CASE_ID, notification: notification({ plannedChangeDate: '2020-01-01' }) }, store)).resolves.toEqual({ caseId: CASE_ID });
+    await expect(registerCase({ caseId: CASE_ID, notification: notification({ plannedChangeDate: '2020-01-01' }) }, store, count)).resolves.toEqual({ caseId: CASE_ID });
   });
 
   it('GIVEN a malformed notification THEN ValidationError naming the field and nothing is written', async () => {
-    const error = await registerCase({ caseId: CASE_ID, notification: { ...notification(), teryt: '0365011' } }, store).catch((e: unknown) => e);
+    const error = await registerCase({ caseId: CASE_ID, notification: { ...notification(), teryt: '0365011' } }, store, count).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toContain('teryt: ');
     expect(ddb.calls()).toHaveLength(0);
@@ -68,7 +75,7 @@ describe('registerCase (step 1)', () => {
 describe('sendNotice', () => {
   it('GIVEN a rejection THEN the old collections are released, the JST gets the reason and the case becomes REJECTED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }));
-    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REJECTED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REJECTED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.update, u.values[':case']])).toEqual([
       ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
       ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
@@ -82,7 +89,7 @@ describe('sendNotice', () => {
 
   it('GIVEN the JST contact never confirmed the address THEN the old collections are released, nobody is e-mailed, and the case becomes UNCONFIRMED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.update, u.values[':case']])).toEqual([
       ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
       ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
@@ -97,7 +104,7 @@ describe('sendNotice', () => {
 
   it('GIVEN the lapse notice is retried after the collections were released THEN the release is idempotent and the case is still marked once', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     const [release] = updates(ddb, { pk: 'COLLECTION#SR-01' });
     // The condition lets the same case release again (a retry), not another case.
     expect(release!.condition).toBe('#locked = :case OR (attribute_not_exists(#locked) AND #last = :case)');
@@ -106,7 +113,7 @@ describe('sendNotice', () => {
 
   it.each(['NOTIFICATION_REGISTERED', 'NOTIFICATION_REJECTED', 'VERIFICATION_ESCALATED', 'CASE_COMPLETED'] as const)('GIVEN the %s notice THEN every e-mail carries the status link of the case', async (notice) => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ agreement: { decision: 'REJECT', reason: 'x' }, outcome: { collectionsState: 'ARCHIVED', at: NOW.toISOString() } }));
-    await sendNotice({ caseId: CASE_ID, notice }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     const mails = sentEmails(ses);
     expect(mails.length).toBeGreaterThan(0);
     for (const mail of mails) expect(mail.text).toContain(`Przebieg i stan sprawy (tylko do odczytu): ${STATUS_LINKS(CASE_ID)}`);
@@ -114,7 +121,7 @@ describe('sendNotice', () => {
 
   it('GIVEN the acknowledgement notice THEN the JST is thanked and the status is unchanged', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(sentEmails(ses)[0]!.subject).toContain('przyjęto zgłoszenie');
     expect(caseWrites()[0]!.set).not.toHaveProperty('status');
     expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(0);
@@ -122,7 +129,7 @@ describe('sendNotice', () => {
 
   it('GIVEN a completed case THEN the JST (supplier in copy) learns what was done and the case becomes COMPLETED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ outcome: { collectionsState: 'ARCHIVED', at: NOW.toISOString() } }));
-    await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     const [mail] = sentEmails(ses);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
     expect(mail!.text).toContain('SR-01: zarchiwizowany');
@@ -131,7 +138,7 @@ describe('sendNotice', () => {
 
   it('GIVEN verification escalated THEN MRPiPS and the JST each get their own message and the case becomes ESCALATED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ verification: { round: 3, result: 'DISCREPANCIES', comment: 'Nadal brak danych.' } }));
-    await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     const mails = sentEmails(ses);
     expect(mails.map((m) => [m.to, m.cc])).toEqual([
       [[MRPIPS_EMAIL], []],
@@ -144,7 +151,7 @@ describe('sendNotice', () => {
   it('GIVEN the e-mail fails THEN the timeline is not written (a retry re-sends rather than loses the notice)', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
     ses.on(SendEmailCommand).rejects(Object.assign(new Error('Throttling'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
-    await expect(sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW })).rejects.toThrow('Throttling');
+    await expect(sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW })).rejects.toThrow('Throttling');
     expect(caseWrites()).toHaveLength(0);
   });
 });
@@ -171,15 +178,16 @@ describe('recordFailure', () => {
 
   it('GIVEN a failed step THEN the step is marked FAILED and the case FAILED with a readable reason', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA()).put(`CASE#${CASE_ID}`, 'STEP#NEW_COLLECTIONS.1', { step: 'NEW_COLLECTIONS', status: 'PENDING' });
-    const result = await recordFailure({ caseId: CASE_ID, step: 'NEW_COLLECTIONS', round: 1, failure }, { store, now: NOW });
+    const result = await recordFailure({ caseId: CASE_ID, step: 'NEW_COLLECTIONS', round: 1, failure }, { store, count, now: NOW });
     expect(result).toEqual({ reason: 'ConflictError: Collection NFA-01 is held by case ZSD-2026-00007' });
     expect(updates(ddb, { sk: 'STEP#NEW_COLLECTIONS.1' })[0]!.set).toEqual({ status: 'FAILED' });
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'FAILED', failure: { step: 'NEW_COLLECTIONS.1', reason: result.reason, at: NOW.toISOString() } });
+    expect(counted).toEqual(['CaseFailed']);
   });
 
   it('GIVEN a failure of the procedure itself THEN only the case is marked', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
-    await recordFailure({ caseId: CASE_ID, step: 'PROCEDURE', round: 0, failure }, { store, now: NOW });
+    await recordFailure({ caseId: CASE_ID, step: 'PROCEDURE', round: 0, failure }, { store, count, now: NOW });
     expect(updates(ddb).map((u) => u.sk)).toEqual(['CASE']);
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'FAILED', failure: { step: 'PROCEDURE' } });
   });
@@ -189,7 +197,8 @@ describe('recordFailure', () => {
       if (readUpdate(input).sk === 'CASE') throw conditionalCheckFailed();
       return {};
     });
-    await expect(recordFailure({ caseId: CASE_ID, step: 'PROCEDURE', round: 0, failure }, { store, now: NOW })).resolves.toMatchObject({ reason: expect.stringContaining('ConflictError') });
+    await expect(recordFailure({ caseId: CASE_ID, step: 'PROCEDURE', round: 0, failure }, { store, count, now: NOW })).resolves.toMatchObject({ reason: expect.stringContaining('ConflictError') });
+    expect(counted).toEqual([]);
   });
 });
 
@@ -198,7 +207,7 @@ describe('escalateStep', () => {
     table
       .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
       .put(`CASE#${CASE_ID}`, 'STEP#MZT_DEACTIVATED.1', { step: 'MZT_DEACTIVATED', status: 'PENDING', recipient: adminOf('14'), requestedAt: '2026-03-01T08:00:00.000Z' });
-    await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     const [mail] = sentEmails(ses);
     expect(mail!.to).toEqual([MRPIPS_EMAIL]);
     expect(mail!.subject).toContain('brak odpowiedzi (eskalacja)');
@@ -206,19 +215,21 @@ describe('escalateStep', () => {
     expect(updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' })[0]!.set).toEqual({ escalatedAt: NOW.toISOString() });
     expect(mail!.text).toContain(STATUS_LINKS(CASE_ID));
     expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'escalated:MZT_DEACTIVATED.1:2', action: 'STEP_ESCALATED' });
+    // An escalation is not a stall: the case still waits within its deadlines.
+    expect(counted).toEqual([]);
   });
 
   it('GIVEN a step handed to a colleague THEN MRPiPS is told the colleague is awaited', async () => {
     table
       .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
       .put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', { step: 'OLD_SD_DEACTIVATED', status: 'PENDING', recipient: 'jan.nowak@mops.przykladowo.pl', delegatedBy: JST_EMAIL, requestedAt: '2026-03-01T08:00:00.000Z' });
-    await escalateStep({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW });
+    await escalateStep({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(sentEmails(ses)[0]!.text).toContain('(jan.nowak@mops.przykladowo.pl) nie potwierdził(a) kroku');
   });
 
   it('GIVEN no such step THEN NotFoundError and nobody is e-mailed', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
-    await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
+    await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 });

@@ -6,6 +6,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { CASE_METRICS } from '../../lambdas/core/metrics.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { ACTION_NAMES, type ActionName } from '../../lib/procedure-functions.js';
 import { type CfnResource, type CfnTemplate, resourcesOfType, type Synthesized, synthesize } from './synth.js';
@@ -140,8 +141,8 @@ describe('ops alert topic', () => {
 });
 
 describe('alarms', () => {
-  it('are exactly: 3 per state machine, 2 per function, API 5xx, SES bounces and complaints', () => {
-    expect(alarms()).toHaveLength(2 * 3 + ACTION_NAMES.length * 2 + 1 + 2);
+  it('are exactly: 3 per state machine, 2 per function, API 5xx, SES bounces and complaints, incidents and stalled cases', () => {
+    expect(alarms()).toHaveLength(2 * 3 + ACTION_NAMES.length * 2 + 1 + 2 + 2);
   });
 
   it('all notify the ops topic on ALARM and OK, treat missing data as fine, and say what to do in English', () => {
@@ -198,6 +199,41 @@ describe('alarms', () => {
     // THEN
     const alarm = alarmOn('AWS/SES', metric, []);
     expect(alarm).toMatchObject({ Statistic: 'Maximum', Period: 3600, Threshold: threshold });
+  });
+
+  it.each(['IncidentOpened', 'CaseStalled'])('business metric %s of this stack (EMF, namespace ZmianaSD): any in 5 minutes notifies ops', (metric) => {
+    // THEN
+    synth.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'ZmianaSD',
+      MetricName: metric,
+      Dimensions: [{ Name: 'service', Value: 'SupplierChangeStack' }],
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+      AlarmActions: [topicRef()],
+      AlarmDescription: Match.stringLikeRegexp('npm run cases -- '),
+    });
+  });
+
+  it('alarm on the namespace and service dimension every function emits its business metrics with', () => {
+    // GIVEN what the functions are told (Powertools Metrics reads these, lambdas/adapters/metrics.ts)
+    for (const name of ACTION_NAMES) {
+      expect(json.Resources[fnId(name)]!.Properties!.Environment.Variables, name).toMatchObject({
+        POWERTOOLS_METRICS_NAMESPACE: 'ZmianaSD',
+        POWERTOOLS_SERVICE_NAME: 'SupplierChangeStack',
+      });
+    }
+    // THEN every alarm on a custom namespace uses exactly those
+    const custom = alarms().filter((a) => !String(a.Namespace).startsWith('AWS/'));
+    expect(custom.map((a) => [a.Namespace, a.Dimensions])).toEqual(custom.map(() => ['ZmianaSD', [{ Name: 'service', Value: 'SupplierChangeStack' }]]));
+    // and another stack name gives another service (two deployments in one account do not mix)
+    const staging = synthesize({}, { stackName: 'SupplierChangeStaging' });
+    expect(alarms(staging.json).filter((a) => a.Namespace === 'ZmianaSD').map((a) => a.Dimensions)).toEqual([
+      [{ Name: 'service', Value: 'SupplierChangeStaging' }],
+      [{ Name: 'service', Value: 'SupplierChangeStaging' }],
+    ]);
   });
 
   it('exist without the ops address too (they notify the topic, which has no subscriber yet)', () => {
@@ -260,12 +296,25 @@ describe('operations dashboard', () => {
     );
   });
 
-  it('uses only metrics AWS services publish (no custom metric the code does not emit)', () => {
-    const namespaces = dashboardBody()
+  it('shows cases started, completed, stalled, failed and incidents (business metrics) a day and over the time range', () => {
+    const expected = ['CaseStarted', 'CaseCompleted', 'CaseStalled', 'CaseFailed', 'IncidentOpened'].map((m) => `ZmianaSD ${m} service SupplierChangeStack`);
+    const graph = metricWidget('Cases a day: started, completed, stalled, failed, incidents');
+    expect(metricKeys(graph.metrics)).toEqual(expected);
+    for (const row of graph.metrics) expect(row.at(-1)).toMatchObject({ stat: 'Sum', period: 86_400 });
+    const totals = metricWidget('Cases in the time range') as { metrics: unknown[][]; setPeriodToTimeRange?: boolean };
+    expect(metricKeys(totals.metrics)).toEqual(expected);
+    expect(totals.setPeriodToTimeRange).toBe(true);
+  });
+
+  it('uses only metrics AWS services publish and the business metrics the handlers emit (namespace ZmianaSD)', () => {
+    const rows = dashboardBody()
       .widgets.filter((w) => w.type === 'metric')
-      .flatMap((w) => (w.properties.metrics as unknown[][]).map((row) => row[0]));
-    expect(new Set(namespaces)).toEqual(new Set(['AWS/States', 'AWS/Lambda', 'AWS/ApiGateway', 'AWS/SES']));
-    for (const alarm of alarms()) expect(String(alarm.Namespace)).toMatch(/^AWS\//);
+      .flatMap((w) => w.properties.metrics as unknown[][]);
+    expect(new Set(rows.map((row) => row[0]))).toEqual(new Set(['AWS/States', 'AWS/Lambda', 'AWS/ApiGateway', 'AWS/SES', 'ZmianaSD']));
+    // Only the names lambdas/adapters/metrics.ts accepts (its CaseMetric union).
+    const emitted = new Set(CASE_METRICS);
+    for (const row of rows.filter((r) => r[0] === 'ZmianaSD')) expect(emitted).toContain(row[1]);
+    for (const alarm of alarms()) expect(String(alarm.Namespace)).toMatch(/^(AWS\/|ZmianaSD$)/);
   });
 
   it('shows the state of every alarm', () => {

@@ -218,7 +218,8 @@ describe('ProcedureFunctions', () => {
 
   it.each(ACTION_NAMES)('%s: environment holds only what the action needs', (name) => {
     // GIVEN
-    const expected = ['NODE_OPTIONS', 'TABLE_NAME', ...EXPECTED_ENV[name]];
+    // (every function: Node options, the case table, and the business metrics' namespace and service, so any action may count an event)
+    const expected = ['NODE_OPTIONS', 'TABLE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'POWERTOOLS_SERVICE_NAME', ...EXPECTED_ENV[name]];
     // THEN
     const env = json.Resources[fnId(name)]!.Properties!.Environment.Variables as Record<string, unknown>;
     expect(Object.keys(env).sort()).toEqual(expected.sort());

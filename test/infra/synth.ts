@@ -39,6 +39,8 @@ export interface SynthOptions {
    * bin/app.ts: synthesis then fails on any finding that is not acknowledged.
    */
   readonly nag?: boolean;
+  /** @default 'SupplierChangeStack' (bin/app.ts) */
+  readonly stackName?: string;
 }
 
 export function synthesize(context: Record<string, unknown> = {}, options: SynthOptions = {}): Synthesized {
@@ -46,7 +48,7 @@ export function synthesize(context: Record<string, unknown> = {}, options: Synth
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const config = parseConfig((key) => app.node.tryGetContext(key));
-  const stack = new SupplierChangeStack(app, 'SupplierChangeStack', { config });
+  const stack = new SupplierChangeStack(app, options.stackName ?? 'SupplierChangeStack', { config });
   const assembly = app.synth();
   const json = assembly.getStackByName(stack.stackName).template as CfnTemplate;
   return { stack, template: Template.fromJSON(json), json, outdir: assembly.directory };

@@ -6,6 +6,7 @@ import type { Workflow } from '../../lambdas/adapters/workflow.js';
 import type { EmailMessage } from '../../lambdas/core/emails.js';
 import { ConflictError, IncidentLimitReached, NotFoundError } from '../../lambdas/core/errors.js';
 import { incidentIdOf } from '../../lambdas/core/incident.js';
+import type { CaseMetric } from '../../lambdas/core/metrics.js';
 import { closeWaitingIncidents, openIncident, retryIncidents } from '../../lambdas/services/incidents.js';
 import { startStandIn, type StandIn } from '../../local/stand-ins/index.js';
 import { captureLogs } from '../handlers/aws.js';
@@ -42,6 +43,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   captureLogs();
+  counted = [];
 });
 
 /** A fresh case id per test (the table is shared). */
@@ -66,7 +68,8 @@ function fakeWorkflow(answer: 'completed' | 'completed earlier' | 'gone' = 'comp
 
 const failure = { Error: 'MessageRejected', Cause: JSON.stringify({ errorType: 'MessageRejected', errorMessage: 'Email address is not verified.' }) };
 const input = (caseId: string, token = `token-${caseId}-${Math.random()}`) => ({ caseId, state: 'Request confirmation', failure, executionId: `arn:aws:states:eu-central-1:1:execution:confirmation:${caseId}-AGREE_VARIANT-1`, waitSeconds: 86_400, taskToken: token });
-const deps = (mailer: Mailer) => ({ store, mailer, statusLinks: STATUS_LINKS, operationsEmail: OPERATIONS, maxIncidentsPerCase: 3, now: NOW });
+let counted: CaseMetric[] = [];
+const deps = (mailer: Mailer) => ({ store, mailer, statusLinks: STATUS_LINKS, operationsEmail: OPERATIONS, maxIncidentsPerCase: 3, count: (metric: CaseMetric) => void counted.push(metric), now: NOW });
 
 describe('openIncident', () => {
   it('GIVEN a failed action WHEN the incident state opens THEN the case is held, the incident keeps its token, operations get one e-mail naming the case, state and error', async () => {
@@ -87,6 +90,8 @@ describe('openIncident', () => {
     expect(sent[0]!.text).toContain('MessageRejected: Email address is not verified.');
     expect(sent[0]!.text).toContain(`npm run cases -- retry ${caseId}`);
     expect(sent[0]!.text).not.toContain(event.taskToken);
+    // The alarm's metric, once.
+    expect(counted).toEqual(['IncidentOpened']);
   });
 
   it('GIVEN the same invocation delivered twice THEN it is one incident, one timeline entry, one e-mail', async () => {
@@ -98,6 +103,7 @@ describe('openIncident', () => {
     expect(await store.listIncidents(caseId)).toHaveLength(1);
     expect((await store.getTimeline(caseId)).filter((e) => e.action === 'INCIDENT_OPENED')).toHaveLength(1);
     expect(sent).toHaveLength(1);
+    expect(counted).toEqual(['IncidentOpened']);
   });
 
   it('GIVEN SES itself is what fails THEN the incident is still recorded and held (the alarm and the CLI list still show it)', async () => {
