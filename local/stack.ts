@@ -5,6 +5,7 @@ import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './f
 import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.js';
 import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
+import { localEventRules, type LocalEventRules } from './event-rules.js';
 import { withTimeout } from './lambda-timeouts.js';
 import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
@@ -40,6 +41,8 @@ export interface LocalStack {
   urls: { pages: string; form: string; inbox: string; dynamodb: string; stepFunctions: string };
   procedureArn: string;
   stepFunctions: LocalStepFunctions;
+  /** EventBridge's deliveries of Step Functions' events to the functions the rules in lib/ target (local/event-rules.ts). */
+  eventRules: LocalEventRules;
   /** The fault layer (local/faults.ts), when the stack was started with `{ faults: true }`. */
   faults?: FaultLayer;
   /** Resident memory of the stack: this process and each stand-in's process, bytes. */
@@ -148,6 +151,9 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       ...Object.fromEntries(STATE_MACHINE_ACTIONS.map(([key, name]) => [key, localLambdaArn(REGION, ACCOUNT, name)])),
       ConfirmationStateMachineArn: localStateMachineArn(REGION, ACCOUNT, 'confirmation'),
     };
+    // What EventBridge delivers from Step Functions, as the rules in lib/ route it; settled before the stand-ins stop.
+    const eventRules = localEventRules(procedureArn, invoked('record-ended-execution'));
+    closers.push(() => eventRules.settled());
     const stepFunctions = await startLocalStepFunctions({
       host,
       port: config.SFN_PORT,
@@ -160,6 +166,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       substitutions,
       lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name]) => [name, invoked(name)])),
       retryIntervalScale: config.RETRY_INTERVAL_SCALE,
+      maxExecutionSeconds: config.MAX_EXECUTION_SECONDS,
+      onExecutionStatusChange: eventRules.deliver,
       ...(faults ? { beforeStartExecution: faults.startExecution } : {}),
       ...(options.historyPayloads === false ? { historyPayloads: false } : {}),
     });
@@ -181,6 +189,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       urls: { pages: pages.url, form: `${pages.url}/zgloszenie`, inbox: inboxUrl, dynamodb: dynamodbUrl, stepFunctions: stepFunctions.endpoint },
       procedureArn,
       stepFunctions,
+      eventRules,
       ...(faults ? { faults } : {}),
       residentMemory: () => {
         const byProcess = { stack: process.memoryUsage.rss(), dynamodb: residentBytes(dynamodb!.pid), ses: residentBytes(ses!.pid) };
