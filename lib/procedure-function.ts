@@ -226,8 +226,14 @@ export class ProcedureFunction extends NodejsFunction {
    * incident is a table item and an e-mail (readWriteCases, sendEmailAs).
    */
   public openIncidents(policy: IncidentPolicy): this {
-    this.addEnvironment('OPERATIONS_EMAIL', policy.operationsEmail);
+    this.tellOperations(policy.operationsEmail);
     this.addEnvironment('MAX_INCIDENTS_PER_CASE', String(policy.maxIncidentsPerCase));
+    return this;
+  }
+
+  /** E-mail what needs an operator to the operations address (`OPERATIONS_EMAIL`); no permission of its own (sendEmailAs). */
+  public tellOperations(operationsEmail: string): this {
+    this.addEnvironment('OPERATIONS_EMAIL', operationsEmail);
     return this;
   }
 

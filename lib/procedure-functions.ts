@@ -38,6 +38,8 @@ export interface ActionNeeds {
   readonly answersTasks: boolean;
   /** OPERATIONS_EMAIL and MAX_INCIDENTS_PER_CASE: holds cases for the operator (the incident states). */
   readonly opensIncidents?: boolean;
+  /** OPERATIONS_EMAIL only: e-mails operations about what needs an operator. */
+  readonly tellsOperations?: boolean;
 }
 
 /**
@@ -77,6 +79,10 @@ export const ACTION_NEEDS = {
   'open-incident': {
     description: 'Holds a case whose action failed for good as an incident for the operator',
     table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, opensIncidents: true,
+  },
+  'record-ended-execution': {
+    description: 'Marks the case of a procedure execution that ended abnormally (TIMED_OUT, FAILED, ABORTED) FAILED and tells operations',
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, tellsOperations: true,
   },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
@@ -180,6 +186,7 @@ export class ProcedureFunctions extends Construct {
       }
       if (needs.answersTasks) fn.respondToTasksOf(bindings.confirmation);
       if (needs.opensIncidents) fn.openIncidents(bindings.incidents);
+      if (needs.tellsOperations) fn.tellOperations(bindings.incidents.operationsEmail);
     }
   }
 

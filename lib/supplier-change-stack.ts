@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { CaseTable } from './case-table.js';
 import { CONTEXT_DEFAULTS, type DeploymentConfig } from './config.js';
 import { EmailSender } from './email-sender.js';
+import { EndedExecutionWatch } from './ended-execution-watch.js';
 import { LinkPagesApi } from './link-pages-api.js';
 import { LinkSigningSecret } from './link-signing-secret.js';
 import { acknowledgeNagFindings, type NagAcknowledgement } from './nag-acknowledgements.js';
@@ -33,6 +34,7 @@ export class SupplierChangeStack extends Stack {
   public readonly sender: EmailSender;
   public readonly functions: ProcedureFunctions;
   public readonly stateMachines: ProcedureStateMachines;
+  public readonly endedExecutions: EndedExecutionWatch;
   public readonly linkPages: LinkPagesApi;
   public readonly monitoring: OperationsMonitoring;
   /** cdk-nag findings acknowledged as intended, each with its reason. */
@@ -83,6 +85,9 @@ export class SupplierChangeStack extends Stack {
     });
 
     fns['confirmation-links'].limitHandOvers(config.maxHandOversPerStep);
+
+    // An execution that ends abnormally anyway (a year passed, an uncatchable error, stopped in the console).
+    this.endedExecutions = new EndedExecutionWatch(this, 'EndedExecutions', { procedure: this.stateMachines.procedure, handler: fns['record-ended-execution'] });
 
     this.linkPages = new LinkPagesApi(this, 'LinkPages', {
       functions: { 'notification-form': fns['notification-form'], 'confirmation-links': fns['confirmation-links'], 'case-status': fns['case-status'] },

@@ -41,6 +41,11 @@ export const localConfigSchema = z.object({
   /** Generated per run unless given: links from an earlier run stop working, as its data is gone anyway. */
   LINK_SIGNING_KEYS: z.string().default(() => JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') })),
   TABLE_NAME: z.string().default('zmiana-sd-cases'),
+  /**
+   * How long an execution may run before it ends TIMED_OUT: a year, as a Standard execution on AWS; tests
+   * shorten it to see what happens to a case whose execution times out.
+   */
+  MAX_EXECUTION_SECONDS: z.coerce.number().positive().max(365 * 86_400).default(365 * 86_400),
   /** Retry waits in the state machines are scaled by this factor locally (1 = as in AWS). */
   RETRY_INTERVAL_SCALE: z.coerce.number().min(0).max(1).default(1),
   /**

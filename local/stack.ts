@@ -6,6 +6,7 @@ import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.j
 import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
 import { startFaultControl } from './faults-control.js';
+import { localEventRules, type LocalEventRules } from './event-rules.js';
 import { withTimeout } from './lambda-timeouts.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
@@ -31,6 +32,8 @@ export interface LocalStack {
   urls: { pages: string; form: string; inbox: string; dynamodb: string; stepFunctions: string };
   procedureArn: string;
   stepFunctions: LocalStepFunctions;
+  /** EventBridge's deliveries of Step Functions' events to the functions the rules in lib/ target (local/event-rules.ts). */
+  eventRules: LocalEventRules;
   /** The fault layer (local/faults.ts), when the stack was started with `{ faults: true }`. */
   faults?: FaultLayer;
   /** Where a person injects and lifts faults (local/faults-control.ts), when started with `{ faultControl: true }`. */
@@ -149,6 +152,9 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       ...Object.fromEntries(STATE_MACHINE_ACTIONS.map(([key, name]) => [key, localLambdaArn(REGION, ACCOUNT, name)])),
       ConfirmationStateMachineArn: localStateMachineArn(REGION, ACCOUNT, 'confirmation'),
     };
+    // What EventBridge delivers from Step Functions, as the rules in lib/ route it; settled before the stand-ins stop.
+    const eventRules = localEventRules(procedureArn, invoked('record-ended-execution'));
+    closers.push(() => eventRules.settled());
     const stepFunctions = await startLocalStepFunctions({
       host,
       port: config.SFN_PORT,
@@ -161,6 +167,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       substitutions,
       lambdas: Object.fromEntries(STATE_MACHINE_ACTIONS.map(([, name]) => [name, invoked(name)])),
       retryIntervalScale: config.RETRY_INTERVAL_SCALE,
+      maxExecutionSeconds: config.MAX_EXECUTION_SECONDS,
+      onExecutionStatusChange: eventRules.deliver,
       ...(faults ? { beforeStartExecution: faults.startExecution } : {}),
       ...(options.historyPayloads === false ? { historyPayloads: false } : {}),
     });
@@ -182,6 +190,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       urls: { pages: pages.url, form: `${pages.url}/zgloszenie`, inbox: inboxUrl, dynamodb: dynamodbUrl, stepFunctions: stepFunctions.endpoint },
       procedureArn,
       stepFunctions,
+      eventRules,
       ...(faults ? { faults } : {}),
       ...(control ? { faultControl: { url: control.url, token: control.token } } : {}),
       residentMemory: () => {

@@ -48,8 +48,10 @@ export const formConfigSchema = tableConfigSchema.extend({
 });
 
 /** open-incident: where operations are told, and how many incidents one case may have (every loop is bounded). */
-export const incidentConfigSchema = z.object({
-  OPERATIONS_EMAIL: email,
+/** Where what needs an operator is e-mailed (incidents, executions that ended abnormally). */
+export const operationsConfigSchema = z.object({ OPERATIONS_EMAIL: email });
+
+export const incidentConfigSchema = operationsConfigSchema.extend({
   MAX_INCIDENTS_PER_CASE: z.coerce.number().int().min(1).max(20).default(3),
 });
 

@@ -264,19 +264,42 @@ export function caseCancelledEmail(record: CaseRecord, to: string, reason: strin
  * what to do. Sent to the operations address, never to participants (the error may name addresses or codes).
  */
 export function incidentOpenedEmail(args: { caseId: string; record?: CaseRecord; state: string; reason: string; openedAt: string; waitsUntil: string; to: string; statusUrl: string }): EmailMessage {
-  const topic = `incydent techniczny w kroku „${args.state}”`;
-  const paragraphs = [
+  return operationsEmail(args, `incydent techniczny w kroku „${args.state}”`, `Incydent techniczny w sprawie ${args.caseId}`, [
     `Czynność „${args.state}” w sprawie ${args.caseId} nie powiodła się i nie zostanie ponowiona automatycznie. Sprawa ma stan „wstrzymana — błąd techniczny” i czeka na decyzję MRPiPS.`,
     `Błąd: ${args.reason}`,
     `Zarejestrowano: ${formatDateTime(args.openedAt)}. Jeżeli do ${formatDateTime(args.waitsUntil)} nikt nie podejmie decyzji, sprawa zostanie oznaczona jako zakończona błędem.`,
     `Po usunięciu przyczyny proszę ponowić czynność poleceniem \`npm run cases -- retry ${args.caseId}\` (sprawa będzie kontynuowana od tego kroku; uczestnicy nie otrzymają ponownie wysłanych już wiadomości) albo anulować sprawę poleceniem \`npm run cases -- cancel ${args.caseId} --reason "…"\`. Lista incydentów: \`npm run cases -- incidents\`.`,
-  ];
-  if (args.record) return compose(args.record, [args.to], [], topic, { heading: `Incydent techniczny w sprawie ${args.caseId}`, paragraphs }, args.statusUrl);
+  ]);
+}
+
+/** How an execution of the procedure ended when it ended abnormally, in the words of the operations e-mail. */
+const ENDED_EXECUTION_LABEL: Record<'FAILED' | 'TIMED_OUT' | 'ABORTED', string> = {
+  TIMED_OUT: 'przekroczyło roczny limit czasu wykonania (TIMED_OUT)',
+  FAILED: 'zakończyło się błędem, którego procedura nie mogła obsłużyć (FAILED)',
+  ABORTED: 'zostało zatrzymane poza procedurą anulowania, np. w konsoli AWS (ABORTED)',
+};
+
+/** To operations, once: the procedure's execution ended abnormally and its case was marked FAILED (or was never registered). */
+export function executionEndedEmail(args: { caseId: string; record?: CaseRecord; status: 'FAILED' | 'TIMED_OUT' | 'ABORTED'; reason: string; executionArn: string; endedAt: string; to: string; statusUrl: string }): EmailMessage {
+  const outcome = args.record
+    ? 'Sprawa nie będzie kontynuowana: otrzymała stan „błąd przetwarzania”, a oczekujące incydenty zostały zamknięte. Linki wysłane uczestnikom nie przyjmą już odpowiedzi.'
+    : 'Sprawa nie została zarejestrowana, więc zgłoszenie nie będzie rozpatrzone, jeżeli MRPiPS nie podejmie działań.';
+  return operationsEmail(args, 'wykonanie procedury zakończyło się nieprawidłowo', `Nieprawidłowe zakończenie procedury w sprawie ${args.caseId}`, [
+    `Wykonanie procedury w sprawie ${args.caseId} ${ENDED_EXECUTION_LABEL[args.status]} (${formatDateTime(args.endedAt)}).`,
+    `Przyczyna: ${args.reason}`,
+    outcome,
+    `Proszę sprawdzić historię wykonania w konsoli AWS Step Functions (${args.executionArn}) i poinformować uczestników o dalszym postępowaniu.`,
+  ]);
+}
+
+/** An e-mail to operations about a case, with its summary when the case was registered. */
+function operationsEmail(args: { caseId: string; record?: CaseRecord; to: string; statusUrl: string }, topic: string, heading: string, paragraphs: string[]): EmailMessage {
+  if (args.record) return compose(args.record, [args.to], [], topic, { heading, paragraphs }, args.statusUrl);
   // The case was never registered (its notification failed the action that registers it): no summary to show.
   const body = html`<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>${topic}</title></head><body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">
-<h1 style="font-size:20px">Incydent techniczny w sprawie ${args.caseId}</h1>
+<h1 style="font-size:20px">${heading}</h1>
 ${paragraphs.map((p) => html`<p>${p}</p>`)}
 <p style="font-size:12px;color:#555">Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS). Prosimy na nią nie odpowiadać.</p>
 </body></html>`;
-  return { to: [args.to], cc: [], subject: `[${args.caseId}] ${topic}`, html: body.value, text: [`Incydent techniczny w sprawie ${args.caseId}`, '', ...paragraphs.flatMap((p) => [p, ''])].join('\n') };
+  return { to: [args.to], cc: [], subject: `[${args.caseId}] ${topic}`, html: body.value, text: [heading, '', ...paragraphs.flatMap((p) => [p, ''])].join('\n') };
 }

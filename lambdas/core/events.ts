@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { CASE_ID_PATTERN } from './case.js';
 import { stepIdSchema } from './steps.js';
+import { ENDED_EXECUTION_STATUSES, type EndedExecution } from './ended-execution.js';
 
 /** Payloads the state machines send to the actions (see statemachine/*.asl.json). */
 export const caseId = z.string().max(40).regex(CASE_ID_PATTERN, 'case id must look like ZSD-2026-00042');
@@ -56,3 +57,30 @@ export const openIncidentEvent = z.object({
   waitSeconds: z.number().int().min(1),
   taskToken: z.string().min(1).max(2048),
 });
+
+/**
+ * The EventBridge event of an execution of the procedure that ended abnormally (the rule in
+ * lib/ended-execution-watch.ts lets only those through). The execution's name is the case id.
+ * https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html
+ */
+export const executionEndedEvent = z
+  .object({
+    source: z.literal('aws.states'),
+    'detail-type': z.literal('Step Functions Execution Status Change'),
+    detail: z.object({
+      executionArn: z.string().min(1).max(2048),
+      name: caseId,
+      status: z.enum(ENDED_EXECUTION_STATUSES),
+      stopDate: z.number().int().nonnegative(),
+      error: z.string().max(256).nullish(),
+      cause: z.string().max(32768).nullish(),
+    }),
+  })
+  .transform(({ detail }): EndedExecution => ({
+    caseId: detail.name,
+    executionArn: detail.executionArn,
+    status: detail.status,
+    stopDate: detail.stopDate,
+    ...(detail.error ? { error: detail.error } : {}),
+    ...(detail.cause ? { cause: detail.cause } : {}),
+  }));

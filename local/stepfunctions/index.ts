@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { createRequestListener } from './http.js';
 import { LocalStepFunctionsService, type ServiceOptions, type ServiceStats } from './service.js';
 
-export type { LocalInvocation, LocalLambda } from './service.js';
+export type { ExecutionStatusChangeEvent, LocalInvocation, LocalLambda } from './service.js';
+export { MAX_EXECUTION_SECONDS } from './service.js';
 export { SfnApiError } from './errors.js';
 export { loadDefinitionFile, loadDefinitionText, substitute } from './definition.js';
 

@@ -40,6 +40,43 @@ export interface ServiceOptions {
    * error (a TaskError, see errors.ts `integrationError`) as if the StartExecution call had (the fault layer's hook).
    */
   beforeStartExecution?: (request: { stateMachineArn: string; name: string; input: string }) => Promise<void>;
+  /**
+   * How long a Standard execution may run before it ends TIMED_OUT (default one year, as on AWS); tests shorten it.
+   */
+  maxExecutionSeconds?: number;
+  /**
+   * Receives the EventBridge event Step Functions emits on every status change of an execution
+   * ("Step Functions Execution Status Change"), for the local stack to route as the deployed rules would.
+   * Not called for executions aborted by close(): that has no counterpart on AWS.
+   */
+  onExecutionStatusChange?: (event: ExecutionStatusChangeEvent) => void;
+}
+
+/** The EventBridge event of an execution's status change (https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html). */
+export interface ExecutionStatusChangeEvent {
+  version: '0';
+  id: string;
+  'detail-type': 'Step Functions Execution Status Change';
+  source: 'aws.states';
+  account: string;
+  time: string;
+  region: string;
+  resources: string[];
+  detail: {
+    executionArn: string;
+    stateMachineArn: string;
+    name: string;
+    status: ExecutionStatus;
+    /** Epoch milliseconds. */
+    startDate: number;
+    stopDate: number | null;
+    input: string;
+    inputDetails: { included: boolean };
+    output: string | null;
+    outputDetails: { included: boolean } | null;
+    error: string | null;
+    cause: string | null;
+  };
 }
 
 export interface ServiceStats {
@@ -57,6 +94,8 @@ export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' |
 const STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED', 'PENDING_REDRIVE']);
 
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A Standard execution's maximum duration on AWS: one year (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). */
+export const MAX_EXECUTION_SECONDS = 365 * 24 * 3600;
 const MAX_PAYLOAD_CHARS = 262144;
 const ROLE_NAME = 'local-stepfunctions';
 
@@ -94,6 +133,10 @@ interface Exec {
   fifo: Map<string, Inv[]> | null;
   abort: (() => void) | null;
   stopping: { error?: string; cause?: string } | null;
+  /** Set when the execution ran past maxExecutionSeconds: the run is aborted and ends TIMED_OUT. */
+  timedOut: boolean;
+  /** Ends the execution at its time limit (chained timers: Node caps one at ~24.8 days). */
+  deadline: NodeJS.Timeout | null;
   done: Promise<void>;
   resolveDone: () => void;
 }
@@ -248,6 +291,8 @@ export class LocalStepFunctionsService {
   private readonly lambdas = new Map<string, LocalLambda>();
   private readonly keepPayloads: boolean;
   private readonly beforeStartExecution: ServiceOptions['beforeStartExecution'];
+  private readonly maxExecutionMs: number;
+  private readonly onStatusChange: ServiceOptions['onExecutionStatusChange'];
   private seq = 0;
   private pendingTokens = 0;
   private closed = false;
@@ -266,6 +311,8 @@ export class LocalStepFunctionsService {
     this.accountId = o.accountId;
     this.keepPayloads = o.historyPayloads !== false;
     this.beforeStartExecution = o.beforeStartExecution;
+    this.maxExecutionMs = (o.maxExecutionSeconds ?? MAX_EXECUTION_SECONDS) * 1000;
+    this.onStatusChange = o.onExecutionStatusChange;
     for (const [key, fn] of Object.entries(o.lambdas)) {
       this.lambdas.set(key, fn);
       this.lambdas.set(functionNameOf(key), fn);
@@ -566,6 +613,8 @@ export class LocalStepFunctionsService {
       fifo: new Map(),
       abort: null,
       stopping: null,
+      timedOut: false,
+      deadline: null,
       done,
       resolveDone,
     };
@@ -591,18 +640,20 @@ export class LocalStepFunctionsService {
       context: context as never,
     });
     exec.abort = run.abort;
+    this.armDeadline(exec, startDate + this.maxExecutionMs);
     const consumed = this.consume(exec, run.eventLogs);
     run.result.then(
       (output) => consumed.then(() => this.finalize(exec, { output })),
       (err: unknown) => consumed.then(() => this.finalize(exec, { err })),
     );
     if (exec.stopping) run.abort();
+    this.statusChanged(exec);
     return exec;
   }
 
   private stop(exec: Exec, error?: string, cause?: string): Promise<void> {
     if (exec.status !== 'RUNNING') return exec.done;
-    if (!exec.stopping) {
+    if (!exec.stopping && !exec.timedOut) {
       exec.stopping = { error, cause };
       exec.abort?.();
     }
@@ -701,16 +752,17 @@ export class LocalStepFunctionsService {
       status = 'SUCCEEDED';
       exec.output = JSON.stringify(r.output === undefined ? null : r.output);
       terminal = ['ExecutionSucceeded', now];
+    } else if (exec.timedOut || r.err instanceof ExecutionTimeoutError) {
+      // AWS records neither an error nor a cause for an execution that timed out: DescribeExecution has none
+      // (localstack's test_timeouts.snapshot.json `test_global_timeout`, recorded against AWS) and the
+      // ExecutionTimedOut event's details are empty (localstack asl/component/program/program.py).
+      status = 'TIMED_OUT';
+      terminal = ['ExecutionTimedOut', now, {}];
     } else if (r.err instanceof ExecutionAbortedError) {
       status = 'ABORTED';
       exec.error = exec.stopping?.error;
       exec.cause = exec.stopping?.cause;
       terminal = ['ExecutionAborted', now, { error: exec.error, cause: exec.cause }];
-    } else if (r.err instanceof ExecutionTimeoutError) {
-      status = 'TIMED_OUT';
-      exec.error = 'States.Timeout';
-      exec.cause = 'The execution timed out (TimeoutSeconds of the state machine)';
-      terminal = ['ExecutionTimedOut', now, { error: exec.error, cause: exec.cause }];
     } else {
       status = 'FAILED';
       const cause = r.err instanceof ExecutionError ? (r.err.cause as Error | undefined) : (r.err as Error | undefined);
@@ -727,6 +779,8 @@ export class LocalStepFunctionsService {
     }
     exec.status = status;
     exec.stopDate = now;
+    clearTimeout(exec.deadline ?? undefined);
+    exec.deadline = null;
     const pending = exec.pending;
     exec.pending = null;
     exec.fifo = null;
@@ -739,6 +793,58 @@ export class LocalStepFunctionsService {
     exec.events.push(terminal);
     this.running.delete(exec);
     exec.resolveDone();
+    if (!this.closed) this.statusChanged(exec);
+  }
+
+  /** The EventBridge event of the execution's current status, handed to onExecutionStatusChange. */
+  private statusChanged(exec: Exec): void {
+    if (!this.onStatusChange) return;
+    const event: ExecutionStatusChangeEvent = {
+      version: '0',
+      id: randomUUID(),
+      'detail-type': 'Step Functions Execution Status Change',
+      source: 'aws.states',
+      account: this.accountId,
+      time: new Date(exec.stopDate ?? exec.startDate).toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: this.region,
+      resources: [exec.arn],
+      detail: {
+        executionArn: exec.arn,
+        stateMachineArn: exec.sm.arn,
+        name: exec.name,
+        status: exec.status,
+        startDate: exec.startDate,
+        stopDate: exec.stopDate ?? null,
+        input: exec.input,
+        inputDetails: { included: true },
+        output: exec.output ?? null,
+        outputDetails: exec.output === undefined ? null : { included: true },
+        error: exec.error ?? null,
+        cause: exec.cause ?? null,
+      },
+    };
+    try {
+      this.onStatusChange(event);
+    } catch {
+      // a listener's failure is its own (EventBridge delivers to targets independently of the execution)
+    }
+  }
+
+  /** Arms the execution's time limit in chunks a Node timer can hold; at the limit the run is aborted as TIMED_OUT. */
+  private armDeadline(exec: Exec, deadline: number): void {
+    const left = deadline - Date.now();
+    if (left > MAX_TIMER_MS) {
+      exec.deadline = setTimeout(() => this.armDeadline(exec, deadline), MAX_TIMER_MS);
+      return;
+    }
+    exec.deadline = setTimeout(() => {
+      exec.deadline = null;
+      if (exec.status !== 'RUNNING' || exec.stopping || exec.timedOut) return;
+      exec.timedOut = true;
+      // Its children are stopped now, before their own (later) limits could end them first.
+      for (const rec of [...(exec.pending ?? [])]) this.cancelTask(rec, `Execution ${exec.arn} timed out`);
+      exec.abort?.();
+    }, Math.max(0, left));
   }
 
   // ===========================================================================================

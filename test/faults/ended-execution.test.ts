@@ -45,6 +45,9 @@ describe('confirming a step whose execution has ended', () => {
     await requestRecorded(caseId, 'AGREE_VARIANT.1');
     const form = await openStepForm(linkIn(request));
 
+    // EventBridge's delivery of the ABORTED event (record-ended-execution) arrives after the answer.
+    let deliver!: () => void;
+    world.faults.add({ service: 'lambda', operation: 'record-ended-execution', match: (r) => r.body.includes(caseId), fault: { kind: 'hold', release: new Promise<void>((resolve) => (deliver = resolve)) } });
     await world.sfn.send(new StopExecutionCommand({ executionArn: executionArn(world, caseId), error: 'CaseCancelled', cause: 'Stopped by an operator' }));
     await expect.poll(async () => (await world.sfn.send(new DescribeExecutionCommand({ executionArn: childExecutionArn(world, caseId, 'AGREE_VARIANT') }))).status).toBe('ABORTED');
     const before = await snapshot(caseId);
@@ -65,6 +68,11 @@ describe('confirming a step whose execution has ended', () => {
     expect(step.response).toBeUndefined();
     expect(step.completedBy).toBeUndefined();
     expect(before.timeline).not.toContain('confirmed:AGREE_VARIANT.1');
+
+    // Then the event arrives: the case the stopped execution left open is marked FAILED.
+    deliver();
+    await world.stack.eventRules.settled();
+    expect((await readCase(world, caseId)).failure?.reason).toBe('the execution ended ABORTED: CaseCancelled: Stopped by an operator');
   });
 
   it('timed out as a whole (Step Functions answers TaskTimedOut): the same clear page; nothing recorded, so a later answer still counts', async () => {

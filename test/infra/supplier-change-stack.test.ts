@@ -78,12 +78,13 @@ const EXPECTED_ENV: Record<ActionName, string[]> = {
   'send-notice': [...MAIL_ENV, ...KEYS_ENV],
   'record-failure': [],
   'open-incident': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL', 'MAX_INCIDENTS_PER_CASE'],
+  'record-ended-execution': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL'],
   'notification-form': FORM_ENV,
   'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, 'MAX_HAND_OVERS_PER_STEP'],
   'case-status': KEYS_ENV,
 };
 /** Every e-mail carries a signed status link: every sender reads the signing keys. */
-const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'confirmation-links'];
+const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'record-ended-execution', 'confirmation-links'];
 const SECRET_READERS: ActionName[] = [...MAIL_SENDERS, 'case-status'];
 const READ_ONLY: ActionName[] = ['case-status'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];
@@ -640,10 +641,12 @@ describe('SupplierChangeStack with context', () => {
     const form = parseLambdaConfig(formConfigSchema, resolvedForLambda(withSchedule[0]!.Environment.Variables as Record<string, unknown>));
     expect(form.REMINDER_SCHEDULE).toEqual({ MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200 }, AGREE_VARIANT: { escalateAfterReminders: 1, stalledAfterReminders: 2 } });
     expect(form).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 172_800, ESCALATE_AFTER_REMINDERS: 3, STALLED_AFTER_REMINDERS: 5, STALLED_WAIT_SECONDS: 864_000, INCIDENT_WAIT_SECONDS: 259_200 });
-    // open-incident e-mails operations at their own address and holds at most two incidents per case
+    // open-incident e-mails operations at their own address and holds at most two incidents per case;
+    // record-ended-execution e-mails the same address
     const incidents = fns.filter((f) => 'OPERATIONS_EMAIL' in f.Environment.Variables);
-    expect(incidents.map((f) => f.Description as string)).toEqual([expect.stringMatching(/^open-incident:/)]);
-    expect(incidents[0]!.Environment.Variables).toMatchObject({ OPERATIONS_EMAIL: 'dyzur.procedura@mrpips.gov.pl', MAX_INCIDENTS_PER_CASE: '2' });
+    expect(incidents.map((f) => f.Description as string).sort()).toEqual([expect.stringMatching(/^open-incident:/), expect.stringMatching(/^record-ended-execution:/)]);
+    expect(incidents.map((f) => f.Environment.Variables.OPERATIONS_EMAIL)).toEqual(['dyzur.procedura@mrpips.gov.pl', 'dyzur.procedura@mrpips.gov.pl']);
+    expect(incidents.find((f) => 'MAX_INCIDENTS_PER_CASE' in f.Environment.Variables)!.Environment.Variables).toMatchObject({ MAX_INCIDENTS_PER_CASE: '2' });
     custom.template.hasResourceProperties('AWS::SES::EmailIdentity', { EmailIdentity: 'zmiana-sd.mrpips.gov.pl' });
     custom.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

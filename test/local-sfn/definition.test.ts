@@ -160,7 +160,9 @@ describe('execution timeout and close()', () => {
     const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: local.stateMachineArn('timeout') }));
     await sfn.send(new StartExecutionCommand({ stateMachineArn: local.stateMachineArn('forever') }));
     const done = await waitForExecution(sfn, executionArn!, undefined, 3000);
-    expect(done).toMatchObject({ status: 'TIMED_OUT', error: 'States.Timeout' });
+    expect(done.status).toBe('TIMED_OUT');
+    // AWS records no error or cause for an execution that timed out (see service.ts finalize).
+    expect(done.error).toBeUndefined();
     expect(local.stats()).toMatchObject({ executionsRunning: 1, pendingTaskTokens: 1 });
     sfn.destroy();
     await local.close();

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, SFNClient, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
-import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalStepFunctions } from '../../local/stepfunctions/index.js';
+import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalStepFunctions, type LocalStepFunctionsOptions } from '../../local/stepfunctions/index.js';
 
 export const REGION = 'eu-central-1';
 export const ACCOUNT = '123456789012';
@@ -109,7 +109,7 @@ export function makeWorld() {
 
 export type World = ReturnType<typeof makeWorld>;
 
-export async function startFixtureService(world: World, extra: { historyPayloads?: boolean } = {}): Promise<LocalStepFunctions> {
+export async function startFixtureService(world: World, extra: Partial<Pick<LocalStepFunctionsOptions, 'historyPayloads' | 'maxExecutionSeconds' | 'onExecutionStatusChange'>> = {}): Promise<LocalStepFunctions> {
   return startLocalStepFunctions({
     region: REGION,
     accountId: ACCOUNT,

@@ -4,6 +4,7 @@ import {
   completedEmail,
   confirmationRequestEmail,
   escalationEmail,
+  executionEndedEmail,
   newCollectionCodesEmail,
   participantConfirmedEmail,
   registeredEmail,
@@ -246,5 +247,29 @@ describe('notices', () => {
     const message = escalationEmail({ record: completedCase(), step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS });
     expect(message.text).toContain('administrator.mzt.14@uw.gov.pl, województwo mazowieckie');
     expect(message.text).toContain('mimo 2 przypomnień');
+  });
+});
+
+describe('executionEndedEmail (to operations)', () => {
+  const args = { caseId: CASE_ID, status: 'FAILED' as const, reason: `the execution ended FAILED: States.Runtime: ${HOSTILE_SCRIPT}`, executionArn: `arn:aws:states:eu-central-1:123456789012:execution:Procedure:${CASE_ID}`, endedAt: '2027-03-10T09:00:00.000Z', to: 'dyzur.procedura@mrpips.gov.pl', statusUrl: STATUS };
+
+  it('GIVEN a registered case THEN it names the case, how the execution ended, why, and where to look; the cause is escaped', () => {
+    const mail = executionEndedEmail({ ...args, record: caseAfterStepA() });
+    expect(mail.to).toEqual(['dyzur.procedura@mrpips.gov.pl']);
+    expect(mail.subject).toContain('wykonanie procedury zakończyło się nieprawidłowo');
+    expect(mail.text).toContain('zakończyło się błędem, którego procedura nie mogła obsłużyć (FAILED)');
+    expect(mail.text).toContain('otrzymała stan „błąd przetwarzania”');
+    expect(mail.text).toContain(args.executionArn);
+    expect(mail.html).not.toContain(HOSTILE_SCRIPT);
+    expect(mail.html).toContain('&lt;script&gt;');
+    expect(mail.html).toContain(OFFICE);
+  });
+
+  it('GIVEN no registered case THEN it says the notification will not be handled unless MRPiPS acts', () => {
+    const mail = executionEndedEmail({ ...args, status: 'ABORTED' });
+    expect(mail.subject).toBe(`[${CASE_ID}] wykonanie procedury zakończyło się nieprawidłowo`);
+    expect(mail.text).toContain('zostało zatrzymane poza procedurą anulowania');
+    expect(mail.text).toContain('Sprawa nie została zarejestrowana');
+    expect(mail.html).not.toContain(HOSTILE_SCRIPT);
   });
 });

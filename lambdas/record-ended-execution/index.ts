@@ -1,0 +1,18 @@
+import { caseStore } from '../adapters/case-store.js';
+import { mailer } from '../adapters/mailer.js';
+import { countCase } from '../adapters/metrics.js';
+import { once, stateMachineHandler } from '../adapters/runtime.js';
+import { statusLinksNow } from '../adapters/signing-keys.js';
+import { operationsConfigSchema, parseConfig } from '../core/config.js';
+import { executionEndedEvent } from '../core/events.js';
+import { recordEndedExecution } from '../services/ended-executions.js';
+
+const operationsConfig = once(() => parseConfig(operationsConfigSchema, process.env));
+
+/**
+ * Target of the EventBridge rule on the procedure's executions that ended FAILED, TIMED_OUT or ABORTED
+ * (lib/ended-execution-watch.ts): no case is left open, and nobody uninformed, by an execution that ended anyway.
+ */
+export const handler = stateMachineHandler('record-ended-execution', executionEndedEvent, async (ended) =>
+  recordEndedExecution({ store: caseStore(), mailer: mailer(), statusLinks: await statusLinksNow(), operationsEmail: operationsConfig().OPERATIONS_EMAIL, count: countCase }, ended),
+);

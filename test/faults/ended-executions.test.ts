@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeRuntimeFile } from '../../local/runtime-file.js';
+import { notifyAndConfirmContact, waitForExecution } from '../e2e/participants.js';
+import { runCli } from '../ops/run-cli.js';
+import { childExecutionArn, executionArn, MRPIPS, readCase, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
+
+/**
+ * An execution of the procedure that ends abnormally anyway (here ABORTED: stopped in the console, not by
+ * `cancel`) reaches record-ended-execution through the EventBridge rule, as deployed: the open case is marked
+ * FAILED with the reason and operations are e-mailed once. A cancelled case stays CANCELLED: `cancel` stops
+ * the execution itself.
+ */
+let world: FaultWorld;
+let dir: string;
+let runtimeFile: string;
+
+beforeAll(async () => {
+  world = await startFaultWorld();
+  dir = mkdtempSync(join(tmpdir(), 'zmiana-sd-ended-'));
+  runtimeFile = await writeRuntimeFile(world.stack, join(dir, 'runtime.json'));
+});
+
+afterAll(async () => {
+  await world?.stack.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A registered case waiting for MRPiPS to agree the variant (its first step). */
+async function caseWaitingForMrpips(): Promise<string> {
+  const caseId = await notifyAndConfirmContact(world.stack.urls.form, world.inbox);
+  await world.inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
+  return caseId;
+}
+
+describe('an execution stopped outside `cancel`', () => {
+  it('GIVEN a case waiting for a participant WHEN someone stops its execution in the console THEN the case is FAILED "ABORTED" and operations hear of it once, even if the event arrives twice', async () => {
+    const caseId = await caseWaitingForMrpips();
+    // EventBridge and Lambda deliver at least once: this event reaches the function twice.
+    const twice = world.faults.add({ service: 'lambda', operation: 'record-ended-execution', fault: { kind: 'duplicate' }, match: (r) => r.body.includes(caseId), label: 'event delivered twice' });
+
+    await world.sfn.send(new StopExecutionCommand({ executionArn: executionArn(world, caseId), error: 'Console', cause: 'Stopped by hand' }));
+
+    const mail = await world.inbox.take(world.stack.config.OPERATIONS_EMAIL, [caseId, 'wykonanie procedury zakończyło się nieprawidłowo']);
+    expect(mail.body.text).toContain('zostało zatrzymane poza procedurą anulowania');
+    expect(mail.body.text).toContain('the execution ended ABORTED: Console: Stopped by hand');
+    await world.stack.eventRules.settled();
+    expect(twice.injected).toBe(1);
+    const record = await readCase(world, caseId);
+    expect(record.status).toBe('FAILED');
+    expect(record.failure).toMatchObject({ step: 'PROCEDURE', reason: 'the execution ended ABORTED: Console: Stopped by hand' });
+    expect((await readTimeline(world, caseId)).filter((e) => e.action === 'CASE_FAILED')).toHaveLength(1);
+    expect(await world.inbox.to(world.stack.config.OPERATIONS_EMAIL, caseId)).toHaveLength(1);
+    expect((await waitForExecution(world.sfn, childExecutionArn(world, caseId, 'AGREE_VARIANT'))).status).toBe('ABORTED');
+  });
+});
+
+describe('a cancelled case', () => {
+  it('GIVEN a case waiting for a participant WHEN MRPiPS cancels it (which stops the execution) THEN it stays CANCELLED and operations get no e-mail about the execution', async () => {
+    const caseId = await caseWaitingForMrpips();
+    const deliveries = world.faults.seen('lambda', 'record-ended-execution');
+
+    const run = await runCli(['--local', '--runtime-file', runtimeFile, 'cancel', caseId, '--reason', 'Wycofanie zgłoszenia przez JST', '--yes']);
+    expect(run.code, run.stderr).toBe(0);
+    const ended = await waitForExecution(world.sfn, executionArn(world, caseId));
+    expect(ended).toMatchObject({ status: 'ABORTED', error: 'CaseCancelled' });
+
+    // The rule delivered the ABORTED event; record-ended-execution has run.
+    await world.stack.eventRules.settled();
+    expect(world.faults.seen('lambda', 'record-ended-execution')).toBe(deliveries + 1);
+    const record = await readCase(world, caseId);
+    expect(record.status).toBe('CANCELLED');
+    expect(record.failure).toBeUndefined();
+    expect((await readTimeline(world, caseId)).map((e) => e.action)).not.toContain('CASE_FAILED');
+    expect(await world.inbox.to(world.stack.config.OPERATIONS_EMAIL, caseId)).toEqual([]);
+  });
+});
