@@ -80,7 +80,8 @@ describe('npm run faults: AWS faults injected and lifted on a running local stac
 
   it('pause-sending is listed until cleared', async () => {
     expect((await faults('pause-sending')).code).toBe(0);
-    expect((await faults('list')).stdout).toMatch(/^Faults in force:\n {2}#\d+ {2}sending is paused for the SES account \(AccountSendingPausedException\); fired 0 times\n$/);
+    // The earlier test's case goes on meanwhile and may meet the pause: how often it fired is not this test's business.
+    expect((await faults('list')).stdout).toMatch(/^Faults in force:\n {2}#\d+ {2}sending is paused for the SES account \(AccountSendingPausedException\); fired \d+ times?\n$/);
     expect((await faults('clear')).code).toBe(0);
     expect((await faults('clear')).stdout).toBe('No faults were in force.\n');
   });
