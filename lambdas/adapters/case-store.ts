@@ -686,25 +686,7 @@ export class CaseStore {
 
   /** Every incident of a case, oldest first (bounded: open-incident refuses more than the configured number). */
   async listIncidents(caseId: string): Promise<IncidentRecord[]> {
-    const incidents: IncidentRecord[] = [];
-    let start: Record<string, AttributeValue> | undefined;
-    do {
-      const out = await this.db.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :incident)',
-          ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':incident': 'INCIDENT#' }),
-          ExclusiveStartKey: start,
-          ConsistentRead: true,
-        }),
-      );
-      for (const item of out.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...incident } = unmarshall(item);
-        incidents.push(incident as IncidentRecord);
-      }
-      start = out.LastEvaluatedKey;
-    } while (start);
-    return incidents.sort((a, b) => a.openedAt.localeCompare(b.openedAt));
+    return (await this.queryCase<IncidentRecord>(caseId, 'INCIDENT#')).sort((a, b) => a.openedAt.localeCompare(b.openedAt));
   }
 
   /**
