@@ -1,4 +1,5 @@
 import { ArnFormat, CfnOutput, Stack } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ses from 'aws-cdk-lib/aws-ses';
 import { Construct } from 'constructs';
@@ -14,10 +15,23 @@ export interface EmailSenderProps {
   readonly createIdentity?: boolean;
 }
 
+/** The SES events the configuration set publishes: what record-delivery-event puts on the case. */
+export const PUBLISHED_EMAIL_EVENTS = [
+  ses.EmailSendingEvent.DELIVERY,
+  ses.EmailSendingEvent.BOUNCE,
+  ses.EmailSendingEvent.COMPLAINT,
+  ses.EmailSendingEvent.REJECT,
+  ses.EmailSendingEvent.DELIVERY_DELAY,
+] as const;
+
 /**
- * The SES sender of the procedure's e-mail. `grantSend` allows ses:SendEmail / ses:SendRawEmail
- * only on the sender's identities (its domain and its address) and only with
- * `ses:FromAddress` equal to the sender.
+ * The SES sender of the procedure's e-mail, with the configuration set every message is sent with: it
+ * publishes each message's delivery, bounces, complaints, rejection and delays to the account's default
+ * EventBridge bus (the only bus SES publishes to), where lib/delivery-event-watch.ts routes them to
+ * record-delivery-event, and keeps reputation metrics (Reputation.BounceRate / ComplaintRate).
+ * `grantSend` allows ses:SendEmail / ses:SendRawEmail only on the sender's identities (its domain and its
+ * address) and the configuration set — SES authorises a send against the identity AND the configuration set
+ * it names — and only with `ses:FromAddress` equal to the sender.
  */
 export class EmailSender extends Construct {
   public readonly address: string;
@@ -25,6 +39,8 @@ export class EmailSender extends Construct {
   /** ARNs of the SES identities the sender may be verified as (domain, address). */
   public readonly identityArns: string[];
   public readonly identity?: ses.EmailIdentity;
+  public readonly configurationSet: ses.ConfigurationSet;
+  public readonly configurationSetArn: string;
 
   public constructor(scope: Construct, id: string, props: EmailSenderProps) {
     super(scope, id);
@@ -39,6 +55,13 @@ export class EmailSender extends Construct {
     const identityArn = (identity: string) =>
       stack.formatArn({ service: 'ses', resource: 'identity', resourceName: identity, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
     this.identityArns = [identityArn(this.domain), identityArn(this.address)];
+
+    this.configurationSet = new ses.ConfigurationSet(this, 'ConfigurationSet', { reputationMetrics: true, sendingEnabled: true });
+    this.configurationSetArn = stack.formatArn({ service: 'ses', resource: 'configuration-set', resourceName: this.configurationSet.configurationSetName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    this.configurationSet.addEventDestination('DeliveryEvents', {
+      destination: ses.EventDestination.eventBus(events.EventBus.fromEventBusName(this, 'DefaultBus', 'default')),
+      events: [...PUBLISHED_EMAIL_EVENTS],
+    });
 
     if (props.createIdentity === true) {
       this.identity = new ses.EmailIdentity(this, 'DomainIdentity', {
@@ -58,7 +81,7 @@ export class EmailSender extends Construct {
     return iam.Grant.addToPrincipal({
       grantee,
       actions: ['ses:SendEmail', 'ses:SendRawEmail'],
-      resourceArns: this.identityArns,
+      resourceArns: [...this.identityArns, this.configurationSetArn],
       conditions: { StringEquals: { 'ses:FromAddress': this.address } },
     });
   }

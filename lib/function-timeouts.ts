@@ -15,6 +15,7 @@ export const FUNCTION_TIMEOUT_SECONDS: Readonly<Record<ActionName, number>> = {
   'open-incident': 30,
   'record-failure': 30,
   'record-ended-execution': 30,
+  'record-delivery-event': 30,
   'notification-form': 30,
   'confirmation-links': 30,
   'case-status': 30,

@@ -170,7 +170,7 @@ export class ProcedureFunction extends NodejsFunction {
   }
 
   /**
-   * Send e-mail as the project's sender only (`SENDER_EMAIL`), plus the addresses mail goes to
+   * Send e-mail as the project's sender only (`SENDER_EMAIL`), with its configuration set (`SES_CONFIGURATION_SET`), plus the addresses mail goes to
    * (`MRPIPS_EMAIL`, `VOIVODESHIP_ADMINS`). `PUBLIC_BASE_URL` is set separately with
    * {@link linkPagesAt} because it may come from the HTTP API created afterwards.
    */
@@ -178,6 +178,7 @@ export class ProcedureFunction extends NodejsFunction {
     this.addEnvironment('SENDER_EMAIL', sender.address);
     this.addEnvironment('MRPIPS_EMAIL', routing.mrpipsEmail);
     this.addEnvironment('VOIVODESHIP_ADMINS', sortedJson(routing.voivodeshipAdmins));
+    this.addEnvironment('SES_CONFIGURATION_SET', sender.configurationSet.configurationSetName);
     sender.grantSend(this);
     return this;
   }

@@ -84,6 +84,10 @@ export const ACTION_NEEDS = {
     description: 'Marks the case of a procedure execution that ended abnormally (TIMED_OUT, FAILED, ABORTED) FAILED and tells operations',
     table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, tellsOperations: true,
   },
+  'record-delivery-event': {
+    description: "Records SES's delivery events (delivery, bounce, complaint, reject, delay) on the case; tells MRPiPS of an unreachable step recipient",
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+  },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
     table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: true, answersTasks: false,

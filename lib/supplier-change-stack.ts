@@ -3,6 +3,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CaseTable } from './case-table.js';
 import { CONTEXT_DEFAULTS, type DeploymentConfig } from './config.js';
+import { DeliveryEventWatch } from './delivery-event-watch.js';
 import { EmailSender } from './email-sender.js';
 import { EndedExecutionWatch } from './ended-execution-watch.js';
 import { LinkPagesApi } from './link-pages-api.js';
@@ -35,6 +36,7 @@ export class SupplierChangeStack extends Stack {
   public readonly functions: ProcedureFunctions;
   public readonly stateMachines: ProcedureStateMachines;
   public readonly endedExecutions: EndedExecutionWatch;
+  public readonly deliveryEvents: DeliveryEventWatch;
   public readonly linkPages: LinkPagesApi;
   public readonly monitoring: OperationsMonitoring;
   /** cdk-nag findings acknowledged as intended, each with its reason. */
@@ -88,6 +90,9 @@ export class SupplierChangeStack extends Stack {
 
     // An execution that ends abnormally anyway (a year passed, an uncatchable error, stopped in the console).
     this.endedExecutions = new EndedExecutionWatch(this, 'EndedExecutions', { procedure: this.stateMachines.procedure, handler: fns['record-ended-execution'] });
+
+    // SES's delivery events of every message (the sender's configuration set) on the case they are about.
+    this.deliveryEvents = new DeliveryEventWatch(this, 'DeliveryEvents', { sender: this.sender, handler: fns['record-delivery-event'] });
 
     this.linkPages = new LinkPagesApi(this, 'LinkPages', {
       functions: { 'notification-form': fns['notification-form'], 'confirmation-links': fns['confirmation-links'], 'case-status': fns['case-status'] },

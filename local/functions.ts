@@ -5,6 +5,7 @@ import { handler as confirmationLinks } from '../lambdas/confirmation-links/inde
 import { handler as escalateStep } from '../lambdas/escalate-step/index.js';
 import { handler as notificationForm } from '../lambdas/notification-form/index.js';
 import { handler as openIncident } from '../lambdas/open-incident/index.js';
+import { handler as recordDeliveryEvent } from '../lambdas/record-delivery-event/index.js';
 import { handler as recordEndedExecution } from '../lambdas/record-ended-execution/index.js';
 import { handler as recordFailure } from '../lambdas/record-failure/index.js';
 import { handler as registerCase } from '../lambdas/register-case/index.js';
@@ -25,6 +26,7 @@ export const LOCAL_FUNCTIONS = {
   'open-incident': openIncident,
   'record-failure': recordFailure,
   'record-ended-execution': recordEndedExecution,
+  'record-delivery-event': recordDeliveryEvent,
   'notification-form': notificationForm,
   'confirmation-links': confirmationLinks,
   'case-status': caseStatus,

@@ -14,7 +14,7 @@ import { ConflictError, LimitReachedError, TransientError } from '../core/errors
 import { once } from './runtime.js';
 import { sdkClientOptions } from './sdk-client-options.js';
 import type { IncidentRecord, IncidentStatus } from '../core/incident.js';
-import type { HandOver, Participant, StepCounter, StepRecord } from '../core/step-record.js';
+import type { HandOver, Participant, StepCounter, StepRecord, Undeliverable } from '../core/step-record.js';
 import type { StepResponse } from '../core/steps.js';
 
 /**
@@ -708,6 +708,23 @@ export class CaseStore {
         ConditionExpression: `#status IN (${from.map((_, i) => `:from${i}`).join(', ')})`,
         ExpressionAttributeNames: names,
         ExpressionAttributeValues: marshall(values, marshallOptions),
+      }),
+    );
+  }
+
+  /**
+   * Marks a pending step's recipient unreachable, only while `undeliverable.recipient` is still its recipient and
+   * not already so marked: true when this write marked it (so exactly one caller tells MRPiPS).
+   */
+  async markStepUndeliverable(caseId: string, stepKey: string, undeliverable: Undeliverable): Promise<boolean> {
+    return this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `STEP#${stepKey}`),
+        UpdateExpression: 'SET #undeliverable = :undeliverable',
+        ConditionExpression: '#status = :pending AND #recipient = :recipient AND (attribute_not_exists(#undeliverable) OR #undeliverable.#recipient <> :recipient)',
+        ExpressionAttributeNames: { '#undeliverable': 'undeliverable', '#status': 'status', '#recipient': 'recipient' },
+        ExpressionAttributeValues: marshall({ ':undeliverable': undeliverable, ':pending': 'PENDING', ':recipient': undeliverable.recipient }, marshallOptions),
       }),
     );
   }

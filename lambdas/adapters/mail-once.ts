@@ -20,7 +20,7 @@ export async function sendOnce(deps: { store: CaseStore; mailer: Mailer }, caseI
     log.info('e-mail already sent', { caseId, step: key });
     return 'already sent';
   }
-  const messageId = await deps.mailer.send(message);
+  const messageId = await deps.mailer.send(message, { caseId, mailKey: key });
   await deps.store.recordMailSent(caseId, key, { messageId, at: now.toISOString() });
   return 'sent';
 }

@@ -1,6 +1,7 @@
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
 import { mailConfig, once } from './runtime.js';
 import { sdkClientOptions } from './sdk-client-options.js';
+import { mailTags, type MailTags } from '../core/delivery-events.js';
 import type { EmailMessage } from '../core/emails.js';
 import { EmailRejected, SendingPaused, SendingRateExceeded, SesAccessDenied } from '../core/errors.js';
 
@@ -18,15 +19,23 @@ const SES_PERMANENT: Record<string, { error: new (message: string, options: Erro
   AccessDeniedException: { error: SesAccessDenied, what: 'this function may not send through SES as the sender' },
 };
 
-/** Sends one Polish e-mail (HTML with a plain-text part) from the configured sender through SES. */
+/**
+ * Sends one Polish e-mail (HTML with a plain-text part) from the configured sender through SES, with the
+ * configuration set whose event destination reports its delivery, bounces and complaints (when one is given),
+ * and message tags naming the case, the message and the step (core/delivery-events.ts), which come back in
+ * those events.
+ */
 export class Mailer {
   constructor(
     private readonly ses: SESClient,
     private readonly sender: string,
+    private readonly configurationSet?: string,
   ) {}
 
-  async send(message: EmailMessage): Promise<string | undefined> {
+  async send(message: EmailMessage, about?: MailTags): Promise<string | undefined> {
     const command = new SendEmailCommand({
+      ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
+      ...(about ? { Tags: mailTags(about) } : {}),
       // Quoted: unquoted parentheses in a display name are an address comment.
       Source: `"Zmiana dostawcy SD (MRPiPS)" <${this.sender}>`,
       Destination: { ToAddresses: message.to, ...(message.cc.length ? { CcAddresses: message.cc } : {}) },
@@ -51,4 +60,4 @@ export class Mailer {
 }
 
 /** The mailer of this Lambda environment (see once() in runtime.ts). */
-export const mailer = once(() => new Mailer(new SESClient(sdkClientOptions()), mailConfig().SENDER_EMAIL));
+export const mailer = once(() => new Mailer(new SESClient(sdkClientOptions()), mailConfig().SENDER_EMAIL, mailConfig().SES_CONFIGURATION_SET));

@@ -27,6 +27,8 @@ export const mailConfigSchema = z.object({
   MRPIPS_EMAIL: email,
   VOIVODESHIP_ADMINS: voivodeshipAdmins,
   PUBLIC_BASE_URL: z.string().url().transform((url) => url.replace(/\/+$/, '')),
+  /** The SES configuration set every message is sent with (its event destination reports deliveries, bounces, complaints). */
+  SES_CONFIGURATION_SET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an SES configuration set name').optional(),
 });
 
 export const timingConfigSchema = z.object({

@@ -303,3 +303,16 @@ ${paragraphs.map((p) => html`<p>${p}</p>`)}
 </body></html>`;
   return { to: [args.to], cc: [], subject: `[${args.caseId}] ${topic}`, html: body.value, text: [heading, '', ...paragraphs.flatMap((p) => [p, ''])].join('\n') };
 }
+
+/** To MRPiPS, once per step and address: SES reported that the step's request cannot reach its recipient. */
+export function stepUndeliverableEmail(args: { record: CaseRecord; step: StepId; stepKey: string; address: string; what: string; to: string; statusUrl: string }): EmailMessage {
+  const def = STEPS[args.step];
+  return compose(args.record, [args.to], [], `nie można doręczyć wiadomości w kroku „${def.title}”`, {
+    heading: `Nie można doręczyć wiadomości w sprawie ${args.record.caseId}`,
+    paragraphs: [
+      `Wiadomość z prośbą o potwierdzenie kroku „${def.title}” (krok ${def.ref}, ${args.stepKey}) nie może zostać doręczona na adres ${args.address}: ${args.what}.`,
+      'Na ten adres nie będą wysyłane przypomnienia. Sprawa czeka, dopóki krok nie zostanie przekazany osobie, do której poczta dociera.',
+      `Aby przekazać krok na poprawny adres, proszę wykonać polecenie: npm run cases -- reassign ${args.record.caseId} ${args.stepKey} <adres e-mail>`,
+    ],
+  }, args.statusUrl);
+}

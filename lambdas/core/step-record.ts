@@ -37,6 +37,24 @@ export interface StepRecord {
   resends?: number;
   /** The latest hand-over, kept so that a retry can finish its notices and timeline entry (see handOverStep). */
   handOver?: HandOver;
+  /**
+   * SES reported that mail to this address cannot be delivered (hard bounce, complaint, rejection): no reminder
+   * goes to it. It holds only while `recipient` is this address: a hand-over or reassignment lifts it.
+   */
+  undeliverable?: Undeliverable;
+}
+
+export interface Undeliverable {
+  recipient: string;
+  /** The SES event: `Bounce`, `Complaint`, `Reject`, with its kind (`Permanent/General` …). */
+  event: string;
+  messageId: string;
+  at: string;
+}
+
+/** Whether the step's current recipient cannot be reached by e-mail. */
+export function recipientUnreachable(step: Pick<StepRecord, 'recipient' | 'undeliverable'>): boolean {
+  return step.undeliverable?.recipient === step.recipient;
 }
 
 /** Counters of the step item, each bounded by configuration (lambdas/core/config.ts stepLimitsConfigSchema). */

@@ -10,6 +10,7 @@ import { requestConfirmationEvent } from '../core/events.js';
 import { formatDateTime } from '../core/format.js';
 import { hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, type SigningKeys } from '../core/links.js';
 import { addressOf, supplierContact, type Directory } from '../core/participants.js';
+import { recipientUnreachable } from '../core/step-record.js';
 import { STEPS, stepKey } from '../core/steps.js';
 
 /**
@@ -64,8 +65,7 @@ export async function requestConfirmation(
     return { stepKey: key, deadline: existing.deadline };
   }
 
-  const linkId = newLinkId();
-  await deps.store.putPendingStep({
+  const pending = {
     caseId: input.caseId,
     stepKey: key,
     step: input.step,
@@ -73,18 +73,36 @@ export async function requestConfirmation(
     role: def.role,
     recipient,
     taskToken: input.taskToken,
-    linkIdHash: hashLinkId(linkId),
     linkExpiresAt: expiresAt,
     deadline,
     remindersSent: input.remindersSent,
     lastSentAt: now.toISOString(),
     comment: input.comment,
     now: now.toISOString(),
-  });
+  };
+  if (existing && recipientUnreachable(existing) && existing.recipient === recipient) {
+    // SES reported this address undeliverable (MRPiPS was told, record-delivery-event): another e-mail to it would
+    // only bounce again and harm the account's reputation. The step keeps waiting under this task, with its
+    // current link, until MRPiPS hands it to a reachable address (reassign), which sends the link there.
+    await deps.store.putPendingStep({ ...pending, linkIdHash: existing.linkIdHash });
+    await deps.store.updateCase(input.caseId, {
+      id: `withheld:${requestId}`,
+      at: now.toISOString(),
+      actor: { role: 'SYSTEM' },
+      action: 'REMINDER_WITHHELD',
+      step: key,
+      summary: `Nie wysłano ${input.remindersSent === 0 ? 'prośby' : `przypomnienia nr ${input.remindersSent}`} o kroku „${def.title}” do: ${recipient}, ponieważ wiadomości na ten adres nie można doręczyć. Sprawa czeka na przekazanie kroku przez MRPiPS na inny adres.`,
+    });
+    return { stepKey: key, deadline };
+  }
+
+  const linkId = newLinkId();
+  await deps.store.putPendingStep({ ...pending, linkIdHash: hashLinkId(linkId) });
   const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipientTag: recipientTag(recipient), expiresAt, linkId }, deps.keys);
   const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
   const messageId = await deps.mailer.send(
     confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy, final: input.final }),
+    { caseId: input.caseId, mailKey, stepKey: key },
   );
   // A crash between the send and this marker sends the request again on the retry (with a newer link).
   await deps.store.recordMailSent(input.caseId, mailKey, { messageId, at: now.toISOString() });

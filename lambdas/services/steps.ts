@@ -155,6 +155,7 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
     await deps.store.reassignStep(record.caseId, step.stepKey, currentLink, { recipient: to, linkIdHash, delegatedBy: input.by.email, handOver }, limit);
     await deps.mailer.send(
       confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, cc: supplier && supplier !== to ? [supplier] : [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl: statusUrlOf(deps, now, record.caseId), delegatedBy: input.by.email }),
+      { caseId: record.caseId, mailKey: handOver.id, stepKey: step.stepKey },
     );
   } catch (error) {
     if (error instanceof LimitReachedError) throw limitReached({ ...step, [limit.counter]: limit.max }, record.caseId, limit, 'handed over');
@@ -230,6 +231,7 @@ export async function resendStepLink(deps: StepServiceDeps, input: { caseId: str
         statusUrl: statusUrlOf(deps, now, record.caseId),
         delegatedBy: step.delegatedBy || undefined,
       }),
+      { caseId: record.caseId, mailKey: `resent:${step.stepKey}:${linkIdHash.slice(0, 12)}`, stepKey: step.stepKey },
     );
   } catch (error) {
     if (error instanceof LimitReachedError) throw limitReached({ ...step, resends: limit.max }, record.caseId, limit, 'resent');

@@ -25,7 +25,7 @@ beforeAll(() => {
 describe('EndedExecutionWatch', () => {
   it('has one rule: status changes of the procedure (not the confirmation child) that ended FAILED, TIMED_OUT or ABORTED', () => {
     // THEN
-    const rules = resourcesOfType(synth.json, 'AWS::Events::Rule');
+    const rules = resourcesOfType(synth.json, 'AWS::Events::Rule').filter(([, rule]) => JSON.stringify(rule.Properties?.EventPattern?.source) === JSON.stringify(['aws.states']));
     expect(rules).toHaveLength(1);
     synth.template.hasResourceProperties('AWS::Events::Rule', {
       State: 'ENABLED',

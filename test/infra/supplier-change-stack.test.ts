@@ -62,7 +62,7 @@ const invokeResources = (name: ActionName) => [
  * (lambdas/<name>/index.ts, the adapters' factories, lambdas/core/config.ts), so a wrong row in
  * ACTION_NEEDS fails these tests instead of being mirrored by them.
  */
-const MAIL_ENV = ['SENDER_EMAIL', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
+const MAIL_ENV = ['SENDER_EMAIL', 'SES_CONFIGURATION_SET', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
 const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
 /** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
 const FORM_ENV = [
@@ -79,12 +79,13 @@ const EXPECTED_ENV: Record<ActionName, string[]> = {
   'record-failure': [],
   'open-incident': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL', 'MAX_INCIDENTS_PER_CASE'],
   'record-ended-execution': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL'],
+  'record-delivery-event': [...MAIL_ENV, ...KEYS_ENV],
   'notification-form': FORM_ENV,
   'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, 'MAX_HAND_OVERS_PER_STEP'],
   'case-status': KEYS_ENV,
 };
 /** Every e-mail carries a signed status link: every sender reads the signing keys. */
-const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'record-ended-execution', 'confirmation-links'];
+const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'record-ended-execution', 'record-delivery-event', 'confirmation-links'];
 const SECRET_READERS: ActionName[] = [...MAIL_SENDERS, 'case-status'];
 const READ_ONLY: ActionName[] = ['case-status'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];
@@ -312,7 +313,11 @@ describe('SES sender', () => {
     'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, `:identity/${identity}`]],
   });
 
-  it.each(ACTION_NAMES)('%s: may send mail only as the sender, if it sends mail at all', (name) => {
+  const configurationSetArn = () => ({
+    'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':configuration-set/', { Ref: synth.stack.getLogicalId(synth.stack.sender.configurationSet.node.defaultChild as CfnElement) }]],
+  });
+
+  it.each(ACTION_NAMES)('%s: may send mail only as the sender, with its configuration set, if it sends mail at all', (name) => {
     // THEN
     const ses = grantsAction(statementsOfRole(fnRoleId(name)), 'ses:SendEmail');
     expect(ACTION_NEEDS[name].sendsEmail).toBe(MAIL_SENDERS.includes(name));
@@ -324,7 +329,8 @@ describe('SES sender', () => {
       {
         Effect: 'Allow',
         Action: ['ses:SendEmail', 'ses:SendRawEmail'],
-        Resource: [sesIdentity('zmiana-sd.example.gov.pl'), sesIdentity('no-reply@zmiana-sd.example.gov.pl')],
+        // With a configuration set named in the send, SES authorises it against the identity AND the configuration set.
+        Resource: [sesIdentity('zmiana-sd.example.gov.pl'), sesIdentity('no-reply@zmiana-sd.example.gov.pl'), configurationSetArn()],
         Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@zmiana-sd.example.gov.pl' } },
       },
     ]);

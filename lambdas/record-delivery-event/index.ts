@@ -1,0 +1,15 @@
+import { caseStore } from '../adapters/case-store.js';
+import { mailer } from '../adapters/mailer.js';
+import { countCase } from '../adapters/metrics.js';
+import { mailConfig, stateMachineHandler } from '../adapters/runtime.js';
+import { statusLinksNow } from '../adapters/signing-keys.js';
+import { deliveryEventSchema } from '../core/delivery-events.js';
+import { recordDeliveryEvent } from '../services/delivery-events.js';
+
+/**
+ * Target of the EventBridge rule on SES's events for the procedure's configuration set (lib/delivery-event-watch.ts):
+ * deliveries, bounces, complaints, rejections and delays go on the case they are about.
+ */
+export const handler = stateMachineHandler('record-delivery-event', deliveryEventSchema, async (event) =>
+  recordDeliveryEvent({ store: caseStore(), mailer: mailer(), statusLinks: await statusLinksNow(), mrpipsEmail: mailConfig().MRPIPS_EMAIL, count: countCase }, event),
+);
