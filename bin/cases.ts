@@ -31,7 +31,7 @@ import { mailConfigSchema, stepLimitsConfigSchema, type StepLimitsConfig } from 
 import { ConflictError, NotFoundError, ValidationError } from '../lambdas/core/errors.js';
 import { emailAddress } from '../lambdas/core/fields.js';
 import { signingKeysSchema, type SigningKeys } from '../lambdas/core/links.js';
-import type { StepRecord } from '../lambdas/core/step-record.js';
+import { recipientUnreachable, type StepRecord } from '../lambdas/core/step-record.js';
 import { WAITING_INCIDENT_STATUSES, type IncidentRecord } from '../lambdas/core/incident.js';
 import { STEP_IDS, STEPS, stepKeySchema } from '../lambdas/core/steps.js';
 import { VOIVODESHIP_CODES, VOIVODESHIPS, type VoivodeshipCode } from '../lambdas/core/voivodeships.js';
@@ -437,7 +437,7 @@ export function caseDetails(record: CaseRecord, steps: StepRecord[], timeline: T
   const label = Math.max(...rows.map(([k]) => k.length));
   const stepRows = [...steps]
     .sort((a, b) => a.requestedAt.localeCompare(b.requestedAt))
-    .map((s) => [s.stepKey, s.role, s.recipient, s.status, formatTime(s.requestedAt), formatTime(s.deadline), String(s.remindersSent), s.completedAt ? `${formatTime(s.completedAt)} ${s.completedBy?.email ?? ''}`.trim() : '']);
+    .map((s) => [s.stepKey, s.role, recipientUnreachable(s) ? `${s.recipient} (UNDELIVERABLE: ${s.undeliverable!.event})` : s.recipient, s.status, formatTime(s.requestedAt), formatTime(s.deadline), String(s.remindersSent), s.completedAt ? `${formatTime(s.completedAt)} ${s.completedBy?.email ?? ''}`.trim() : '']);
   const timelineRows = timeline.map((e) => [formatTime(e.at), e.actor.role === 'SYSTEM' ? 'system' : `${e.actor.role}${e.actor.email ? ` ${e.actor.email}` : ''}`, e.action, e.summary]);
   return [
     `Case ${record.caseId}`,

@@ -35,6 +35,8 @@ export const localConfigSchema = z.object({
   /** Optional per-step overrides (JSON), see lambdas/core/timing.ts. */
   REMINDER_SCHEDULE: z.string().default(''),
   SENDER_EMAIL: z.string().default('no-reply@zmiana-sd.local'),
+  /** The configuration set the mailer names; the local SES simulator (local/ses-simulator.ts) publishes events only for sends that name one, as SES does. */
+  SES_CONFIGURATION_SET: z.string().default('zmiana-sd-local'),
   MRPIPS_EMAIL: z.string().default('sekretariat.di@mrpips.gov.pl'),
   /** JSON map of the 16 voivodeship codes to administrators' addresses. */
   VOIVODESHIP_ADMINS: z.string().default(JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `administrator.mzt.${code}@uw.local`])))),

@@ -7,6 +7,7 @@ import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } f
 import { FaultLayer } from './faults.js';
 import { startFaultControl } from './faults-control.js';
 import { localEventRules, type LocalEventRules } from './event-rules.js';
+import { startSesSimulator, type LocalSesSimulator } from './ses-simulator.js';
 import { withTimeout } from './lambda-timeouts.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
@@ -34,6 +35,8 @@ export interface LocalStack {
   stepFunctions: LocalStepFunctions;
   /** EventBridge's deliveries of Step Functions' events to the functions the rules in lib/ target (local/event-rules.ts). */
   eventRules: LocalEventRules;
+  /** SES's events for the simulator's addresses, as the configuration set publishes them (local/ses-simulator.ts). */
+  sesEvents: Pick<LocalSesSimulator, 'settled'>;
   /** The fault layer (local/faults.ts), when the stack was started with `{ faults: true }`. */
   faults?: FaultLayer;
   /** Where a person injects and lifts faults (local/faults-control.ts), when started with `{ faultControl: true }`. */
@@ -109,14 +112,19 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     const pages = await startPagesServer(routes, host, config.PAGES_PORT);
     closers.push(() => new Promise((resolve) => { pages.server.close(() => resolve()); pages.server.closeAllConnections(); }));
 
+    // SES's mailbox simulator and event publishing (local/ses-simulator.ts) between the handlers and the SES stand-in.
+    const sesSimulator = await startSesSimulator({ upstream: inboxUrl, host, region: REGION, account: ACCOUNT, recordDeliveryEvent: invoked('record-delivery-event') });
+    closers.push(() => sesSimulator.close());
+
     Object.assign(process.env, {
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: faults ? await faults.proxy('dynamodb', dynamodbUrl, host) : dynamodbUrl,
-      AWS_ENDPOINT_URL_SES: faults ? await faults.proxy('ses', inboxUrl, host) : inboxUrl,
+      AWS_ENDPOINT_URL_SES: faults ? await faults.proxy('ses', sesSimulator.url, host) : sesSimulator.url,
       TABLE_NAME: config.TABLE_NAME,
       SENDER_EMAIL: config.SENDER_EMAIL,
+      SES_CONFIGURATION_SET: config.SES_CONFIGURATION_SET,
       MRPIPS_EMAIL: config.MRPIPS_EMAIL,
       VOIVODESHIP_ADMINS: config.VOIVODESHIP_ADMINS,
       PUBLIC_BASE_URL: pages.url,
@@ -191,6 +199,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       procedureArn,
       stepFunctions,
       eventRules,
+      sesEvents: { settled: sesSimulator.settled },
       ...(faults ? { faults } : {}),
       ...(control ? { faultControl: { url: control.url, token: control.token } } : {}),
       residentMemory: () => {

@@ -5,6 +5,7 @@ import { ROLE_LABEL } from '../core/case.js';
 import { formatDateTime } from '../core/format.js';
 import { verifyStatusLink, type SigningKeys } from '../core/links.js';
 import { caseStatusPage, linkProblemPage, type PageResponse } from '../core/pages.js';
+import { recipientUnreachable } from '../core/step-record.js';
 import { STEPS } from '../core/steps.js';
 
 /** The read-only status page linked from every e-mail: timeline, current step, who is awaited, deadline. */
@@ -28,6 +29,7 @@ export async function handleCaseStatus(request: PageRequest, deps: { store: Case
         status: step.status,
         deadline: formatDateTime(step.deadline, lang),
         ...(step.completedAt ? { completedAt: formatDateTime(step.completedAt, lang) } : {}),
+        ...(recipientUnreachable(step) ? { undeliverable: true } : {}),
       })),
     timeline,
     lang,

@@ -312,7 +312,9 @@ export function stepUndeliverableEmail(args: { record: CaseRecord; step: StepId;
     paragraphs: [
       `Wiadomość z prośbą o potwierdzenie kroku „${def.title}” (krok ${def.ref}, ${args.stepKey}) nie może zostać doręczona na adres ${args.address}: ${args.what}.`,
       'Na ten adres nie będą wysyłane przypomnienia. Sprawa czeka, dopóki krok nie zostanie przekazany osobie, do której poczta dociera.',
-      `Aby przekazać krok na poprawny adres, proszę wykonać polecenie: npm run cases -- reassign ${args.record.caseId} ${args.stepKey} <adres e-mail>`,
+      def.delegable
+        ? `Aby przekazać krok na poprawny adres, proszę wykonać polecenie: npm run cases -- reassign ${args.record.caseId} ${args.stepKey} <adres e-mail>`
+        : `Ten krok potwierdza wyłącznie właściciel adresu podanego w zgłoszeniu, więc nie można go przekazać. Proszę skontaktować się z osobą wskazaną w zgłoszeniu (${args.record.notification.contact.name}, tel. ${args.record.notification.contact.phone}): sprawa wygaśnie bez potwierdzenia adresu, a zgłoszenie należy złożyć ponownie z poprawnym adresem e-mail (albo anulować sprawę wcześniej: npm run cases -- cancel ${args.record.caseId}).`,
     ],
   }, args.statusUrl);
 }

@@ -139,6 +139,7 @@ const EN_ENTRIES: [string, string][] = [
   ['{title} (krok {ref}) — czeka na: {role}, {recipient}; termin {deadline}', '{title} (step {ref}) — waiting for: {role}, {recipient}; deadline {deadline}'],
   ['Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.', 'Processing — the next request will be sent shortly.'],
   ['Sprawa nie czeka na nikogo.', 'The case is not waiting for anyone.'],
+  ['Wiadomości na ten adres nie można doręczyć. MRPiPS przekaże krok na inny adres.', 'E-mail to this address cannot be delivered. MRPiPS will hand the step to another address.'],
   ['Przebieg sprawy', 'Case history'],
   ['Kiedy', 'When'],
   ['Kto', 'Who'],

@@ -229,6 +229,8 @@ export interface StatusStep {
   status: string;
   deadline: string;
   completedAt?: string;
+  /** SES reported that e-mail to the recipient cannot be delivered (core/step-record.ts recipientUnreachable). */
+  undeliverable?: boolean;
 }
 
 /**
@@ -260,7 +262,7 @@ ${
             role: t(lang, s.role),
             recipient: s.recipient,
             deadline: s.deadline,
-          })}</li>`,
+          })}${s.undeliverable ? html`<br><strong>${t(lang, 'Wiadomości na ten adres nie można doręczyć. MRPiPS przekaże krok na inny adres.')}</strong>` : ''}</li>`,
       )}</ul>`
     : html`<p>${t(lang, record.status === 'IN_PROGRESS' ? 'Trwa przetwarzanie — za chwilę zostanie wysłana kolejna prośba.' : 'Sprawa nie czeka na nikogo.')}</p>`
 }

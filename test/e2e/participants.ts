@@ -51,6 +51,18 @@ export class Inbox {
   }
 }
 
+/** The signed status page link every e-mail carries. */
+export function statusLinkIn(email: StoredEmail): string {
+  const match = /(https?:\/\/\S+\/sprawa\?\S+)/.exec(email.body.text ?? '');
+  if (!match) throw new Error(`No status link in "${email.subject}"`);
+  return match[1]!;
+}
+
+/** The timeline entries of SES's delivery events of one kind (EMAIL_BOUNCED …) for one recipient. */
+export function deliveryEntries(timeline: TimelineEntry[], action: string, recipient: string): TimelineEntry[] {
+  return timeline.filter((e) => e.action === action && e.details?.recipient === recipient);
+}
+
 export function linkIn(email: StoredEmail): string {
   const match = /(https?:\/\/[^\s]+\/potwierdzenie\?[^\s]+)/.exec(email.body.text ?? '');
   if (!match) throw new Error(`No confirmation link in "${email.subject}"`);
