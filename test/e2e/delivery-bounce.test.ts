@@ -1,6 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
+import { mailTags } from '../../lambdas/core/delivery-events.js';
+import { LOCAL_FUNCTIONS } from '../../local/functions.js';
+import { simulatorEvents } from '../../local/ses-simulator.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { Inbox, deliveryEntries, notificationFields, postForm, statusLinkIn } from './participants.js';
 
@@ -68,6 +71,14 @@ describe('a JST contact address that bounces (bounce@)', () => {
     expect((await inbox.to(BOUNCE, caseId)).map((e) => e.subject)).toHaveLength(1);
     expect((await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('nie można doręczyć'))).toHaveLength(1);
     expect((await store.getStep(caseId, 'CONFIRM_CONTACT.1'))?.status).toBe('PENDING');
+
+    // WHEN EventBridge delivers the same bounce again (at-least-once)
+    const tags = Object.fromEntries(mailTags({ caseId, mailKey: 'request:CONFIRM_CONTACT.1:0', stepKey: 'CONFIRM_CONTACT.1' }).map((t) => [t.Name, t.Value]));
+    const replay = simulatorEvents({ messageId: String(bounced!.details!.messageId), source: stack.config.SENDER_EMAIL, destination: [BOUNCE], configurationSet: stack.config.SES_CONFIGURATION_SET, tags }, BOUNCE, new Date(), { region: 'eu-central-1', account: '000000000000' });
+    await LOCAL_FUNCTIONS['record-delivery-event'](replay[0] as never);
+    // THEN nothing is recorded or sent twice
+    expect(deliveryEntries(await store.getTimeline(caseId), 'EMAIL_BOUNCED', BOUNCE)).toHaveLength(1);
+    expect((await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('nie można doręczyć'))).toHaveLength(1);
 
     // AND the status page shows that the e-mail to the step's recipient cannot be delivered
     const page = await (await fetch(statusLinkIn(told))).text();

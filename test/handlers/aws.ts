@@ -21,6 +21,7 @@ import type { TimelineEntry } from '../../lambdas/core/case.js';
 
 export const TABLE = 'zmiana-sd-test';
 export const SENDER = 'no-reply@zmiana-sd.mrpips.gov.pl';
+export const CONFIGURATION_SET = 'zmiana-sd-test';
 
 const mockDynamoDb = () => mockClient(DynamoDBClient);
 const mockSes = () => mockClient(SESClient);
@@ -38,7 +39,7 @@ export function awsMocks() {
     ses,
     sfn,
     store: new CaseStore(clients.ddb, TABLE),
-    mailer: new Mailer(clients.ses, SENDER),
+    mailer: new Mailer(clients.ses, SENDER, CONFIGURATION_SET),
     workflow: new Workflow(clients.sfn),
   };
 }

@@ -6,7 +6,8 @@ import { hashLinkId, recipientTag, signingKeysSchema, verifyLink, verifyStatusLi
 import type { StepId } from '../../lambdas/core/steps.js';
 import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, timelineWrites, updates } from './aws.js';
+import { CONFIGURATION_SET, FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, timelineWrites, updates } from './aws.js';
+import { decodeTagValue } from '../../lambdas/core/delivery-events.js';
 
 const { ddb, ses, sfn, store, mailer } = awsMocks();
 const KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
@@ -185,6 +186,41 @@ describe('requestConfirmation', () => {
     expect((error as Error).message).toContain('being completed');
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
+  });
+});
+
+describe('requestConfirmation: delivery events', () => {
+  const pendingStep = (undeliverableTo: string) =>
+    table.put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', {
+      caseId: CASE_ID, stepKey: 'AGREE_VARIANT.1', step: 'AGREE_VARIANT', round: 1, role: 'MRPIPS', status: 'PENDING', recipient: MRPIPS_EMAIL, taskToken: 'older-token',
+      linkIdHash: 'hash-of-the-first-link', linkExpiresAt: 1, deadline: '2026-03-01T00:00:00.000Z', remindersSent: 0, requestedAt: '2026-02-20T00:00:00.000Z', lastSentAt: '2026-02-20T00:00:00.000Z',
+      undeliverable: { recipient: undeliverableTo, event: 'Bounce Permanent/General', messageId: 'm-1', at: '2026-02-20T00:00:05.000Z' },
+    });
+
+  it('GIVEN a request THEN it is sent with the configuration set and tags naming the case, the message and the step (no token, no link)', async () => {
+    await request('AGREE_VARIANT');
+    const { input } = sentEmails(ses)[0]!;
+    expect(input.ConfigurationSetName).toBe(CONFIGURATION_SET);
+    expect(Object.fromEntries(input.Tags!.map((t) => [t.Name, decodeTagValue(t.Value!)]))).toEqual({ case: CASE_ID, mail: 'request:AGREE_VARIANT.1:0', step: 'AGREE_VARIANT.1' });
+    for (const tag of input.Tags!) expect(`${tag.Name}${tag.Value}`).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(JSON.stringify(input.Tags)).not.toContain(TOKEN);
+  });
+
+  it('GIVEN SES reported the step\'s recipient unreachable WHEN the reminder is due THEN nothing is sent, the step waits under the new task with its link, and the timeline says why', async () => {
+    pendingStep(MRPIPS_EMAIL);
+    const result = await request('AGREE_VARIANT', { remindersSent: 1 });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    const [stepWrite] = updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' });
+    expect(stepWrite!.set).toMatchObject({ taskToken: TOKEN, linkIdHash: 'hash-of-the-first-link', remindersSent: 1, recipient: MRPIPS_EMAIL });
+    expect(timelineWrites(ddb)).toMatchObject([{ id: 'withheld:AGREE_VARIANT.1:1', action: 'REMINDER_WITHHELD' }]);
+    expect(timelineWrites(ddb)[0]!.summary).toContain(`Nie wysłano przypomnienia nr 1 o kroku`);
+    expect(result.deadline).toBe(new Date(NOW.getTime() + TIMEOUT * 1000).toISOString());
+  });
+
+  it('GIVEN the unreachable address was replaced (the step was reassigned) WHEN the reminder is due THEN it goes to the new recipient', async () => {
+    pendingStep('stary.adres@mrpips.gov.pl');
+    await request('AGREE_VARIANT', { remindersSent: 1 });
+    expect(sentEmails(ses).map((m) => m.to)).toEqual([[MRPIPS_EMAIL]]);
   });
 });
 
