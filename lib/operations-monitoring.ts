@@ -295,7 +295,8 @@ export class OperationsMonitoring extends Construct {
     const sesTodo: Record<SesReputationMetric, string> = {
       'Reputation.BounceRate':
         'The account\'s SES bounce rate reached 5 %: SES puts the account under review at 5 % and may pause sending at 10 %. ' +
-        'Open SES → Reputation metrics, find the bouncing recipients (voivodeship administrators from context voivodeshipAdmins, contact addresses typed into the form) and correct or stop using them.',
+        'Every bounce is on its case\'s timeline (EMAIL_BOUNCED, "npm run cases -- show <caseId>"; business metric EmailBounced), and a step whose recipient bounced hard is marked undeliverable (MRPiPS was e-mailed). ' +
+        'Find the bouncing addresses there and fix them (voivodeship administrators from context voivodeshipAdmins, contact addresses typed into the form; "npm run cases -- reassign" for a waiting step).',
       'Reputation.ComplaintRate':
         'The account\'s SES complaint rate reached 0.1 %: SES puts the account under review at 0.1 % and may pause sending at 0.5 %. ' +
         'Find out who marks the procedure\'s e-mails as spam (SES reputation dashboard, feedback notifications) and contact them; check that only participants of a case are mailed.',
@@ -390,8 +391,8 @@ export class OperationsMonitoring extends Construct {
     // Every business metric (EMF, lambdas/adapters/metrics.ts), in the order of a case's life.
     const caseCounts = CASE_METRICS.map((metricName) => caseMetric(metricName, { period: CASE_GRAPH_PERIOD, label: metricName }));
     this.dashboard.addWidgets(
-      // Cases started, completed, stalled, failed, incidents opened and resolved a day.
-      new GraphWidget({ title: 'Cases a day: started, completed, stalled, failed, incidents', left: caseCounts, width: 16 }),
+      // Cases started, completed, stalled, failed, incidents opened, and e-mail that bounced or was complained about, a day.
+      new GraphWidget({ title: 'Cases a day: started, completed, stalled, failed, incidents, undeliverable e-mail', left: caseCounts, width: 16 }),
       // The same, summed over the dashboard's whole time range.
       new SingleValueWidget({ title: 'Cases in the time range', metrics: caseCounts, setPeriodToTimeRange: true, width: 8 }),
     );

@@ -44,7 +44,7 @@ const WHAT_HAPPENED: Record<'Bounce' | 'Complaint' | 'Reject', string> = {
 export async function recordDeliveryEvent(deps: DeliveryEventDeps, event: DeliveryEvent): Promise<{ recorded: number; undeliverable: string[] }> {
   const now = deps.now ?? new Date();
   if (!event.tags) {
-    log.warn('delivery event of a message about no case', { step: event.type, reason: event.messageId });
+    log.warn('delivery event of a message about no case', { reason: `${event.type} of SES message ${event.messageId}` });
     return { recorded: 0, undeliverable: [] };
   }
   const { caseId, stepKey, mailKey } = event.tags;

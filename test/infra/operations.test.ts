@@ -296,9 +296,9 @@ describe('operations dashboard', () => {
     );
   });
 
-  it('shows cases started, completed, stalled, failed and incidents (business metrics) a day and over the time range', () => {
-    const expected = ['CaseStarted', 'CaseCompleted', 'CaseStalled', 'CaseFailed', 'IncidentOpened'].map((m) => `ZmianaSD ${m} service SupplierChangeStack`);
-    const graph = metricWidget('Cases a day: started, completed, stalled, failed, incidents');
+  it('shows cases started, completed, stalled, failed, incidents and undeliverable e-mail (business metrics) a day and over the time range', () => {
+    const expected = ['CaseStarted', 'CaseCompleted', 'CaseStalled', 'CaseFailed', 'IncidentOpened', 'EmailBounced', 'EmailComplained', 'StepUndeliverable'].map((m) => `ZmianaSD ${m} service SupplierChangeStack`);
+    const graph = metricWidget('Cases a day: started, completed, stalled, failed, incidents, undeliverable e-mail');
     expect(metricKeys(graph.metrics)).toEqual(expected);
     for (const row of graph.metrics) expect(row.at(-1)).toMatchObject({ stat: 'Sum', period: 86_400 });
     const totals = metricWidget('Cases in the time range') as { metrics: unknown[][]; setPeriodToTimeRange?: boolean };
