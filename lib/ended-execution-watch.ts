@@ -1,10 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
-import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
-import { Construct } from 'constructs';
+import type { Construct } from 'constructs';
 import { endedExecutionPattern } from './ended-execution-pattern.js';
+import { FunctionEventRule } from './function-event-rule.js';
 
 export interface EndedExecutionWatchProps {
   readonly procedure: IStateMachine;
@@ -14,22 +12,15 @@ export interface EndedExecutionWatchProps {
 
 /**
  * The EventBridge rule that hands every execution of the procedure that ended FAILED, TIMED_OUT or ABORTED to
- * record-ended-execution, so a case is never left open by an execution that ended despite the incident loop.
- *
- * Delivery: EventBridge invokes the function asynchronously and retries a failed delivery for up to a day;
- * Lambda retries a failed invocation twice (the handler is idempotent), and a failure after that shows in the
- * function's Errors alarm (lib/operations-monitoring.ts). The only permission is lambda:InvokeFunction for
- * events.amazonaws.com from this rule (the target adds it, with the rule as SourceArn).
+ * record-ended-execution, so a case is never left open by an execution that ended despite the incident loop
+ * (delivery and permission: FunctionEventRule).
  */
-export class EndedExecutionWatch extends Construct {
-  public readonly rule: Rule;
-
+export class EndedExecutionWatch extends FunctionEventRule {
   public constructor(scope: Construct, id: string, props: EndedExecutionWatchProps) {
-    super(scope, id);
-    this.rule = new Rule(this, 'Rule', {
+    super(scope, id, {
       description: 'Procedure executions that ended FAILED, TIMED_OUT or ABORTED: mark the case FAILED, tell operations',
       eventPattern: endedExecutionPattern(props.procedure.stateMachineArn),
+      handler: props.handler,
     });
-    this.rule.addTarget(new LambdaFunction(props.handler, { retryAttempts: 185, maxEventAge: Duration.hours(24) }));
   }
 }
