@@ -18,6 +18,8 @@ Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
 
   MRPiPS address: ${config.MRPIPS_EMAIL}; voivodeship administrators: administrator.mzt.<TERYT 2 digits>@uw.local
   A participant who does not answer is reminded every ${config.RESPONSE_TIMEOUT_SECONDS} s; MRPiPS is told after ${config.ESCALATE_AFTER_REMINDERS} reminders.
+  SES mailbox simulator: success@, bounce@, suppressionlist@, complaint@, ooto@simulator.amazonses.com as an address
+  produce the delivery events SES would (on the status page and in npm run cases -- --local show <case>).
 
   Follow executions with the AWS CLI, e.g.:
     aws stepfunctions list-executions --endpoint-url ${urls.stepFunctions} --region eu-central-1 \\
