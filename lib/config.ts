@@ -31,6 +31,7 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  * | publicBaseUrl          | (unset: the HTTP API endpoint)            |
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
  * | createSesIdentity      | false                                     |
+ * | sesMaxSendRate         | 14 (SES's maximum send rate of the account, messages/s, > 0, at most 10000: the outbox's sender keeps to it) |
  * | opsAlertEmail          | (unset: no subscription to the ops alert topic, and a synth warning) |
  *
  * The timing keys together must keep a case within a Standard execution's one year (lambdas/core/case-life.ts):
@@ -65,6 +66,7 @@ export const CONTEXT_DEFAULTS = {
   maxHandOversPerStep: 3,
   logRetentionDays: 90,
   createSesIdentity: false,
+  sesMaxSendRate: 14,
 } as const;
 
 /** Retention values CloudWatch Logs accepts (RetentionDays without INFINITE). */
@@ -197,6 +199,8 @@ export const configSchema = z.object({
     )
     .default(CONTEXT_DEFAULTS.logRetentionDays),
   createSesIdentity: bool.default(CONTEXT_DEFAULTS.createSesIdentity),
+  /** SES's maximum send rate (Service Quotas "Sending rate"; 1 in the sandbox, 14 when production access is granted, more on request). */
+  sesMaxSendRate: numeric.pipe(z.number().positive('must be > 0').max(10_000, 'must be at most 10000')).default(CONTEXT_DEFAULTS.sesMaxSendRate),
   /** Subscribed by e-mail to the operations alert topic (OperationsMonitoring); must confirm the subscription. */
   opsAlertEmail: email.optional(),
 }).superRefine(

@@ -1,3 +1,4 @@
+import { SENDER_TIMEOUT_SECONDS } from '../lambdas/core/outbox.js';
 import type { ActionName } from './procedure-functions.js';
 
 /**
@@ -16,6 +17,8 @@ export const FUNCTION_TIMEOUT_SECONDS: Readonly<Record<ActionName, number>> = {
   'record-failure': 30,
   'record-ended-execution': 30,
   'record-delivery-event': 30,
+  // Long enough for a batch at the sender's share of the sending rate (core/outbox.ts senderSettings).
+  'send-email': SENDER_TIMEOUT_SECONDS,
   'notification-form': 30,
   'confirmation-links': 30,
   'case-status': 30,

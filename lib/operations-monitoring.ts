@@ -21,9 +21,11 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { ILogGroup } from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { CASE_METRICS, METRICS_NAMESPACE, type CaseMetric } from '../lambdas/core/metrics.js';
+import { senderSettings } from '../lambdas/core/outbox.js';
 import { metricsService } from './procedure-function.js';
 
 /** Every alarm looks at 5-minute sums (SES reputation: the hourly maximum). */
@@ -44,8 +46,8 @@ export const API_5XX_METRIC = '5xx';
 /**
  * Account-level SES reputation (AWS/SES, no dimensions; Maximum over SES_REPUTATION_PERIOD). The thresholds are
  * where SES puts an account under review (bounces 5 %, complaints 0.1 %); sending may be paused at 10 % / 0.5 %.
- * Account-level metrics are used rather than a configuration set, because a configuration set only sees the
- * mail sent with its name and the mailer (lambdas/adapters/mailer.ts) does not pass ConfigurationSetName.
+ * Account-level metrics, because that is what SES reviews (the configuration set's own reputation metrics see only
+ * this stack's mail).
  */
 export const SES_REPUTATION_ALARMS = {
   'Reputation.BounceRate': 0.05,
@@ -59,6 +61,11 @@ export type SesReputationMetric = keyof typeof SES_REPUTATION_ALARMS;
  * them from the logs without a metric filter.
  */
 export const CASE_ALARM_METRICS = ['IncidentOpened', 'CaseStalled'] as const satisfies readonly CaseMetric[];
+
+/** Tries of one outbox message before SQS moves it to the dead-letter queue (core/outbox.ts senderSettings). */
+const OUTBOX_RECEIVES = senderSettings(1).maxReceiveCount;
+/** An outbox message older than this means mail is late. */
+export const OUTBOX_DELAY_ALARM = Duration.hours(1);
 
 /** How the dashboard sums business metrics on its graph: cases a day. */
 export const CASE_GRAPH_PERIOD = Duration.days(1);
@@ -128,6 +135,8 @@ export interface OperationsMonitoringProps {
   readonly functions: Readonly<Record<string, IFunction & { readonly logGroup: ILogGroup }>>;
   /** The link pages' HTTP API and its stage. */
   readonly api: { readonly httpApi: IHttpApi; readonly stage: IHttpStage };
+  /** The e-mail outbox (lib/email-outbox.ts): its dead-letter queue and the age of its oldest message are alarmed. */
+  readonly outbox?: { readonly queue: IQueue; readonly deadLetterQueue: IQueue };
   /** Address subscribed to the alert topic (validated by lib/config.ts). No subscription, and a synth warning, when absent. */
   readonly alertEmail?: string;
   /**
@@ -307,6 +316,28 @@ export class OperationsMonitoring extends Construct {
         metric: new Metric({ namespace: 'AWS/SES', metricName, statistic: 'Maximum', period: SES_REPUTATION_PERIOD }),
         threshold,
         description: `${metricName} ≥ ${threshold}. ${sesTodo[metricName]}`,
+      });
+    }
+
+    if (props.outbox) {
+      specs.push({
+        id: 'OutboxDeadLetters',
+        metric: props.outbox.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period: ALARM_PERIOD }),
+        threshold: 1,
+        description:
+          `E-mail is in the outbox's dead-letter queue: send-email could not send it after ${OUTBOX_RECEIVES} tries (SES sending paused for the account, access denied, ` +
+          'SES or DynamoDB failing, or an unreadable message). Nobody got these messages. Read send-email\'s ERROR lines ("e-mail not sent; left on the queue": case, ' +
+          'message key, error), fix the cause (SES console: account sending status, the sender identity and its policy), then move the messages back: ' +
+          '"npm run cases -- outbox redrive". "npm run cases -- outbox" shows both queues.',
+      });
+      specs.push({
+        id: 'OutboxMailDelayed',
+        metric: props.outbox.queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', period: ALARM_PERIOD }),
+        threshold: OUTBOX_DELAY_ALARM.toSeconds(),
+        description:
+          `The oldest e-mail in the outbox has waited over ${OUTBOX_DELAY_ALARM.toHumanString()}: mail goes out slower than cases produce it. ` +
+          'Either a wave of cases exceeds SES\'s sending rate (context sesMaxSendRate; request a higher "Sending rate" quota in Service Quotas and deploy the new value), ' +
+          'or send-email keeps failing (its Errors alarm, its ERROR lines). Participants get their links late: tell MRPiPS if it lasts.',
       });
     }
 

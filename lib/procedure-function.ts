@@ -9,6 +9,7 @@ import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct, IConstruct } from 'constructs';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
 import type { ReminderSchedule } from '../lambdas/core/timing.js';
+import type { EmailOutbox } from './email-outbox.js';
 import type { EmailSender } from './email-sender.js';
 
 /** Current Node.js LTS runtime of Lambda. */
@@ -170,16 +171,29 @@ export class ProcedureFunction extends NodejsFunction {
   }
 
   /**
-   * Send e-mail as the project's sender only (`SENDER_EMAIL`), with its configuration set (`SES_CONFIGURATION_SET`), plus the addresses mail goes to
-   * (`MRPIPS_EMAIL`, `VOIVODESHIP_ADMINS`). `PUBLIC_BASE_URL` is set separately with
+   * Put e-mail on the outbox (`OUTBOX_QUEUE_URL`: sqs:SendMessage on that queue only), with the addresses mail
+   * goes to (`MRPIPS_EMAIL`, `VOIVODESHIP_ADMINS`). `PUBLIC_BASE_URL` is set separately with
    * {@link linkPagesAt} because it may come from the HTTP API created afterwards.
    */
-  public sendEmailAs(sender: EmailSender, routing: MailRouting): this {
-    this.addEnvironment('SENDER_EMAIL', sender.address);
+  public mailThrough(outbox: EmailOutbox, routing: MailRouting): this {
+    this.addEnvironment('OUTBOX_QUEUE_URL', outbox.queue.queueUrl);
     this.addEnvironment('MRPIPS_EMAIL', routing.mrpipsEmail);
     this.addEnvironment('VOIVODESHIP_ADMINS', sortedJson(routing.voivodeshipAdmins));
+    outbox.grantPut(this);
+    return this;
+  }
+
+  /**
+   * Drain the outbox through SES as the project's sender only (`SENDER_EMAIL`), with its configuration set
+   * (`SES_CONFIGURATION_SET`), at this function's share of the sending rate (`SEND_RATE_PER_SECOND`: the rate over
+   * the event source mapping's maximum concurrency).
+   */
+  public drainOutbox(outbox: EmailOutbox, sender: EmailSender): this {
+    this.addEnvironment('SENDER_EMAIL', sender.address);
     this.addEnvironment('SES_CONFIGURATION_SET', sender.configurationSet.configurationSetName);
+    this.addEnvironment('SEND_RATE_PER_SECOND', String(outbox.settings.sendRatePerSecond / outbox.settings.maximumConcurrency));
     sender.grantSend(this);
+    outbox.drainWith(this);
     return this;
   }
 

@@ -5,6 +5,7 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
+import type { EmailOutbox } from './email-outbox.js';
 import type { EmailSender } from './email-sender.js';
 import { FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
 import { type IncidentPolicy, type MailRouting, ProcedureFunction, type ProcedureFunctionProps, type ProcedureTiming } from './procedure-function.js';
@@ -19,13 +20,15 @@ export interface ActionNeeds {
    */
   readonly table: 'read-write' | 'read';
   /**
-   * SES as the sender + SENDER_EMAIL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS. Every e-mail carries a signed
+   * Put e-mail on the outbox + OUTBOX_QUEUE_URL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS. Every e-mail carries a signed
    * read-only status link, so a sender also needs `signingKeys` and `publicBaseUrl`
    * (lambdas/core/config.ts `mailConfigSchema` requires PUBLIC_BASE_URL with the addresses).
    */
   readonly sendsEmail: boolean;
   /** Read the link-signing secret (`LINK_KEYS_SECRET_ARN`): sign or verify links. */
   readonly signingKeys: boolean;
+  /** The outbox's consumer: SES as the sender (SENDER_EMAIL, SES_CONFIGURATION_SET, SEND_RATE_PER_SECOND) and the queue's event source. */
+  readonly drainsOutbox?: boolean;
   /** `PUBLIC_BASE_URL`: base of the links it builds. */
   readonly publicBaseUrl: boolean;
   /**
@@ -88,6 +91,10 @@ export const ACTION_NEEDS = {
     description: "Records SES's delivery events (delivery, bounce, complaint, reject, delay) on the case; tells MRPiPS of an unreachable step recipient",
     table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
+  'send-email': {
+    description: "Sends the outbox's e-mail through SES at the sending rate; records SES's refusals on the case",
+    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, drainsOutbox: true,
+  },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
     table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: true, answersTasks: false,
@@ -115,6 +122,7 @@ export function needsProblems(name: string, needs: ActionNeeds): string[] {
   if (needs.sendsEmail && !needs.publicBaseUrl) problems.push(`${name} sends e-mail but gets no PUBLIC_BASE_URL (mailConfigSchema requires it)`);
   if (needs.sendsEmail && !needs.signingKeys) problems.push(`${name} sends e-mail but cannot sign the status link every e-mail carries`);
   if (needs.sendsEmail && needs.table !== 'read-write') problems.push(`${name} sends e-mail but cannot record it on the case`);
+  if (needs.drainsOutbox && !needs.sendsEmail) problems.push(`${name} drains the outbox but cannot put a throttled message back on it`);
   return problems;
 }
 
@@ -135,6 +143,7 @@ export interface StateMachineBindings extends ProcedureTiming {
 export interface ProcedureFunctionsProps {
   readonly table: ITable;
   readonly sender: EmailSender;
+  readonly outbox: EmailOutbox;
   readonly routing: MailRouting;
   readonly signingKeys: ISecret;
   readonly logRetention: RetentionDays;
@@ -173,7 +182,8 @@ export class ProcedureFunctions extends Construct {
       });
       if (needs.table === 'read-write') fn.readWriteCases(props.table);
       else fn.readCases(props.table);
-      if (needs.sendsEmail) fn.sendEmailAs(props.sender, props.routing);
+      if (needs.sendsEmail) fn.mailThrough(props.outbox, props.routing);
+      if (needs.drainsOutbox) fn.drainOutbox(props.outbox, props.sender);
       if (needs.signingKeys) fn.readSigningKeys(props.signingKeys);
       byName[name] = fn;
     }

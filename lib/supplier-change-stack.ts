@@ -4,6 +4,7 @@ import type { Construct } from 'constructs';
 import { CaseTable } from './case-table.js';
 import { CONTEXT_DEFAULTS, type DeploymentConfig } from './config.js';
 import { DeliveryEventWatch } from './delivery-event-watch.js';
+import { EmailOutbox } from './email-outbox.js';
 import { EmailSender } from './email-sender.js';
 import { EndedExecutionWatch } from './ended-execution-watch.js';
 import { LinkPagesApi } from './link-pages-api.js';
@@ -33,6 +34,7 @@ export class SupplierChangeStack extends Stack {
   public readonly cases: CaseTable;
   public readonly signingKeys: LinkSigningSecret;
   public readonly sender: EmailSender;
+  public readonly outbox: EmailOutbox;
   public readonly functions: ProcedureFunctions;
   public readonly stateMachines: ProcedureStateMachines;
   public readonly endedExecutions: EndedExecutionWatch;
@@ -55,9 +57,13 @@ export class SupplierChangeStack extends Stack {
       createIdentity: config.createSesIdentity,
     });
 
+    // Every e-mail goes through the outbox, which send-email drains at SES's sending rate.
+    this.outbox = new EmailOutbox(this, 'Outbox', { sesMaxSendRate: config.sesMaxSendRate });
+
     this.functions = new ProcedureFunctions(this, 'Functions', {
       table: this.cases.table,
       sender: this.sender,
+      outbox: this.outbox,
       routing: { mrpipsEmail: config.mrpipsEmail, voivodeshipAdmins: config.voivodeshipAdmins },
       signingKeys: this.signingKeys.secret,
       logRetention,
@@ -105,6 +111,7 @@ export class SupplierChangeStack extends Stack {
       stateMachines: { procedure: this.stateMachines.procedure, confirmation: this.stateMachines.confirmation },
       functions: fns,
       api: { httpApi: this.linkPages.httpApi, stage: this.linkPages.stage },
+      outbox: { queue: this.outbox.queue, deadLetterQueue: this.outbox.deadLetterQueue },
       alertEmail: config.opsAlertEmail,
       // A waiting step is re-requested once per response timeout (the longest of any step, with reminderSchedule):
       // the log widgets look back over two of them.
@@ -132,6 +139,8 @@ export class SupplierChangeStack extends Stack {
     new CfnOutput(this, 'ProcedureStateMachineArn', { value: this.stateMachines.procedure.stateMachineArn });
     new CfnOutput(this, 'ConfirmationStateMachineArn', { value: this.stateMachines.confirmation.stateMachineArn });
     new CfnOutput(this, 'CaseTableName', { value: this.cases.table.tableName });
+    new CfnOutput(this, 'OutboxQueueUrl', { description: 'The e-mail outbox (OUTBOX_QUEUE_URL of the operations CLI)', value: this.outbox.queue.queueUrl });
+    new CfnOutput(this, 'OutboxDeadLetterQueueUrl', { description: 'What the sender could not send (OUTBOX_DEAD_LETTER_QUEUE_URL of the operations CLI)', value: this.outbox.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'LinkKeysSecretArn', { value: this.signingKeys.secret.secretArn });
     new CfnOutput(this, 'OpsAlertTopicArn', { description: 'SNS topic of the operations alarms', value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'OperationsDashboardName', { value: this.monitoring.dashboard.dashboardName });

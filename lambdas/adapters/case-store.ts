@@ -26,7 +26,7 @@ import type { StepResponse } from '../core/steps.js';
  *   COUNTER#CASE#<year> / COUNTER    the yearly case number sequence
  *   SUBMISSION#<id> / SUBMISSION     which case a notification form submission created (expires)
  *   LIMIT#<what>#<window> / LIMIT    rate-limit counters (expire)
- *   CASE#<id> / MAIL#<key>     marker of an e-mail sent for the case, by its deterministic key (see mail-once.ts)
+ *   CASE#<id> / MAIL#<key>     marker of an e-mail queued (queuedAt) and sent by SES (sentAt) for the case, by its key (see mail-once.ts)
  *   CASE#<id> / INCIDENT#<id>  an incident: the failed state, the error, the waiting task token (core/incident.ts)
  * Every write is a single-item conditional or atomic update, safe to retry (no transactions: the local
  * stand-in has none, and none are needed).
@@ -654,21 +654,42 @@ export class CaseStore {
     }
   }
 
-  /** Whether the e-mail with this key has been sent for the case (its marker exists; see mail-once.ts). */
-  async mailSent(caseId: string, key: string): Promise<boolean> {
+  /** Whether the e-mail with this key is on its way for the case (its marker exists; see mail-once.ts). */
+  async mailQueued(caseId: string, key: string): Promise<boolean> {
     return (await this.get(`CASE#${caseId}`, `MAIL#${key}`)) !== undefined;
   }
 
   /**
-   * Marks the e-mail with this key as sent (after SES accepted it). A single-item conditional put: a marker
-   * already there (a concurrent duplicate sent too) is kept as it is.
+   * Marks the e-mail with this key as put on the outbox (after SQS accepted it). A single-item conditional put:
+   * a marker already there (a concurrent duplicate, or the sender already sent it) is kept as it is.
    */
-  async recordMailSent(caseId: string, key: string, sent: { messageId?: string; at: string }): Promise<void> {
+  async recordMailQueued(caseId: string, key: string, queued: { outboxMessageId?: string; at: string }): Promise<void> {
     await this.writeIf(
       new PutItemCommand({
         TableName: this.tableName,
-        Item: marshall({ pk: `CASE#${caseId}`, sk: `MAIL#${key}`, key, messageId: sent.messageId, sentAt: sent.at }, marshallOptions),
+        Item: marshall({ pk: `CASE#${caseId}`, sk: `MAIL#${key}`, key, outboxMessageId: queued.outboxMessageId, queuedAt: queued.at }, marshallOptions),
         ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+  }
+
+  /** Whether SES has accepted the e-mail with this key (send-email recorded it on the marker). */
+  async mailSentBySes(caseId: string, key: string): Promise<boolean> {
+    return (await this.get<{ sentAt?: string }>(`CASE#${caseId}`, `MAIL#${key}`))?.sentAt !== undefined;
+  }
+
+  /**
+   * Records on the e-mail's marker that SES accepted it, with SES's message id (which its delivery events name).
+   * Creates the marker when the action that queued it has not written it (yet).
+   */
+  async recordMailSentBySes(caseId: string, key: string, sent: { sesMessageId?: string; at: string }): Promise<void> {
+    await this.db.send(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`CASE#${caseId}`, `MAIL#${key}`),
+        UpdateExpression: sent.sesMessageId ? 'SET #key = :key, sentAt = :at, sesMessageId = :id' : 'SET #key = :key, sentAt = :at',
+        ExpressionAttributeNames: { '#key': 'key' },
+        ExpressionAttributeValues: marshall({ ':key': key, ':at': sent.at, ...(sent.sesMessageId ? { ':id': sent.sesMessageId } : {}) }),
       }),
     );
   }

@@ -1,27 +1,28 @@
 import type { EmailMessage } from '../core/emails.js';
 import { log } from '../core/log.js';
 import type { CaseStore } from './case-store.js';
-import type { Mailer } from './mailer.js';
+import type { Mailer } from '../core/outbox.js';
 
 /**
  * Idempotent e-mail for the state machines' actions. Lambda delivers an invocation at least once and the state
- * machines retry an action that failed after it had sent its e-mail; neither may send the message twice.
+ * machines retry an action that failed after it had queued its e-mail; neither may queue the message twice.
  * Each message has a deterministic key naming what it is about (`applied:<step.round>`, `notice:<kind>`,
- * `escalated:<step.round>:<reminders>`, `request:<step.round>:<reminders>` …); after SES accepts it, a marker
- * item `CASE#<id>` / `MAIL#<key>` is written (single-item conditional put), and a run that finds the marker
- * does not send again.
+ * `escalated:<step.round>:<reminders>`, `request:<step.round>:<reminders>` …); after the outbox accepts it, a
+ * marker item `CASE#<id>` / `MAIL#<key>` is written (single-item conditional put), and a run that finds the
+ * marker queues nothing new. The sender (send-email) records on the same marker when SES accepted the message,
+ * and does not send a message whose marker says so: a second copy on the queue (a crash between the queueing
+ * and the marker, or SQS delivering a message twice) is not sent twice.
  *
- * This is at-least-once, not exactly-once: a crash after SES accepted the message and before the marker is
- * written, or two deliveries running at the very same time, can still send it twice. It never loses one:
- * the marker is only written after the send succeeded.
+ * This is at-least-once, not exactly-once: two copies sent at the very same moment can both go out. It never
+ * loses one: the marker is only written after the outbox accepted the message.
  */
 export async function sendOnce(deps: { store: CaseStore; mailer: Mailer }, caseId: string, key: string, message: EmailMessage, now = new Date()): Promise<'sent' | 'already sent'> {
-  if (await deps.store.mailSent(caseId, key)) {
-    log.info('e-mail already sent', { caseId, step: key });
+  if (await deps.store.mailQueued(caseId, key)) {
+    log.info('e-mail already queued', { caseId, step: key });
     return 'already sent';
   }
-  const messageId = await deps.mailer.send(message, { caseId, mailKey: key });
-  await deps.store.recordMailSent(caseId, key, { messageId, at: now.toISOString() });
+  const outboxMessageId = await deps.mailer.send(message, { caseId, mailKey: key });
+  await deps.store.recordMailQueued(caseId, key, { outboxMessageId, at: now.toISOString() });
   return 'sent';
 }
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { mailConfigSchema, parseConfig, type MailConfig } from '../core/config.js';
-import { SendingRateExceeded, ValidationError } from '../core/errors.js';
+import { ValidationError } from '../core/errors.js';
 import { log } from '../core/log.js';
 import type { Directory } from '../core/participants.js';
 import { classifyAwsError } from './errors.js';
@@ -41,9 +41,7 @@ export function stateMachineHandler<S extends z.ZodTypeAny, R>(action: string, s
     } catch (error) {
       const classified = classifyAwsError(error);
       const err = classified instanceof Error ? classified : new Error(String(classified));
-      // An exhausted SES quota is back-pressure the state machine waits out, not a fault of the action.
-      if (err instanceof SendingRateExceeded) log.warn('action deferred: SES sending quota', { action, caseId: input.caseId, step: input.step, reason: err.message });
-      else log.error('action failed', { action, caseId: input.caseId, step: input.step, error: err.name, reason: err.message });
+      log.error('action failed', { action, caseId: input.caseId, step: input.step, error: err.name, reason: err.message });
       throw err;
     }
   };

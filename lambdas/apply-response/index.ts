@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
-import { mailer, type Mailer } from '../adapters/mailer.js';
+import { outbox } from '../adapters/outbox.js';
+import type { Mailer } from '../core/outbox.js';
 import { finishConfirmation } from '../adapters/confirmations.js';
 import { sendAllOnce } from '../adapters/mail-once.js';
 import { directory, stateMachineHandler } from '../adapters/runtime.js';
@@ -80,4 +81,4 @@ function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyRe
   }
 }
 
-export const handler = stateMachineHandler('apply-response', applyResponseEvent, async (input) => applyResponse(input, { store: caseStore(), mailer: mailer(), directory: directory(), statusUrl: await statusLinksNow() }));
+export const handler = stateMachineHandler('apply-response', applyResponseEvent, async (input) => applyResponse(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await statusLinksNow() }));

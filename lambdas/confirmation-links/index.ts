@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { finishConfirmation } from '../adapters/confirmations.js';
 import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
-import { mailer, type Mailer } from '../adapters/mailer.js';
+import { outbox } from '../adapters/outbox.js';
+import type { Mailer } from '../core/outbox.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import { workflow, type Workflow } from '../adapters/workflow.js';
 import { directory, mailConfig, once } from '../adapters/runtime.js';
@@ -211,5 +212,5 @@ async function takenCollectionCodes(store: CaseStore, response: { newCollections
 const stepLimits = once(() => parseConfig(stepLimitsConfigSchema, process.env));
 
 export const handler = pageHandler('confirmation-links', async (request) =>
-  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), mailer: mailer(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL, limits: stepLimits() }),
+  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL, limits: stepLimits() }),
 );

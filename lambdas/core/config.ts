@@ -22,13 +22,20 @@ const voivodeshipAdmins = z
 
 export const tableConfigSchema = z.object({ TABLE_NAME: z.string().min(1) });
 
+/** Who the procedure's e-mail goes to, and the base of the links it carries (every function that puts mail on the outbox). */
 export const mailConfigSchema = z.object({
-  SENDER_EMAIL: email,
   MRPIPS_EMAIL: email,
   VOIVODESHIP_ADMINS: voivodeshipAdmins,
   PUBLIC_BASE_URL: z.string().url().transform((url) => url.replace(/\/+$/, '')),
+});
+
+/** How send-email sends through SES: as whom, with which configuration set, and how fast (its share of the quota). */
+export const sesConfigSchema = z.object({
+  SENDER_EMAIL: email,
   /** The SES configuration set every message is sent with (its event destination reports deliveries, bounces, complaints). */
   SES_CONFIGURATION_SET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an SES configuration set name').optional(),
+  /** Recipients per second this sender may send: SES's maximum send rate over the senders running at once (core/outbox.ts). */
+  SEND_RATE_PER_SECOND: z.coerce.number().positive().max(10_000),
 });
 
 export const timingConfigSchema = z.object({
@@ -70,6 +77,7 @@ export const stepLimitsConfigSchema = z.object({
 });
 
 export type MailConfig = z.infer<typeof mailConfigSchema>;
+export type SesConfig = z.infer<typeof sesConfigSchema>;
 export type StepLimitsConfig = z.infer<typeof stepLimitsConfigSchema>;
 export type FormConfig = z.infer<typeof formConfigSchema>;
 export type IncidentConfig = z.infer<typeof incidentConfigSchema>;

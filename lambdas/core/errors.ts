@@ -33,9 +33,8 @@ export class TransientError extends Error {
 }
 
 /**
- * SES refused a message because the account's sending rate (or daily quota) is used up. Unlike other transient
- * errors this can last as long as a whole wave of cases takes to drain through the quota (2,791 cases × 14
- * e-mails at the default 14 messages/s is ~47 minutes), so the ASL retries it apart, far longer.
+ * SES refused a message because the account's sending rate (or daily quota) is used up: send-email puts it back
+ * on the outbox with a delay (services/outbox-sender.ts).
  */
 export class SendingRateExceeded extends Error {
   override name = 'SendingRateExceeded';
@@ -50,9 +49,10 @@ export class IncidentLimitReached extends Error {
 }
 
 /*
- * SES refused a message for a reason that retrying cannot change: the state machines do not retry these (an
- * operator must act: correct the address, resume the account's sending, fix the permission). Each message names
- * the recipients and SES's reason, never the message itself (its links carry tokens).
+ * SES refused a message for a reason that retrying cannot change soon (send-email, services/outbox-sender.ts): a
+ * rejected message is a delivery failure on its case; a paused account or a denied send leaves the mail on the
+ * outbox until an operator acts. Each message names the recipients and SES's reason, never the message itself
+ * (its links carry tokens).
  */
 
 /** SES rejected the message (MessageRejected): typically an address it will not send to, e.g. unverified in SES's sandbox. */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
-import { mailer, type Mailer } from '../adapters/mailer.js';
+import { outbox } from '../adapters/outbox.js';
+import type { Mailer } from '../core/outbox.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import { directory, mailConfig, stateMachineHandler } from '../adapters/runtime.js';
 import { ROLE_LABEL } from '../core/case.js';
@@ -19,7 +20,7 @@ import { STEPS, stepKey } from '../core/steps.js';
  *
  * Each request (step instance, reminder number) is e-mailed once. Lambda may deliver this invocation twice
  * (the same task token), and the state machine retries it with a new token when it failed after the e-mail
- * went out; either run finds the request's e-mail marker (`MAIL#request:…`, written once SES accepted it) and
+ * went out; either run finds the request's e-mail marker (`MAIL#request:…`, written once the outbox accepted it) and
  * issues no second link or e-mail: the link in the participant's inbox stays the one that works, bound to the
  * current attempt's task token. A run that finds no marker (an earlier one failed before or while sending)
  * sends the request with a new link, so a request is never lost (at-least-once; see mail-once.ts).
@@ -55,7 +56,7 @@ export async function requestConfirmation(
         : `Wysłano przypomnienie nr ${input.remindersSent} o kroku „${def.title}” do: ${to}.`,
   });
 
-  if (existing && (await deps.store.mailSent(input.caseId, mailKey))) {
+  if (existing && (await deps.store.mailQueued(input.caseId, mailKey))) {
     // Already e-mailed (a second delivery, or a retry after the send): keep its link, bind it to this task
     // token (nothing to do for the very same token, or once the step is answered and its token used up),
     // and finish the timeline entry (idempotent by its id).
@@ -100,16 +101,16 @@ export async function requestConfirmation(
   await deps.store.putPendingStep({ ...pending, linkIdHash: hashLinkId(linkId) });
   const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipientTag: recipientTag(recipient), expiresAt, linkId }, deps.keys);
   const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
-  const messageId = await deps.mailer.send(
+  const outboxMessageId = await deps.mailer.send(
     confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy, final: input.final }),
     { caseId: input.caseId, mailKey, stepKey: key },
   );
-  // A crash between the send and this marker sends the request again on the retry (with a newer link).
-  await deps.store.recordMailSent(input.caseId, mailKey, { messageId, at: now.toISOString() });
+  // A crash between the queueing and this marker queues the request again on the retry (with a newer link).
+  await deps.store.recordMailQueued(input.caseId, mailKey, { outboxMessageId, at: now.toISOString() });
   await deps.store.updateCase(input.caseId, requested(recipient, deadline));
   return { stepKey: key, deadline };
 }
 
 export const handler = stateMachineHandler('request-confirmation', requestConfirmationEvent, async (input) =>
-  requestConfirmation(input, { store: caseStore(), mailer: mailer(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
+  requestConfirmation(input, { store: caseStore(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
 );

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
-import { mailer, type Mailer } from '../adapters/mailer.js';
+import { outbox } from '../adapters/outbox.js';
+import type { Mailer } from '../core/outbox.js';
 import { sendAllOnce } from '../adapters/mail-once.js';
 import { countCase } from '../adapters/metrics.js';
 import { directory, stateMachineHandler } from '../adapters/runtime.js';
@@ -66,4 +67,4 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
   return {};
 }
 
-export const handler = stateMachineHandler('send-notice', sendNoticeEvent, async (input) => sendNotice(input, { store: caseStore(), mailer: mailer(), directory: directory(), statusUrl: await statusLinksNow(), count: countCase }));
+export const handler = stateMachineHandler('send-notice', sendNoticeEvent, async (input) => sendNotice(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await statusLinksNow(), count: countCase }));

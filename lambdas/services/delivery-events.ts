@@ -1,6 +1,6 @@
 import type { CaseStore } from '../adapters/case-store.js';
 import { sendOnce } from '../adapters/mail-once.js';
-import type { Mailer } from '../adapters/mailer.js';
+import type { Mailer } from '../core/outbox.js';
 import { deliveryEventSummary, isUndeliverable, type DeliveryEvent } from '../core/delivery-events.js';
 import { stepUndeliverableEmail } from '../core/emails.js';
 import type { StatusLinks } from '../core/links.js';

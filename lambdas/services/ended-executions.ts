@@ -1,6 +1,6 @@
 import type { CaseStore } from '../adapters/case-store.js';
 import { sendOnce } from '../adapters/mail-once.js';
-import type { Mailer } from '../adapters/mailer.js';
+import type { Mailer } from '../core/outbox.js';
 import { OPEN_CASE_STATUSES, type CaseStatus } from '../core/case.js';
 import { executionEndedEmail } from '../core/emails.js';
 import { endedExecutionEventId, endedExecutionReason, type EndedExecution } from '../core/ended-execution.js';

@@ -1,6 +1,6 @@
 import type { CaseStore } from '../adapters/case-store.js';
 import { sendOnce } from '../adapters/mail-once.js';
-import type { Mailer } from '../adapters/mailer.js';
+import type { Mailer } from '../core/outbox.js';
 import type { Workflow } from '../adapters/workflow.js';
 import type { CaseRecord, TimelineEntry } from '../core/case.js';
 import { incidentOpenedEmail } from '../core/emails.js';

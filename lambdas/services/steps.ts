@@ -1,6 +1,6 @@
 import type { CaseStore } from '../adapters/case-store.js';
 import { sendAllOnce } from '../adapters/mail-once.js';
-import type { Mailer } from '../adapters/mailer.js';
+import type { Mailer } from '../core/outbox.js';
 import type { Workflow } from '../adapters/workflow.js';
 import { CASE_STATUS_LABEL, OPEN_CASE_STATUSES, ROLE_LABEL, type CaseRecord, type CaseStatus, type Role, type TimelineEntry } from '../core/case.js';
 import { caseCancelledEmail, confirmationRequestEmail, stepLinkResentEmail, stepReassignedByMrpipsEmail, stepReassignedEmail, type EmailMessage } from '../core/emails.js';

@@ -1,8 +1,10 @@
 import { SendEmailCommand, SESClient } from '@aws-sdk/client-ses';
-import { mailConfig, once } from './runtime.js';
+import { once } from './runtime.js';
 import { sdkClientOptions } from './sdk-client-options.js';
 import { mailTags, type MailTags } from '../core/delivery-events.js';
 import type { EmailMessage } from '../core/emails.js';
+import { parseConfig, sesConfigSchema } from '../core/config.js';
+import type { Mailer } from '../core/outbox.js';
 import { EmailRejected, SendingPaused, SendingRateExceeded, SesAccessDenied } from '../core/errors.js';
 
 /** SES's answers when the account's sending rate or daily quota is used up (SES v1 `Throttling`). */
@@ -20,22 +22,23 @@ const SES_PERMANENT: Record<string, { error: new (message: string, options: Erro
 };
 
 /**
- * Sends one Polish e-mail (HTML with a plain-text part) from the configured sender through SES, with the
+ * Sends one Polish e-mail (HTML with a plain-text part) from the configured sender through SES — only the
+ * send-email function does, draining the outbox (adapters/outbox.ts) — with the
  * configuration set whose event destination reports its delivery, bounces and complaints (when one is given),
  * and message tags naming the case, the message and the step (core/delivery-events.ts), which come back in
  * those events.
  */
-export class Mailer {
+export class SesMailer implements Mailer {
   constructor(
     private readonly ses: SESClient,
     private readonly sender: string,
     private readonly configurationSet?: string,
   ) {}
 
-  async send(message: EmailMessage, about?: MailTags): Promise<string | undefined> {
+  async send(message: EmailMessage, about: MailTags): Promise<string | undefined> {
     const command = new SendEmailCommand({
       ...(this.configurationSet ? { ConfigurationSetName: this.configurationSet } : {}),
-      ...(about ? { Tags: mailTags(about) } : {}),
+      Tags: mailTags(about),
       // Quoted: unquoted parentheses in a display name are an address comment.
       Source: `"Zmiana dostawcy SD (MRPiPS)" <${this.sender}>`,
       Destination: { ToAddresses: message.to, ...(message.cc.length ? { CcAddresses: message.cc } : {}) },
@@ -59,5 +62,8 @@ export class Mailer {
   }
 }
 
-/** The mailer of this Lambda environment (see once() in runtime.ts). */
-export const mailer = once(() => new Mailer(new SESClient(sdkClientOptions()), mailConfig().SENDER_EMAIL, mailConfig().SES_CONFIGURATION_SET));
+/** SES as this Lambda environment sends with it (see once() in runtime.ts). */
+export const sesMailer = once(() => {
+  const config = parseConfig(sesConfigSchema, process.env);
+  return new SesMailer(new SESClient(sdkClientOptions()), config.SENDER_EMAIL, config.SES_CONFIGURATION_SET);
+});

@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { CASE_ID_PATTERN } from './case.js';
+import type { MailTags } from './delivery-events.js';
+import type { EmailMessage } from './emails.js';
+
+/**
+ * The outbox: every e-mail of the procedure is put on a queue (adapters/outbox.ts) and sent by one function,
+ * send-email, at the pace SES's quota allows. Actions never wait for SES: a wave of cases cannot fail because
+ * mail is slow, and a refusal by SES is the sender's business, not the state machine's.
+ */
+
+/** Where the product hands over an e-mail about a case. Deployed: the outbox queue; only send-email talks to SES. */
+export interface Mailer {
+  /** Hands the message over; resolves with an id of the hand-over (the queue's message id). */
+  send(message: EmailMessage, about: MailTags): Promise<string | undefined>;
+}
+
+const address = z.string().min(3).max(320);
+
+/** One message on the outbox queue: the rendered e-mail and what it is about (the tags SES's events bring back). */
+export const outboxMessageSchema = z.strictObject({
+  caseId: z.string().regex(CASE_ID_PATTERN, 'a case id'),
+  mailKey: z.string().min(1).max(200),
+  stepKey: z.string().min(1).max(40).optional(),
+  queuedAt: z.iso.datetime(),
+  /** How many times SES refused it for the sending rate so far (each time it went back to the queue). */
+  throttled: z.number().int().min(0).default(0),
+  message: z.strictObject({
+    to: z.array(address).min(1).max(50),
+    cc: z.array(address).max(50),
+    subject: z.string().min(1).max(998),
+    html: z.string().min(1),
+    text: z.string().min(1),
+  }),
+});
+export type OutboxMessage = z.infer<typeof outboxMessageSchema>;
+
+export function outboxMessage(message: EmailMessage, about: MailTags, queuedAt: Date): OutboxMessage {
+  return { caseId: about.caseId, mailKey: about.mailKey, ...(about.stepKey ? { stepKey: about.stepKey } : {}), queuedAt: queuedAt.toISOString(), throttled: 0, message };
+}
+
+/** What SES counts against the sending rate: every recipient of a message (To and Cc) is one. */
+export const quotaUnits = (message: Pick<EmailMessage, 'to' | 'cc'>): number => message.to.length + message.cc.length;
+
+/** Most recipients one message of the procedure has (a step's recipient and the supplier's copy). */
+export const MAX_RECIPIENTS_PER_MESSAGE = 2;
+
+/**
+ * How the sender is deployed for a sending rate (messages per second, SES's maximum send rate): the numbers CDK
+ * deploys (lib/email-outbox.ts) and the local stack models (local/outbox.ts). Lambda polls a standard queue with
+ * at least two concurrent invocations (an event source mapping's maximum concurrency is 2 or more); each sends
+ * its batch at its share of the rate, so together they never go faster than the quota. A batch is sized to take
+ * at most BATCH_SECONDS at that share, so an invocation ends well within its timeout.
+ */
+export interface SenderSettings {
+  /** SES's maximum send rate the sender keeps to, messages (recipients) per second. */
+  sendRatePerSecond: number;
+  /** The event source mapping's maximum concurrency (and so the number of senders at once). */
+  maximumConcurrency: number;
+  /** Messages per invocation. */
+  batchSize: number;
+  /** The sender's Lambda timeout. */
+  timeoutSeconds: number;
+  /** The queue's visibility timeout: six times the function's timeout, as Lambda's documentation advises for SQS. */
+  visibilityTimeoutSeconds: number;
+  /** Receives of one message before SQS moves it to the dead-letter queue (5, the least Lambda's documentation advises). */
+  maxReceiveCount: number;
+  /** How long an unsent message is kept (SQS's longest: 14 days). */
+  retentionSeconds: number;
+}
+
+const SENDER_CONCURRENCY = 2;
+const BATCH_SECONDS = 20;
+export const SENDER_TIMEOUT_SECONDS = 60;
+
+export function senderSettings(sendRatePerSecond: number): SenderSettings {
+  const perSender = sendRatePerSecond / SENDER_CONCURRENCY;
+  const batchSize = Math.max(1, Math.min(10, Math.floor((perSender * BATCH_SECONDS) / MAX_RECIPIENTS_PER_MESSAGE)));
+  return {
+    sendRatePerSecond,
+    maximumConcurrency: SENDER_CONCURRENCY,
+    batchSize,
+    timeoutSeconds: SENDER_TIMEOUT_SECONDS,
+    visibilityTimeoutSeconds: 6 * SENDER_TIMEOUT_SECONDS,
+    maxReceiveCount: 5,
+    retentionSeconds: 14 * 86_400,
+  };
+}
+
+/**
+ * A message SES refused for the sending rate goes back to the queue with this delay (SQS allows up to 900 s):
+ * a second at first, doubling to 15 minutes, so a quota used up for the day (SES answers `Throttling` then too)
+ * waits without spinning. After MAX_THROTTLED_RETURNS it is left to the queue's redrive (dead-letter queue and
+ * its alarm): bounded, and visible.
+ */
+export const MAX_THROTTLED_RETURNS = 150;
+export const throttledDelaySeconds = (throttled: number): number => Math.min(900, 2 ** Math.min(throttled, 10));
+
+/**
+ * Paces sends at a rate of quota units per second: each send may start once the units sent before it fit in
+ * the time elapsed. `finish` waits until the last send's units have been paid for too, so that the next
+ * invocation (which starts right after) does not go faster than the rate. A clock and a sleep are given, so
+ * the pacing is tested without waiting.
+ */
+export class SendPacer {
+  private nextAt: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly clock: { now(): number; sleep(ms: number): Promise<void> },
+  ) {
+    this.nextAt = clock.now();
+  }
+
+  /** Waits for the slot of a message of `units` recipients and books it. */
+  async slot(units: number): Promise<void> {
+    const wait = this.nextAt - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait);
+    this.nextAt = Math.max(this.nextAt, this.clock.now()) + (units * 1000) / this.ratePerSecond;
+  }
+
+  /** SES refused for the rate: give it a second before the next send. */
+  backOff(): void {
+    this.nextAt = Math.max(this.nextAt, this.clock.now()) + 1000;
+  }
+
+  async finish(): Promise<void> {
+    const wait = this.nextAt - this.clock.now();
+    if (wait > 0) await this.clock.sleep(wait);
+  }
+}

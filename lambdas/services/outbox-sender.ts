@@ -1,0 +1,139 @@
+import type { CaseStore } from '../adapters/case-store.js';
+import type { DeliveryEvent } from '../core/delivery-events.js';
+import { EmailRejected, SendingRateExceeded } from '../core/errors.js';
+import { log } from '../core/log.js';
+import type { CountCase } from '../core/metrics.js';
+import { MAX_THROTTLED_RETURNS, outboxMessageSchema, quotaUnits, throttledDelaySeconds, type Mailer, type OutboxMessage, type SendPacer } from '../core/outbox.js';
+
+/** One message of the outbox as Lambda's SQS event carries it (only what the sender uses). */
+export interface QueuedEmail {
+  messageId: string;
+  body: string;
+  receiveCount: number;
+}
+
+export interface OutboxSenderDeps {
+  store: CaseStore;
+  /** SES (adapters/ses-mailer.ts). */
+  ses: Mailer;
+  /** Puts a message back on the outbox, after a delay (adapters/outbox.ts Outbox.put). */
+  requeue: (message: OutboxMessage, delaySeconds: number) => Promise<unknown>;
+  /** Records a message SES refused for good on its case, as SES's own Reject event would be (services/delivery-events.ts). */
+  recordRejection: (event: DeliveryEvent) => Promise<unknown>;
+  pacer: SendPacer;
+  /** EmailSent for every message SES accepted, EmailThrottled for every refusal for the rate. */
+  count: CountCase;
+  now?: () => Date;
+}
+
+/** What became of a batch: the ids Lambda must leave on the queue (SQS's ReportBatchItemFailures). */
+export interface OutboxBatchResult {
+  batchItemFailures: { itemIdentifier: string }[];
+  sent: number;
+  alreadySent: number;
+  throttled: number;
+  rejected: number;
+}
+
+/**
+ * Sends a batch of the outbox through SES, paced at this sender's share of SES's sending rate.
+ *
+ * - SES accepted it: recorded on the message's marker (MAIL#<key>, with SES's message id), deleted from the queue.
+ * - Its marker says SES accepted it already (a second copy on the queue): not sent again, deleted.
+ * - SES refused it for the rate (`Throttling`: a burst over the quota, or the day's quota used up): it goes back
+ *   to the queue with a growing delay (throttledDelaySeconds), and this invocation still succeeds — no function
+ *   error, no alarm, nothing in the state machine. After MAX_THROTTLED_RETURNS it is left to the queue's
+ *   redrive instead, so even that loop ends (in the dead-letter queue, alarmed).
+ * - SES rejected the message itself (MessageRejected): a delivery failure on its case (the step's recipient is
+ *   marked unreachable and MRPiPS told, as for a Reject event), deleted.
+ * - Anything else (sending paused for the account, access denied, SES or DynamoDB failing, an unreadable
+ *   message): left on the queue; after the queue's maxReceiveCount SQS moves it to the dead-letter queue, whose
+ *   alarm calls the operator, who fixes the cause and moves the messages back (`npm run cases -- outbox redrive`).
+ *   When SES refuses the account as such (paused, denied), the rest of the batch is not even tried.
+ */
+export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail[]): Promise<OutboxBatchResult> {
+  const now = deps.now ?? (() => new Date());
+  const result: OutboxBatchResult = { batchItemFailures: [], sent: 0, alreadySent: 0, throttled: 0, rejected: 0 };
+  const leave = (item: QueuedEmail) => result.batchItemFailures.push({ itemIdentifier: item.messageId });
+
+  for (const [index, item] of batch.entries()) {
+    const parsed = parseQueued(item);
+    if (!parsed) {
+      leave(item);
+      continue;
+    }
+    const about = { caseId: parsed.caseId, mailKey: parsed.mailKey, ...(parsed.stepKey ? { stepKey: parsed.stepKey } : {}) };
+    const context = { caseId: parsed.caseId, step: parsed.mailKey, outboxMessageId: item.messageId };
+    try {
+      if (await deps.store.mailSentBySes(parsed.caseId, parsed.mailKey)) {
+        log.info('e-mail already sent by SES; second copy dropped', context);
+        result.alreadySent++;
+        continue;
+      }
+      await deps.pacer.slot(quotaUnits(parsed.message));
+      const sesMessageId = await deps.ses.send(parsed.message, about);
+      result.sent++;
+      deps.count('EmailSent');
+      // SES has it: a failure to note that must not send it again (the worst is a second copy sent later).
+      await deps.store.recordMailSentBySes(parsed.caseId, parsed.mailKey, { ...(sesMessageId ? { sesMessageId } : {}), at: now().toISOString() }).catch((error: unknown) =>
+        log.warn('e-mail sent; its marker not updated', { ...context, reason: error instanceof Error ? error.message : String(error) }),
+      );
+    } catch (error) {
+      if (error instanceof SendingRateExceeded) {
+        deps.pacer.backOff();
+        result.throttled++;
+        deps.count('EmailThrottled');
+        if (parsed.throttled >= MAX_THROTTLED_RETURNS) {
+          log.error('e-mail refused for the sending rate too many times; left for the dead-letter queue', { ...context, reason: error.message });
+          leave(item);
+          continue;
+        }
+        try {
+          await deps.requeue({ ...parsed, throttled: parsed.throttled + 1 }, throttledDelaySeconds(parsed.throttled));
+        } catch (requeueError) {
+          log.warn('throttled e-mail not requeued; it returns after the visibility timeout', { ...context, reason: String(requeueError) });
+          leave(item);
+        }
+        continue;
+      }
+      if (error instanceof EmailRejected) {
+        try {
+          await deps.recordRejection({ type: 'Reject', messageId: `outbox-${item.messageId}`, at: now().toISOString(), recipients: [...parsed.message.to, ...parsed.message.cc], kind: error.message, tags: about });
+          result.rejected++;
+          log.warn('e-mail rejected by SES; recorded on the case', { ...context, reason: error.message });
+        } catch (recordError) {
+          log.error('e-mail rejected by SES; recording it failed, left on the queue', { ...context, reason: String(recordError) });
+          leave(item);
+        }
+        continue;
+      }
+      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      log.error('e-mail not sent; left on the queue', { ...context, error: error instanceof Error ? error.name : 'Error', reason, receiveCount: item.receiveCount });
+      leave(item);
+      if (accountRefused(error)) {
+        for (const rest of batch.slice(index + 1)) leave(rest);
+        break;
+      }
+    }
+  }
+  await deps.pacer.finish();
+  return result;
+}
+
+function parseQueued(item: QueuedEmail): OutboxMessage | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(item.body);
+  } catch {
+    log.error('outbox message is not JSON; left for the dead-letter queue', { outboxMessageId: item.messageId });
+    return undefined;
+  }
+  const parsed = outboxMessageSchema.safeParse(json);
+  if (parsed.success) return parsed.data;
+  const reason = parsed.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ');
+  log.error('outbox message unreadable; left for the dead-letter queue', { outboxMessageId: item.messageId, reason });
+  return undefined;
+}
+
+/** SES refuses the account, not the message: every other message of the batch would be refused the same way. */
+const accountRefused = (error: unknown): boolean => error instanceof Error && (error.name === 'SendingPaused' || error.name === 'SesAccessDenied');
