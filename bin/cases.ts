@@ -9,21 +9,23 @@
  *   export [--out file.csv] [list filters]
  *   incidents [--json]
  *   retry <caseId> [--by EMAIL]
+ *   outbox [--json]
+ *   redrive [--json]
  *
  * `--local` (or ZMIANA_SD_LOCAL=1) acts on the running local stack (`npm start` writes .local/runtime.json);
  * otherwise on AWS with the credentials of the shell and the stack outputs in the environment (TABLE_NAME, …).
  * Exit codes: 0 done, 1 the operation failed or was refused, 2 bad usage or configuration.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SESClient } from '@aws-sdk/client-ses';
 import { SFNClient } from '@aws-sdk/client-sfn';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { CaseStore } from '../lambdas/adapters/case-store.js';
 import { scanCasesAndSteps, type ScannedCases } from '../lambdas/adapters/case-scan.js';
-import { Mailer } from '../lambdas/adapters/mailer.js';
+import { Outbox, OutboxQueues, type QueueDepth } from '../lambdas/adapters/outbox.js';
 import { loadSigningKeys } from '../lambdas/adapters/signing-keys.js';
 import { Workflow } from '../lambdas/adapters/workflow.js';
 import { CASE_ID_PATTERN, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus, type TimelineEntry } from '../lambdas/core/case.js';
@@ -80,14 +82,16 @@ Commands:
   incidents [--json]                cases held by an incident: the failed state, the error, until when it waits
   retry <caseId> [--by EMAIL]       run the failed state of the case's incident(s) again, once the cause is fixed;
                                     the case continues where it stopped
+  outbox [--json]                   e-mail waiting in the outbox and in its dead-letter queue (what SES could not take)
+  redrive [--json]                  move the dead-letter queue's e-mail back to the outbox, once the cause is fixed
   help                              this text
 
 Target:
   --local                           the running local stack (npm start), also ZMIANA_SD_LOCAL=1;
                                     --runtime-file PATH (or ZMIANA_SD_RUNTIME_FILE) instead of .local/runtime.json
   (default)                         AWS: credentials of this shell and TABLE_NAME, PROCEDURE_STATE_MACHINE_ARN,
-                                    LINK_KEYS_SECRET_ARN, PUBLIC_BASE_URL, SENDER_EMAIL, MRPIPS_EMAIL,
-                                    VOIVODESHIP_ADMINS from the stack outputs
+                                    LINK_KEYS_SECRET_ARN, PUBLIC_BASE_URL, OUTBOX_QUEUE_URL,
+                                    OUTBOX_DEAD_LETTER_QUEUE_URL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS from the stack outputs
 
 Statuses: ${CASE_STATUSES.join(', ')}
 Steps: ${STEP_IDS.join(', ')}
@@ -115,7 +119,7 @@ const OPTIONS = {
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
-const COMMANDS = ['list', 'show', 'cancel', 'resend', 'reassign', 'export', 'incidents', 'retry', 'help'] as const;
+const COMMANDS = ['list', 'show', 'cancel', 'resend', 'reassign', 'export', 'incidents', 'retry', 'outbox', 'redrive', 'help'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const FILTERS: OptionName[] = ['status', 'voivodeship', 'step', 'older-than'];
@@ -128,6 +132,8 @@ const COMMAND_OPTIONS: Record<CommandName, OptionName[]> = {
   export: [...FILTERS, 'out', 'bom', 'progress-every'],
   incidents: ['json'],
   retry: ['by', 'json'],
+  outbox: ['json'],
+  redrive: ['json'],
   help: [],
 };
 const GLOBAL_OPTIONS: OptionName[] = ['local', 'runtime-file', 'help'];
@@ -140,6 +146,8 @@ const ARITY: Record<CommandName, string[]> = {
   export: [],
   incidents: [],
   retry: ['<caseId>'],
+  outbox: [],
+  redrive: [],
   help: [],
 };
 
@@ -200,7 +208,9 @@ export type Command =
   | { name: 'reassign'; caseId: string; stepKey: string; to: string; by?: string; json: boolean }
   | { name: 'export'; filter: CaseFilter; out?: string; bom: boolean; progressEvery: number }
   | { name: 'incidents'; json: boolean }
-  | { name: 'retry'; caseId: string; by?: string; json: boolean };
+  | { name: 'retry'; caseId: string; by?: string; json: boolean }
+  | { name: 'outbox'; json: boolean }
+  | { name: 'redrive'; json: boolean };
 
 export interface Invocation {
   command: Command;
@@ -267,6 +277,10 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
         return { name, json };
       case 'retry':
         return { name, caseId: check(caseIdArg, args[0], '<caseId>'), by: operatorOf(), json };
+      case 'outbox':
+        return { name, json };
+      case 'redrive':
+        return { name, json };
       case 'help':
         return { name };
     }
@@ -286,6 +300,8 @@ interface Target {
   mail(): Promise<Omit<CancelDeps, 'store' | 'now' | 'limits'>>;
   /** Step Functions only (retry needs no mail configuration). */
   workflow(): Workflow;
+  /** The outbox and its dead-letter queue (outbox, redrive). */
+  outboxQueues(): OutboxQueues;
   defaultOperator(): string | undefined;
   close(): void;
 }
@@ -297,16 +313,16 @@ async function localTarget(runtimeFile: string): Promise<Target> {
   if (!writerIsAlive(runtime)) throw new OperationError(`The local stack that wrote ${runtimeFile} (process ${runtime.pid}) is not running any more. Start it with \`npm start\`.`);
   const client = { region: runtime.region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   const db = new DynamoDBClient({ ...client, endpoint: runtime.endpoints.dynamodb });
-  const ses = new SESClient({ ...client, endpoint: runtime.endpoints.ses });
+  const sqs = new SQSClient({ ...client, endpoint: runtime.endpoints.sqs });
   const sfn = new SFNClient({ ...client, endpoint: runtime.endpoints.stepFunctions });
   return {
     label: `local stack (${runtime.endpoints.pages})`,
     tableName: runtime.tableName,
     db,
     mail: async () => {
-      const config = parseEnv(mailConfigSchema, { SENDER_EMAIL: runtime.senderEmail, MRPIPS_EMAIL: runtime.mrpipsEmail, VOIVODESHIP_ADMINS: runtime.voivodeshipAdmins, PUBLIC_BASE_URL: runtime.publicBaseUrl }, runtimeFile);
+      const config = parseEnv(mailConfigSchema, { MRPIPS_EMAIL: runtime.mrpipsEmail, VOIVODESHIP_ADMINS: runtime.voivodeshipAdmins, PUBLIC_BASE_URL: runtime.publicBaseUrl }, runtimeFile);
       return {
-        mailer: new Mailer(ses, config.SENDER_EMAIL),
+        mailer: new Outbox(sqs, runtime.outbox.queueUrl),
         workflow: new Workflow(sfn),
         directory: { mrpipsEmail: config.MRPIPS_EMAIL, voivodeshipAdmins: config.VOIVODESHIP_ADMINS },
         keys: parseKeys(runtime.linkSigningKeys, runtimeFile),
@@ -315,16 +331,19 @@ async function localTarget(runtimeFile: string): Promise<Target> {
       };
     },
     workflow: () => new Workflow(sfn),
+    outboxQueues: () => new OutboxQueues(sqs, runtime.outbox.queueUrl, runtime.outbox.deadLetterQueueUrl),
     defaultOperator: () => runtime.mrpipsEmail,
-    close: () => [db, ses, sfn].forEach((c) => c.destroy()),
+    close: () => [db, sqs, sfn].forEach((c) => c.destroy()),
   };
 }
 
 function awsTarget(env: Record<string, string | undefined>): Target {
   const { TABLE_NAME } = parseEnv(z.object({ TABLE_NAME: z.string({ error: 'is not set' }).min(1, 'is empty') }), env, 'the environment (set the stack outputs, or use --local for the local stack)');
   const db = new DynamoDBClient({});
-  let ses: SESClient | undefined;
+  let sqs: SQSClient | undefined;
   let sfn: SFNClient | undefined;
+  const queueUrl = (name: string) =>
+    parseEnv(z.object({ [name]: z.url({ error: 'is not set (the stack output)' }) }), env, 'the environment')[name] as string;
   return {
     label: `AWS (table ${TABLE_NAME}${env.AWS_REGION ? `, ${env.AWS_REGION}` : ''})`,
     tableName: TABLE_NAME,
@@ -332,7 +351,8 @@ function awsTarget(env: Record<string, string | undefined>): Target {
     mail: async () => {
       const config = parseEnv(mailConfigSchema, env, 'the environment');
       if (!env.LINK_KEYS_SECRET_ARN && !env.LINK_SIGNING_KEYS) throw new UsageError('LINK_KEYS_SECRET_ARN is required (the stack output with the link signing key secret)');
-      ses = new SESClient({});
+      const outboxUrl = queueUrl('OUTBOX_QUEUE_URL');
+      sqs ??= new SQSClient({});
       sfn = new SFNClient({});
       let keys: SigningKeys;
       try {
@@ -341,7 +361,7 @@ function awsTarget(env: Record<string, string | undefined>): Target {
         throw new OperationError(`Cannot read the link signing keys: ${error instanceof Error ? error.message : String(error)}`);
       }
       return {
-        mailer: new Mailer(ses, config.SENDER_EMAIL),
+        mailer: new Outbox(sqs, outboxUrl),
         workflow: new Workflow(sfn),
         directory: { mrpipsEmail: config.MRPIPS_EMAIL, voivodeshipAdmins: config.VOIVODESHIP_ADMINS },
         keys,
@@ -350,8 +370,9 @@ function awsTarget(env: Record<string, string | undefined>): Target {
       };
     },
     workflow: () => new Workflow((sfn ??= new SFNClient({}))),
+    outboxQueues: () => new OutboxQueues((sqs ??= new SQSClient({})), queueUrl('OUTBOX_QUEUE_URL'), queueUrl('OUTBOX_DEAD_LETTER_QUEUE_URL')),
     defaultOperator: () => env.MRPIPS_EMAIL?.trim().toLowerCase(),
-    close: () => [db, ses, sfn].forEach((c) => c?.destroy()),
+    close: () => [db, sqs, sfn].forEach((c) => c?.destroy()),
   };
 }
 
@@ -585,6 +606,29 @@ async function runRetry(ctx: Context, command: Extract<Command, { name: 'retry' 
   return result.retried.some((r) => r.outcome === 'retried') ? EXIT.OK : EXIT.FAILED;
 }
 
+export function outboxTable(depths: { outbox: QueueDepth; deadLetters: QueueDepth }): string {
+  const row = (name: string, d: QueueDepth) => [name, String(d.visible), String(d.inFlight), String(d.delayed)];
+  const table = renderTable(['QUEUE', 'WAITING', 'BEING SENT', 'DELAYED'], [row('outbox', depths.outbox), row('dead letters', depths.deadLetters)]);
+  const dead = depths.deadLetters.visible + depths.deadLetters.inFlight + depths.deadLetters.delayed;
+  return `${table}${dead ? `${dead} e-mail${dead === 1 ? '' : 's'} could not be sent: read send-email's ERROR lines, fix the cause, then \`redrive\`.\n` : 'Nothing in the dead-letter queue.\n'}`;
+}
+
+async function runOutbox(ctx: Context, command: Extract<Command, { name: 'outbox' }>): Promise<number> {
+  const depths = await ctx.target.outboxQueues().depths();
+  if (command.json) json(ctx.io, depths);
+  else ctx.io.stdout(outboxTable(depths));
+  return EXIT.OK;
+}
+
+async function runRedrive(ctx: Context, command: Extract<Command, { name: 'redrive' }>): Promise<number> {
+  const { moved } = await ctx.target.outboxQueues().redrive((done, of) => {
+    if (!command.json && (done % 100 === 0 || done === of)) ctx.io.stderr(`moved ${done} of ${of}…\n`);
+  });
+  if (command.json) json(ctx.io, { moved });
+  else ctx.io.stdout(moved ? `Moved ${moved} e-mail${moved === 1 ? '' : 's'} back to the outbox; send-email sends them at the sending rate.\n` : 'The dead-letter queue is empty: nothing to move.\n');
+  return EXIT.OK;
+}
+
 async function runResend(ctx: Context, command: Extract<Command, { name: 'resend' }>): Promise<number> {
   const mail = await ctx.target.mail();
   const result = await resendStepLink({ ...mail, limits: stepLimits(ctx), store: ctx.store, now: ctx.io.now() }, { caseId: command.caseId, stepKey: command.stepKey, by: operator(command, ctx.target) });
@@ -687,6 +731,10 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
         return await runIncidents(ctx, command);
       case 'retry':
         return await runRetry(ctx, command);
+      case 'outbox':
+        return await runOutbox(ctx, command);
+      case 'redrive':
+        return await runRedrive(ctx, command);
     }
     throw new UsageError(`unknown command`);
   } catch (error) {
