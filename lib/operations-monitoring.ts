@@ -24,7 +24,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { IStateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { CASE_METRICS, METRICS_NAMESPACE, type CaseMetric } from '../lambdas/core/metrics.js';
+import { CASE_METRICS, METRICS_NAMESPACE, OUTBOX_METRICS, type CaseMetric } from '../lambdas/core/metrics.js';
 import { senderSettings } from '../lambdas/core/outbox.js';
 import { metricsService } from './procedure-function.js';
 
@@ -459,6 +459,27 @@ export class OperationsMonitoring extends Construct {
         width: 12,
       }),
     );
+    if (props.outbox) {
+      const { queue, deadLetterQueue } = props.outbox;
+      this.dashboard.addWidgets(
+        // The outbox: what waits and for how long; what send-email sent and how often SES refused it for the rate.
+        new GraphWidget({
+          title: 'Outbox: e-mail waiting, in the dead-letter queue, and the oldest one (s)',
+          left: [
+            queue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label: 'waiting' }),
+            queue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum', label: 'being sent' }),
+            deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', label: 'dead letters' }),
+          ],
+          right: [queue.metricApproximateAgeOfOldestMessage({ statistic: 'Maximum', label: 'oldest (s)' })],
+          width: 12,
+        }),
+        new GraphWidget({
+          title: 'Outbox: sent by SES and refused for the sending rate (put back on the queue)',
+          left: OUTBOX_METRICS.map((metricName) => caseMetric(metricName, { period: ALARM_PERIOD, label: metricName })),
+          width: 12,
+        }),
+      );
+    }
     this.dashboard.addWidgets(
       // Cases by status: see CASES_BY_LAST_ACTION_QUERY (each case under the last action logged for it).
       new LogQueryWidget({

@@ -56,7 +56,7 @@ export const handler = async (event: unknown) => {
     },
     parsed.data.Records.map((record) => ({ messageId: record.messageId, body: record.body, receiveCount: record.attributes.ApproximateReceiveCount })),
   );
-  const { batchItemFailures, ...counts } = result;
-  log.info('outbox batch done', { action: 'send-email', ...counts, leftOnQueue: batchItemFailures.length, ms: Date.now() - started });
+  const { batchItemFailures, sent, alreadySent, throttled, rejected } = result;
+  log.info('outbox batch done', { action: 'send-email', sent, alreadySent, throttled, rejected, leftOnQueue: batchItemFailures.length, ms: Date.now() - started });
   return { batchItemFailures };
 };

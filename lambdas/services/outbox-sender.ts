@@ -63,10 +63,12 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
       continue;
     }
     const about = { caseId: parsed.caseId, mailKey: parsed.mailKey, ...(parsed.stepKey ? { stepKey: parsed.stepKey } : {}) };
-    const context = { caseId: parsed.caseId, step: parsed.mailKey, outboxMessageId: item.messageId };
+    // Logged: the case and the queue's message id; never the mail key (one names an address) or the message.
+    const caseId = parsed.caseId;
+    const outboxMessageId = item.messageId;
     try {
       if (await deps.store.mailSentBySes(parsed.caseId, parsed.mailKey)) {
-        log.info('e-mail already sent by SES; second copy dropped', context);
+        log.info('e-mail already sent by SES; second copy dropped', { caseId, outboxMessageId });
         result.alreadySent++;
         continue;
       }
@@ -76,7 +78,7 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
       deps.count('EmailSent');
       // SES has it: a failure to note that must not send it again (the worst is a second copy sent later).
       await deps.store.recordMailSentBySes(parsed.caseId, parsed.mailKey, { ...(sesMessageId ? { sesMessageId } : {}), at: now().toISOString() }).catch((error: unknown) =>
-        log.warn('e-mail sent; its marker not updated', { ...context, reason: error instanceof Error ? error.message : String(error) }),
+        log.warn('e-mail sent; its marker not updated', { caseId, outboxMessageId, reason: error instanceof Error ? error.message : String(error) }),
       );
     } catch (error) {
       if (error instanceof SendingRateExceeded) {
@@ -84,14 +86,14 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
         result.throttled++;
         deps.count('EmailThrottled');
         if (parsed.throttled >= MAX_THROTTLED_RETURNS) {
-          log.error('e-mail refused for the sending rate too many times; left for the dead-letter queue', { ...context, reason: error.message });
+          log.error('e-mail refused for the sending rate too many times; left for the dead-letter queue', { caseId, outboxMessageId, reason: error.message });
           leave(item);
           continue;
         }
         try {
           await deps.requeue({ ...parsed, throttled: parsed.throttled + 1 }, throttledDelaySeconds(parsed.throttled));
         } catch (requeueError) {
-          log.warn('throttled e-mail not requeued; it returns after the visibility timeout', { ...context, reason: String(requeueError) });
+          log.warn('throttled e-mail not requeued; it returns after the visibility timeout', { caseId, outboxMessageId, reason: String(requeueError) });
           leave(item);
         }
         continue;
@@ -100,15 +102,14 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
         try {
           await deps.recordRejection({ type: 'Reject', messageId: `outbox-${item.messageId}`, at: now().toISOString(), recipients: [...parsed.message.to, ...parsed.message.cc], kind: error.message, tags: about });
           result.rejected++;
-          log.warn('e-mail rejected by SES; recorded on the case', { ...context, reason: error.message });
+          log.warn('e-mail rejected by SES; recorded on the case', { caseId, outboxMessageId, error: error.name });
         } catch (recordError) {
-          log.error('e-mail rejected by SES; recording it failed, left on the queue', { ...context, reason: String(recordError) });
+          log.error('e-mail rejected by SES; recording it failed, left on the queue', { caseId, outboxMessageId, reason: String(recordError) });
           leave(item);
         }
         continue;
       }
-      const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      log.error('e-mail not sent; left on the queue', { ...context, error: error instanceof Error ? error.name : 'Error', reason, receiveCount: item.receiveCount });
+      log.error('e-mail not sent; left on the queue', { caseId, outboxMessageId, error: error instanceof Error ? error.name : 'Error', reason: whatSesSaid(error), receiveCount: item.receiveCount });
       leave(item);
       if (accountRefused(error)) {
         for (const rest of batch.slice(index + 1)) leave(rest);
@@ -134,6 +135,12 @@ function parseQueued(item: QueuedEmail): OutboxMessage | undefined {
   log.error('outbox message unreadable; left for the dead-letter queue', { outboxMessageId: item.messageId, reason });
   return undefined;
 }
+
+/** What the service said (the SES mailer's own message names the recipients, which are not logged). */
+const whatSesSaid = (error: unknown): string => {
+  const cause = error instanceof Error && error.cause instanceof Error ? error.cause : error;
+  return cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+};
 
 /** SES refuses the account, not the message: every other message of the batch would be refused the same way. */
 const accountRefused = (error: unknown): boolean => error instanceof Error && (error.name === 'SendingPaused' || error.name === 'SesAccessDenied');

@@ -1,5 +1,5 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyResponse } from '../../lambdas/apply-response/index.js';
 import type { CaseRecord, Role } from '../../lambdas/core/case.js';
@@ -7,17 +7,17 @@ import { ConflictError, ValidationError } from '../../lambdas/core/errors.js';
 import type { StepId } from '../../lambdas/core/steps.js';
 import { verifyStatusLink } from '../../lambdas/core/links.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, timelineWrites, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, timelineWrites, updates } from './aws.js';
 
-const { ddb, ses, sfn, store, mailer } = awsMocks();
+const { ddb, sqs, sfn, store, mailer } = awsMocks();
 let table: FakeTable;
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   statusCalls.length = 0;
   captureLogs();
 });
@@ -70,7 +70,7 @@ describe('applyResponse', () => {
       actor: { role: 'JST', email: JST_EMAIL },
       summary: `Osoba kontaktowa JST potwierdziła adres e-mail ${JST_EMAIL}.`,
     });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(0);
   });
 
@@ -87,7 +87,7 @@ describe('applyResponse', () => {
   ] as const)('GIVEN %s THEN every e-mail sent carries the read-only status link of the case', async (step, response, by, role, record) => {
     table.put(`CASE#${CASE_ID}`, 'CASE', record);
     await apply(step, response as Record<string, unknown>, { by, role });
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails.length).toBeGreaterThan(0);
     for (const mail of mails) {
       const link = statusLinkIn(mail.text);
@@ -101,7 +101,7 @@ describe('applyResponse', () => {
     expect(result).toEqual({ decision: 'WITH_MIGRATION' });
     expect(caseUpdate().set).toMatchObject({ variant: 'WITH_MIGRATION', agreement: { decision: 'WITH_MIGRATION', note: 'Uzgodniono telefonicznie.' } });
     expect(caseUpdate().values[':eventId']).toBe('applied:AGREE_VARIANT.1');
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({ to: [JST_EMAIL], cc: [] });
     expect(mails[0]!.subject).toContain('uzgodniono tryb zmiany: z migracją danych');
@@ -114,7 +114,7 @@ describe('applyResponse', () => {
     expect(result).toEqual({ decision: 'REJECT' });
     expect(caseUpdate().set).toMatchObject({ agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } });
     expect(caseUpdate().set).not.toHaveProperty('variant');
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('GIVEN new collection codes THEN each new code is locked for the case as NEW, the case maps them, and the JST is e-mailed with the supplier in copy', async () => {
@@ -135,7 +135,7 @@ describe('applyResponse', () => {
       { area: 'świadczenia rodzinne', oldCode: 'SR-01', newCode: 'NSR-01' },
       { area: 'fundusz alimentacyjny', oldCode: 'FA-01', newCode: 'NFA-01' },
     ]);
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
     expect(mail!.subject).toContain('kody nowych zbiorów CBB');
     expect(mail!.text).toContain('NSR-01 (zastępuje SR-01)');
@@ -158,7 +158,7 @@ describe('applyResponse', () => {
     expect(error).toBeInstanceOf(ConflictError);
     expect((error as Error).message).toBe('Collection NFA-01 is held by case ZSD-2026-00007');
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('GIVEN the JST confirmed the old SD deactivation THEN the date is stored and MRPiPS is informed with the confirmed data', async () => {
@@ -167,7 +167,7 @@ describe('applyResponse', () => {
     expect(result).toEqual({});
     expect(caseUpdate().set).toMatchObject({ oldSdDeactivatedOn: '2026-03-09' });
     expect(timelineWrites(ddb).at(-1)!.actor).toEqual({ role: 'JST', email: JST_EMAIL });
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails).toHaveLength(1);
     expect(mails[0]).toMatchObject({ to: [MRPIPS_EMAIL], cc: [] });
     expect(mails[0]!.subject).toContain('Deaktywacja dotychczasowego SD — potwierdzono');
@@ -179,8 +179,8 @@ describe('applyResponse', () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
     await apply('MZT_DEACTIVATED', { deactivatedOn: '2026-03-09', confirmed: true }, { by: adminOf('14'), role: 'VOIVODESHIP_ADMIN' });
     expect(caseUpdate().set).toMatchObject({ mztDeactivatedOn: '2026-03-09' });
-    expect(sentEmails(ses)[0]).toMatchObject({ to: [MRPIPS_EMAIL] });
-    expect(sentEmails(ses)[0]!.text).toContain(adminOf('14'));
+    expect(queuedEmails(sqs)[0]).toMatchObject({ to: [MRPIPS_EMAIL] });
+    expect(queuedEmails(sqs)[0]!.text).toContain(adminOf('14'));
   });
 
   it.each([
@@ -191,7 +191,7 @@ describe('applyResponse', () => {
     expect(await apply('VERIFY_COLLECTIONS', response, { round })).toEqual(expected);
     expect(caseUpdate().set.verification).toEqual({ round, result: expected.result, ...(expected.comment ? { comment: expected.comment } : {}) });
     expect(caseUpdate().values[':eventId']).toBe(`applied:VERIFY_COLLECTIONS.${round}`);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it.each([
@@ -207,7 +207,7 @@ describe('applyResponse', () => {
     expect(error).toBeInstanceOf(ValidationError);
     expect((error as Error).message).toMatch(message);
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('GIVEN an unknown case THEN NotFoundError and nothing written', async () => {

@@ -1,5 +1,5 @@
 import { PutItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { applyResponse } from '../../lambdas/apply-response/index.js';
@@ -16,7 +16,7 @@ import { FakeTable, awsMocks, captureLogs, serviceError, timelineWrites, updates
  * message once (a marker item per message, written after SES accepted it) and a repeated request keeps the
  * link already e-mailed. The end-to-end proofs are in test/faults; these pin the writes.
  */
-const { ddb, ses, sfn, store, mailer } = awsMocks();
+const { ddb, sqs, sfn, store, mailer } = awsMocks();
 const TOKEN = 'task-token-of-the-first-attempt';
 const RETRY_TOKEN = 'task-token-of-the-retried-attempt';
 let table: FakeTable;
@@ -25,10 +25,10 @@ const count = (metric: CaseMetric) => void counted.push(metric);
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
-  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   captureLogs();
   counted = [];
 });
@@ -51,19 +51,19 @@ const pendingStep = (taskToken: string) => ({
 });
 
 describe('request-confirmation delivered twice or retried', () => {
-  it('GIVEN a first request THEN the e-mail is marked sent after SES accepted it (conditional put of MAIL#request:<step>:<reminders>)', async () => {
+  it('GIVEN a first request THEN the e-mail is marked queued after the outbox accepted it (conditional put of MAIL#request:<step>:<reminders>)', async () => {
     await request(TOKEN);
     const [marker] = markers();
-    expect(marker!.item).toMatchObject({ pk: `CASE#${CASE_ID}`, sk: 'MAIL#request:AGREE_VARIANT.1:0', messageId: 'msg-1' });
+    expect(marker!.item).toMatchObject({ pk: `CASE#${CASE_ID}`, sk: 'MAIL#request:AGREE_VARIANT.1:0', outboxMessageId: 'msg-1' });
     expect(marker!.input.ConditionExpression).toBe('attribute_not_exists(pk)');
-    expect(ses.commandCalls(SendEmailCommand)[0]!.calledBefore(ddb.commandCalls(PutItemCommand)[0]!)).toBe(true);
+    expect(sqs.commandCalls(SendMessageCommand)[0]!.calledBefore(ddb.commandCalls(PutItemCommand)[0]!)).toBe(true);
   });
 
   it('GIVEN the same task token again (a second delivery) after the e-mail went out THEN no new link, no e-mail; the timeline entry is ensured', async () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', pendingStep(TOKEN));
     marked('request:AGREE_VARIANT.1:0');
     await expect(request(TOKEN)).resolves.toEqual({ stepKey: 'AGREE_VARIANT.1', deadline: '2026-03-10T09:50:00.000Z' });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     expect(updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' })).toHaveLength(0);
     expect(timelineWrites(ddb).map((e) => e.id)).toEqual(['requested:AGREE_VARIANT.1:0']);
   });
@@ -72,7 +72,7 @@ describe('request-confirmation delivered twice or retried', () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', pendingStep(TOKEN));
     marked('request:AGREE_VARIANT.1:0');
     await request(RETRY_TOKEN);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     const [bind] = updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' });
     expect(bind!.update).toBe('SET #token = :token');
     expect(bind!.condition).toBe('#status = :pending');
@@ -83,14 +83,14 @@ describe('request-confirmation delivered twice or retried', () => {
   it('GIVEN the same token but no marker (the first run failed before its e-mail) THEN the request is sent, with a new link', async () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', pendingStep(TOKEN));
     await request(TOKEN);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
     expect(updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' })[0]!.set.linkIdHash).not.toBe(hashLinkId('the-link-in-the-inbox-0123'));
   });
 
   it('GIVEN SES accepted the e-mail but the marker cannot be written THEN the action fails (retried; the request may be sent again, never lost)', async () => {
     ddb.on(PutItemCommand).rejects(serviceError('InternalServerError', 500));
     await expect(request(TOKEN)).rejects.toMatchObject({ name: 'InternalServerError' });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
   });
 });
@@ -100,7 +100,7 @@ describe('the other e-mailing actions send each message once', () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }));
     marked('notice:CASE_COMPLETED');
     await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     expect(updates(ddb, { sk: 'CASE' })[0]!.values[':eventId']).toBe('notice:CASE_COMPLETED');
     // The case update was still to do: this invocation completes the case, so it counts it.
     expect(counted).toEqual(['CaseCompleted']);
@@ -115,7 +115,7 @@ describe('the other e-mailing actions send each message once', () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', pendingStep(TOKEN));
     marked('escalated:AGREE_VARIANT.1:2');
     await escalateStep({ caseId: CASE_ID, step: 'AGREE_VARIANT', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     expect(timelineWrites(ddb).map((e) => e.id)).toEqual(['escalated:AGREE_VARIANT.1:2']);
   });
 
@@ -126,7 +126,7 @@ describe('the other e-mailing actions send each message once', () => {
       { caseId: CASE_ID, step: 'AGREE_VARIANT', round: 1, confirmation: { response: { decision: 'WITH_MIGRATION' }, participant: { email: MRPIPS_EMAIL, role: 'MRPIPS' }, confirmedAt: '2026-03-10T08:55:00.000Z' } },
       { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, now: NOW },
     );
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('GIVEN the link handler could not record a confirmation it handed on THEN apply-response removes the token and records it, before applying', async () => {
@@ -151,6 +151,6 @@ describe('the other e-mailing actions send each message once', () => {
     );
     expect(updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' })).toHaveLength(0);
     expect(ddb.commandCalls(UpdateItemCommand).length).toBe(1);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(1);
   });
 });

@@ -10,36 +10,48 @@ import {
   type UpdateItemCommandInput,
 } from '@aws-sdk/client-dynamodb';
 import { SendEmailCommand, SESClient, type SendEmailCommandInput } from '@aws-sdk/client-ses';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { vi } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
-import { Mailer } from '../../lambdas/adapters/mailer.js';
+import { Outbox } from '../../lambdas/adapters/outbox.js';
+import { SesMailer } from '../../lambdas/adapters/ses-mailer.js';
+import { outboxMessageSchema, type OutboxMessage } from '../../lambdas/core/outbox.js';
 import { Workflow } from '../../lambdas/adapters/workflow.js';
 import type { TimelineEntry } from '../../lambdas/core/case.js';
 
 export const TABLE = 'zmiana-sd-test';
 export const SENDER = 'no-reply@zmiana-sd.mrpips.gov.pl';
 export const CONFIGURATION_SET = 'zmiana-sd-test';
+export const OUTBOX_URL = 'https://sqs.eu-central-1.amazonaws.com/111111111111/zmiana-sd-outbox';
 
 const mockDynamoDb = () => mockClient(DynamoDBClient);
 const mockSes = () => mockClient(SESClient);
+const mockSqs = () => mockClient(SQSClient);
 export type DdbMock = ReturnType<typeof mockDynamoDb>;
 export type SesMock = ReturnType<typeof mockSes>;
+export type SqsMock = ReturnType<typeof mockSqs>;
 
-/** The three AWS clients, mocked on their prototypes, and the real adapters built on them. */
+/**
+ * The AWS clients, mocked on their prototypes, and the real adapters built on them: `mailer` is the outbox
+ * (what every action mails through), `sesMailer` what only send-email uses.
+ */
 export function awsMocks() {
   const ddb = mockDynamoDb();
   const ses = mockSes();
+  const sqs = mockSqs();
   const sfn = mockClient(SFNClient);
-  const clients = { ddb: new DynamoDBClient({ region: 'eu-central-1' }), ses: new SESClient({ region: 'eu-central-1' }), sfn: new SFNClient({ region: 'eu-central-1' }) };
+  const clients = { ddb: new DynamoDBClient({ region: 'eu-central-1' }), ses: new SESClient({ region: 'eu-central-1' }), sqs: new SQSClient({ region: 'eu-central-1' }), sfn: new SFNClient({ region: 'eu-central-1' }) };
   return {
     ddb,
     ses,
+    sqs,
     sfn,
     store: new CaseStore(clients.ddb, TABLE),
-    mailer: new Mailer(clients.ses, SENDER, CONFIGURATION_SET),
+    mailer: new Outbox(clients.sqs, OUTBOX_URL),
+    sesMailer: new SesMailer(clients.ses, SENDER, CONFIGURATION_SET),
     workflow: new Workflow(clients.sfn),
   };
 }
@@ -152,6 +164,24 @@ export interface SentEmail {
   text: string;
   source: string;
   input: SendEmailCommandInput;
+}
+
+/** An e-mail put on the outbox, in the shape people read it, with what it is about. */
+export interface QueuedEmail extends Omit<OutboxMessage, 'message'> {
+  to: string[];
+  cc: string[];
+  subject: string;
+  html: string;
+  text: string;
+  delaySeconds?: number;
+}
+
+/** The e-mails the actions put on the outbox (SQS SendMessage), each body read as send-email reads it. */
+export function queuedEmails(sqs: SqsMock): QueuedEmail[] {
+  return sqs.commandCalls(SendMessageCommand).map((call) => {
+    const { message, ...about } = outboxMessageSchema.parse(JSON.parse(call.args[0].input.MessageBody!));
+    return { ...about, ...message, ...(call.args[0].input.DelaySeconds ? { delaySeconds: call.args[0].input.DelaySeconds } : {}) };
+  });
 }
 
 export function sentEmails(ses: SesMock): SentEmail[] {

@@ -1,5 +1,5 @@
 import { GetItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SendTaskSuccessCommand, TaskDoesNotExist, TaskTimedOut } from '@aws-sdk/client-sfn';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -9,9 +9,9 @@ import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSc
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
 import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, serviceError, timelineWrites, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, serviceError, timelineWrites, updates } from './aws.js';
 
-const { ddb, ses, sfn, store, workflow, mailer } = awsMocks();
+const { ddb, sqs, sfn, store, workflow, mailer } = awsMocks();
 const KEY_1 = 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 const KEY_2 = 'k2-secret-ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
 const KEYS = signingKeysSchema.parse({ current: 'k1', k1: KEY_1 });
@@ -95,7 +95,7 @@ const reassignments = () => updates(ddb).filter((u) => u.condition === REASSIGN_
 const nothingChanged = () => {
   expect(writes()).toBe(0);
   expect(sfn.calls()).toHaveLength(0);
-  expect(ses.calls()).toHaveLength(0);
+  expect(sqs.calls()).toHaveLength(0);
 };
 
 function linkIn(text: string): URL {
@@ -106,12 +106,12 @@ function linkIn(text: string): URL {
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   linkId = newLinkId();
   table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA()).put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep());
   sfn.on(SendTaskSuccessCommand).resolves({});
-  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   logs = captureLogs();
 });
 
@@ -529,7 +529,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
   });
 
   it('GIVEN the e-mail to the colleague fails THEN the step is given back to this link (conditional on the new link) and the error propagates', async () => {
-    ses.on(SendEmailCommand).rejects(Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
+    sqs.on(SendMessageCommand).rejects(Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } }));
     await expect(reassign(COLLEAGUE)).rejects.toThrow('SES down');
     const [handOver] = reassignments();
     const [giveBack] = updates(ddb).filter((u) => u.condition === GIVE_BACK_CONDITION);
@@ -552,12 +552,12 @@ describe('handing the step to a colleague (action=reassign)', () => {
     // Only the hand-over: nothing completed, nothing handed to Step Functions, the token stays where it is.
     expect(completions()).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
-    expect(JSON.stringify(write!.input)).not.toContain(TOKEN);
+    expect(JSON.stringify(write)).not.toContain(TOKEN);
   });
 
   it('GIVEN a hand-over THEN the colleague gets a request with their own link (same step, same expiry), naming who handed it over, without the task token', async () => {
     await reassign(COLLEAGUE);
-    const [toColleague] = sentEmails(ses);
+    const [toColleague] = queuedEmails(sqs);
     // Step b copies the supplier's contact, for the colleague as for the original recipient.
     expect(toColleague).toMatchObject({ to: [COLLEAGUE], cc: [SUPPLIER_EMAIL] });
     expect(toColleague!.subject).toContain(`${STEPS.OLD_SD_DEACTIVATED.title} — prośba o potwierdzenie`);
@@ -566,12 +566,12 @@ describe('handing the step to a colleague (action=reassign)', () => {
     const check = verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW_S);
     expect(check).toMatchObject({ ok: true, claims: { caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(COLLEAGUE), expiresAt: NOW_S + 3600 } });
     expect(check.ok && hashLinkId(check.claims.linkId)).toBe(reassignments()[0]!.values[':newLink']);
-    expect(JSON.stringify(toColleague!.input)).not.toContain(TOKEN);
+    expect(JSON.stringify(toColleague)).not.toContain(TOKEN);
   });
 
   it('GIVEN a hand-over THEN MRPiPS is told who handed which step to whom, and both e-mails link the status page', async () => {
     await reassign(COLLEAGUE);
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails).toHaveLength(2);
     const [, toMrpips] = mails;
     expect(toMrpips).toMatchObject({ to: [MRPIPS_EMAIL], cc: [] });
@@ -596,7 +596,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     const calls = ddb.commandCalls(UpdateItemCommand);
     const stepCall = calls.find((c) => c.args[0].input.ConditionExpression === REASSIGN_CONDITION)!;
     const caseCall = calls.find((c) => c.args[0].input.Key!.sk!.S === 'CASE')!;
-    const [firstMail, lastMail] = ses.commandCalls(SendEmailCommand);
+    const [firstMail, lastMail] = sqs.commandCalls(SendMessageCommand);
     expect(stepCall.calledBefore(firstMail!)).toBe(true);
     expect(lastMail!.calledBefore(caseCall)).toBe(true);
   });
@@ -616,7 +616,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     const page = await reassign('ewa.zielinska@mops.przykladowo.pl', linkQuery({ recipientTag: recipientTag(COLLEAGUE), linkId: bLinkId }));
     expect(page.statusCode).toBe(200);
     expect(reassignments()[0]!.values).toMatchObject({ ':currentLink': hashLinkId(bLinkId), ':recipient': 'ewa.zielinska@mops.przykladowo.pl', ':delegatedBy': COLLEAGUE });
-    expect(sentEmails(ses)[0]!.text).toContain(`${COLLEAGUE} przekazał(a) Ci ten krok`);
+    expect(queuedEmails(sqs)[0]!.text).toContain(`${COLLEAGUE} przekazał(a) Ci ten krok`);
   });
 
   it.each([
@@ -654,7 +654,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     expect(page.body).toContain('Ten krok został już potwierdzony');
     expect(reassignments()).toHaveLength(1);
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
   });
 
@@ -665,7 +665,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     });
     const page = await reassign(COLLEAGUE);
     expect(page.statusCode).toBe(410);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
   });
 
@@ -681,7 +681,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     const first = await reassign(COLLEAGUE);
     const second = await reassign('ewa.zielinska@mops.przykladowo.pl');
     expect([first.statusCode, second.statusCode]).toEqual([200, 410]);
-    expect(sentEmails(ses).map((m) => m.to[0])).toEqual([COLLEAGUE, MRPIPS_EMAIL]);
+    expect(queuedEmails(sqs).map((m) => m.to[0])).toEqual([COLLEAGUE, MRPIPS_EMAIL]);
   });
 
   it('GIVEN a step already confirmed WHEN a hand-over is posted THEN 409 at once, no write attempted', async () => {
@@ -715,7 +715,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     const throttled = serviceError('ThrottlingException', 400, 'Rate exceeded');
     ddb.on(UpdateItemCommand).rejects(throttled);
     await expect(reassign(COLLEAGUE)).rejects.toBe(throttled);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 });
 
@@ -764,13 +764,13 @@ describe('the bounds of hand-overs and a hand-over that is only half done', () =
     expect(page.statusCode).toBe(409);
     expect(page.body).toContain('Tego kroku nie można już przekazać za pomocą linku');
     expect(reassignments()[0]!.values[':max']).toBe(STEP_LIMITS.MAX_HAND_OVERS_PER_STEP);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 
   it('GIVEN the colleague got the link but the notice to MRPiPS fails THEN the page says the step was handed over (202, never "Nic nie zostało zapisane"); the same POST again sends only the missing notice and records the hand-over once', async () => {
     tableAppliesHandOvers();
     let sent = 0;
-    ses.on(SendEmailCommand).callsFake(() => {
+    sqs.on(SendMessageCommand).callsFake(() => {
       if (++sent === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
       return { MessageId: `m${sent}` };
     });
@@ -785,28 +785,28 @@ describe('the bounds of hand-overs and a hand-over that is only half done', () =
     expect(updates(ddb).filter((u) => u.condition === GIVE_BACK_CONDITION)).toHaveLength(0);
     expect(timelineWrites(ddb)).toHaveLength(0);
 
-    ses.resetHistory();
+    sqs.resetHistory();
     const again = await reassign(COLLEAGUE);
     expect(again.statusCode).toBe(200);
     expect(again.body).toContain('<h1>Krok przekazany</h1>');
     // Only the notice that failed; the colleague is not e-mailed a second link, the step not handed over twice.
-    expect(sentEmails(ses).map((m) => m.to)).toEqual([[MRPIPS_EMAIL]]);
+    expect(queuedEmails(sqs).map((m) => m.to)).toEqual([[MRPIPS_EMAIL]]);
     expect(stepItem()).toMatchObject({ recipient: COLLEAGUE, handOvers: 1 });
     expect(timelineWrites(ddb)).toMatchObject([{ id: stepItem().handOver!.id, action: 'STEP_REASSIGNED', actor: { role: 'JST', email: JST_EMAIL } }]);
 
     // A third time: everything is done, nothing is sent or recorded again.
-    ses.resetHistory();
+    sqs.resetHistory();
     ddb.resetHistory();
     expect((await reassign(COLLEAGUE)).statusCode).toBe(200);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
     expect(table.items.has(`CASE#${CASE_ID}|EVENT#${stepItem().handOver!.id}`)).toBe(true);
     expect(reassignments()).toHaveLength(0);
   });
 
   it('GIVEN a half-done hand-over WHEN the old link posts a hand-over to someone else THEN it is refused as superseded (only the same hand-over is finished)', async () => {
     tableAppliesHandOvers();
-    ses.on(SendEmailCommand).callsFake(() => {
-      if (ses.commandCalls(SendEmailCommand).length === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
+    sqs.on(SendMessageCommand).callsFake(() => {
+      if (sqs.commandCalls(SendMessageCommand).length === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
       return { MessageId: 'm' };
     });
     expect((await reassign(COLLEAGUE)).statusCode).toBe(202);

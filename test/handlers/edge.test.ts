@@ -5,7 +5,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { SendTaskSuccessCommand } from '@aws-sdk/client-sfn';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -21,9 +21,9 @@ import { handler as registerCaseHandler } from '../../lambdas/register-case/inde
 import { handler as requestConfirmationHandler } from '../../lambdas/request-confirmation/index.js';
 import { handler as sendNoticeHandler } from '../../lambdas/send-notice/index.js';
 import { CASE_ID, JST_EMAIL, MRPIPS_EMAIL, caseRecord, notification, notificationForm } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, serviceError } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, queuedEmails, serviceError } from './aws.js';
 
-const { ddb, ses, sfn } = awsMocks();
+const { ddb, sqs, sfn } = awsMocks();
 const KEYS_JSON = JSON.stringify({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
 const KEYS = signingKeysSchema.parse(JSON.parse(KEYS_JSON));
 const PUBLIC_BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
@@ -38,7 +38,7 @@ beforeAll(() => {
     RESPONSE_TIMEOUT_SECONDS: '604800',
     ESCALATE_AFTER_REMINDERS: '2',
     AWS_REGION: 'eu-central-1',
-    SENDER_EMAIL: 'no-reply@zmiana-sd.mrpips.gov.pl',
+    OUTBOX_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/111111111111/zmiana-sd-outbox',
     MRPIPS_EMAIL,
     VOIVODESHIP_ADMINS: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `administrator.mzt.${code}@uw.gov.pl`]))),
     PUBLIC_BASE_URL,
@@ -48,7 +48,7 @@ beforeAll(() => {
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   new FakeTable(ddb);
   logs = captureLogs();
@@ -60,7 +60,7 @@ afterEach(() => {
 
 const noAwsCalls = () => {
   expect(ddb.calls()).toHaveLength(0);
-  expect(ses.calls()).toHaveLength(0);
+  expect(sqs.calls()).toHaveLength(0);
   expect(sfn.calls()).toHaveLength(0);
 };
 
@@ -163,7 +163,7 @@ describe('HTTP handlers: the page edge', () => {
     expect(result.body).toContain('Formularz nieważny');
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 
   it('GIVEN the status page handler WHEN posted to THEN 405 with Allow: GET, HEAD and no AWS call', async () => {
@@ -218,9 +218,9 @@ describe('HTTP handlers: the page edge', () => {
 describe('status links from the runtime', () => {
   it('GIVEN send-notice run through its handler THEN the e-mail links the status page under PUBLIC_BASE_URL, signed with the current key', async () => {
     new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-    ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+    sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
     await sendNoticeHandler({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' });
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.to).toEqual([JST_EMAIL]);
     const status = new URL(/Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(mail!.text)![1]!);
     expect(status.origin + status.pathname).toBe(`${PUBLIC_BASE_URL}/sprawa`);

@@ -1,5 +1,5 @@
 import { PutItemCommand, UpdateItemCommand, type PutItemCommandInput, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handler as escalateStepHandler } from '../../lambdas/escalate-step/index.js';
@@ -17,7 +17,7 @@ import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, s
  * counted by the first invocation only. vitest.config.ts turns the metrics off everywhere else.
  */
 const SERVICE = 'SupplierChangeStack';
-const { ddb, ses, sfn } = awsMocks();
+const { ddb, sqs, sfn } = awsMocks();
 let table: FakeTable;
 
 beforeAll(() => {
@@ -28,7 +28,7 @@ beforeAll(() => {
     TABLE_NAME: 'zmiana-sd-test',
     LINK_SIGNING_KEYS: JSON.stringify({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' }),
     AWS_REGION: 'eu-central-1',
-    SENDER_EMAIL: 'no-reply@zmiana-sd.mrpips.gov.pl',
+    OUTBOX_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/111111111111/zmiana-sd-outbox',
     MRPIPS_EMAIL,
     VOIVODESHIP_ADMINS: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, adminOf(code)]))),
     PUBLIC_BASE_URL: 'https://zmiana-sd.mrpips.gov.pl',
@@ -40,11 +40,11 @@ let stdout: () => string[];
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   table = new FakeTable(ddb);
   keepConditionalWrites(table);
-  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   captureLogs();
   stdout = captureStdout();
 });
@@ -149,7 +149,7 @@ describe('business metrics: one EMF line per fact, none on a repeated invocation
     await sendNoticeHandler({ caseId: CASE_ID, notice: 'CASE_COMPLETED' });
     // THEN
     expect(counted()).toEqual(['CaseCompleted=1']);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(2);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(2);
   });
 
   it('GIVEN a step past its final deadline WHEN escalate-step (stalled) runs twice THEN CaseStalled=1 once; an ordinary escalation counts nothing', async () => {

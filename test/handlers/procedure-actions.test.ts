@@ -1,5 +1,5 @@
 import { PutItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { changeCollectionStates } from '../../lambdas/change-collection-states/index.js';
@@ -10,9 +10,9 @@ import { recordFailure } from '../../lambdas/record-failure/index.js';
 import { registerCase } from '../../lambdas/register-case/index.js';
 import { sendNotice } from '../../lambdas/send-notice/index.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord, notification } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, timelineWrites, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, timelineWrites, updates } from './aws.js';
 
-const { ddb, ses, sfn, store, mailer } = awsMocks();
+const { ddb, sqs, sfn, store, mailer } = awsMocks();
 let table: FakeTable;
 /** Business events the actions counted (the EMF lines themselves: test/handlers/metrics.test.ts). */
 let counted: CaseMetric[];
@@ -20,10 +20,10 @@ const count = (metric: CaseMetric) => void counted.push(metric);
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   table = new FakeTable(ddb);
-  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   captureLogs();
   counted = [];
 });
@@ -80,7 +80,7 @@ describe('sendNotice', () => {
       ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
       ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
     ]);
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [] });
     expect(mail!.text).toContain('Powód: Brak kodu MZT.');
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'REJECTED' });
@@ -95,7 +95,7 @@ describe('sendNotice', () => {
       ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
     ]);
     // No e-mail: the address was never confirmed, so nothing more is sent to it.
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     expect(caseWrites()).toHaveLength(1);
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'UNCONFIRMED' });
     expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'notice:NOTIFICATION_UNCONFIRMED', action: 'NOTIFICATION_UNCONFIRMED', actor: { role: 'SYSTEM' } });
@@ -114,7 +114,7 @@ describe('sendNotice', () => {
   it.each(['NOTIFICATION_REGISTERED', 'NOTIFICATION_REJECTED', 'VERIFICATION_ESCALATED', 'CASE_COMPLETED'] as const)('GIVEN the %s notice THEN every e-mail carries the status link of the case', async (notice) => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ agreement: { decision: 'REJECT', reason: 'x' }, outcome: { collectionsState: 'ARCHIVED', at: NOW.toISOString() } }));
     await sendNotice({ caseId: CASE_ID, notice }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails.length).toBeGreaterThan(0);
     for (const mail of mails) expect(mail.text).toContain(`Przebieg i stan sprawy (tylko do odczytu): ${STATUS_LINKS(CASE_ID)}`);
   });
@@ -122,7 +122,7 @@ describe('sendNotice', () => {
   it('GIVEN the acknowledgement notice THEN the JST is thanked and the status is unchanged', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
     await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    expect(sentEmails(ses)[0]!.subject).toContain('przyjęto zgłoszenie');
+    expect(queuedEmails(sqs)[0]!.subject).toContain('przyjęto zgłoszenie');
     expect(caseWrites()[0]!.set).not.toHaveProperty('status');
     expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(0);
   });
@@ -130,7 +130,7 @@ describe('sendNotice', () => {
   it('GIVEN a completed case THEN the JST (supplier in copy) learns what was done and the case becomes COMPLETED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ outcome: { collectionsState: 'ARCHIVED', at: NOW.toISOString() } }));
     await sendNotice({ caseId: CASE_ID, notice: 'CASE_COMPLETED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
     expect(mail!.text).toContain('SR-01: zarchiwizowany');
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'COMPLETED' });
@@ -139,7 +139,7 @@ describe('sendNotice', () => {
   it('GIVEN verification escalated THEN MRPiPS and the JST each get their own message and the case becomes ESCALATED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ verification: { round: 3, result: 'DISCREPANCIES', comment: 'Nadal brak danych.' } }));
     await sendNotice({ caseId: CASE_ID, notice: 'VERIFICATION_ESCALATED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails.map((m) => [m.to, m.cc])).toEqual([
       [[MRPIPS_EMAIL], []],
       [[JST_EMAIL], []],
@@ -150,7 +150,7 @@ describe('sendNotice', () => {
 
   it('GIVEN the e-mail fails THEN the timeline is not written (a retry re-sends rather than loses the notice)', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-    ses.on(SendEmailCommand).rejects(Object.assign(new Error('Throttling'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+    sqs.on(SendMessageCommand).rejects(Object.assign(new Error('Throttling'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
     await expect(sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REGISTERED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW })).rejects.toThrow('Throttling');
     expect(caseWrites()).toHaveLength(0);
   });
@@ -208,7 +208,7 @@ describe('escalateStep', () => {
       .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
       .put(`CASE#${CASE_ID}`, 'STEP#MZT_DEACTIVATED.1', { step: 'MZT_DEACTIVATED', status: 'PENDING', recipient: adminOf('14'), requestedAt: '2026-03-01T08:00:00.000Z' });
     await escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.to).toEqual([MRPIPS_EMAIL]);
     expect(mail!.subject).toContain('brak odpowiedzi (eskalacja)');
     expect(mail!.text).toContain(`${adminOf('14')}, województwo mazowieckie`);
@@ -224,12 +224,12 @@ describe('escalateStep', () => {
       .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA())
       .put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', { step: 'OLD_SD_DEACTIVATED', status: 'PENDING', recipient: 'jan.nowak@mops.przykladowo.pl', delegatedBy: JST_EMAIL, requestedAt: '2026-03-01T08:00:00.000Z' });
     await escalateStep({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    expect(sentEmails(ses)[0]!.text).toContain('(jan.nowak@mops.przykladowo.pl) nie potwierdził(a) kroku');
+    expect(queuedEmails(sqs)[0]!.text).toContain('(jan.nowak@mops.przykladowo.pl) nie potwierdził(a) kroku');
   });
 
   it('GIVEN no such step THEN NotFoundError and nobody is e-mailed', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
     await expect(escalateStep({ caseId: CASE_ID, step: 'MZT_DEACTIVATED', round: 1, remindersSent: 2, stalled: false }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW })).rejects.toMatchObject({ name: 'NotFoundError' });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 });

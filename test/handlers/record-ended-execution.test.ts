@@ -1,5 +1,5 @@
 import { UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CaseStatus } from '../../lambdas/core/case.js';
 import { ValidationError } from '../../lambdas/core/errors.js';
@@ -8,10 +8,10 @@ import type { IncidentRecord } from '../../lambdas/core/incident.js';
 import { handler } from '../../lambdas/record-ended-execution/index.js';
 import { recordEndedExecution } from '../../lambdas/services/ended-executions.js';
 import { CASE_ID, NOW, STATUS_LINKS, caseRecord } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, updates } from './aws.js';
 import type { CaseMetric } from '../../lambdas/core/metrics.js';
 
-const { ddb, ses, sfn, store, mailer } = awsMocks();
+const { ddb, sqs, sfn, store, mailer } = awsMocks();
 let table: FakeTable;
 const OPERATIONS = 'dyzur.procedura@mrpips.gov.pl';
 const EXECUTION_ARN = `arn:aws:states:eu-central-1:123456789012:execution:SupplierChangeProcedure:${CASE_ID}`;
@@ -76,11 +76,11 @@ function caseIs(status: CaseStatus): void {
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   table = new FakeTable(ddb).putsIfAbsent();
   conditionalUpdates();
-  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   captureLogs();
 });
 
@@ -102,7 +102,7 @@ describe('record-ended-execution: the event at the edge', () => {
     expect((refused as Error).message).toContain('Invalid record-ended-execution event');
     expect((refused as Error).message).toContain(`${field}:`);
     expect(ddb.calls()).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 
   it('GIVEN the detail of a timed-out execution THEN the case id is the execution name and there is no error or cause', () => {
@@ -120,7 +120,7 @@ describe('recordEndedExecution', () => {
     const [write] = updates(ddb, { pk: `CASE#${CASE_ID}`, sk: 'CASE' });
     expect(write!.set).toMatchObject({ status: 'FAILED', failure: { step: 'PROCEDURE', reason: 'the execution ended TIMED_OUT', at: NOW.toISOString() } });
     expect(write!.condition).toContain('#status IN (:allowed0, :allowed1, :allowed2)');
-    const [mail, ...more] = sentEmails(ses);
+    const [mail, ...more] = queuedEmails(sqs);
     expect(more).toEqual([]);
     expect(mail!.to).toEqual([OPERATIONS]);
     expect(mail!.subject.startsWith(`[${CASE_ID}] `) && mail!.subject.endsWith(': wykonanie procedury zakończyło się nieprawidłowo'), mail!.subject).toBe(true);
@@ -144,7 +144,7 @@ describe('recordEndedExecution', () => {
     const second = await recordEndedExecution({ ...deps(), now: new Date(NOW.getTime() + 60_000) }, event);
     expect(first).toEqual({ outcome: 'marked FAILED', reason: 'the execution ended ABORTED: Console: Stopped by hand' });
     expect(second).toEqual(first);
-    expect(sentEmails(ses)).toHaveLength(1);
+    expect(queuedEmails(sqs)).toHaveLength(1);
     expect(counted).toEqual(['CaseFailed']);
     const entries = [...table.items.keys()].filter((key) => key.startsWith(`CASE#${CASE_ID}|EVENT#`));
     expect(entries).toEqual([`CASE#${CASE_ID}|EVENT#${[...(table.items.get(`CASE#${CASE_ID}|CASE`)!.appliedEventIds as Set<string>)][0]}`]);
@@ -171,13 +171,13 @@ describe('recordEndedExecution', () => {
     expect(result).toEqual({ outcome: 'left as it was', status });
     expect(table.items.get(`CASE#${CASE_ID}|CASE`)).toMatchObject({ status });
     expect([...table.items.keys()].filter((key) => /EVENT#|MAIL#/.test(key))).toEqual([]);
-    expect(sentEmails(ses)).toEqual([]);
+    expect(queuedEmails(sqs)).toEqual([]);
   });
 
   it('GIVEN no case was ever registered THEN operations are told all the same (the notification would be lost)', async () => {
     const result = await recordEndedExecution(deps(), ended({ status: 'FAILED', error: 'States.Runtime', cause: 'An error occurred while executing the state.' }));
     expect(result).toMatchObject({ outcome: 'unregistered' });
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.text).toContain('Sprawa nie została zarejestrowana');
     expect(updates(ddb, { sk: 'CASE' })).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConflictError, NotFoundError, TransientError } from '../../lambdas/core/errors.js';
@@ -6,10 +6,9 @@ import { hashLinkId, recipientTag, signingKeysSchema, verifyLink, verifyStatusLi
 import type { StepId } from '../../lambdas/core/steps.js';
 import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
-import { CONFIGURATION_SET, FakeTable, awsMocks, captureLogs, conditionalCheckFailed, sentEmails, timelineWrites, updates } from './aws.js';
-import { decodeTagValue } from '../../lambdas/core/delivery-events.js';
+import { FakeTable, OUTBOX_URL, awsMocks, captureLogs, conditionalCheckFailed, queuedEmails, timelineWrites, updates } from './aws.js';
 
-const { ddb, ses, sfn, store, mailer } = awsMocks();
+const { ddb, sqs, sfn, store, mailer } = awsMocks();
 const KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
 const BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
 const TOKEN = 'AQCEAAAAKgAAAAMAAAAAAAAAAS3cr3tT4skT0k3n+/=ZSD-2026-00042-task-token-xyz';
@@ -20,10 +19,10 @@ let logs: () => string;
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   table = new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA());
-  ses.on(SendEmailCommand).resolves({ MessageId: 'msg-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'msg-1' });
   logs = captureLogs();
 });
 
@@ -57,14 +56,13 @@ describe('requestConfirmation', () => {
     expect(stepWrite!.set).toMatchObject({ linkExpiresAt: NOW.getTime() / 1000 + TIMEOUT, deadline });
     expect(result).toEqual({ stepKey: 'AGREE_VARIANT.1', deadline });
     // The token is on no other item (the case timeline does not carry it).
-    for (const other of updates(ddb).filter((u) => u.sk !== 'STEP#AGREE_VARIANT.1')) expect(JSON.stringify(other.input)).not.toContain(TOKEN);
+    for (const other of updates(ddb).filter((u) => u.sk !== 'STEP#AGREE_VARIANT.1')) expect(JSON.stringify(other)).not.toContain(TOKEN);
   });
 
   it('GIVEN a step to confirm WHEN requested THEN the e-mail carries a signed link for that step and role, whose id the step stores hashed, and no task token', async () => {
     await request('AGREE_VARIANT');
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.to).toEqual([MRPIPS_EMAIL]);
-    expect(mail!.source).toContain('<no-reply@zmiana-sd.mrpips.gov.pl>');
     const link = linkOf(mail!.text);
     expect(link.pathname).toBe('/potwierdzenie');
     const check = verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000);
@@ -73,7 +71,7 @@ describe('requestConfirmation', () => {
     expect(stepWrite!.set.linkIdHash).toBe(check.ok && hashLinkId(check.claims.linkId));
     expect(stepWrite!.set).not.toHaveProperty('linkId');
     // Neither the link nor any part of the message contains the task token.
-    const whole = JSON.stringify(mail!.input);
+    const whole = JSON.stringify(mail);
     expect(whole).not.toContain(TOKEN);
     expect(whole).not.toContain(encodeURIComponent(TOKEN));
     expect(link.toString()).not.toContain('S3cr3t');
@@ -83,7 +81,7 @@ describe('requestConfirmation', () => {
   it('GIVEN a step to confirm WHEN requested THEN the step is stored before the e-mail goes out (a link never points at nothing)', async () => {
     await request('NEW_COLLECTIONS');
     const stepWrite = ddb.commandCalls(UpdateItemCommand).find((c) => c.args[0].input.Key!.sk!.S === 'STEP#NEW_COLLECTIONS.1')!;
-    const mail = ses.commandCalls(SendEmailCommand)[0]!;
+    const mail = sqs.commandCalls(SendMessageCommand)[0]!;
     expect(stepWrite.calledBefore(mail)).toBe(true);
   });
 
@@ -94,7 +92,7 @@ describe('requestConfirmation', () => {
 
   it.each(['OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING'] as const)('GIVEN JST step b (%s) WHEN requested THEN it goes to the JST with the supplier in copy', async (step) => {
     await request(step);
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.to).toEqual([JST_EMAIL]);
     expect(mail!.cc).toEqual([SUPPLIER_EMAIL]);
     expect(linkOf(mail!.text).searchParams.get('r')).toBe('JST');
@@ -104,20 +102,19 @@ describe('requestConfirmation', () => {
     const record = caseAfterStepA();
     table.put(`CASE#${CASE_ID}`, 'CASE', { ...record, notification: { ...record.notification, newSd: { product: 'Nowy System 2', supplier: 'Nowy Dostawca S.A.' } } });
     await request('OLD_SD_DEACTIVATED');
-    expect(sentEmails(ses)[0]!.cc).toEqual([]);
-    expect(sentEmails(ses)[0]!.input.Destination).not.toHaveProperty('CcAddresses');
+    expect(queuedEmails(sqs)[0]!.cc).toEqual([]);
   });
 
   it('GIVEN the supplier contact is the JST contact itself THEN the JST is not copied to itself', async () => {
     const record = caseAfterStepA();
     table.put(`CASE#${CASE_ID}`, 'CASE', { ...record, notification: { ...record.notification, newSd: { ...record.notification.newSd, contactEmail: JST_EMAIL } } });
     await request('NEW_SD_FEEDING');
-    expect(sentEmails(ses)[0]!).toMatchObject({ to: [JST_EMAIL], cc: [] });
+    expect(queuedEmails(sqs)[0]!).toMatchObject({ to: [JST_EMAIL], cc: [] });
   });
 
   it.each(['AGREE_VARIANT', 'NEW_COLLECTIONS', 'MZT_DEACTIVATED', 'VERIFY_COLLECTIONS'] as const)('GIVEN step %s (not the JST\'s step b) THEN nobody is copied', async (step) => {
     await request(step);
-    expect(sentEmails(ses)[0]!.cc).toEqual([]);
+    expect(queuedEmails(sqs)[0]!.cc).toEqual([]);
   });
 
   it.each([
@@ -128,7 +125,7 @@ describe('requestConfirmation', () => {
   ])('GIVEN a unit with TERYT %s WHEN the voivodeship step is requested THEN it goes to the administrator of voivodeship %s', async (teryt, code) => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }, { teryt }));
     await request('MZT_DEACTIVATED');
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.to).toEqual([adminOf(code)]);
     expect(linkOf(mail!.text).searchParams.get('r')).toBe('VOIVODESHIP_ADMIN');
     expect(updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' })[0]!.set).toMatchObject({ recipient: adminOf(code), role: 'VOIVODESHIP_ADMIN' });
@@ -139,7 +136,7 @@ describe('requestConfirmation', () => {
     await request('OLD_SD_DEACTIVATED', { remindersSent: 1 });
     const [first, second] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
     expect(second!.set.linkIdHash).not.toBe(first!.set.linkIdHash);
-    const [, reminder] = sentEmails(ses);
+    const [, reminder] = queuedEmails(sqs);
     expect(reminder!.subject).toContain('przypomnienie nr 1');
     expect(hashLinkId(linkOf(reminder!.text).searchParams.get('l')!)).toBe(second!.set.linkIdHash);
     expect(timelineWrites(ddb).map((e) => e.id)).toEqual(['requested:OLD_SD_DEACTIVATED.1:0', 'requested:OLD_SD_DEACTIVATED.1:1']);
@@ -147,7 +144,7 @@ describe('requestConfirmation', () => {
 
   it('GIVEN a repeated feeding step after failed verification THEN the e-mail carries the MRPiPS comment and the link names round 2', async () => {
     await request('NEW_SD_FEEDING', { round: 2, comment: 'Brakuje 12 rekordów w NSR-01.' });
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.text).toContain('Brakuje 12 rekordów w NSR-01.');
     expect(linkOf(mail!.text).searchParams.get('s')).toBe('NEW_SD_FEEDING.2');
     expect(updates(ddb, { sk: 'STEP#NEW_SD_FEEDING.2' })[0]!.set.comment).toBe('Brakuje 12 rekordów w NSR-01.');
@@ -157,7 +154,7 @@ describe('requestConfirmation', () => {
     table.items.clear();
     await expect(request('AGREE_VARIANT')).rejects.toBeInstanceOf(NotFoundError);
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('GIVEN the step is no longer pending (failed) THEN the request fails with ConflictError and no e-mail is sent', async () => {
@@ -166,13 +163,13 @@ describe('requestConfirmation', () => {
     const error = await request('AGREE_VARIANT').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConflictError);
     expect(error).not.toBeInstanceOf(TransientError);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('GIVEN the step vanished between the read and the write THEN ConflictError (not retried)', async () => {
     ddb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
     await expect(request('AGREE_VARIANT')).rejects.toBeInstanceOf(ConflictError);
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
   });
 
   it('GIVEN a participant\'s confirmation is being handed on while the reminder fires (step COMPLETED) THEN TransientError, so the state machine retries, and no e-mail', async () => {
@@ -184,7 +181,7 @@ describe('requestConfirmation', () => {
     expect(error).toBeInstanceOf(TransientError);
     expect((error as Error).name).toBe('TransientError');
     expect((error as Error).message).toContain('being completed');
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     expect(updates(ddb, { sk: 'CASE' })).toHaveLength(0);
   });
 });
@@ -197,19 +194,18 @@ describe('requestConfirmation: delivery events', () => {
       undeliverable: { recipient: undeliverableTo, event: 'Bounce Permanent/General', messageId: 'm-1', at: '2026-02-20T00:00:05.000Z' },
     });
 
-  it('GIVEN a request THEN it is sent with the configuration set and tags naming the case, the message and the step (no token, no link)', async () => {
+  it('GIVEN a request THEN it goes on the outbox naming the case, the message and the step (what SES will tag it with), with no token', async () => {
     await request('AGREE_VARIANT');
-    const { input } = sentEmails(ses)[0]!;
-    expect(input.ConfigurationSetName).toBe(CONFIGURATION_SET);
-    expect(Object.fromEntries(input.Tags!.map((t) => [t.Name, decodeTagValue(t.Value!)]))).toEqual({ case: CASE_ID, mail: 'request:AGREE_VARIANT.1:0', step: 'AGREE_VARIANT.1' });
-    for (const tag of input.Tags!) expect(`${tag.Name}${tag.Value}`).toMatch(/^[A-Za-z0-9_-]+$/);
-    expect(JSON.stringify(input.Tags)).not.toContain(TOKEN);
+    const [queued] = queuedEmails(sqs);
+    expect(queued).toMatchObject({ caseId: CASE_ID, mailKey: 'request:AGREE_VARIANT.1:0', stepKey: 'AGREE_VARIANT.1' });
+    expect(sqs.commandCalls(SendMessageCommand)[0]!.args[0].input.QueueUrl).toBe(OUTBOX_URL);
+    expect(JSON.stringify(queued)).not.toContain(TOKEN);
   });
 
   it('GIVEN SES reported the step\'s recipient unreachable WHEN the reminder is due THEN nothing is sent, the step waits under the new task with its link, and the timeline says why', async () => {
     pendingStep(MRPIPS_EMAIL);
     const result = await request('AGREE_VARIANT', { remindersSent: 1 });
-    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     const [stepWrite] = updates(ddb, { sk: 'STEP#AGREE_VARIANT.1' });
     expect(stepWrite!.set).toMatchObject({ taskToken: TOKEN, linkIdHash: 'hash-of-the-first-link', remindersSent: 1, recipient: MRPIPS_EMAIL });
     expect(timelineWrites(ddb)).toMatchObject([{ id: 'withheld:AGREE_VARIANT.1:1', action: 'REMINDER_WITHHELD' }]);
@@ -220,7 +216,7 @@ describe('requestConfirmation: delivery events', () => {
   it('GIVEN the unreachable address was replaced (the step was reassigned) WHEN the reminder is due THEN it goes to the new recipient', async () => {
     pendingStep('stary.adres@mrpips.gov.pl');
     await request('AGREE_VARIANT', { remindersSent: 1 });
-    expect(sentEmails(ses).map((m) => m.to)).toEqual([[MRPIPS_EMAIL]]);
+    expect(queuedEmails(sqs).map((m) => m.to)).toEqual([[MRPIPS_EMAIL]]);
   });
 });
 
@@ -229,7 +225,7 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
 
   it('GIVEN a request THEN the link carries the recipient\'s tag (not the address) and verifies with it', async () => {
     await request('AGREE_VARIANT');
-    const link = linkOf(sentEmails(ses)[0]!.text);
+    const link = linkOf(queuedEmails(sqs)[0]!.text);
     expect(link.searchParams.get('t')).toBe(recipientTag(MRPIPS_EMAIL));
     expect(decodeURIComponent(link.search)).not.toContain(MRPIPS_EMAIL);
     expect(verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000)).toMatchObject({ ok: true, claims: { recipientTag: recipientTag(MRPIPS_EMAIL) } });
@@ -249,7 +245,7 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
       recipient: COLLEAGUE, delegatedBy: JST_EMAIL, linkIdHash: hashLinkId('old-link-id-0123456789'), remindersSent: 0,
     });
     await request('OLD_SD_DEACTIVATED', { remindersSent: 1 });
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail!.to).toEqual([COLLEAGUE]);
     // The supplier is still copied on the JST's step b.
     expect(mail!.cc).toEqual([SUPPLIER_EMAIL]);
@@ -264,12 +260,12 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
 
   it('GIVEN the step was not handed over THEN the message does not speak of a hand-over', async () => {
     await request('OLD_SD_DEACTIVATED');
-    expect(sentEmails(ses)[0]!.text).not.toContain('przekazał(a) Ci ten krok');
+    expect(queuedEmails(sqs)[0]!.text).not.toContain('przekazał(a) Ci ten krok');
   });
 
   it('GIVEN a request THEN the e-mail links the read-only status page of the case, signed with the current key', async () => {
     await request('AGREE_VARIANT');
-    const match = /Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(sentEmails(ses)[0]!.text);
+    const match = /Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(queuedEmails(sqs)[0]!.text);
     const status = new URL(match![1]!);
     expect(status.origin + status.pathname).toBe(`${BASE_URL}/sprawa`);
     expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, NOW.getTime() / 1000)).toEqual({ ok: true, caseId: CASE_ID });

@@ -45,10 +45,10 @@ describe('the configuration set', () => {
     expect(named.map(([id]) => id).sort()).toEqual(senders.map(([id]) => id).sort());
   });
 
-  it('is in the send grant of record-delivery-event, beside the identities, for the sender address only', () => {
+  it('is in the send grant of send-email (the only function that calls SES), beside the identities, for the sender address only', () => {
     // THEN
     synth.template.hasResourceProperties('AWS::IAM::Policy', {
-      Roles: [{ Ref: logicalId(recorder().role!) }],
+      Roles: [{ Ref: logicalId(synth.stack.functions.byName['send-email'].role!) }],
       PolicyDocument: {
         Statement: Match.arrayWith([
           {

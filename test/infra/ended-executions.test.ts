@@ -68,7 +68,7 @@ describe('EndedExecutionWatch', () => {
     expect(permissions).toHaveLength(1);
   });
 
-  it('gives record-ended-execution the case table (item level), SES as the sender and the signing keys: nothing on Step Functions', () => {
+  it('gives record-ended-execution the case table (item level), the outbox and the signing keys: nothing on Step Functions', () => {
     // THEN
     const roleId = logicalId(watchFunction().role!);
     const statements = resourcesOfType(synth.json, 'AWS::IAM::Policy')
@@ -76,9 +76,9 @@ describe('EndedExecutionWatch', () => {
       .flatMap(([, policy]) => policy.Properties?.PolicyDocument.Statement as Statement[]);
     const actions = statements.flatMap(actionsOf);
     expect(actions.filter((a) => a.startsWith('dynamodb:')).sort()).toEqual([...CASE_TABLE_ACTIONS].sort());
-    expect(actions.filter((a) => a.startsWith('ses:')).length).toBeGreaterThan(0);
+    expect(actions.filter((a) => a.startsWith('sqs:')).sort()).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
     expect(actions.filter((a) => a.startsWith('secretsmanager:')).sort()).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
-    expect(actions.filter((a) => !/^(dynamodb|ses|secretsmanager|logs|xray):/.test(a))).toEqual([]);
+    expect(actions.filter((a) => !/^(dynamodb|sqs|secretsmanager|logs|xray):/.test(a))).toEqual([]);
     expect(synth.json.Resources[logicalId(watchFunction())]!.Properties!.Environment.Variables).toMatchObject({ OPERATIONS_EMAIL: 'sekretariat.di@mrpips.gov.pl' });
   });
 });

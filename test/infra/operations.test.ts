@@ -6,7 +6,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CASE_METRICS } from '../../lambdas/core/metrics.js';
+import { BUSINESS_METRICS, CASE_METRICS } from '../../lambdas/core/metrics.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { ACTION_NAMES, type ActionName } from '../../lib/procedure-functions.js';
 import { type CfnResource, type CfnTemplate, resourcesOfType, type Synthesized, synthesize } from './synth.js';
@@ -141,8 +141,8 @@ describe('ops alert topic', () => {
 });
 
 describe('alarms', () => {
-  it('are exactly: 3 per state machine, 2 per function, API 5xx, SES bounces and complaints, incidents and stalled cases', () => {
-    expect(alarms()).toHaveLength(2 * 3 + ACTION_NAMES.length * 2 + 1 + 2 + 2);
+  it('are exactly: 3 per state machine, 2 per function, API 5xx, SES bounces and complaints, the outbox (dead letters, delay), incidents and stalled cases', () => {
+    expect(alarms()).toHaveLength(2 * 3 + ACTION_NAMES.length * 2 + 1 + 2 + 2 + 2);
   });
 
   it('all notify the ops topic on ALARM and OK, treat missing data as fine, and say what to do in English', () => {
@@ -310,9 +310,9 @@ describe('operations dashboard', () => {
     const rows = dashboardBody()
       .widgets.filter((w) => w.type === 'metric')
       .flatMap((w) => w.properties.metrics as unknown[][]);
-    expect(new Set(rows.map((row) => row[0]))).toEqual(new Set(['AWS/States', 'AWS/Lambda', 'AWS/ApiGateway', 'AWS/SES', 'ZmianaSD']));
+    expect(new Set(rows.map((row) => row[0]))).toEqual(new Set(['AWS/States', 'AWS/Lambda', 'AWS/ApiGateway', 'AWS/SES', 'AWS/SQS', 'ZmianaSD']));
     // Only the names lambdas/adapters/metrics.ts accepts (its CaseMetric union).
-    const emitted = new Set(CASE_METRICS);
+    const emitted = new Set<string>(BUSINESS_METRICS);
     for (const row of rows.filter((r) => r[0] === 'ZmianaSD')) expect(emitted).toContain(row[1]);
     for (const alarm of alarms()) expect(String(alarm.Namespace)).toMatch(/^(AWS\/|ZmianaSD$)/);
   });
@@ -396,7 +396,8 @@ describe('conventions the monitoring relies on', () => {
     );
     expect(calls.length).toBeGreaterThanOrEqual(8);
     // THEN
-    const ids = new Set(['action', 'caseId', 'step', 'ms', 'error', 'reason', 'method', 'path', 'limit']);
+    // (send-email: the queue's message id, the receive count and the batch's counts)
+    const ids = new Set(['action', 'caseId', 'step', 'ms', 'error', 'reason', 'method', 'path', 'limit', 'outboxMessageId', 'receiveCount', 'sent', 'alreadySent', 'throttled', 'rejected', 'leftOnQueue']);
     for (const call of calls) {
       for (const key of call.keys) expect(ids, `${call.file}: ${call.message} logs "${key}"`).toContain(key);
       // Lines about one case name it (the page-level lines and the rate-limit warning have no case yet).

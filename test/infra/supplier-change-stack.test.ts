@@ -62,7 +62,8 @@ const invokeResources = (name: ActionName) => [
  * (lambdas/<name>/index.ts, the adapters' factories, lambdas/core/config.ts), so a wrong row in
  * ACTION_NEEDS fails these tests instead of being mirrored by them.
  */
-const MAIL_ENV = ['SENDER_EMAIL', 'SES_CONFIGURATION_SET', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
+const MAIL_ENV = ['OUTBOX_QUEUE_URL', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
+const SES_ENV = ['SENDER_EMAIL', 'SES_CONFIGURATION_SET', 'SEND_RATE_PER_SECOND'];
 const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
 /** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
 const FORM_ENV = [
@@ -80,12 +81,15 @@ const EXPECTED_ENV: Record<ActionName, string[]> = {
   'open-incident': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL', 'MAX_INCIDENTS_PER_CASE'],
   'record-ended-execution': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL'],
   'record-delivery-event': [...MAIL_ENV, ...KEYS_ENV],
+  'send-email': [...MAIL_ENV, ...KEYS_ENV, ...SES_ENV],
   'notification-form': FORM_ENV,
   'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, 'MAX_HAND_OVERS_PER_STEP'],
   'case-status': KEYS_ENV,
 };
 /** Every e-mail carries a signed status link: every sender reads the signing keys. */
-const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'record-ended-execution', 'record-delivery-event', 'confirmation-links'];
+const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'record-ended-execution', 'record-delivery-event', 'send-email', 'confirmation-links'];
+/** Only the outbox's sender talks to SES. */
+const SES_SENDERS: ActionName[] = ['send-email'];
 const SECRET_READERS: ActionName[] = [...MAIL_SENDERS, 'case-status'];
 const READ_ONLY: ActionName[] = ['case-status'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];
@@ -191,10 +195,11 @@ describe('ProcedureFunctions', () => {
     // GIVEN
     const source = handlerSource(name);
     const needs: ActionNeeds = ACTION_NEEDS[name];
-    // THEN (the handlers build their dependencies with the adapters' factories: caseStore(), mailer(), workflow(), statusLinksNow(), mailConfig())
-    expect(needs.sendsEmail, 'sendsEmail <=> mailer()').toBe(/\bmailer\(\)/.test(source));
+    // THEN (the handlers build their dependencies with the adapters' factories: caseStore(), outbox(), sesMailer(), workflow(), statusLinksNow(), mailConfig())
+    expect(needs.sendsEmail, 'sendsEmail <=> outbox()').toBe(/\boutbox\(\)/.test(source));
+    expect(needs.drainsOutbox ?? false, 'drainsOutbox <=> sesMailer()').toBe(/\bsesMailer\(\)/.test(source));
     expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys() / statusLinksNow()').toBe(/\b(loadSigningKeys|statusLinksNow)\(\)/.test(source));
-    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / mailer()').toBe(/\b(mailConfig|statusLinksNow|mailer)\(\)/.test(source));
+    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / outbox()').toBe(/\b(mailConfig|statusLinksNow|outbox)\(\)/.test(source));
     expect(needs.startsProcedure, 'startsProcedure <=> formConfigSchema').toBe(source.includes('formConfigSchema'));
     expect(needs.answersTasks, 'answersTasks <=> workflow.completeTask').toBe(/\.completeTask\(/.test(source));
     expect(source, 'every action uses the case table').toMatch(/\bcaseStore\(\)/);
@@ -317,11 +322,11 @@ describe('SES sender', () => {
     'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':configuration-set/', { Ref: synth.stack.getLogicalId(synth.stack.sender.configurationSet.node.defaultChild as CfnElement) }]],
   });
 
-  it.each(ACTION_NAMES)('%s: may send mail only as the sender, with its configuration set, if it sends mail at all', (name) => {
+  it.each(ACTION_NAMES)('%s: may send mail through SES only as the sender, with its configuration set, and only if it drains the outbox', (name) => {
     // THEN
     const ses = grantsAction(statementsOfRole(fnRoleId(name)), 'ses:SendEmail');
-    expect(ACTION_NEEDS[name].sendsEmail).toBe(MAIL_SENDERS.includes(name));
-    if (!MAIL_SENDERS.includes(name)) {
+    expect((ACTION_NEEDS[name] as ActionNeeds).drainsOutbox ?? false).toBe(SES_SENDERS.includes(name));
+    if (!SES_SENDERS.includes(name)) {
       expect(statementsOfRole(fnRoleId(name)).flatMap(actionsOf).filter((a) => a.startsWith('ses:'))).toEqual([]);
       return;
     }

@@ -1,6 +1,6 @@
 import { SESClient } from '@aws-sdk/client-ses';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { Mailer } from '../../lambdas/adapters/mailer.js';
+import { SesMailer } from '../../lambdas/adapters/ses-mailer.js';
 import type { EmailMessage } from '../../lambdas/core/emails.js';
 import { EmailRejected, SendingPaused, SesAccessDenied } from '../../lambdas/core/errors.js';
 import { AWS_ERRORS, FaultLayer, SDK_ATTEMPTS, sesAccessDenied, sesMessageRejected, sesRecipient } from '../../local/faults.js';
@@ -16,10 +16,11 @@ const SENDER = 'no-reply@zmiana-sd.local';
 const REJECTED = 'nie.istnieje@mops.przykladowo.pl';
 const ACCEPTED = 'anna.kowalska@mops.przykladowo.pl';
 const TOKEN = 'tajny-token-z-linku-0123456789abcdef';
+const ABOUT = { caseId: 'ZSD-2026-00001', mailKey: 'request:AGREE_VARIANT.1:0' };
 
 let standIn: StandIn;
 let faults: FaultLayer;
-let mailer: Mailer;
+let mailer: SesMailer;
 
 const message = (to: string): EmailMessage => ({
   to: [to],
@@ -42,7 +43,7 @@ beforeAll(async () => {
   standIn = await startStandIn('ses', '127.0.0.1', 0);
   faults = new FaultLayer();
   const endpoint = await faults.proxy('ses', `http://127.0.0.1:${standIn.port}`);
-  mailer = new Mailer(new SESClient({ endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), SENDER);
+  mailer = new SesMailer(new SESClient({ endpoint, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }), SENDER);
 });
 
 afterAll(async () => {
@@ -58,7 +59,7 @@ describe('SES refusing a message for good', () => {
     const rule = faults.add({ service: 'ses', operation: 'SendEmail', match: sesRecipient(REJECTED), fault: sesMessageRejected(REJECTED), times: Infinity });
 
     // WHEN the mailer sends to it
-    const error = await refusal(mailer.send(message(REJECTED)));
+    const error = await refusal(mailer.send(message(REJECTED), ABOUT));
 
     // THEN
     expect(error).toBeInstanceOf(EmailRejected);
@@ -70,7 +71,7 @@ describe('SES refusing a message for good', () => {
     // AND one request only: SES's 400 is not something the SDK retries
     expect(rule.injected).toBe(1);
     // AND a message to another address is sent
-    await expect(mailer.send(message(ACCEPTED))).resolves.toEqual(expect.any(String));
+    await expect(mailer.send(message(ACCEPTED), ABOUT)).resolves.toEqual(expect.any(String));
     expect(rule.injected).toBe(1);
   });
 
@@ -79,7 +80,7 @@ describe('SES refusing a message for good', () => {
     const paused = faults.add({ service: 'ses', operation: 'SendEmail', fault: AWS_ERRORS.sesAccountSendingPaused, times: Infinity });
 
     // WHEN / THEN
-    const error = await refusal(mailer.send(message(ACCEPTED)));
+    const error = await refusal(mailer.send(message(ACCEPTED), ABOUT));
     expect(error).toBeInstanceOf(SendingPaused);
     expect(error.name).toBe('SendingPaused');
     expect(error.message).toBe(
@@ -93,7 +94,7 @@ describe('SES refusing a message for good', () => {
     const denied = faults.add({ service: 'ses', operation: 'SendEmail', fault: sesAccessDenied(SENDER), times: Infinity });
 
     // WHEN / THEN
-    const error = await refusal(mailer.send(message(ACCEPTED)));
+    const error = await refusal(mailer.send(message(ACCEPTED), ABOUT));
     expect(error).toBeInstanceOf(SesAccessDenied);
     expect(error.name).toBe('SesAccessDenied');
     expect(error.message).toMatch(new RegExp(`^Not sent to ${ACCEPTED}, sekretariat\\.di@mrpips\\.gov\\.pl: this function may not send through SES as the sender \\(AccessDenied: User .*is not authorized to perform .ses:SendEmail' on resource .arn:aws:ses:eu-central-1:000000000000:identity/${SENDER}'\\)$`));
@@ -106,7 +107,7 @@ describe('SES refusing a message for good', () => {
     const throttled = faults.add({ service: 'ses', operation: 'SendEmail', fault: AWS_ERRORS.sesThrottling, times: Infinity });
 
     // WHEN / THEN
-    await expect(mailer.send(message(ACCEPTED))).rejects.toMatchObject({ name: 'SendingRateExceeded' });
+    await expect(mailer.send(message(ACCEPTED), ABOUT)).rejects.toMatchObject({ name: 'SendingRateExceeded' });
     expect(throttled.injected).toBe(SDK_ATTEMPTS.ses);
   });
 });

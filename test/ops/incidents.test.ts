@@ -1,7 +1,7 @@
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
-import type { Mailer } from '../../lambdas/adapters/mailer.js';
+import type { Mailer } from '../../lambdas/core/outbox.js';
 import type { Workflow } from '../../lambdas/adapters/workflow.js';
 import type { EmailMessage } from '../../lambdas/core/emails.js';
 import { ConflictError, IncidentLimitReached, NotFoundError } from '../../lambdas/core/errors.js';
@@ -106,9 +106,9 @@ describe('openIncident', () => {
     expect(counted).toEqual(['IncidentOpened']);
   });
 
-  it('GIVEN SES itself is what fails THEN the incident is still recorded and held (the alarm and the CLI list still show it)', async () => {
+  it('GIVEN the outbox itself is what fails THEN the incident is still recorded and held (the alarm and the CLI list still show it)', async () => {
     const caseId = await givenCase();
-    const { mailer } = fakeMailer(Object.assign(new Error('Sending paused'), { name: 'AccountSendingPausedException' }));
+    const { mailer } = fakeMailer(Object.assign(new Error('The specified queue does not exist.'), { name: 'AWS.SimpleQueueService.NonExistentQueue' }));
     await openIncident(deps(mailer), input(caseId));
     expect((await store.getCase(caseId))!.status).toBe('INCIDENT');
     expect(await store.listIncidents(caseId)).toHaveLength(1);

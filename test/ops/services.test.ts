@@ -1,6 +1,6 @@
 import { PutItemCommand, UpdateItemCommand, type UpdateItemCommandInput } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
@@ -8,14 +8,14 @@ import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/cor
 import { hashLinkId, newLinkId, recipientTag, verifyLink } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { cancelCase, cancellationRecipients, handOverStep, procedureExecutionArn, resendStepLink } from '../../lambdas/services/steps.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, sentEmails, updates } from '../handlers/aws.js';
+import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, updates } from '../handlers/aws.js';
 import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 
 /**
  * The shared step operations with mocked AWS clients: the order of the writes (so a crash and a retry
  * converge), what each one refuses, and who is told. The table fake applies the writes the way DynamoDB does.
  */
-const { ddb, ses, sfn, store, mailer, workflow } = awsMocks();
+const { ddb, sqs, sfn, store, mailer, workflow } = awsMocks();
 const PROCEDURE_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:ProcedureStateMachine';
 const EXECUTION_ARN = 'arn:aws:states:eu-central-1:123456789012:execution:ProcedureStateMachine:ZSD-2026-00042';
 const OPERATOR = { role: 'MRPIPS' as const, email: 'ops.di@mrpips.gov.pl' };
@@ -91,13 +91,13 @@ function tableAppliesUpdates() {
 
 beforeEach(() => {
   ddb.reset();
-  ses.reset();
+  sqs.reset();
   sfn.reset();
   linkId = newLinkId();
   execution = 'RUNNING';
   table = new FakeTable(ddb);
   tableAppliesUpdates();
-  ses.on(SendEmailCommand).resolves({ MessageId: 'm' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'm' });
   sfn.on(DescribeExecutionCommand).callsFake(() => ({ status: execution }));
   sfn.on(StopExecutionCommand).callsFake(() => {
     execution = 'ABORTED';
@@ -136,7 +136,7 @@ describe('cancelCase', () => {
     const releases = calls.filter((c) => c.u.sk === 'COLLECTION');
     expect(releases.map((c) => c.u.pk).sort()).toEqual(['COLLECTION#FA-01', 'COLLECTION#NFA-01', 'COLLECTION#NSR-01', 'COLLECTION#SR-01']);
     expect(releases.every((c) => !('state' in c.u.set))).toBe(true);
-    const mails = ses.commandCalls(SendEmailCommand);
+    const mails = sqs.commandCalls(SendMessageCommand);
     expect(closes.at(-1)!.call.calledBefore(mails[0]!)).toBe(true);
     const notified = ddb.commandCalls(PutItemCommand).find((c) => unmarshall(c.args[0].input.Item!).sk === 'EVENT#cancelled:notified')!;
     expect(mails.at(-1)!.calledBefore(notified)).toBe(true);
@@ -171,7 +171,7 @@ describe('cancelCase', () => {
 
   it('tells every participant, once each, with the reason: JST, MRPiPS, the voivodeship administrator, the supplier', async () => {
     const result = await cancelCase(deps(), { caseId: CASE_ID, reason: 'Wycofane przez JST.', by: OPERATOR });
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails.map((m) => m.to)).toEqual([[JST_EMAIL], [MRPIPS_EMAIL], [adminOf('14')], [SUPPLIER_EMAIL]]);
     expect(result.notified).toEqual([JST_EMAIL, MRPIPS_EMAIL, adminOf('14'), SUPPLIER_EMAIL]);
     for (const mail of mails) {
@@ -185,7 +185,7 @@ describe('cancelCase', () => {
 
   it('after a crash while e-mailing, a retry converges: no second status write or stop, the missing e-mails sent (each once), the first reason kept', async () => {
     let sent = 0;
-    ses.on(SendEmailCommand).callsFake(() => {
+    sqs.on(SendMessageCommand).callsFake(() => {
       if (++sent === 2) throw Object.assign(new Error('SES down'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
       return { MessageId: 'm' };
     });
@@ -195,21 +195,21 @@ describe('cancelCase', () => {
 
     ddb.resetHistory();
     sfn.resetHistory();
-    ses.resetHistory();
+    sqs.resetHistory();
     const again = await cancelCase(deps(), { caseId: CASE_ID, reason: 'Inny powód.', by: OPERATOR });
     expect(again).toMatchObject({ cancelledNow: false, closedSteps: [], releasedCollections: [], execution: { status: 'ABORTED' } });
     expect(sfn.commandCalls(StopExecutionCommand)).toHaveLength(0);
-    expect(sentEmails(ses).every((m) => m.text.includes('Powód: Pierwszy powód.'))).toBe(true);
+    expect(queuedEmails(sqs).every((m) => m.text.includes('Powód: Pierwszy powód.'))).toBe(true);
     // The JST's message went out before the crash: only the others are sent now.
-    expect(sentEmails(ses).map((m) => m.to[0])).toEqual([MRPIPS_EMAIL, adminOf('14'), SUPPLIER_EMAIL]);
+    expect(queuedEmails(sqs).map((m) => m.to[0])).toEqual([MRPIPS_EMAIL, adminOf('14'), SUPPLIER_EMAIL]);
     expect(caseItem().cancellation!.reason).toBe('Pierwszy powód.');
     expect((await timeline()).filter((e) => e.action === 'CASE_CANCELLED')).toHaveLength(1);
     expect((await timeline()).at(-1)!.id).toBe('cancelled:notified');
 
     // A third run finds everything done and sends nothing.
-    ses.resetHistory();
+    sqs.resetHistory();
     expect((await cancelCase(deps(), { caseId: CASE_ID, reason: 'x x x', by: OPERATOR })).notified).toEqual([]);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 
   it('leaves a collection another case took over alone', async () => {
@@ -232,7 +232,7 @@ describe('cancelCase', () => {
     await expect(cancelCase(deps(), { caseId: CASE_ID, reason: '  ', by: OPERATOR })).rejects.toBeInstanceOf(ValidationError);
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
     expect(sfn.calls()).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 
   it('loses the race with the end of the case cleanly: the conditional status write refuses, nothing else happens', async () => {
@@ -242,7 +242,7 @@ describe('cancelCase', () => {
     });
     await expect(cancelCase(deps(), { caseId: CASE_ID, reason: 'Wycofane.', by: OPERATOR })).rejects.toThrow(`Case ${CASE_ID} cannot be cancelled: Case ${CASE_ID} is COMPLETED`);
     expect(sfn.calls()).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 });
 
@@ -276,7 +276,7 @@ describe('resendStepLink', () => {
     expect(write!.values).toMatchObject({ ':add': 1, ':max': STEP_LIMITS.MAX_RESENDS_PER_STEP });
     expect(write!.names['#count']).toBe('resends');
     expect(write!.values[':currentLink']).toBe(hashLinkId(linkId));
-    const [mail] = sentEmails(ses);
+    const [mail] = queuedEmails(sqs);
     expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
     expect(mail!.subject).toContain('Deaktywacja dotychczasowego SD — link wysłany ponownie');
     expect(mail!.text).not.toContain('przekazał(a) Ci ten krok');
@@ -289,7 +289,7 @@ describe('resendStepLink', () => {
   });
 
   it('gives the old link back when the e-mail cannot be sent, and rethrows', async () => {
-    ses.on(SendEmailCommand).rejects(new Error('SES down'));
+    sqs.on(SendMessageCommand).rejects(new Error('SES down'));
     await expect(resendStepLink(deps(), { caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', by: OPERATOR })).rejects.toThrow('SES down');
     const [replace, giveBack] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
     expect(giveBack!.values).toMatchObject({ ':currentLink': replace!.values[':newLink'], ':newLink': hashLinkId(linkId) });
@@ -305,7 +305,7 @@ describe('resendStepLink', () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ status: 'ESCALATED' }));
     await expect(resendStepLink(deps(), { caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', by: OPERATOR })).rejects.toBeInstanceOf(ConflictError);
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 
   it('works on a STALLED case (MRPiPS decides after the final deadline)', async () => {
@@ -324,7 +324,7 @@ describe('handOverStep by MRPiPS (no link)', () => {
     await handOverStep(deps(), { caseId: CASE_ID, stepKey: 'MZT_DEACTIVATED.1', to: ' Zastepca.MZT.14@uw.gov.pl', by: OPERATOR });
     const [write] = updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' });
     expect(write!.values).toMatchObject({ ':currentLink': hashLinkId(linkId), ':recipient': to, ':delegatedBy': OPERATOR.email });
-    const mails = sentEmails(ses);
+    const mails = queuedEmails(sqs);
     expect(mails.map((m) => m.to[0])).toEqual([to, MRPIPS_EMAIL, adminOf('14')]);
     expect(mails[0]!.text).toContain(`${OPERATOR.email} przekazał(a) Ci ten krok do wykonania.`);
     expect(mails[1]!.text).toContain(`MRPiPS (${OPERATOR.email}) przekazało krok 3c/4c od ${adminOf('14')} osobie: ${to}.`);
@@ -339,7 +339,7 @@ describe('handOverStep by MRPiPS (no link)', () => {
     await expect(handOverStep(deps(), { caseId: CASE_ID, stepKey: 'MZT_DEACTIVATED.1', to: 'nope', by: OPERATOR })).rejects.toBeInstanceOf(ValidationError);
     await expect(handOverStep(deps(), { caseId: CASE_ID, stepKey: 'MZT_DEACTIVATED.1', to: 'x@y.pl', by: OPERATOR, expectedLinkIdHash: hashLinkId(newLinkId()) })).rejects.toBeInstanceOf(ConflictError);
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
-    expect(ses.calls()).toHaveLength(0);
+    expect(sqs.calls()).toHaveLength(0);
   });
 });
 

@@ -50,7 +50,7 @@ describe.each([
   it('has no retrier for SES: actions put e-mail on the outbox and never wait for the sending quota (send-email does, off the state machine)', () => {
     for (const { name, state } of tasks(machine)) {
       const retried = (state.Retry ?? []).flatMap((r: State) => r.ErrorEquals as string[]);
-      expect(retried.filter((error) => /Sending|Ses|Email/.test(error)), name).toEqual([]);
+      expect(retried.filter((error: string) => /Sending|Ses|Email/.test(error)), name).toEqual([]);
     }
   });
 

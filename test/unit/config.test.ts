@@ -1,11 +1,10 @@
 import { stepTimings } from '../../lambdas/core/timing.js';
 import { describe, expect, it } from 'vitest';
-import { formConfigSchema, mailConfigSchema, parseConfig, stepLimitsConfigSchema, tableConfigSchema } from '../../lambdas/core/config.js';
+import { formConfigSchema, mailConfigSchema, parseConfig, sesConfigSchema, stepLimitsConfigSchema, tableConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 
 const ADMINS = Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `Administrator.MZT.${code}@UW.gov.pl`]));
 const MAIL_ENV = {
-  SENDER_EMAIL: 'no-reply@zmiana-sd.mrpips.gov.pl',
   MRPIPS_EMAIL: 'sekretariat.di@mrpips.gov.pl',
   VOIVODESHIP_ADMINS: JSON.stringify(ADMINS),
   PUBLIC_BASE_URL: 'https://zmiana-sd.mrpips.gov.pl/',
@@ -46,12 +45,28 @@ describe('mail configuration', () => {
   });
 
   it.each([
-    ['SENDER_EMAIL', 'no-reply'],
     ['MRPIPS_EMAIL', ''],
     ['PUBLIC_BASE_URL', 'zmiana-sd.mrpips.gov.pl'],
     ['VOIVODESHIP_ADMINS', undefined],
   ])('GIVEN %s = %j THEN the error names that variable', (name, value) => {
     expect(configError(mailConfigSchema, { ...MAIL_ENV, [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
+  });
+});
+
+describe("send-email's SES configuration", () => {
+  const SES_ENV = { SENDER_EMAIL: 'no-reply@zmiana-sd.mrpips.gov.pl', SES_CONFIGURATION_SET: 'zmiana-sd-Outbox_1', SEND_RATE_PER_SECOND: '7' };
+
+  it('GIVEN the sender, the configuration set and the rate THEN they are read (the rate as a number)', () => {
+    expect(parseConfig(sesConfigSchema, SES_ENV)).toEqual({ SENDER_EMAIL: 'no-reply@zmiana-sd.mrpips.gov.pl', SES_CONFIGURATION_SET: 'zmiana-sd-Outbox_1', SEND_RATE_PER_SECOND: 7 });
+  });
+
+  it.each([
+    ['SENDER_EMAIL', 'no-reply'],
+    ['SES_CONFIGURATION_SET', 'zły zestaw'],
+    ['SEND_RATE_PER_SECOND', '0'],
+    ['SEND_RATE_PER_SECOND', undefined],
+  ])('GIVEN %s = %j THEN the error names that variable', (name, value) => {
+    expect(configError(sesConfigSchema, { ...SES_ENV, [name]: value })).toMatch(new RegExp(`^Invalid configuration: ${name}: `));
   });
 });
 
