@@ -1,0 +1,199 @@
+import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
+import { SendEmailCommand } from '@aws-sdk/client-ses';
+import { SendMessageCommand } from '@aws-sdk/client-sqs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { decodeTagValue, type DeliveryEvent } from '../../lambdas/core/delivery-events.js';
+import type { CaseMetric } from '../../lambdas/core/metrics.js';
+import { MAX_THROTTLED_RETURNS, outboxMessage, SendPacer, senderSettings, throttledDelaySeconds, type OutboxMessage } from '../../lambdas/core/outbox.js';
+import { sendOutboxBatch, type QueuedEmail } from '../../lambdas/services/outbox-sender.js';
+import { CONFIGURATION_SET, FakeTable, SENDER, awsMocks, captureLogs, queuedEmails, sentEmails, serviceError, updates } from './aws.js';
+
+/**
+ * send-email, the outbox's only consumer: SES's answers decide what happens to each message of a batch, and
+ * the batch succeeds as a whole (no function error) unless Lambda must leave a message on the queue.
+ */
+const { ddb, ses, sqs, store, mailer, sesMailer } = awsMocks();
+const CASE_ID = 'ZSD-2026-00042';
+const TOKEN = 'task-token-that-must-never-leak';
+let table: FakeTable;
+let counted: CaseMetric[];
+let rejections: DeliveryEvent[];
+let logs: () => string;
+
+/** A clock that only moves when the pacer sleeps: pacing is measured, not waited for. */
+function fakeClock() {
+  let now = 1_000_000;
+  const sleeps: number[] = [];
+  return { clock: { now: () => now, sleep: async (ms: number) => void (sleeps.push(ms), (now += ms)) }, sleeps, elapsed: () => now - 1_000_000 };
+}
+
+const message = (mailKey: string, to = 'anna.kowalska@mops.przykladowo.pl', cc: string[] = []): OutboxMessage =>
+  outboxMessage({ to: [to], cc, subject: `[${CASE_ID}] Prośba`, html: `<p>${mailKey}</p>`, text: mailKey }, { caseId: CASE_ID, mailKey, stepKey: 'AGREE_VARIANT.1' }, new Date('2026-03-10T09:00:00Z'));
+const queued = (body: OutboxMessage | string, messageId = `m-${Math.random().toString(36).slice(2)}`, receiveCount = 1): QueuedEmail => ({ messageId, body: typeof body === 'string' ? body : JSON.stringify(body), receiveCount });
+
+function deps(pacer = new SendPacer(1000, fakeClock().clock)) {
+  return {
+    store,
+    ses: sesMailer,
+    requeue: (m: OutboxMessage, delay: number) => mailer.put(m, delay),
+    recordRejection: async (event: DeliveryEvent) => void rejections.push(event),
+    pacer,
+    count: (metric: CaseMetric) => void counted.push(metric),
+    now: () => new Date('2026-03-10T09:00:05Z'),
+  };
+}
+
+beforeEach(() => {
+  ddb.reset();
+  ses.reset();
+  sqs.reset();
+  table = new FakeTable(ddb);
+  ses.on(SendEmailCommand).resolves({ MessageId: 'ses-1' });
+  sqs.on(SendMessageCommand).resolves({ MessageId: 'sqs-2' });
+  counted = [];
+  rejections = [];
+  logs = captureLogs();
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('send-email: what SES accepts', () => {
+  it('GIVEN a batch THEN each message goes to SES as the sender, with the configuration set and tags naming case, message and step (never a token), and its marker records SES\'s id', async () => {
+    const result = await sendOutboxBatch(deps(), [queued(message('request:AGREE_VARIANT.1:0'), 'm-1'), queued(message('applied:AGREE_VARIANT.1'), 'm-2')]);
+    expect(result).toEqual({ batchItemFailures: [], sent: 2, alreadySent: 0, throttled: 0, rejected: 0 });
+    const [first] = sentEmails(ses);
+    expect(first!.source).toBe(`"Zmiana dostawcy SD (MRPiPS)" <${SENDER}>`);
+    expect(first!.input.ConfigurationSetName).toBe(CONFIGURATION_SET);
+    expect(Object.fromEntries(first!.input.Tags!.map((t) => [t.Name, decodeTagValue(t.Value!)]))).toEqual({ case: CASE_ID, mail: 'request:AGREE_VARIANT.1:0', step: 'AGREE_VARIANT.1' });
+    for (const tag of first!.input.Tags!) expect(`${tag.Name}${tag.Value}`).toMatch(/^[A-Za-z0-9_-]+$/);
+    expect(first!.input.Destination).not.toHaveProperty('CcAddresses');
+    expect(updates(ddb, { sk: 'MAIL#request:AGREE_VARIANT.1:0' })[0]!.values).toMatchObject({ ':id': 'ses-1', ':at': '2026-03-10T09:00:05.000Z' });
+    expect(counted).toEqual(['EmailSent', 'EmailSent']);
+  });
+
+  it('GIVEN a second copy of a message SES already accepted (its marker has sentAt) THEN it is not sent again and leaves the queue', async () => {
+    table.put(`CASE#${CASE_ID}`, 'MAIL#request:AGREE_VARIANT.1:0', { key: 'request:AGREE_VARIANT.1:0', queuedAt: '2026-03-10T09:00:00Z', sentAt: '2026-03-10T09:00:01Z' });
+    const result = await sendOutboxBatch(deps(), [queued(message('request:AGREE_VARIANT.1:0'))]);
+    expect(result).toMatchObject({ batchItemFailures: [], sent: 0, alreadySent: 1 });
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN a message whose marker says only "queued" THEN it is sent (the marker is written by the action, not by SES)', async () => {
+    table.put(`CASE#${CASE_ID}`, 'MAIL#request:AGREE_VARIANT.1:0', { key: 'request:AGREE_VARIANT.1:0', queuedAt: '2026-03-10T09:00:00Z' });
+    expect(await sendOutboxBatch(deps(), [queued(message('request:AGREE_VARIANT.1:0'))])).toMatchObject({ sent: 1 });
+  });
+
+  it('GIVEN SES accepted it but the marker cannot be updated THEN the message still leaves the queue (sending it again would be the worse fault)', async () => {
+    ddb.on(UpdateItemCommand).rejects(serviceError('ValidationException', 400));
+    const result = await sendOutboxBatch(deps(), [queued(message('notice:x'))]);
+    expect(result).toMatchObject({ batchItemFailures: [], sent: 1 });
+    expect(logs()).toContain('e-mail sent; its marker not updated');
+  });
+});
+
+describe('send-email: pacing at its share of the sending rate', () => {
+  it('GIVEN 7 recipients a second THEN ten one-recipient messages take 10/7 s, the first at once, and the batch ends when the last one is paid for', async () => {
+    const { clock, elapsed } = fakeClock();
+    const sendTimes: number[] = [];
+    ses.on(SendEmailCommand).callsFake(() => (sendTimes.push(clock.now()), { MessageId: 'x' }));
+    await sendOutboxBatch(deps(new SendPacer(7, clock)), Array.from({ length: 10 }, (_, i) => queued(message(`notice:${i}`))));
+    expect(sendTimes[0]).toBe(1_000_000);
+    for (let i = 1; i < sendTimes.length; i++) expect(sendTimes[i]! - sendTimes[i - 1]!).toBeCloseTo(1000 / 7, 6);
+    expect(elapsed()).toBeCloseTo(10_000 / 7, 6);
+  });
+
+  it('GIVEN a message with a copy (To and Cc) THEN it counts as two recipients against the rate', async () => {
+    const { clock, elapsed } = fakeClock();
+    await sendOutboxBatch(deps(new SendPacer(2, clock)), [queued(message('request:B.1:0', 'jst@gmina.pl', ['dostawca@firma.pl']))]);
+    expect(elapsed()).toBe(1000);
+  });
+
+  it('GIVEN the rate and the mapping\'s concurrency THEN a batch fits in its invocation with room to spare, at any rate', () => {
+    for (const rate of [0.2, 1, 14, 50, 500]) {
+      const settings = senderSettings(rate);
+      const worstBatchSeconds = (settings.batchSize * 2) / (rate / settings.maximumConcurrency);
+      expect(settings.maximumConcurrency).toBeGreaterThanOrEqual(2); // Lambda's least maximum concurrency for SQS
+      expect(settings.batchSize).toBeGreaterThanOrEqual(1);
+      expect(settings.batchSize).toBeLessThanOrEqual(10);
+      if (settings.batchSize > 1) expect(worstBatchSeconds, `rate ${rate}`).toBeLessThanOrEqual(settings.timeoutSeconds / 2);
+      expect(settings.visibilityTimeoutSeconds).toBe(6 * settings.timeoutSeconds);
+    }
+  });
+});
+
+describe('send-email: SES refusing for the rate', () => {
+  it('GIVEN SES throttles a message THEN it goes back on the outbox with a delay, the batch succeeds, and the next send waits a second', async () => {
+    const { clock, elapsed } = fakeClock();
+    ses.on(SendEmailCommand).rejectsOnce(serviceError('Throttling', 400, 'Maximum sending rate exceeded.')).resolves({ MessageId: 'x' });
+    const result = await sendOutboxBatch(deps(new SendPacer(1000, clock)), [queued(message('notice:a'), 'm-a'), queued(message('notice:b'), 'm-b')]);
+    expect(result).toEqual({ batchItemFailures: [], sent: 1, alreadySent: 0, throttled: 1, rejected: 0 });
+    const [requeued] = queuedEmails(sqs);
+    expect(requeued).toMatchObject({ mailKey: 'notice:a', throttled: 1, delaySeconds: throttledDelaySeconds(0) });
+    expect(elapsed()).toBeGreaterThanOrEqual(1000);
+    expect(counted).toEqual(['EmailThrottled', 'EmailSent']);
+  });
+
+  it('GIVEN the message was refused for the rate many times already THEN it is left for the dead-letter queue (the loop ends)', async () => {
+    ses.on(SendEmailCommand).rejects(serviceError('Throttling', 400, 'Daily message quota exceeded.'));
+    const tired = { ...message('notice:a'), throttled: MAX_THROTTLED_RETURNS };
+    expect(await sendOutboxBatch(deps(), [queued(tired, 'm-a')])).toMatchObject({ batchItemFailures: [{ itemIdentifier: 'm-a' }] });
+    expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
+  });
+
+  it('GIVEN the delays THEN they grow from a second to SQS\'s longest delay, 15 minutes', () => {
+    expect([0, 1, 2, 5, 9, 10, 50].map(throttledDelaySeconds)).toEqual([1, 2, 4, 32, 512, 900, 900]);
+  });
+
+  it('GIVEN the throttled message cannot be put back THEN Lambda leaves it on the queue instead', async () => {
+    ses.on(SendEmailCommand).rejects(serviceError('Throttling', 400));
+    sqs.on(SendMessageCommand).rejects(serviceError('RequestThrottled', 400));
+    expect(await sendOutboxBatch(deps(), [queued(message('notice:a'), 'm-a')])).toMatchObject({ batchItemFailures: [{ itemIdentifier: 'm-a' }] });
+  });
+});
+
+describe('send-email: SES refusing for good', () => {
+  it('GIVEN SES rejects the message THEN it is a delivery failure on its case (a Reject for every recipient), and leaves the queue', async () => {
+    ses.on(SendEmailCommand).rejects(serviceError('MessageRejected', 400, 'Email address is not verified.'));
+    const result = await sendOutboxBatch(deps(), [queued(message('request:B.1:0', 'jst@gmina.pl', ['dostawca@firma.pl']), 'm-1')]);
+    expect(result).toMatchObject({ batchItemFailures: [], sent: 0, rejected: 1 });
+    expect(rejections).toEqual([
+      { type: 'Reject', messageId: 'outbox-m-1', at: '2026-03-10T09:00:05.000Z', recipients: ['jst@gmina.pl', 'dostawca@firma.pl'], kind: expect.stringContaining('MessageRejected'), tags: { caseId: CASE_ID, mailKey: 'request:B.1:0', stepKey: 'AGREE_VARIANT.1' } },
+    ]);
+  });
+
+  it.each([
+    ['AccountSendingPausedException', 400],
+    ['AccessDenied', 403],
+  ])('GIVEN SES answers %s THEN this message and the rest of the batch stay on the queue (to the dead-letter queue and its alarm), untried', async (name, status) => {
+    ses.on(SendEmailCommand).rejects(serviceError(name, status));
+    const result = await sendOutboxBatch(deps(), [queued(message('notice:a'), 'm-a'), queued(message('notice:b'), 'm-b')]);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-a' }, { itemIdentifier: 'm-b' }]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
+    expect(logs()).toContain(name);
+  });
+
+  it('GIVEN SES keeps failing (5xx) THEN that message stays on the queue and the next one is still tried', async () => {
+    ses.on(SendEmailCommand).rejectsOnce(serviceError('ServiceUnavailable', 503)).resolves({ MessageId: 'x' });
+    const result = await sendOutboxBatch(deps(), [queued(message('notice:a'), 'm-a'), queued(message('notice:b'), 'm-b')]);
+    expect(result).toMatchObject({ batchItemFailures: [{ itemIdentifier: 'm-a' }], sent: 1 });
+  });
+
+  it.each([
+    ['not JSON', '{"caseId":'],
+    ['not an outbox message', JSON.stringify({ caseId: CASE_ID, mailKey: 'x' })],
+    ['a case id that is not one', JSON.stringify({ ...message('notice:a'), caseId: 'ZSD-1' })],
+  ])('GIVEN a body that is %s THEN it stays on the queue (poison: the dead-letter queue takes it) and the rest is sent', async (_, body) => {
+    const result = await sendOutboxBatch(deps(), [queued(body, 'poison'), queued(message('notice:b'), 'm-b')]);
+    expect(result).toMatchObject({ batchItemFailures: [{ itemIdentifier: 'poison' }], sent: 1 });
+  });
+});
+
+describe('send-email: logs', () => {
+  it('name the case and the queue message, never an address, the message or a token', async () => {
+    ses.on(SendEmailCommand).rejects(serviceError('MessageRejected', 400, 'Email address is not verified: anna.kowalska@mops.przykladowo.pl'));
+    const withToken = outboxMessage({ to: ['anna.kowalska@mops.przykladowo.pl'], cc: [], subject: 'x', html: `<a href="?t=${TOKEN}">x</a>`, text: TOKEN }, { caseId: CASE_ID, mailKey: 'undeliverable:B.1:anna.kowalska@mops.przykladowo.pl' }, new Date());
+    await sendOutboxBatch(deps(), [queued(withToken)]);
+    expect(logs()).toContain(CASE_ID);
+    expect(logs()).not.toContain('anna.kowalska');
+    expect(logs()).not.toContain(TOKEN);
+  });
+});
