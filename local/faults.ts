@@ -233,7 +233,8 @@ export function sesAccessDenied(sender: string, functionName = 'send-notice'): A
 /**
  * The function's role may not send to the queue (403). Over the JSON protocol SQS names it AccessDeniedException
  * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html) and keeps the query
- * protocol's `AccessDenied` in x-amzn-query-error (see errorResponse).
+ * protocol's `AccessDenied` in x-amzn-query-error (see errorResponse). The SDK's model has no such error, so
+ * the SDK names it by that header: the product sees `name: 'AccessDenied'` (test/local/queue-event-source.test.ts).
  */
 export function sqsAccessDenied(queueName: string, functionName = 'send-notice', action = 'sendmessage'): AwsErrorFault {
   return {

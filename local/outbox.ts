@@ -74,6 +74,8 @@ export interface LocalOutboxOptions {
   eventSource: OutboxEventSourceSettings;
   /** The sender function, as Lambda invokes it (within its timeout: the caller wraps it). */
   invoke: (event: SQSEvent) => Promise<unknown>;
+  /** The sender's timeout: Lambda refuses a mapping from a queue whose visibility timeout is shorter. */
+  functionTimeoutSeconds: number;
 }
 
 export interface LocalOutbox extends OutboxQueues {
@@ -95,7 +97,10 @@ export interface LocalOutbox extends OutboxQueues {
 }
 
 export async function startLocalOutbox(options: LocalOutboxOptions): Promise<LocalOutbox> {
-  const { host, port, region, account, name, queue, eventSource, invoke } = options;
+  const { host, port, region, account, name, queue, eventSource, invoke, functionTimeoutSeconds } = options;
+  // CreateEventSourceMapping's own check (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
+  if (functionTimeoutSeconds > queue.visibilityTimeoutSeconds)
+    throw new Error(`Invalid request provided: Queue visibility timeout: ${queue.visibilityTimeoutSeconds} seconds is less than Function timeout: ${functionTimeoutSeconds} seconds`);
   const standIn = await startStandIn('sqs', host, port, region);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${standIn.port}`;
   const sqs = new SQSClient({ endpoint: url, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });

@@ -34,6 +34,8 @@ export interface StandInUsage {
 export interface SqsUsage {
   requests: Partial<Record<string, number>>;
   billedRequests: number;
+  /** ReceiveMessage requests that returned no message (counted in `requests` and `billedRequests` too). */
+  emptyReceives: number;
 }
 
 const PROCESS_FILE = fileURLToPath(new URL('./process.mjs', import.meta.url));

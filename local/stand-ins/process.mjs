@@ -19,7 +19,7 @@ function listen(server) {
  * What the stand-in has served, for the benchmark's cost model: DynamoDB's reads and writes and the request units
  * it would bill for them; SQS's API requests by action and the requests it would bill for them.
  */
-const usage = kind === 'sqs' ? { requests: {}, billedRequests: 0 } : { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
+const usage = kind === 'sqs' ? { requests: {}, billedRequests: 0, emptyReceives: 0 } : { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
 
 /**
  * dynalite works out consumed capacity as DynamoDB does (item size in 4 KB read / 1 KB write units, the larger
@@ -52,31 +52,38 @@ function messageBytes(body, attributes) {
   return bytes;
 }
 
-/** The payload SQS bills an action for: the messages it sends or receives (other actions: none, one request). */
-function billedPayloadBytes(action, request, response) {
-  if (action === 'SendMessage') return messageBytes(request?.MessageBody, request?.MessageAttributes);
-  if (action === 'SendMessageBatch') return (request?.Entries ?? []).reduce((sum, entry) => sum + messageBytes(entry.MessageBody, entry.MessageAttributes), 0);
-  if (action === 'ReceiveMessage' && typeof response === 'string') {
-    try {
-      return (JSON.parse(response).Messages ?? []).reduce((sum, message) => sum + messageBytes(message.Body, message.MessageAttributes), 0);
-    } catch {
-      return 0;
-    }
+const sumOf = (messages, size) => messages.reduce((sum, message) => sum + size(message), 0);
+
+/** The messages a ReceiveMessage answer carries (none for an error). */
+function receivedMessages(response) {
+  try {
+    return (typeof response === 'string' && JSON.parse(response).Messages) || [];
+  } catch {
+    return [];
   }
-  return 0;
+}
+
+/** The payload SQS bills an action for: the messages it sends or receives (other actions: none, one request). */
+function billedPayloadBytes(action, request, received) {
+  if (action === 'SendMessage') return messageBytes(request?.MessageBody, request?.MessageAttributes);
+  if (action === 'SendMessageBatch') return sumOf(request?.Entries ?? [], (entry) => messageBytes(entry.MessageBody, entry.MessageAttributes));
+  return sumOf(received, (message) => messageBytes(message.Body, message.MessageAttributes));
 }
 
 /**
  * fauxqs answers SQS's AWS JSON protocol; every action names itself in X-Amz-Target (`AmazonSQS.SendMessage`).
- * Counted when the answer goes out (an error too), so a receive is billed by the messages it returned.
+ * Counted when the answer goes out (an error too), so a receive is billed by the messages it returned; empty
+ * receives apart, as their number depends on the long poll's wait (20 s for Lambda's pollers, less locally).
  */
 function meterRequests(app) {
   app.addHook('onSend', (request, _reply, payload, done) => {
     const target = request.headers['x-amz-target'];
     if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
       const action = target.slice('AmazonSQS.'.length);
+      const received = action === 'ReceiveMessage' ? receivedMessages(payload) : [];
       usage.requests[action] = (usage.requests[action] ?? 0) + 1;
-      usage.billedRequests += Math.max(1, Math.ceil(billedPayloadBytes(action, request.body, payload) / SQS_BILLED_CHUNK_BYTES));
+      usage.billedRequests += Math.max(1, Math.ceil(billedPayloadBytes(action, request.body, received) / SQS_BILLED_CHUNK_BYTES));
+      if (action === 'ReceiveMessage' && received.length === 0) usage.emptyReceives += 1;
     }
     done();
   });

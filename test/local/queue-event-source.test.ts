@@ -3,7 +3,7 @@ import { ReceiveMessageCommand, SendMessageBatchCommand, SendMessageCommand, SQS
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ERRORS, FaultLayer, SDK_ATTEMPTS, sqsAccessDenied } from '../../local/faults.js';
-import { createOutboxQueues, queueUrlOn, startLocalOutbox, type OutboxQueues } from '../../local/outbox.js';
+import { createOutboxQueues, queueUrlOn, startLocalOutbox, type LocalOutboxOptions, type OutboxQueues } from '../../local/outbox.js';
 import { failedItems, startQueueEventSource, type QueueEventSource, type QueueEventSourceOptions } from '../../local/queue-event-source.js';
 import { startStandIn, type StandIn } from '../../local/stand-ins/index.js';
 
@@ -461,19 +461,23 @@ describe('when the stand-in is gone', () => {
 });
 
 describe('startLocalOutbox', () => {
+  const settings = (overrides: Partial<LocalOutboxOptions> = {}): LocalOutboxOptions => ({
+    host: '127.0.0.1',
+    port: 0,
+    region: REGION,
+    account: '000000000000',
+    name: 'zmiana-sd-outbox',
+    queue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 3, retentionSeconds: 345_600 },
+    eventSource: { batchSize: 10, maximumConcurrency: 2 },
+    invoke: async () => undefined,
+    functionTimeoutSeconds: 30,
+    ...overrides,
+  });
+
   it('starts the stand-in, creates the queues, and drains them into the function; the product reaches them by AWS_ENDPOINT_URL_SQS', async () => {
     // GIVEN a running outbox
     const fn = recordingFunction();
-    const local = await startLocalOutbox({
-      host: '127.0.0.1',
-      port: 0,
-      region: REGION,
-      account: '000000000000',
-      name: 'zmiana-sd-outbox',
-      queue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 3, retentionSeconds: 345_600 },
-      eventSource: { batchSize: 10, maximumConcurrency: 2 },
-      invoke: fn.invoke,
-    });
+    const local = await startLocalOutbox(settings({ invoke: fn.invoke }));
     process.env.AWS_ENDPOINT_URL_SQS = local.url;
     const product = new SQSClient({ region: REGION, credentials });
     try {
@@ -502,16 +506,14 @@ describe('startLocalOutbox', () => {
   });
 
   it('refuses an account the stand-in does not serve', async () => {
-    const start = startLocalOutbox({
-      host: '127.0.0.1',
-      port: 0,
-      region: REGION,
-      account: '123456789012',
-      name: 'outbox',
-      queue: { visibilityTimeoutSeconds: 30, maxReceiveCount: 3, retentionSeconds: 345_600 },
-      eventSource: { batchSize: 10, maximumConcurrency: 2 },
-      invoke: async () => undefined,
-    });
-    await expect(start).rejects.toThrow("The SQS stand-in serves account 000000000000, not 123456789012: the local stack's ARNs would not match");
+    await expect(startLocalOutbox(settings({ account: '123456789012' }))).rejects.toThrow(
+      "The SQS stand-in serves account 000000000000, not 123456789012: the local stack's ARNs would not match",
+    );
+  });
+
+  it("refuses a queue whose visibility timeout is shorter than the function's timeout, as Lambda does", async () => {
+    await expect(startLocalOutbox(settings({ functionTimeoutSeconds: 60 }))).rejects.toThrow(
+      'Invalid request provided: Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds',
+    );
   });
 });
