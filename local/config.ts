@@ -18,6 +18,8 @@ export const localConfigSchema = z.object({
   SES_PORT: port.default(8005),
   DYNAMODB_PORT: port.default(8000),
   SFN_PORT: port.default(8083),
+  /** The SQS stand-in (fauxqs) holding the e-mail outbox. */
+  SQS_PORT: port.default(9324),
   /** Locally a participant has minutes, not days, before a reminder. */
   RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).default(2),

@@ -8,8 +8,8 @@ import type { LocalInvocation, LocalLambda } from './stepfunctions/index.js';
  * Fault injection for the local stack (off unless `startLocalStack(…, { faults: true })`: the fault suites, and
  * `npm start`, where a person drives it with `npm run faults`, local/faults-control.ts).
  *
- * Nothing here touches a handler or the ASL. The handlers reach SES, DynamoDB and Step Functions through the
- * SDK's AWS_ENDPOINT_URL_SES / _DYNAMODB / _SFN; with faults on, those point at small HTTP proxies in front of
+ * Nothing here touches a handler or the ASL. The handlers reach SES, DynamoDB, Step Functions and SQS through
+ * the SDK's AWS_ENDPOINT_URL_SES / _DYNAMODB / _SFN / _SQS; with faults on, those point at small HTTP proxies in front of
  * the stand-ins, so an injected fault travels the real code path: SDK retries, the adapters' error
  * classification (TransientError, SendingRateExceeded, EmailRejected, …), the state machines' Retry/Catch. The
  * local Step Functions service's own calls are faulted too: its Lambda invocations ('lambda': the functions the
@@ -19,7 +19,7 @@ import type { LocalInvocation, LocalLambda } from './stepfunctions/index.js';
  * Rules (`faults.add(rule)`) are matched in the order they were added; the first rule that matches a request
  * and still has faults left decides it:
  *   - `{ kind: 'error', status, code }`: the request never reaches the service; the caller gets that AWS
- *     error in the service's own protocol (SES query XML, DynamoDB/SFN JSON with `__type`). For 'lambda' and
+ *     error in the service's own protocol (SES query XML, DynamoDB/SFN/SQS JSON with `__type`). For 'lambda' and
  *     'sfn-integration' `code` is the Error name the task fails with: `Lambda.*` / `StepFunctions.*` is an
  *     error of the Invoke / StartExecution call (AWS_ERRORS.lambda…, .sfnIntegrationThrottled; status 0 = the
  *     caller's own client gave up, no HTTP answer), `Lambda.Unknown` a function that died without an error
@@ -35,11 +35,14 @@ import type { LocalInvocation, LocalLambda } from './stepfunctions/index.js';
  *     function's timeout (local/lambda-timeouts.ts) has failed meanwhile, and is then dropped, never run: on AWS
  *     the sandbox would have been stopped (see `abandoned`).
  * `skip` lets that many matching requests through first; `times` (default 1) is how many are faulted.
- * The SDK retries throttling, 5xx and reset connections itself (SDK_ATTEMPTS: 3 attempts in all for SES and
- * Step Functions, 4 for DynamoDB), so a fault that must reach the handler has to cover every attempt. Step
+ * The SDK retries throttling, 5xx and reset connections itself (SDK_ATTEMPTS: 3 attempts in all for SES, SQS
+ * and Step Functions, 4 for DynamoDB), so a fault that must reach the handler has to cover every attempt. Step
  * Functions does not retry its integrations' calls: one fault fails one task attempt, and the ASL's Retry decides.
  */
-export type FaultService = 'ses' | 'dynamodb' | 'sfn' | 'lambda' | 'sfn-integration';
+export type FaultService = ProxiedService | 'lambda' | 'sfn-integration';
+
+/** The services reached over HTTP, each through a proxy of its own (`proxy`). */
+export type ProxiedService = 'ses' | 'dynamodb' | 'sfn' | 'sqs';
 
 /** An AWS error as the service would answer it. */
 export interface AwsErrorFault {
@@ -50,6 +53,8 @@ export interface AwsErrorFault {
   message?: string;
   /** 'lambda' / 'sfn-integration': the service's own error code in the Cause, when it is not the Error name's last part. */
   serviceCode?: string;
+  /** 'sqs': the code of SQS's older query protocol, which it still sends in `x-amzn-query-error` (default: `code`). */
+  queryCode?: string;
 }
 
 export interface LoseResponseFault {
@@ -124,7 +129,7 @@ export interface InjectedFault {
 }
 
 /** Attempts the SDK v3 makes per call by default (standard retry mode), per service. */
-export const SDK_ATTEMPTS = { ses: 3, dynamodb: 4, sfn: 3 } as const;
+export const SDK_ATTEMPTS = { ses: 3, dynamodb: 4, sfn: 3, sqs: 3 } as const;
 
 /** The local stack's account and region (local/stack.ts), in the messages that carry ARNs. */
 const LOCAL_ACCOUNT = '000000000000';
@@ -187,6 +192,20 @@ export const AWS_ERRORS = {
   lambdaSdkClient: { kind: 'error', status: 0, code: 'Lambda.SdkClientException', message: 'Unable to execute HTTP request: Connection reset' },
   /** The function died without an error type in its answer (Invoke's 200 with a function error; how older runtimes report a crash). */
   lambdaUnknown: { kind: 'error', status: 200, code: 'Lambda.Unknown', message: 'RequestId: 00000000-0000-0000-0000-000000000000 Process exited before completing request' },
+  /**
+   * SQS: the request rate is exceeded. SendMessage's own throttling error is RequestThrottled
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_SendMessage.html#API_SendMessage_Errors);
+   * its status, 403, and query code are those of the service's model in @aws-sdk/client-sqs (schemas_0.js,
+   * `RequestThrottled$`). The SDK retries it as throttling.
+   */
+  sqsRequestThrottled: { kind: 'error', status: 403, code: 'RequestThrottled', message: 'Request is throttled.' },
+  /**
+   * SQS: the common AWS JSON-protocol throttling error
+   * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html, ThrottlingException, 400).
+   */
+  sqsThrottling: { kind: 'error', status: 400, code: 'ThrottlingException', message: 'Rate exceeded' },
+  /** SQS: a transient failure inside SQS (the common InternalFailure, 500); the SDK retries it. */
+  sqsInternalFailure: { kind: 'error', status: 500, code: 'InternalFailure', message: 'We encountered an internal error. Please try again.' },
 } as const satisfies Record<string, AwsErrorFault>;
 
 /** SES rejects the message because of one recipient: in SES's sandbox, an address that is not verified (400). */
@@ -208,6 +227,24 @@ export function sesAccessDenied(sender: string, functionName = 'send-notice'): A
     message:
       `User \`arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${functionName}-role/${functionName}' is not authorized to perform ` +
       `\`ses:SendEmail' on resource \`arn:aws:ses:${LOCAL_REGION}:${LOCAL_ACCOUNT}:identity/${sender}'`,
+  };
+}
+
+/**
+ * The function's role may not send to the queue (403). Over the JSON protocol SQS names it AccessDeniedException
+ * (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/CommonErrors.html) and keeps the query
+ * protocol's `AccessDenied` in x-amzn-query-error (see errorResponse). The SDK's model has no such error, so
+ * the SDK names it by that header: the product sees `name: 'AccessDenied'` (test/local/queue-event-source.test.ts).
+ */
+export function sqsAccessDenied(queueName: string, functionName = 'send-notice', action = 'sendmessage'): AwsErrorFault {
+  return {
+    kind: 'error',
+    status: 403,
+    code: 'AccessDeniedException',
+    queryCode: 'AccessDenied',
+    message:
+      `User: arn:aws:sts::${LOCAL_ACCOUNT}:assumed-role/${functionName}-role/${functionName} is not authorized to perform: sqs:${action} ` +
+      `on resource: arn:aws:sqs:${LOCAL_REGION}:${LOCAL_ACCOUNT}:${queueName} because no identity-based policy allows the sqs:${action} action`,
   };
 }
 
@@ -245,15 +282,16 @@ export function overRate(perSecond: number, now: () => number = () => performanc
   };
 }
 
-const JSON_ERROR_NAMESPACE: Record<'dynamodb' | 'sfn', string> = {
+const JSON_ERROR_NAMESPACE: Record<'dynamodb' | 'sfn' | 'sqs', string> = {
   dynamodb: 'com.amazonaws.dynamodb.v20120810',
   sfn: 'com.amazonaws.swf.service.model',
+  sqs: 'com.amazonaws.sqs',
 };
 
 const xmlEscape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** The error response of the service's protocol: awsQuery XML for SES, awsJson1_0 for DynamoDB and SFN. */
-function errorResponse(service: 'ses' | 'dynamodb' | 'sfn', error: AwsErrorFault): { status: number; headers: Record<string, string>; body: string } {
+/** The error response of the service's protocol: awsQuery XML for SES, awsJson1_0 for DynamoDB, SFN and SQS. */
+function errorResponse(service: ProxiedService, error: AwsErrorFault): { status: number; headers: Record<string, string>; body: string } {
   const requestId = randomUUID();
   const message = error.message ?? error.code;
   if (service === 'ses') {
@@ -267,11 +305,12 @@ function errorResponse(service: 'ses' | 'dynamodb' | 'sfn', error: AwsErrorFault
         `  <RequestId>${requestId}</RequestId>\n</ErrorResponse>\n`,
     };
   }
-  return {
-    status: error.status,
-    headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId },
-    body: JSON.stringify({ __type: `${JSON_ERROR_NAMESPACE[service]}#${error.code}`, message }),
-  };
+  const headers: Record<string, string> = { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': requestId };
+  // SQS moved to JSON keeping its query-protocol code and fault in a header, `AWS.SimpleQueueService.NonExistentQueue;Sender`
+  // (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-json-api-responses.html); the SDK
+  // sets them as the error's Code and Type.
+  if (service === 'sqs') headers['x-amzn-query-error'] = `${error.queryCode ?? error.code};${error.status >= 500 ? 'Receiver' : 'Sender'}`;
+  return { status: error.status, headers, body: JSON.stringify({ __type: `${JSON_ERROR_NAMESPACE[service]}#${error.code}`, message }) };
 }
 
 function operationOf(service: FaultService, req: IncomingMessage, body: string): string {
@@ -363,7 +402,7 @@ export class FaultLayer {
   }
 
   /** The proxy endpoint of a service (after `proxy`). */
-  endpoint(service: 'ses' | 'dynamodb' | 'sfn'): string {
+  endpoint(service: ProxiedService): string {
     const url = this.endpoints.get(service);
     if (!url) throw new Error(`No fault proxy for ${service}`);
     return url;
@@ -396,7 +435,7 @@ export class FaultLayer {
   }
 
   /** Starts a proxy for `service` in front of `target`; returns the URL to give the SDK. */
-  async proxy(service: 'ses' | 'dynamodb' | 'sfn', target: string, host = '127.0.0.1'): Promise<string> {
+  async proxy(service: ProxiedService, target: string, host = '127.0.0.1'): Promise<string> {
     const upstreamUrl = new URL(target);
     const server = createServer((req, res) => {
       this.handle(service, upstreamUrl, req, res).catch((error: unknown) => {
@@ -415,7 +454,7 @@ export class FaultLayer {
     return url;
   }
 
-  private async handle(service: 'ses' | 'dynamodb' | 'sfn', upstreamUrl: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async handle(service: ProxiedService, upstreamUrl: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const text = body.toString('utf8');
     const attempt = req.headers['amz-sdk-request'];
@@ -436,7 +475,7 @@ export class FaultLayer {
     res.end(upstream.body);
   }
 
-  private answerError(res: ServerResponse, service: 'ses' | 'dynamodb' | 'sfn', error: AwsErrorFault): void {
+  private answerError(res: ServerResponse, service: ProxiedService, error: AwsErrorFault): void {
     const answer = errorResponse(service, error);
     res.writeHead(answer.status, { ...answer.headers, 'content-length': String(Buffer.byteLength(answer.body)) });
     res.end(answer.body);

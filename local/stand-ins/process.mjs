@@ -1,11 +1,11 @@
-// One stand-in (dynalite or aws-ses-v2-local) in a process of its own, so that it has a CPU core and a heap
+// One stand-in (dynalite, aws-ses-v2-local or fauxqs) in a process of its own, so that it has a CPU core and a heap
 // of its own: under load the local stack is otherwise one event loop shared with the handlers it serves.
 // Started by local/stand-ins/index.ts with `fork`; reports its port over IPC and exits with its parent.
 import { createServer } from 'node:net';
-import { createRequire } from 'node:module';
+import { createRequire, isBuiltin, register } from 'node:module';
 
 const require = createRequire(import.meta.url);
-const [kind, host, port] = process.argv.slice(2);
+const [kind, host, port, region] = process.argv.slice(2);
 
 function listen(server) {
   return new Promise((resolve, reject) => {
@@ -15,8 +15,11 @@ function listen(server) {
   });
 }
 
-/** Reads and writes served, and the request units DynamoDB would bill for them (the benchmark's cost model). */
-const usage = { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
+/**
+ * What the stand-in has served, for the benchmark's cost model: DynamoDB's reads and writes and the request units
+ * it would bill for them; SQS's API requests by action and the requests it would bill for them.
+ */
+const usage = kind === 'sqs' ? { requests: {}, billedRequests: 0, emptyReceives: 0 } : { reads: 0, writes: 0, readUnits: 0, writeUnits: 0 };
 
 /**
  * dynalite works out consumed capacity as DynamoDB does (item size in 4 KB read / 1 KB write units, the larger
@@ -34,6 +37,87 @@ function meterCapacity() {
     else (usage.writes += 1), (usage.writeUnits += units);
     return original(data, isRead, newItem, oldItem);
   };
+}
+
+/** SQS bills every 64 KB chunk of a request's payload as one request (https://aws.amazon.com/sqs/pricing/). */
+const SQS_BILLED_CHUNK_BYTES = 64 * 1024;
+
+/** A message's size as SQS counts it: the body, and each attribute's name, type and value. */
+function messageBytes(body, attributes) {
+  let bytes = Buffer.byteLength(body ?? '', 'utf8');
+  for (const [name, attribute] of Object.entries(attributes ?? {})) {
+    bytes += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(attribute.DataType ?? '', 'utf8');
+    bytes += Buffer.byteLength(attribute.StringValue ?? attribute.BinaryValue ?? '', 'utf8');
+  }
+  return bytes;
+}
+
+const sumOf = (messages, size) => messages.reduce((sum, message) => sum + size(message), 0);
+
+/** The messages a ReceiveMessage answer carries (none for an error). */
+function receivedMessages(response) {
+  try {
+    return (typeof response === 'string' && JSON.parse(response).Messages) || [];
+  } catch {
+    return [];
+  }
+}
+
+/** The payload SQS bills an action for: the messages it sends or receives (other actions: none, one request). */
+function billedPayloadBytes(action, request, received) {
+  if (action === 'SendMessage') return messageBytes(request?.MessageBody, request?.MessageAttributes);
+  if (action === 'SendMessageBatch') return sumOf(request?.Entries ?? [], (entry) => messageBytes(entry.MessageBody, entry.MessageAttributes));
+  return sumOf(received, (message) => messageBytes(message.Body, message.MessageAttributes));
+}
+
+/**
+ * fauxqs answers SQS's AWS JSON protocol; every action names itself in X-Amz-Target (`AmazonSQS.SendMessage`).
+ * Counted when the answer goes out (an error too), so a receive is billed by the messages it returned; empty
+ * receives apart, as their number depends on the long poll's wait (20 s for Lambda's pollers, less locally).
+ */
+function meterRequests(app) {
+  app.addHook('onSend', (request, _reply, payload, done) => {
+    const target = request.headers['x-amz-target'];
+    if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
+      const action = target.slice('AmazonSQS.'.length);
+      const received = action === 'ReceiveMessage' ? receivedMessages(payload) : [];
+      usage.requests[action] = (usage.requests[action] ?? 0) + 1;
+      usage.billedRequests += Math.max(1, Math.ceil(billedPayloadBytes(action, request.body, received) / SQS_BILLED_CHUNK_BYTES));
+      if (action === 'ReceiveMessage' && received.length === 0) usage.emptyReceives += 1;
+    }
+    done();
+  });
+}
+
+/**
+ * fauxqs imports node:sqlite (Node 22.5+) for its optional persistence, which is never switched on here (no
+ * dataDir): on Node 20 the import alone would fail, so there it resolves to a module that says so if used.
+ */
+function withoutNodeSqlite() {
+  if (isBuiltin('node:sqlite')) return;
+  const absent = 'export class DatabaseSync { constructor() { throw new Error("node:sqlite needs Node 22.5 or later"); } }';
+  const hooks = `export async function resolve(specifier, context, next) {
+    if (specifier === 'node:sqlite') return { url: ${JSON.stringify(`data:text/javascript,${encodeURIComponent(absent)}`)}, shortCircuit: true };
+    return next(specifier, context);
+  }`;
+  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
+}
+
+async function startSqs() {
+  withoutNodeSqlite();
+  const { buildApp } = await import('fauxqs');
+  // Not in the package's exports, so by file: the store fauxqs would otherwise create itself.
+  const { SqsStore } = await import(new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs')).href);
+  const sqsStore = new SqsStore();
+  // No host of its own: a queue URL is then on the origin the client called (http://127.0.0.1:PORT/000000000000/name),
+  // as on AWS, where it is on the SQS endpoint. fauxqs's default, http://sqs.REGION.localhost:PORT/…, does not
+  // resolve here, and the SDK sends to a queue URL's origin when it has no explicit endpoint (AWS_ENDPOINT_URL_SQS).
+  sqsStore.host = '';
+  // buildApp, not startFauxqs: startFauxqs listens on every interface, whatever the host.
+  const app = buildApp({ logger: false, ...(region ? { defaultRegion: region } : {}), stores: { sqsStore } });
+  meterRequests(app);
+  await app.listen({ port: Number(port), host });
+  return app.server.address().port;
 }
 
 async function start() {
@@ -59,6 +143,7 @@ async function start() {
     if (!server.listening) throw new Error(`the SES stand-in could not listen on ${host}:${port}`);
     return server.address().port;
   }
+  if (kind === 'sqs') return startSqs();
   throw new Error(`unknown stand-in ${JSON.stringify(kind)}`);
 }
 
