@@ -37,6 +37,13 @@ export const localConfigSchema = z.object({
   /** Optional per-step overrides (JSON), see lambdas/core/timing.ts. */
   REMINDER_SCHEDULE: z.string().default(''),
   SENDER_EMAIL: z.string().default('no-reply@zmiana-sd.local'),
+  /** SES's maximum send rate the outbox's sender keeps to (context sesMaxSendRate): the production default. */
+  SES_MAX_SEND_RATE: z.coerce.number().positive().max(10_000).default(14),
+  /**
+   * The outbox's visibility timeout, when a test needs messages the sender left on the queue back sooner than CDK's
+   * six sender timeouts (core/outbox.ts senderSettings); at least send-email's timeout, as Lambda requires.
+   */
+  OUTBOX_VISIBILITY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(43_200).optional(),
   /** The configuration set the mailer names; the local SES simulator (local/ses-simulator.ts) publishes events only for sends that name one, as SES does. */
   SES_CONFIGURATION_SET: z.string().default('zmiana-sd-local'),
   MRPIPS_EMAIL: z.string().default('sekretariat.di@mrpips.gov.pl'),

@@ -10,6 +10,7 @@ import { handler as recordEndedExecution } from '../lambdas/record-ended-executi
 import { handler as recordFailure } from '../lambdas/record-failure/index.js';
 import { handler as registerCase } from '../lambdas/register-case/index.js';
 import { handler as requestConfirmation } from '../lambdas/request-confirmation/index.js';
+import { handler as sendEmail } from '../lambdas/send-email/index.js';
 import { handler as sendNotice } from '../lambdas/send-notice/index.js';
 
 /**
@@ -27,6 +28,7 @@ export const LOCAL_FUNCTIONS = {
   'record-failure': recordFailure,
   'record-ended-execution': recordEndedExecution,
   'record-delivery-event': recordDeliveryEvent,
+  'send-email': sendEmail,
   'notification-form': notificationForm,
   'confirmation-links': confirmationLinks,
   'case-status': caseStatus,

@@ -8,6 +8,8 @@ import { FaultLayer } from './faults.js';
 import { startFaultControl } from './faults-control.js';
 import { localEventRules, type LocalEventRules } from './event-rules.js';
 import { startSesSimulator, type LocalSesSimulator } from './ses-simulator.js';
+import { queueUrlOn, startLocalOutbox, type LocalOutbox } from './outbox.js';
+import { senderSettings } from '../lambdas/core/outbox.js';
 import { withTimeout } from './lambda-timeouts.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
@@ -30,11 +32,16 @@ const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.u
 
 export interface LocalStack {
   config: LocalConfig;
-  urls: { pages: string; form: string; inbox: string; dynamodb: string; stepFunctions: string };
+  urls: { pages: string; form: string; inbox: string; dynamodb: string; sqs: string; stepFunctions: string };
   procedureArn: string;
   stepFunctions: LocalStepFunctions;
   /** EventBridge's deliveries of Step Functions' events to the functions the rules in lib/ target (local/event-rules.ts). */
   eventRules: LocalEventRules;
+  /**
+   * The e-mail outbox (local/outbox.ts): its queues, and `settled()` — every message sent, left or moved to the
+   * dead-letter queue, and the sender idle — for tests that count what arrived.
+   */
+  outbox: Pick<LocalOutbox, 'queueUrl' | 'deadLetterQueueUrl' | 'settled' | 'usage' | 'invocations'>;
   /** SES's events for the simulator's addresses, as the configuration set publishes them (local/ses-simulator.ts). */
   sesEvents: Pick<LocalSesSimulator, 'settled'>;
   /** The fault layer (local/faults.ts), when the stack was started with `{ faults: true }`. */
@@ -42,13 +49,13 @@ export interface LocalStack {
   /** Where a person injects and lifts faults (local/faults-control.ts), when started with `{ faultControl: true }`. */
   faultControl?: { url: string; token: string };
   /** Resident memory of the stack: this process and each stand-in's process, bytes. */
-  residentMemory(): { total: number; byProcess: Record<'stack' | 'dynamodb' | 'ses', number> };
+  residentMemory(): { total: number; byProcess: Record<'stack' | 'dynamodb' | 'ses' | 'sqs', number> };
   /** Requests the link pages have served so far, by `METHOD /path`. */
   pageRequests(): Record<string, number>;
   /** DynamoDB reads and writes served so far, with the request units DynamoDB would bill (local/stand-ins). */
   dynamodbUsage(): Promise<StandInUsage>;
   /** CPU time used so far (user + system), ms: this process (with its worker threads) and each stand-in's process. */
-  cpuTime(): Record<'stack' | 'dynamodb' | 'ses', number>;
+  cpuTime(): Record<'stack' | 'dynamodb' | 'ses' | 'sqs', number>;
   close(): Promise<void>;
 }
 
@@ -116,12 +123,32 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     const sesSimulator = await startSesSimulator({ upstream: inboxUrl, host, region: REGION, account: ACCOUNT, recordDeliveryEvent: invoked('record-delivery-event') });
     closers.push(() => sesSimulator.close());
 
+    // The outbox: SQS in a process of its own, drained into send-email as Lambda's event source mapping does, with
+    // the settings CDK deploys for the configured sending rate (lib/email-outbox.ts).
+    const sending = senderSettings(config.SES_MAX_SEND_RATE);
+    const outbox = await startLocalOutbox({
+      host,
+      port: config.SQS_PORT,
+      region: REGION,
+      account: ACCOUNT,
+      name: 'zmiana-sd-outbox',
+      queue: { visibilityTimeoutSeconds: config.OUTBOX_VISIBILITY_TIMEOUT_SECONDS ?? sending.visibilityTimeoutSeconds, maxReceiveCount: sending.maxReceiveCount, retentionSeconds: sending.retentionSeconds },
+      eventSource: { batchSize: sending.batchSize, maximumConcurrency: sending.maximumConcurrency },
+      invoke: (event) => invoked('send-email')(event as never, undefined as never),
+      functionTimeoutSeconds: config.LAMBDA_TIMEOUTS['send-email'],
+    });
+    closers.push(() => outbox.close());
+    const sqsEndpoint = faults ? await faults.proxy('sqs', outbox.url, host) : outbox.url;
+
     Object.assign(process.env, {
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
       AWS_ENDPOINT_URL_DYNAMODB: faults ? await faults.proxy('dynamodb', dynamodbUrl, host) : dynamodbUrl,
       AWS_ENDPOINT_URL_SES: faults ? await faults.proxy('ses', sesSimulator.url, host) : sesSimulator.url,
+      AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+      OUTBOX_QUEUE_URL: queueUrlOn(sqsEndpoint, outbox.queueUrl),
+      SEND_RATE_PER_SECOND: String(sending.sendRatePerSecond / sending.maximumConcurrency),
       TABLE_NAME: config.TABLE_NAME,
       SENDER_EMAIL: config.SENDER_EMAIL,
       SES_CONFIGURATION_SET: config.SES_CONFIGURATION_SET,
@@ -195,22 +222,31 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
 
     return {
       config,
-      urls: { pages: pages.url, form: `${pages.url}/zgloszenie`, inbox: inboxUrl, dynamodb: dynamodbUrl, stepFunctions: stepFunctions.endpoint },
+      urls: { pages: pages.url, form: `${pages.url}/zgloszenie`, inbox: inboxUrl, dynamodb: dynamodbUrl, sqs: outbox.url, stepFunctions: stepFunctions.endpoint },
       procedureArn,
       stepFunctions,
       eventRules,
       sesEvents: { settled: sesSimulator.settled },
+      outbox: {
+        queueUrl: outbox.queueUrl,
+        deadLetterQueueUrl: outbox.deadLetterQueueUrl,
+        settled: (o) => outbox.settled(o),
+        usage: () => outbox.usage(),
+        get invocations() {
+          return outbox.invocations;
+        },
+      },
       ...(faults ? { faults } : {}),
       ...(control ? { faultControl: { url: control.url, token: control.token } } : {}),
       residentMemory: () => {
-        const byProcess = { stack: process.memoryUsage.rss(), dynamodb: residentBytes(dynamodb!.pid), ses: residentBytes(ses!.pid) };
-        return { total: byProcess.stack + byProcess.dynamodb + byProcess.ses, byProcess };
+        const byProcess = { stack: process.memoryUsage.rss(), dynamodb: residentBytes(dynamodb!.pid), ses: residentBytes(ses!.pid), sqs: residentBytes(outbox.pid) };
+        return { total: byProcess.stack + byProcess.dynamodb + byProcess.ses + byProcess.sqs, byProcess };
       },
       dynamodbUsage: () => dynamodb!.usage(),
       pageRequests: () => Object.fromEntries(pages.requests),
       cpuTime: () => {
         const own = process.cpuUsage();
-        return { stack: (own.user + own.system) / 1000, dynamodb: cpuMs(dynamodb!.pid), ses: cpuMs(ses!.pid) };
+        return { stack: (own.user + own.system) / 1000, dynamodb: cpuMs(dynamodb!.pid), ses: cpuMs(ses!.pid), sqs: cpuMs(outbox.pid) };
       },
       close: closeAll,
     };
