@@ -76,6 +76,8 @@ export const PRICES = {
   logsIngestGb: { usd: 0.63, per: 1, unit: 'GB ingested', source: 'aws.amazon.com/cloudwatch/pricing (Logs, collect, EU Frankfurt)' },
   /** X-Ray: $5.00 per million traces recorded. */
   xrayTrace: { usd: 5, per: 1_000_000, unit: 'trace recorded', source: 'aws.amazon.com/xray/pricing' },
+  /** SQS standard queue: $0.40 per million requests after the first million a month, each 64 KB of payload one request. */
+  sqsRequest: { usd: 0.4, per: 1_000_000, unit: 'SQS request (64 KB chunk)', source: 'aws.amazon.com/sqs/pricing (standard queue, EU Frankfurt)' },
   /** Secrets Manager: $0.05 per 10,000 API calls (the $0.40 per secret-month is fixed, not per case). */
   secretsCall: { usd: 0.05, per: 10_000, unit: 'API call', source: 'aws.amazon.com/secrets-manager/pricing' },
 } as const satisfies Record<string, Price>;
@@ -115,6 +117,8 @@ export interface CaseCounts {
   /** Messages (for the reader; SES bills recipients). */
   readonly emailMessages: number;
   readonly httpRequests: number;
+  /** The outbox's billed SQS requests (put, received, deleted). */
+  readonly sqsRequests: number;
   readonly logBytes: number;
   readonly xrayTraces: number;
   readonly secretsManagerCalls: number;
@@ -159,6 +163,7 @@ export function costOfCase(counts: CaseCounts, prices: Prices = PRICES, targetUs
     line('DynamoDB reads (on-demand)', counts.dynamoRru, 'dynamoRru'),
     line('SES e-mails', counts.emailRecipients, 'sesEmail'),
     line('API Gateway HTTP API', counts.httpRequests, 'httpApiRequest'),
+    line('SQS (e-mail outbox)', counts.sqsRequests, 'sqsRequest'),
     line('CloudWatch Logs ingestion', counts.logBytes / 1024 ** 3, 'logsIngestGb'),
     line('X-Ray traces', counts.xrayTraces, 'xrayTrace'),
     line('Secrets Manager calls', counts.secretsManagerCalls, 'secretsCall'),
@@ -537,6 +542,8 @@ export const DEFAULT_ASSUMPTIONS: Assumptions = {
     'notification-form': 150,
     'confirmation-links': 150,
     'case-status': 80,
+    // One SES SendEmail and the pacing slot at 7 recipients/s (14/s over two senders), per message.
+    'send-email': 250,
   },
   coldStartShare: 1,
   initMs: 600,
@@ -577,6 +584,8 @@ export interface CountedCase {
   readonly httpRequests: number;
   /** Parent and child executions (one X-Ray trace each). */
   readonly executions: number;
+  /** The outbox's billed SQS requests. */
+  readonly sqsRequests: number;
 }
 
 /** Full counts of a case from what was counted and the assumptions for the rest. */
@@ -604,6 +613,7 @@ export function caseCountsFrom(counted: CountedCase, assumptions: Partial<Assump
     emailRecipients: counted.emailRecipients,
     emailMessages: counted.emailMessages,
     httpRequests: counted.httpRequests,
+    sqsRequests: counted.sqsRequests,
     logBytes: totalInvocations * a.logBytesPerInvocation + counted.stateTransitions * a.sfnEventsPerTransition * a.sfnLogBytesPerEvent + counted.httpRequests * a.accessLogBytesPerRequest,
     // One trace per execution (its Lambda tasks join it) and one per HTTP request; every trace sampled (upper bound).
     xrayTraces: counted.executions + counted.httpRequests,
@@ -647,6 +657,11 @@ export function completedCaseCounts(variant: Variant, options: { failedVerificat
   add('case-status', a.statusViews);
   for (let i = 0; i < a.statusViews; i++) addOps(dynamoOps('case-status', {}, 0, a.collections, 'GET', walk.childExecutions.length));
 
+  // The outbox, at its dearest (a case on its own, every message alone in its batch): per message one send-email
+  // invocation reading and updating the message's marker, and three SQS requests (put, received, deleted).
+  add('send-email', emails.length);
+  addOps({ ...noOps(), smallReads: emails.length, smallWrites: emails.length });
+
   const counts = caseCountsFrom(
     {
       label: `${variant}${options.failedVerificationRounds ? ` (+${options.failedVerificationRounds} failed verification)` : ''}`,
@@ -658,6 +673,7 @@ export function completedCaseCounts(variant: Variant, options: { failedVerificat
       emailRecipients: emails.reduce((s, e) => s + 1 + (e.ccSupplier && a.supplierContact ? 1 : 0), 0),
       httpRequests: Object.values(httpByRoute).reduce((s, n) => s + n, 0),
       executions: 1 + walk.childExecutions.length,
+      sqsRequests: 3 * emails.length,
     },
     a,
   );

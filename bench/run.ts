@@ -21,7 +21,7 @@ async function main(): Promise<number> {
     console.error(`bench: ${error.message}\n${USAGE}`);
     return 2;
   }
-  process.stderr.write(`[bench] national wave: ${options.cases} cases, concurrency ${options.concurrency}, ${options.lambdaWorkers} Lambda worker threads${options.sesRate ? `, SES quota ${options.sesRate} messages/s` : ''}\n`);
+  process.stderr.write(`[bench] national wave: ${options.cases} cases, concurrency ${options.concurrency}, ${options.lambdaWorkers} Lambda worker threads${options.sesRate ? `, SES quota ${options.sesRate} recipients/s` : ''}\n`);
   const result = await runWave({ cases: options.cases, concurrency: options.concurrency, timeoutMs: options.timeoutMs, lambdaWorkers: options.lambdaWorkers, ...(options.sesRate ? { sesRate: options.sesRate } : {}), progressEveryMs: 2000 });
   console.log(formatTable(result));
   const files = await writeResults(result, options.outDir);

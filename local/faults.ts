@@ -261,21 +261,32 @@ export function bodyIncludes(...parts: string[]): (request: FaultRequest) => boo
   return (request) => parts.every((part) => request.body.includes(part));
 }
 
+/** How many recipients (To, Cc, Bcc) an SES SendEmail request names: what SES counts against its quotas. */
+export function sesRecipientCount(request: FaultRequest): number {
+  let count = 0;
+  for (const key of new URLSearchParams(request.body).keys()) if (/^Destination\.(To|Cc|Bcc)Addresses\.member\.\d+$/.test(key)) count++;
+  return count;
+}
+
 /**
- * A matcher that accepts the requests beyond `perSecond` a second, as SES counts its maximum sending rate: a
- * token bucket holding one second's worth, refilled continuously. With `fault: AWS_ERRORS.sesThrottling` and
- * `times: Infinity` it makes the SES stand-in an account with that sending quota.
+ * A matcher that accepts the requests beyond `perSecond` a second, as SES counts its maximum sending rate
+ * (https://docs.aws.amazon.com/ses/latest/dg/quotas.html: "Quotas are based on the number of recipients, rather
+ * than on the number of messages"): a token bucket holding one second's worth, refilled continuously. A request
+ * is let through while any quota is left and takes `cost(request)` tokens (SES accepts a message to several
+ * recipients on the last of the second's quota, then refuses until the quota has built up again), so the bucket
+ * may go below zero. With `fault: AWS_ERRORS.sesThrottling` and `times: Infinity` it is the account's quota; pass
+ * `cost: sesRecipientCount` to count recipients as SES does (default: one per request).
  */
-export function overRate(perSecond: number, now: () => number = () => performance.now()): (request: FaultRequest) => boolean {
+export function overRate(perSecond: number, now: () => number = () => performance.now(), cost: (request: FaultRequest) => number = () => 1): (request: FaultRequest) => boolean {
   if (!(perSecond > 0)) throw new Error(`overRate: the rate must be a positive number of requests a second, not ${perSecond}`);
   let tokens = perSecond;
   let last = now();
-  return () => {
+  return (request) => {
     const t = now();
     tokens = Math.min(perSecond, tokens + ((t - last) / 1000) * perSecond);
     last = t;
     if (tokens >= 1) {
-      tokens -= 1;
+      tokens -= cost(request);
       return false;
     }
     return true;

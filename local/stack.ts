@@ -50,6 +50,8 @@ export interface LocalStack {
   faultControl?: { url: string; token: string };
   /** Resident memory of the stack: this process and each stand-in's process, bytes. */
   residentMemory(): { total: number; byProcess: Record<'stack' | 'dynamodb' | 'ses' | 'sqs', number> };
+  /** Invocations so far by function, with those that failed (error or timeout: what Lambda's Errors metric counts) and their time. */
+  functionStats(): Partial<Record<LocalFunctionName, FunctionStats>>;
   /** Requests the link pages have served so far, by `METHOD /path`. */
   pageRequests(): Record<string, number>;
   /** DynamoDB reads and writes served so far, with the request units DynamoDB would bill (local/stand-ins). */
@@ -57,6 +59,12 @@ export interface LocalStack {
   /** CPU time used so far (user + system), ms: this process (with its worker threads) and each stand-in's process. */
   cpuTime(): Record<'stack' | 'dynamodb' | 'ses' | 'sqs', number>;
   close(): Promise<void>;
+}
+
+export interface FunctionStats {
+  invocations: number;
+  errors: number;
+  durationMs: number;
 }
 
 export interface LocalStackOptions {
@@ -102,8 +110,24 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     let workers: LambdaWorkers | undefined;
     const fn = (name: LocalFunctionName): LocalFunction => (options.lambdaWorkers ? (event: unknown) => workers!.invoke(name, event) : LOCAL_FUNCTIONS[name]);
     // As Lambda runs it: within its timeout, and (for the state machines, with faults on) behind the fault layer.
-    const timed = <E, R>(name: LocalFunctionName, handler: (event: E, invocation: LocalInvocation) => Promise<R>) =>
-      withTimeout(handler, config.LAMBDA_TIMEOUTS[name], config.LAMBDA_TIMEOUT_ERROR);
+    // Invocations, failures (threw, timed out: Lambda's Errors metric, which alarms on AWS) and time, by function.
+    const functionStats: Partial<Record<LocalFunctionName, FunctionStats>> = {};
+    const timed = <E, R>(name: LocalFunctionName, handler: (event: E, invocation: LocalInvocation) => Promise<R>) => {
+      const within = withTimeout(handler, config.LAMBDA_TIMEOUTS[name], config.LAMBDA_TIMEOUT_ERROR);
+      return async (event: E): Promise<R> => {
+        const stats = (functionStats[name] ??= { invocations: 0, errors: 0, durationMs: 0 });
+        const started = performance.now();
+        stats.invocations++;
+        try {
+          return await within(event);
+        } catch (error) {
+          stats.errors++;
+          throw error;
+        } finally {
+          stats.durationMs += performance.now() - started;
+        }
+      };
+    };
     const invoked = (name: LocalFunctionName): LocalLambda => timed(name, faults ? faults.lambda(name, fn(name) as LocalLambda) : (fn(name) as LocalLambda));
     const urlHost = host.includes(':') ? `[${host}]` : host;
     const dynamodbUrl = `http://${urlHost}:${dynamoPort}`;
@@ -244,6 +268,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       },
       dynamodbUsage: () => dynamodb!.usage(),
       pageRequests: () => Object.fromEntries(pages.requests),
+      functionStats: () => Object.fromEntries(Object.entries(functionStats).map(([name, stats]) => [name, { ...stats }])),
       cpuTime: () => {
         const own = process.cpuUsage();
         return { stack: (own.user + own.system) / 1000, dynamodb: cpuMs(dynamodb!.pid), ses: cpuMs(ses!.pid), sqs: cpuMs(outbox.pid) };

@@ -28,16 +28,19 @@ export function formatTable(r: WaveResult): string {
     ['case duration p50 / p95 / max', `${(r.caseDurationMs.p50 / 1000).toFixed(1)} / ${(r.caseDurationMs.p95 / 1000).toFixed(1)} / ${(r.caseDurationMs.max / 1000).toFixed(1)} s`],
     ...(r.sesQuota
       ? ([
-          ['SES quota', `${r.sesQuota.ratePerSecond} messages/s`],
-          ['SES accepted (throttled attempts)', `${r.sesQuota.accepted} (${r.sesQuota.throttledAttempts})`],
-          ['least time the quota allows', `${(r.sesQuota.quotaFloorMs / 1000).toFixed(1)} s`],
-          ['delay beyond the quota', `${((r.wallTimeMs - r.sesQuota.quotaFloorMs) / 1000).toFixed(1)} s`],
-          ['effective sending rate', `${r.sesQuota.effectiveRatePerSecond} messages/s`],
+          ['SES quota', `${r.sesQuota.ratePerSecond} recipients/s`],
+          ['SES accepted: messages (recipients)', `${r.sesQuota.accepted} (${r.sesQuota.acceptedRecipients})`],
+          ['SES refused for the rate', `${r.sesQuota.throttledAttempts} attempts (${(r.sesQuota.refusedShare * 100).toFixed(2)} % of messages)`],
+          ['least time the quota allows', `${(r.sesQuota.quotaFloorMs / 1000).toFixed(1)} s (accepted recipients / quota)`],
+          ['delay beyond the quota', `${((r.wallTimeMs - r.sesQuota.quotaFloorMs) / 1000).toFixed(1)} s (${(r.sesQuota.overFloorShare * 100).toFixed(2)} %)`],
+          ['effective sending rate', `${r.sesQuota.effectiveRatePerSecond} recipients/s`],
         ] as [string, string][])
       : []),
+    ['function errors (Lambda Errors)', Object.entries(r.functionErrors).map(([name, n]) => `${name} ${n}`).join(', ') || '0'],
+    ['outbox SQS requests per case', `${perCase(r.sqs.billed)} billed (${Object.entries(r.sqs.requests).map(([action, n]) => `${action} ${perCase(n)}`).join(', ')})`],
     ['peak RSS (all processes)', mb(r.peakRssBytes)],
-    ['  stack / dynalite / SES stand-in', `${mb(r.peakRssByProcessBytes.stack)} / ${mb(r.peakRssByProcessBytes.dynamodb)} / ${mb(r.peakRssByProcessBytes.ses)}`],
-    ['CPU per case: stack / dynalite / SES', `${r.cpuMsPerCase.stack} / ${r.cpuMsPerCase.dynamodb} / ${r.cpuMsPerCase.ses} ms (${r.cpuMsPerCase.stack + r.cpuMsPerCase.dynamodb + r.cpuMsPerCase.ses} ms in all, on ${r.environment.cpus} cores)`],
+    ['  stack / dynalite / SES / SQS stand-in', `${mb(r.peakRssByProcessBytes.stack)} / ${mb(r.peakRssByProcessBytes.dynamodb)} / ${mb(r.peakRssByProcessBytes.ses)} / ${mb(r.peakRssByProcessBytes.sqs)}`],
+    ['CPU per case: stack / dynalite / SES / SQS', `${r.cpuMsPerCase.stack} / ${r.cpuMsPerCase.dynamodb} / ${r.cpuMsPerCase.ses} / ${r.cpuMsPerCase.sqs} ms (${r.cpuMsPerCase.stack + r.cpuMsPerCase.dynamodb + r.cpuMsPerCase.ses + r.cpuMsPerCase.sqs} ms in all, on ${r.environment.cpus} cores)`],
     ['DynamoDB reads / writes per case', `${perCase(r.dynamodb.reads)} / ${perCase(r.dynamodb.writes)} (${perCase(r.dynamodb.readUnits)} RRU / ${perCase(r.dynamodb.writeUnits)} WRU)`],
     ...(r.costPerCase ? ([['cost per completed case on AWS', `$${r.costPerCase.cost.totalUsd.toFixed(5)} (target $${r.costPerCase.cost.targetUsd}; counted here, priced by bench/cost.ts)`]] as [string, string][]) : []),
     ['errors', String(r.errors.length)],
@@ -47,7 +50,7 @@ export function formatTable(r: WaveResult): string {
   const stepRows = Object.entries(r.handoverLatencyByStepMs).map(([step, p]) => `  ${step.padEnd(28)} p50 ${ms(p.p50).padStart(10)}  p95 ${ms(p.p95).padStart(10)}  p99 ${ms(p.p99).padStart(10)}  n=${p.count}`);
   const lambdaRows = Object.entries(r.lambdaInvocations).map(([name, n]) => `  ${name.padEnd(28)} ${String(n).padStart(7)} calls  ${ms((r.lambdaDurationMs[name] ?? 0) / Math.max(1, n)).padStart(10)} mean`);
   return [
-    r.sesQuota ? `National wave on the local stack, SES quota ${r.sesQuota.ratePerSecond} messages/s` : 'National wave on the local stack',
+    r.sesQuota ? `National wave on the local stack, SES quota ${r.sesQuota.ratePerSecond} recipients/s` : 'National wave on the local stack',
     '-'.repeat(width + 20),
     ...lines,
     '',

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { AWS_ERRORS, overRate, type FaultHandle } from '../../local/faults.js';
-import { caseCountsFrom, costOfCase, type CaseCost, type CountedCase } from '../cost.js';
+import { AWS_ERRORS, overRate, sesRecipientCount, type FaultHandle } from '../../local/faults.js';
+import { caseCountsFrom, costOfCase, DEFAULT_ASSUMPTIONS, type CaseCost, type CountedCase } from '../cost.js';
 import { startLocalStack } from '../../local/stack.js';
+import type { SqsUsage } from '../../local/stand-ins/index.js';
 import { CaseError, playCase, type HandoverSample } from './case.js';
 import { unitData } from './data.js';
 import { InboxIndex } from './inbox.js';
@@ -13,7 +14,7 @@ export interface WaveOptions {
   timeoutMs: number;
   /** Worker threads for the Lambda handlers (0: in the stack's own thread). */
   lambdaWorkers?: number;
-  /** SES sending quota of the stand-in (messages/s); unset = unlimited. */
+  /** SES sending quota of the stand-in (recipients/s), which the outbox's sender keeps to; unset = unlimited. */
   sesRate?: number;
   /** Progress lines on stderr every `progressEveryMs` (0 = none). */
   progressEveryMs?: number;
@@ -51,6 +52,14 @@ export interface WaveResult {
   /** DynamoDB operations dynalite served and the request units DynamoDB would bill for them. */
   dynamodb: { reads: number; writes: number; readUnits: number; writeUnits: number };
   /**
+   * The outbox's SQS requests the product made (SendMessage, the event source's non-empty receives and its deletes)
+   * and what SQS bills for them (64 KB chunks), without the harness's GetQueueAttributes and the empty polls
+   * (on AWS Lambda's pollers long-poll an idle queue at a fixed monthly cost, not per case).
+   */
+  sqs: { requests: Record<string, number>; billed: number };
+  /** Invocations that failed (error or timeout), by function: what Lambda's Errors metric would count. */
+  functionErrors: Record<string, number>;
+  /**
    * The cost of one completed case on AWS from what this run counted per case (bench/cost.ts: durations, cold
    * starts and log volume from its assumptions; prices eu-central-1). Absent when no case completed.
    */
@@ -65,16 +74,29 @@ export interface WaveResult {
    * With a sending quota: what SES accepted and refused, and the least time the quota allows for that many
    * messages (accepted / rate); the wall time beyond it is what the procedure itself added.
    */
-  sesQuota?: { ratePerSecond: number; accepted: number; throttledAttempts: number; quotaFloorMs: number; effectiveRatePerSecond: number };
+  sesQuota?: {
+    ratePerSecond: number;
+    /** Messages SES accepted, and their recipients (what the quota counts). */
+    accepted: number;
+    acceptedRecipients: number;
+    throttledAttempts: number;
+    /** Refused attempts over accepted messages. */
+    refusedShare: number;
+    /** accepted recipients / rate. */
+    quotaFloorMs: number;
+    /** Wall time beyond the floor, over the floor. */
+    overFloorShare: number;
+    effectiveRatePerSecond: number;
+  };
   /** Peak of the sum over the stack's processes (sampled every 100 ms). */
   peakRssBytes: number;
   /**
    * CPU time per completed case, ms: the stack's process (handlers in their worker threads, Step Functions, the
    * pages server, and the simulated participants with their inbox poller) and each stand-in's process.
    */
-  cpuMsPerCase: { stack: number; dynamodb: number; ses: number };
+  cpuMsPerCase: { stack: number; dynamodb: number; ses: number; sqs: number };
   /** Each process's own peak (they need not coincide). */
-  peakRssByProcessBytes: { stack: number; dynamodb: number; ses: number };
+  peakRssByProcessBytes: { stack: number; dynamodb: number; ses: number; sqs: number };
   rssBeforeBytes: number;
   errors: { caseIndex: number; caseId?: string; stage: string; message: string }[];
   /** Every hand-over: [ms since start of the POST, latency ms, step index] (for the chart). */
@@ -110,6 +132,7 @@ function countedPerCase(
     dynamodb: { readUnits: number; writeUnits: number };
     emails: number;
     recipients: number;
+    sqsBilled: number;
   },
 ): CountedCase | undefined {
   if (completed === 0) return undefined;
@@ -136,26 +159,43 @@ function countedPerCase(
     emailRecipients: per(run.recipients),
     httpRequests: per(Object.values(run.pageRequests).reduce((sum, n) => sum + n, 0)),
     executions: per(run.executions),
+    sqsRequests: per(run.sqsBilled),
   };
 }
 
-function sesQuotaReport(ratePerSecond: number, requests: number, throttledAttempts: number, wallTimeMs: number): NonNullable<WaveResult['sesQuota']> {
+function sesQuotaReport(ratePerSecond: number, requests: number, throttledAttempts: number, acceptedRecipients: number, wallTimeMs: number): NonNullable<WaveResult['sesQuota']> {
   const accepted = requests - throttledAttempts;
+  const quotaFloorMs = Math.round((acceptedRecipients / ratePerSecond) * 1000);
   return {
     ratePerSecond,
     accepted,
+    acceptedRecipients,
     throttledAttempts,
-    quotaFloorMs: Math.round((accepted / ratePerSecond) * 1000),
-    effectiveRatePerSecond: Math.round((accepted / (wallTimeMs / 1000)) * 100) / 100,
+    refusedShare: accepted ? Math.round((throttledAttempts / accepted) * 10_000) / 10_000 : 0,
+    quotaFloorMs,
+    overFloorShare: Math.round(((wallTimeMs - quotaFloorMs) / quotaFloorMs) * 10_000) / 10_000,
+    effectiveRatePerSecond: Math.round((acceptedRecipients / (wallTimeMs / 1000)) * 100) / 100,
   };
+}
+
+/** The product's billed SQS requests between two readings of the stand-in's usage (see WaveResult.sqs). */
+function sqsOfProduct(before: SqsUsage, after: SqsUsage): WaveResult['sqs'] {
+  const requests: Record<string, number> = {};
+  for (const [action, n] of Object.entries(after.requests)) {
+    const made = (n ?? 0) - (before.requests[action] ?? 0);
+    if (made > 0 && action !== 'GetQueueAttributes') requests[action] = made;
+  }
+  const emptyReceives = after.emptyReceives - before.emptyReceives;
+  if (requests.ReceiveMessage !== undefined) requests.ReceiveMessage -= emptyReceives;
+  const harness = (after.requests.GetQueueAttributes ?? 0) - (before.requests.GetQueueAttributes ?? 0);
+  return { requests, billed: after.billedRequests - before.billedRequests - harness - emptyReceives };
 }
 
 /** Starts the local stack in this process, plays `cases` cases with at most `concurrency` in flight, and measures. */
 export async function runWave(o: WaveOptions): Promise<WaveResult> {
   const log = o.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   // Handlers log every action at INFO; a wave would print hundreds of thousands of lines.
-  // Under a sending quota every throttled send is a WARN line (action deferred); only errors are news then.
-  process.env.LOG_LEVEL ??= o.sesRate ? 'ERROR' : 'WARN';
+  process.env.LOG_LEVEL ??= 'WARN';
   // The same for the business metrics' EMF lines (one per case started, completed, ...).
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
 
@@ -164,20 +204,23 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     SES_PORT: 0,
     DYNAMODB_PORT: 0,
     SFN_PORT: 0,
+    SQS_PORT: 0,
+    // The outbox's sender keeps to the quota as deployed with context sesMaxSendRate; without one, SES takes all.
+    SES_MAX_SEND_RATE: o.sesRate ?? 10_000,
     // No reminders during a wave: every participant answers, however long the queue.
     RESPONSE_TIMEOUT_SECONDS: 86_400,
     // Every case comes from this machine's address; the form's hourly per-address limit must admit the wave.
     NOTIFICATIONS_PER_HOUR_PER_IP: 10_000,
-    // Under a sending quota the retry waits are the pacing itself: as on AWS. Otherwise none are expected.
-    RETRY_INTERVAL_SCALE: o.sesRate ? 1 : 0.01,
+    // Retries are not expected: no action waits for SES any more (the outbox does).
+    RETRY_INTERVAL_SCALE: 0.01,
   };
   // The handlers run in worker threads as Lambda runs apart from Step Functions; dynalite and the SES stand-in
   // run in processes of their own (local/stand-ins): every core of the machine takes a share of the wave.
   const stackOptions = { historyPayloads: false, lambdaWorkers: o.lambdaWorkers ?? 0 };
-  // The quota is the fault layer's token bucket in front of the SES stand-in (local/faults.ts).
+  // The quota is the fault layer's token bucket in front of the SES stand-in (local/faults.ts), counting recipients as SES does.
   const stack = o.sesRate ? await startLocalStack(overrides, { ...stackOptions, faults: true }) : await startLocalStack(overrides, stackOptions);
   const quota: FaultHandle | undefined = o.sesRate
-    ? stack.faults?.add({ service: 'ses', operation: 'SendEmail', match: overRate(o.sesRate), fault: AWS_ERRORS.sesThrottling, times: Infinity, label: 'sending quota' })
+    ? stack.faults?.add({ service: 'ses', operation: 'SendEmail', match: overRate(o.sesRate, undefined, sesRecipientCount), fault: AWS_ERRORS.sesThrottling, times: Infinity, label: 'sending quota' })
     : undefined;
   // Resident memory of the whole stack: this process (handlers, Step Functions, pages, participants) and the
   // stand-ins' processes, sampled together.
@@ -209,6 +252,8 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     const cpuBefore = stack.cpuTime();
     const dynamoBefore = await stack.dynamodbUsage();
     const pagesBefore = stack.pageRequests();
+    const sqsBefore = await stack.outbox.usage();
+    const functionsBefore = stack.functionStats();
     inbox.start();
     const t0 = performance.now();
     const startedAt = new Date().toISOString();
@@ -256,6 +301,17 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     };
     await Promise.all(Array.from({ length: o.concurrency }, worker));
     const wallTimeMs = performance.now() - t0;
+    // What is still on its way (notices after a case's last step) is part of the wave's cost, not of its time.
+    await stack.outbox.settled({ timeoutMs: 600_000 }).catch((error: unknown) => log(`[bench] outbox not settled: ${String(error)}`));
+    const sqs = sqsOfProduct(sqsBefore, await stack.outbox.usage());
+    const functionsAfter = stack.functionStats();
+    const since = (name: string) => {
+      const [a, b] = [functionsAfter[name as keyof typeof functionsAfter], functionsBefore[name as keyof typeof functionsBefore]];
+      return { invocations: (a?.invocations ?? 0) - (b?.invocations ?? 0), errors: (a?.errors ?? 0) - (b?.errors ?? 0), durationMs: (a?.durationMs ?? 0) - (b?.durationMs ?? 0) };
+    };
+    const functionErrors = Object.fromEntries(Object.keys(functionsAfter).map((name) => [name, since(name).errors]).filter(([, n]) => (n as number) > 0));
+    // The outbox's sender is invoked by its event source, not by Step Functions.
+    const sender = since('send-email');
     const after = stack.stepFunctions.stats();
     const cpuAfter = stack.cpuTime();
     const dynamoAfter = await stack.dynamodbUsage();
@@ -263,7 +319,8 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     const transitions = after.stateTransitions - before.stateTransitions;
     const diff = (a: Record<string, number>, b: Record<string, number>) => Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.round((v - (b[k] ?? 0)) * 10) / 10]));
     sampleRss();
-    const lambdaInvocations = diff(after.lambdaInvocations, before.lambdaInvocations);
+    const lambdaInvocations = { ...diff(after.lambdaInvocations, before.lambdaInvocations), 'send-email': sender.invocations };
+    const lambdaDurationMs = { ...diff(after.lambdaDurationMs, before.lambdaDurationMs), 'send-email': Math.round(sender.durationMs) };
     const pageRequests = diff(pagesAfter, pagesBefore);
     const dynamodb = {
       reads: dynamoAfter.reads - dynamoBefore.reads,
@@ -279,6 +336,7 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       dynamodb,
       emails: inbox.emailsSeen,
       recipients: inbox.recipientsSeen,
+      sqsBilled: sqs.billed,
     });
     return {
       benchmark: 'national-wave',
@@ -297,13 +355,18 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
       lambdaInvocations,
       pageRequests,
       dynamodb,
-      ...(counted ? { costPerCase: { counted, cost: costOfCase(caseCountsFrom(counted)) } } : {}),
-      lambdaDurationMs: diff(after.lambdaDurationMs, before.lambdaDurationMs),
+      sqs,
+      functionErrors,
+      // The sender's invocations last as long as its batch's pacing: priced at their measured mean.
+      ...(counted
+        ? { costPerCase: { counted, cost: costOfCase(caseCountsFrom(counted, { durationMs: { ...DEFAULT_ASSUMPTIONS.durationMs, ...(sender.invocations ? { 'send-email': sender.durationMs / sender.invocations } : {}) } })) } }
+        : {}),
+      lambdaDurationMs,
       emails: { seen: inbox.emailsSeen, polls: inbox.polls, transferred: inbox.emailsTransferred },
       handoverLatencyMs: percentiles(samples.map((s) => s[1])),
       handoverLatencyByStepMs: Object.fromEntries(steps.map((step) => [step, percentiles(byStep.get(step) ?? [])])),
       caseDurationMs: percentiles(caseDurations),
-      ...(o.sesRate && quota && stack.faults ? { sesQuota: sesQuotaReport(o.sesRate, stack.faults.seen('ses', 'SendEmail'), quota.injected, wallTimeMs) } : {}),
+      ...(o.sesRate && quota && stack.faults ? { sesQuota: sesQuotaReport(o.sesRate, stack.faults.seen('ses', 'SendEmail'), quota.injected, inbox.recipientsSeen, wallTimeMs) } : {}),
       peakRssBytes: peakRss,
       peakRssByProcessBytes: peakByProcess,
       cpuMsPerCase: completed
@@ -311,8 +374,9 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
             stack: Math.round((cpuAfter.stack - cpuBefore.stack) / completed),
             dynamodb: Math.round((cpuAfter.dynamodb - cpuBefore.dynamodb) / completed),
             ses: Math.round((cpuAfter.ses - cpuBefore.ses) / completed),
+            sqs: Math.round((cpuAfter.sqs - cpuBefore.sqs) / completed),
           }
-        : { stack: 0, dynamodb: 0, ses: 0 },
+        : { stack: 0, dynamodb: 0, ses: 0, sqs: 0 },
       rssBeforeBytes: rssBefore,
       errors,
       samples: samples.sort((a, b) => a[0] - b[0]),

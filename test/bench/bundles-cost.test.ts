@@ -31,6 +31,7 @@ describe('cost model arithmetic', () => {
     emailRecipients: 0,
     emailMessages: 0,
     httpRequests: 0,
+    sqsRequests: 0,
     logBytes: 0,
     xrayTraces: 0,
     secretsManagerCalls: 0,
