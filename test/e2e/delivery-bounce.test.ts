@@ -34,7 +34,7 @@ describe('a JST contact address that bounces (bounce@)', () => {
   let store: CaseStore;
 
   beforeAll(async () => {
-    stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: TIMEOUT_SECONDS });
+    stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0, RESPONSE_TIMEOUT_SECONDS: TIMEOUT_SECONDS });
     inbox = new Inbox(stack.urls.inbox);
     store = new CaseStore(new DynamoDBClient({ ...clientConfig, endpoint: stack.urls.dynamodb }), stack.config.TABLE_NAME);
   });

@@ -31,7 +31,7 @@ describe('an administrator who complains (complaint@) and a supplier on the supp
   beforeAll(async () => {
     // GIVEN the voivodeships' administrators at SES's complaint mailbox
     const admins = JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, COMPLAINT])));
-    stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600, VOIVODESHIP_ADMINS: admins });
+    stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600, VOIVODESHIP_ADMINS: admins });
     inbox = new Inbox(stack.urls.inbox);
     store = new CaseStore(new DynamoDBClient({ ...clientConfig, endpoint: stack.urls.dynamodb }), stack.config.TABLE_NAME);
     dir = mkdtempSync(join(tmpdir(), 'zmiana-sd-delivery-'));

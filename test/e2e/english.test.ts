@@ -14,7 +14,7 @@ let stack: LocalStack;
 let inbox: Inbox;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600 });
+  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600 });
   inbox = new Inbox(stack.urls.inbox);
 });
 

@@ -20,7 +20,7 @@ let sfn: SFNClient;
 let db: DynamoDBClient;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600 });
+  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600 });
   inbox = new Inbox(stack.urls.inbox);
   const clientConfig = { region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
   sfn = new SFNClient({ ...clientConfig, endpoint: stack.urls.stepFunctions });

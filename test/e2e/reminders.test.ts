@@ -12,7 +12,7 @@ let stack: LocalStack;
 let inbox: Inbox;
 
 beforeAll(async () => {
-  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: TIMEOUT_SECONDS, ESCALATE_AFTER_REMINDERS: 1 });
+  stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0, RESPONSE_TIMEOUT_SECONDS: TIMEOUT_SECONDS, ESCALATE_AFTER_REMINDERS: 1 });
   inbox = new Inbox(stack.urls.inbox);
 });
 

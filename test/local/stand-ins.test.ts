@@ -27,14 +27,15 @@ const until = async (condition: () => boolean, ms: number) => {
 describe('the stand-ins in processes of their own', () => {
   it('run while the stack runs, report their memory and CPU, and are gone when it closes', async () => {
     // GIVEN a running stack
-    const stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0 });
+    const stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0 });
     try {
-      // THEN dynalite and the SES stand-in are two child processes, each with memory of its own
-      expect(standInChildren()).toHaveLength(2);
+      // THEN dynalite, the SES stand-in and the SQS stand-in are three child processes, each with memory of its own
+      expect(standInChildren()).toHaveLength(3);
       const memory = stack.residentMemory();
       expect(memory.byProcess.dynamodb).toBeGreaterThan(10 * 1024 * 1024);
       expect(memory.byProcess.ses).toBeGreaterThan(10 * 1024 * 1024);
-      expect(memory.total).toBe(memory.byProcess.stack + memory.byProcess.dynamodb + memory.byProcess.ses);
+      expect(memory.byProcess.sqs).toBeGreaterThan(10 * 1024 * 1024);
+      expect(memory.total).toBe(memory.byProcess.stack + memory.byProcess.dynamodb + memory.byProcess.ses + memory.byProcess.sqs);
       expect((await fetch(`${stack.urls.inbox}/health-check`)).status).toBe(200);
       // (creating the table was one request; nothing has been read or written yet)
       expect(await stack.dynamodbUsage()).toEqual({ reads: 0, writes: 0, readUnits: 0, writeUnits: 0 });
@@ -53,7 +54,7 @@ describe('the stand-ins in processes of their own', () => {
     const taken = (blocker.address() as AddressInfo).port;
     try {
       // WHEN the stack starts on it
-      const start = startLocalStack({ PAGES_PORT: 0, SES_PORT: taken, DYNAMODB_PORT: 0, SFN_PORT: 0 });
+      const start = startLocalStack({ PAGES_PORT: 0, SES_PORT: taken, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0 });
       // THEN it fails naming the stand-in and the cause, and leaves no stand-in running
       await expect(start).rejects.toThrow(/the ses stand-in failed to start: .*EADDRINUSE/);
       await until(() => standInChildren().length === 0, 5_000);

@@ -68,7 +68,7 @@ describe('parsing the command line (node:util parseArgs + zod)', () => {
   });
 
   it.each([
-    [['frobnicate'], 'unknown command "frobnicate" (commands: list, show, cancel, resend, reassign, export, incidents, retry)'],
+    [['frobnicate'], 'unknown command "frobnicate" (commands: list, show, cancel, resend, reassign, export, incidents, retry, outbox, redrive)'],
     [['list', '--bogus'], "Unknown option '--bogus'."],
     [['list', '--reason', 'x'], '--reason is not an option of list'],
     [['show', CASE_ID, '--status', 'X', '--yes'], '--status, --yes are not options of show'],
@@ -232,8 +232,11 @@ describe('exit codes and messages', () => {
     expect(list.stderr).toContain('TABLE_NAME is not set');
     const resend = await runCli(['resend', CASE_ID, 'AGREE_VARIANT.1'], { env: { TABLE_NAME: 't', MRPIPS_EMAIL: MRPIPS_EMAIL } });
     expect(resend.code).toBe(2);
-    expect(resend.stderr).toContain('SENDER_EMAIL');
+    expect(resend.stderr).toContain('VOIVODESHIP_ADMINS');
     expect(resend.stderr).toContain('PUBLIC_BASE_URL');
+    const outbox = await runCli(['outbox'], { env: { TABLE_NAME: 't' } });
+    expect(outbox.code).toBe(2);
+    expect(outbox.stderr).toContain('OUTBOX_QUEUE_URL is not set (the stack output)');
     const cancel = await runCli(['cancel', CASE_ID, '--reason', 'Powód.'], { env: { TABLE_NAME: 't' }, interactive: false });
     expect(cancel.code).toBe(2);
     expect(cancel.stderr).toContain('pass --yes');
@@ -254,11 +257,11 @@ describe('exit codes and messages', () => {
         pid: dead,
         startedAt: NOW.toISOString(),
         region: 'eu-central-1',
-        endpoints: { dynamodb: 'http://127.0.0.1:1', ses: 'http://127.0.0.1:1', stepFunctions: 'http://127.0.0.1:1', pages: 'http://127.0.0.1:1' },
+        endpoints: { dynamodb: 'http://127.0.0.1:1', ses: 'http://127.0.0.1:1', sqs: 'http://127.0.0.1:1', stepFunctions: 'http://127.0.0.1:1', pages: 'http://127.0.0.1:1' },
+        outbox: { queueUrl: 'http://127.0.0.1:1/000000000000/zmiana-sd-outbox', deadLetterQueueUrl: 'http://127.0.0.1:1/000000000000/zmiana-sd-outbox-dead-letter' },
         tableName: 't',
         procedureStateMachineArn: 'arn:aws:states:eu-central-1:000000000000:stateMachine:procedure',
         publicBaseUrl: 'http://127.0.0.1:1',
-        senderEmail: 'a@b.pl',
         mrpipsEmail: MRPIPS_EMAIL,
         voivodeshipAdmins: '{}',
         linkSigningKeys: '{}',
