@@ -13,7 +13,10 @@ import { CASE_ID_PATTERN } from './case.js';
 /** The message tags the mailer puts on every message about a case (never a token or a link). */
 export interface MailTags {
   caseId: string;
-  /** The mail-once key (mail-once.ts) or another key naming the message. */
+  /**
+   * The mail-once key (mail-once.ts) or another key naming the message — one message per key and case: send-email
+   * does not send a message whose key SES has already accepted for the case (it takes it for a second copy).
+   */
   mailKey: string;
   /** The step instance (`B.1`) when the message is that step's request to its recipient. */
   stepKey?: string;

@@ -573,6 +573,8 @@ describe('handing the step to a colleague (action=reassign)', () => {
     await reassign(COLLEAGUE);
     const mails = queuedEmails(sqs);
     expect(mails).toHaveLength(2);
+    // Two messages, two keys: send-email would take a second message under one key for a copy of the first.
+    expect(new Set(mails.map((m) => m.mailKey)).size).toBe(2);
     const [, toMrpips] = mails;
     expect(toMrpips).toMatchObject({ to: [MRPIPS_EMAIL], cc: [] });
     expect(toMrpips!.subject).toContain('przekazano innej osobie');
