@@ -48,20 +48,18 @@ export interface OutboxBatchResult {
  *   marked unreachable and MRPiPS told, as for a Reject event), deleted.
  * - Anything else (sending paused for the account, access denied, SES or DynamoDB failing, an unreadable
  *   message): left on the queue; after the queue's maxReceiveCount SQS moves it to the dead-letter queue, whose
- *   alarm calls the operator, who fixes the cause and moves the messages back (`npm run cases -- outbox redrive`).
- *   When SES refuses the account as such (paused, denied), the rest of the batch is not even tried.
+ *   alarm calls the operator, who fixes the cause and moves the messages back (`npm run cases -- redrive`).
+ *   When SES refuses the account as such (paused, denied), the rest of the batch is not even started.
  */
 export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail[]): Promise<OutboxBatchResult> {
   const now = deps.now ?? (() => new Date());
   const result: OutboxBatchResult = { batchItemFailures: [], sent: 0, alreadySent: 0, throttled: 0, rejected: 0 };
-  const leave = (item: QueuedEmail) => result.batchItemFailures.push({ itemIdentifier: item.messageId });
+  const left = new Set<string>();
+  const leave = (item: QueuedEmail) => left.add(item.messageId);
+  let accountRefusedBy: unknown;
 
-  for (const [index, item] of batch.entries()) {
-    const parsed = parseQueued(item);
-    if (!parsed) {
-      leave(item);
-      continue;
-    }
+  /** One message, from its marker check to what SES answered; never throws (a failure leaves it on the queue). */
+  const deliver = async (item: QueuedEmail, parsed: OutboxMessage): Promise<void> => {
     const about = { caseId: parsed.caseId, mailKey: parsed.mailKey, ...(parsed.stepKey ? { stepKey: parsed.stepKey } : {}) };
     // Logged: the case and the queue's message id; never the mail key (one names an address) or the message.
     const caseId = parsed.caseId;
@@ -70,9 +68,8 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
       if (await deps.store.mailSentBySes(parsed.caseId, parsed.mailKey)) {
         log.info('e-mail already sent by SES; second copy dropped', { caseId, outboxMessageId });
         result.alreadySent++;
-        continue;
+        return;
       }
-      await deps.pacer.slot(quotaUnits(parsed.message));
       const sesMessageId = await deps.ses.send(parsed.message, about);
       result.sent++;
       deps.count('EmailSent');
@@ -88,7 +85,7 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
         if (parsed.throttled >= MAX_THROTTLED_RETURNS) {
           log.error('e-mail refused for the sending rate too many times; left for the dead-letter queue', { caseId, outboxMessageId, reason: error.message });
           leave(item);
-          continue;
+          return;
         }
         try {
           await deps.requeue({ ...parsed, throttled: parsed.throttled + 1 }, throttledDelaySeconds(parsed.throttled));
@@ -96,7 +93,7 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
           log.warn('throttled e-mail not requeued; it returns after the visibility timeout', { caseId, outboxMessageId, reason: String(requeueError) });
           leave(item);
         }
-        continue;
+        return;
       }
       if (error instanceof EmailRejected) {
         try {
@@ -107,17 +104,33 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
           log.error('e-mail rejected by SES; recording it failed, left on the queue', { caseId, outboxMessageId, reason: String(recordError) });
           leave(item);
         }
-        continue;
+        return;
       }
       log.error('e-mail not sent; left on the queue', { caseId, outboxMessageId, error: error instanceof Error ? error.name : 'Error', reason: whatSesSaid(error), receiveCount: item.receiveCount });
       leave(item);
-      if (accountRefused(error)) {
-        for (const rest of batch.slice(index + 1)) leave(rest);
-        break;
-      }
+      if (accountRefused(error)) accountRefusedBy = error;
     }
+  };
+
+  // The pacer times the start of each send; sends overlap (at most a batch), so a slow answer from SES or
+  // DynamoDB does not slow the rate. Once SES refuses the account, nothing more of the batch is started.
+  const sending: Promise<void>[] = [];
+  for (const item of batch) {
+    const parsed = parseQueued(item);
+    if (!parsed || accountRefusedBy !== undefined) {
+      leave(item);
+      continue;
+    }
+    await deps.pacer.slot(quotaUnits(parsed.message));
+    if (accountRefusedBy !== undefined) {
+      leave(item);
+      continue;
+    }
+    sending.push(deliver(item, parsed));
   }
+  await Promise.all(sending);
   await deps.pacer.finish();
+  result.batchItemFailures = batch.filter((item) => left.has(item.messageId)).map((item) => ({ itemIdentifier: item.messageId }));
   return result;
 }
 
