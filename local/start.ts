@@ -15,6 +15,7 @@ Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
   E-mail inbox (SES stand-in):  ${urls.inbox}
   Step Functions API:           ${urls.stepFunctions}
   DynamoDB API (dynalite):      ${urls.dynamodb}   table ${config.TABLE_NAME}
+  SQS API (fauxqs), the outbox: ${urls.sqs}   send-email keeps to ${config.SES_MAX_SEND_RATE} recipients/s (SES_MAX_SEND_RATE)
 
   MRPiPS address: ${config.MRPIPS_EMAIL}; voivodeship administrators: administrator.mzt.<TERYT 2 digits>@uw.local
   A participant who does not answer is reminded every ${config.RESPONSE_TIMEOUT_SECONDS} s; MRPiPS is told after ${config.ESCALATE_AFTER_REMINDERS} reminders.
@@ -25,7 +26,7 @@ Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
     aws stepfunctions list-executions --endpoint-url ${urls.stepFunctions} --region eu-central-1 \\
       --state-machine-arn ${stack.procedureArn}
 
-  Operations CLI on this stack:  npm run cases -- --local list   (reads ${runtimeFile})
+  Operations CLI on this stack:  npm run cases -- --local list   (reads ${runtimeFile}); outbox, redrive for the e-mail queue
   AWS faults on this stack:      npm run faults -- help          (e.g. reject-email, then clear)
 
 Press Ctrl+C to stop (all data is in memory).`);
