@@ -56,6 +56,7 @@ export class EmailOutbox extends Construct {
     sender.addEventSource(
       new SqsEventSource(this.queue, {
         batchSize: this.settings.batchSize,
+        ...(this.settings.maximumBatchingWindowSeconds > 0 ? { maxBatchingWindow: Duration.seconds(this.settings.maximumBatchingWindowSeconds) } : {}),
         maxConcurrency: this.settings.maximumConcurrency,
         reportBatchItemFailures: true,
       }),

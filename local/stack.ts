@@ -157,7 +157,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       account: ACCOUNT,
       name: 'zmiana-sd-outbox',
       queue: { visibilityTimeoutSeconds: config.OUTBOX_VISIBILITY_TIMEOUT_SECONDS ?? sending.visibilityTimeoutSeconds, maxReceiveCount: sending.maxReceiveCount, retentionSeconds: sending.retentionSeconds },
-      eventSource: { batchSize: sending.batchSize, maximumConcurrency: sending.maximumConcurrency },
+      eventSource: { batchSize: sending.batchSize, maximumConcurrency: sending.maximumConcurrency, maximumBatchingWindowSeconds: sending.maximumBatchingWindowSeconds },
       invoke: (event) => invoked('send-email')(event as never, undefined as never),
       functionTimeoutSeconds: config.LAMBDA_TIMEOUTS['send-email'],
     });

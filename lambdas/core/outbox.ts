@@ -49,8 +49,11 @@ export const MAX_RECIPIENTS_PER_MESSAGE = 2;
  * How the sender is deployed for a sending rate (messages per second, SES's maximum send rate): the numbers CDK
  * deploys (lib/email-outbox.ts) and the local stack models (local/outbox.ts). Lambda polls a standard queue with
  * at least two concurrent invocations (an event source mapping's maximum concurrency is 2 or more); each sends
- * its batch at its share of the rate, so together they never go faster than the quota. A batch is sized to take
- * at most BATCH_SECONDS at that share, so an invocation ends well within its timeout.
+ * its batch at its share of the rate, so together they never go faster than the quota. A batch is what one sender
+ * sends in BATCH_SECONDS at its share: long enough that the pause between two batches (Lambda deleting, polling,
+ * invoking) costs little of the quota, short enough for the function's timeout; above 10 messages Lambda needs a
+ * batching window (1 s), and at most MAX_BATCH keeps the event far below Lambda's 6 MB payload (a message is
+ * ~10–25 KB of HTML and text).
  */
 export interface SenderSettings {
   /** SES's maximum send rate the sender keeps to, messages (recipients) per second. */
@@ -59,6 +62,8 @@ export interface SenderSettings {
   maximumConcurrency: number;
   /** Messages per invocation. */
   batchSize: number;
+  /** How long Lambda gathers a batch of more than 10 (0 for 10 or fewer). */
+  maximumBatchingWindowSeconds: number;
   /** The sender's Lambda timeout. */
   timeoutSeconds: number;
   /** The queue's visibility timeout: six times the function's timeout, as Lambda's documentation advises for SQS. */
@@ -71,15 +76,17 @@ export interface SenderSettings {
 
 const SENDER_CONCURRENCY = 2;
 const BATCH_SECONDS = 20;
+const MAX_BATCH = 100;
 export const SENDER_TIMEOUT_SECONDS = 60;
 
 export function senderSettings(sendRatePerSecond: number): SenderSettings {
   const perSender = sendRatePerSecond / SENDER_CONCURRENCY;
-  const batchSize = Math.max(1, Math.min(10, Math.floor((perSender * BATCH_SECONDS) / MAX_RECIPIENTS_PER_MESSAGE)));
+  const batchSize = Math.max(1, Math.min(MAX_BATCH, Math.floor((perSender * BATCH_SECONDS) / MAX_RECIPIENTS_PER_MESSAGE)));
   return {
     sendRatePerSecond,
     maximumConcurrency: SENDER_CONCURRENCY,
     batchSize,
+    maximumBatchingWindowSeconds: batchSize > 10 ? 1 : 0,
     timeoutSeconds: SENDER_TIMEOUT_SECONDS,
     visibilityTimeoutSeconds: 6 * SENDER_TIMEOUT_SECONDS,
     maxReceiveCount: 5,
@@ -98,10 +105,14 @@ export const throttledDelaySeconds = (throttled: number): number => Math.min(900
 
 /**
  * Paces sends at a rate of quota units per second: each send may start once the units sent before it fit in
- * the time elapsed. `finish` waits until the last send's units have been paid for too, so that the next
- * invocation (which starts right after) does not go faster than the rate. A clock and a sleep are given, so
- * the pacing is tested without waiting.
+ * the time elapsed. Time lost between sends (a late timer, the gap between two invocations while Lambda polls the
+ * queue) may be made up, but never more than CATCH_UP_MS of it: SES absorbs short bursts (its quota is a second's
+ * worth), not a backlog. `finish` waits until the last send's units have been paid for too, so that a fresh
+ * sender (a new execution environment) cannot start ahead of the rate. A clock and a sleep are given, so the
+ * pacing is tested without waiting.
  */
+export const CATCH_UP_MS = 250;
+
 export class SendPacer {
   private nextAt: number;
 
@@ -114,9 +125,10 @@ export class SendPacer {
 
   /** Waits for the slot of a message of `units` recipients and books it. */
   async slot(units: number): Promise<void> {
-    const wait = this.nextAt - this.clock.now();
+    const start = Math.max(this.nextAt, this.clock.now() - CATCH_UP_MS);
+    this.nextAt = start + (units * 1000) / this.ratePerSecond;
+    const wait = start - this.clock.now();
     if (wait > 0) await this.clock.sleep(wait);
-    this.nextAt = Math.max(this.nextAt, this.clock.now()) + (units * 1000) / this.ratePerSecond;
   }
 
   /** SES refused for the rate: give it a second before the next send. */

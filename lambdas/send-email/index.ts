@@ -51,6 +51,7 @@ export const handler = async (event: unknown) => {
       requeue: (message, delaySeconds) => outbox().put(message, delaySeconds),
       recordRejection: async (rejection) =>
         recordDeliveryEvent({ store, mailer: outbox(), statusLinks: await statusLinksNow(), mrpipsEmail: mailConfig().MRPIPS_EMAIL, count: countCase }, rejection),
+      // A pacer per invocation: its batch is paced from its own start (core/outbox.ts senderSettings sizes it).
       pacer: new SendPacer(senderConfig().SEND_RATE_PER_SECOND, realClock),
       count: countCase,
     },

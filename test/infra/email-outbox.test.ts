@@ -54,9 +54,10 @@ describe('the outbox queues', () => {
 
 describe('send-email, the only consumer', () => {
   it.each([
-    [14, 10],
+    [14, 70],
     [1, 5],
     [0.2, 1],
+    [500, 100],
   ])('GIVEN sesMaxSendRate %s THEN its mapping takes batches of %s, at most 2 at once, reporting failed items one by one, and it sends at half the rate', (rate, batchSize) => {
     // GIVEN
     const s = rate === 14 ? synth : synthesize({ sesMaxSendRate: rate });
@@ -66,6 +67,8 @@ describe('send-email, the only consumer', () => {
       FunctionName: { Ref: s.stack.getLogicalId(s.stack.functions.byName['send-email'].node.defaultChild as CfnElement) },
       EventSourceArn: { 'Fn::GetAtt': [s.stack.getLogicalId(s.stack.outbox.queue.node.defaultChild as CfnElement), 'Arn'] },
       BatchSize: batchSize,
+      // More than 10 at once only with a batching window, as Lambda requires.
+      ...(batchSize > 10 ? { MaximumBatchingWindowInSeconds: 1 } : {}),
       ScalingConfig: { MaximumConcurrency: 2 },
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
