@@ -245,8 +245,8 @@ const EN_ENTRIES: [string, string][] = [
   ['Zgłoszenie przyjęte', 'Notification received'],
   ['Numer sprawy: {caseId}.', 'Case number: {caseId}.'],
   [
-    'Na adres {email} wysłaliśmy wiadomość z linkiem. {confirm} — dopiero wtedy zgłoszenie trafi do MRPiPS. Prosimy podawać numer sprawy w korespondencji z MRPiPS.',
-    'We have sent an e-mail with a link to {email}. {confirm} — only then will the notification go to MRPiPS. Please quote the case number in correspondence with MRPiPS.',
+    'Na adres {email} wysyłamy wiadomość z linkiem; zwykle dociera w ciągu kilku minut. {confirm} — dopiero wtedy zgłoszenie trafi do MRPiPS. Prosimy podawać numer sprawy w korespondencji z MRPiPS.',
+    'An e-mail with a link is on its way to {email}; it usually arrives within a few minutes. {confirm} — only then will the notification go to MRPiPS. Please quote the case number in correspondence with MRPiPS.',
   ],
   ['Potwierdź w niej adres e-mail', 'Confirm your e-mail address in it'],
 

@@ -383,7 +383,7 @@ export function notificationAcceptedPage(caseId: string, email: string, lang: La
     t(lang, 'Zgłoszenie przyjęte'),
     html`<h1>${t(lang, 'Zgłoszenie przyjęte')}</h1><p class="notice ok">${fill(lang, 'Numer sprawy: {caseId}.', { caseId: html`<strong>${caseId}</strong>` })}</p><p>${fill(
       lang,
-      'Na adres {email} wysłaliśmy wiadomość z linkiem. {confirm} — dopiero wtedy zgłoszenie trafi do MRPiPS. Prosimy podawać numer sprawy w korespondencji z MRPiPS.',
+      'Na adres {email} wysyłamy wiadomość z linkiem; zwykle dociera w ciągu kilku minut. {confirm} — dopiero wtedy zgłoszenie trafi do MRPiPS. Prosimy podawać numer sprawy w korespondencji z MRPiPS.',
       { email: html`<strong>${email}</strong>`, confirm: html`<strong>${t(lang, 'Potwierdź w niej adres e-mail')}</strong>` },
     )}</p>`,
     lang,

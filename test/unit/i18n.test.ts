@@ -535,7 +535,7 @@ describe('Polish stays the default, unchanged', () => {
     expect(form).toContain('<p class="error" id="f-teryt-error">Błąd: Kod TERYT ma 7 cyfr, np. 1465011.</p>');
     expect(form).toContain('<legend>Obszar 2 (opcjonalnie)</legend>');
     expect(notificationAcceptedPage('ZSD-2026-00042', EMAIL).body).toContain(
-      '<p>Na adres <strong>anna.kowalska@mops.example.pl</strong> wysłaliśmy wiadomość z linkiem. <strong>Potwierdź w niej adres e-mail</strong> — dopiero wtedy zgłoszenie trafi do MRPiPS.',
+      '<p>Na adres <strong>anna.kowalska@mops.example.pl</strong> wysyłamy wiadomość z linkiem; zwykle dociera w ciągu kilku minut. <strong>Potwierdź w niej adres e-mail</strong> — dopiero wtedy zgłoszenie trafi do MRPiPS.',
     );
     const status = caseStatusPage(sampleCase(), [], everyTimelineEntry(sampleCase())).body;
     expect(status).toContain('<p class="notice">Stan sprawy: <strong>w toku</strong> · tryb: z migracją danych. Strona tylko do odczytu.</p>');
