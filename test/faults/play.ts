@@ -4,6 +4,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
+import type { OutboxMessage } from '../../lambdas/core/outbox.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { AWS_ERRORS, SDK_ATTEMPTS, type FaultLayer, type FaultRequest } from '../../local/faults.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
@@ -133,8 +134,13 @@ export interface CaseOutcome {
   collections: string[];
 }
 
+/**
+ * What a played case left: its record, timeline, steps, collections, and the e-mails each participant got. E-mail
+ * is sent asynchronously (the outbox), so the outbox is settled first: a second copy still on its way is counted.
+ */
 export async function outcomeOf(world: FaultWorld, played: PlayedCase): Promise<CaseOutcome> {
   const { caseId, fields } = played;
+  await world.stack.outbox.settled();
   const record = await readCase(world, caseId);
   const timeline = await readTimeline(world, caseId);
   const emails: Record<string, string[]> = {};
@@ -232,6 +238,21 @@ export function sesMessageTo(to: string, subjectPart = ''): (request: FaultReque
   return (request) => {
     const params = new URLSearchParams(request.body);
     return params.get('Destination.ToAddresses.member.1') === to && (params.get('Message.Subject.Data') ?? '').includes(subjectPart);
+  };
+}
+
+/** The outbox queue's name (the last part of its URL), as IAM's messages name the resource. */
+export const outboxQueueName = (world: FaultWorld) => world.stack.outbox.queueUrl.split('/').pop()!;
+
+/** Matches the outbox's SendMessage (AWS JSON protocol) of an e-mail to `to` whose subject contains `subjectPart`. */
+export function queuedMessageTo(to: string, subjectPart = ''): (request: FaultRequest) => boolean {
+  return (request) => {
+    try {
+      const { message } = JSON.parse((JSON.parse(request.body) as { MessageBody: string }).MessageBody) as OutboxMessage;
+      return message.to.includes(to) && message.subject.includes(subjectPart);
+    } catch {
+      return false;
+    }
   };
 }
 
