@@ -88,9 +88,10 @@ export interface PlayedCase {
 /**
  * A whole case WITH data migration, every participant played from their e-mail: notification, contact
  * confirmation, variant, new codes, step b, b+c in parallel, verification OK; ends COMPLETED with the old
- * collections ARCHIVED. `answer` can be replaced per step (the step's subject part is passed as `step`).
+ * collections ARCHIVED. `answer` can be replaced per step (the step's subject part is passed as `step`);
+ * `voivodeshipAdmin` is where step c's request is expected (another address once the step was handed on).
  */
-export async function playCase(world: FaultWorld, answer: (step: string) => Answer = () => answerOnPage): Promise<PlayedCase> {
+export async function playCase(world: FaultWorld, answer: (step: string) => Answer = () => answerOnPage, { voivodeshipAdmin = VOIVODESHIP_14 } = {}): Promise<PlayedCase> {
   const { inbox } = world;
   const fields = notificationFields();
   const caseId = await notifyAndConfirmContact(world.stack.urls.form, inbox, fields);
@@ -105,7 +106,7 @@ export async function playCase(world: FaultWorld, answer: (step: string) => Answ
   const today = new Date().toISOString().slice(0, 10);
   await answer('Deaktywacja dotychczasowego SD')(await inbox.take(JST, [caseId, 'Deaktywacja dotychczasowego SD']), { deactivatedOn: today, confirmed: 'tak' });
   await inbox.take(MRPIPS, [caseId, 'Deaktywacja dotychczasowego SD — potwierdzono']);
-  const [feeding, mzt] = await Promise.all([inbox.take(JST, [caseId, 'Aktywacja nowego SD']), inbox.take(VOIVODESHIP_14, [caseId, 'Deaktywacja urzędników i jednostki'])]);
+  const [feeding, mzt] = await Promise.all([inbox.take(JST, [caseId, 'Aktywacja nowego SD']), inbox.take(voivodeshipAdmin, [caseId, 'Deaktywacja urzędników i jednostki'])]);
   await answer('Deaktywacja urzędników')(mzt, { deactivatedOn: today, confirmed: 'tak' });
   await answer('Aktywacja nowego SD')(feeding, { feedingStartedOn: today, confirmed: 'tak' });
   await inbox.take(MRPIPS, [caseId, 'Deaktywacja urzędników i jednostki w MZT CSIZS — potwierdzono']);
@@ -243,6 +244,28 @@ export function sesMessageTo(to: string, subjectPart = ''): (request: FaultReque
 
 /** The outbox queue's name (the last part of its URL), as IAM's messages name the resource. */
 export const outboxQueueName = (world: FaultWorld) => world.stack.outbox.queueUrl.split('/').pop()!;
+
+/** One SendMessage to the outbox as it reached SQS: the request's MessageBody, the e-mail in it, its DelaySeconds. */
+export interface OutboxSend {
+  body: string;
+  queued: OutboxMessage;
+  delaySeconds: number;
+}
+
+/**
+ * Records every SendMessage to the outbox from now on (what the product put on the queue, and what it put back):
+ * a rule that never faults, added before any other so that it sees every request.
+ */
+export function watchOutbox(faults: FaultLayer): OutboxSend[] {
+  const sends: OutboxSend[] = [];
+  const record = (request: FaultRequest) => {
+    const { MessageBody: body, DelaySeconds: delaySeconds = 0 } = JSON.parse(request.body) as { MessageBody: string; DelaySeconds?: number };
+    sends.push({ body, queued: JSON.parse(body) as OutboxMessage, delaySeconds });
+    return false;
+  };
+  faults.add({ service: 'sqs', operation: 'SendMessage', match: record, fault: AWS_ERRORS.sqsInternalFailure, times: Infinity, label: 'watch (never faults)' });
+  return sends;
+}
 
 /** Matches the outbox's SendMessage (AWS JSON protocol) of an e-mail to `to` whose subject contains `subjectPart`. */
 export function queuedMessageTo(to: string, subjectPart = ''): (request: FaultRequest) => boolean {
