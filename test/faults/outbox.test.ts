@@ -3,23 +3,21 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { AWS_ERRORS, SDK_ATTEMPTS, sesMessageRejected, sesRecipient } from '../../local/faults.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
 import { deliveryEntries } from '../e2e/participants.js';
 import { operatorAt } from './operator.js';
 import {
   answerOnPage,
-  childExecutionArn,
-  executionArn,
+  caseTaskFailures,
   expectCompletedCase,
+  functionErrors,
   outcomeOf,
   playCase,
   readStep,
   readTimeline,
   sesMessageTo,
   startFaultWorld,
-  taskFailures,
   watchOutbox,
   JST,
   MRPIPS,
@@ -57,13 +55,6 @@ afterAll(async () => {
 
 beforeEach(() => world.faults.clear());
 
-/** Functions that failed so far (Lambda's Errors metric), by name. */
-const functionErrors = () => Object.fromEntries(Object.entries(world.stack.functionStats()).filter(([, stats]) => stats!.errors > 0).map(([name, stats]) => [name, stats!.errors]));
-
-/** Task failures in the case's parent and every child, as the state machines saw them. */
-const caseTaskFailures = async (caseId: string) =>
-  (await Promise.all([executionArn(world, caseId), ...STEP_IDS.map((step) => childExecutionArn(world, caseId, step))].map((arn) => taskFailures(world, arn)))).flat();
-
 /** `npm run cases -- outbox --json` on this stack. */
 async function outboxDepths(): Promise<{ outbox: { visible: number; inFlight: number; delayed: number }; deadLetters: { visible: number; inFlight: number; delayed: number } }> {
   const run = await operator.cli(['outbox', '--json']);
@@ -96,8 +87,8 @@ describe('the outbox between the product and SES', () => {
     expectCompletedCase(await outcomeOf(world, played));
     for (const rule of [variantRequest, mztRequest, variantAgreed, completedNotice, absorbed]) expect(rule.exhausted, rule.rule.label).toBe(true);
     // AND neither a function nor a state failed: the actions only queue e-mail, and the sender keeps what SES refused
-    expect(functionErrors()).toEqual({});
-    expect(await caseTaskFailures(played.caseId)).toEqual([]);
+    expect(functionErrors(world)).toEqual({});
+    expect(await caseTaskFailures(world, played.caseId)).toEqual([]);
     // AND the two messages throttled beyond the SDK's retries went back to the queue once each, a second later
     // (the two that failed with 503 stayed on it until its visibility timeout)
     const putBack = sends.filter((send) => send.queued.throttled > 0).map((send) => [send.queued.message.subject.split(': ').slice(1).join(': '), send.queued.throttled, send.delaySeconds]);
@@ -135,8 +126,8 @@ describe('the outbox between the product and SES', () => {
     expectCompletedCase(await outcomeOf(world, played));
     expect(await outboxDepths()).toEqual({ outbox: { visible: 0, inFlight: 0, delayed: 0 }, deadLetters: { visible: 0, inFlight: 0, delayed: 0 } });
     // AND no function failed meanwhile: the sender left the mail on the queue; the dead-letter queue's alarm calls the operator
-    expect(functionErrors()).toEqual({});
-    expect(await caseTaskFailures(played.caseId)).toEqual([]);
+    expect(functionErrors(world)).toEqual({});
+    expect(await caseTaskFailures(world, played.caseId)).toEqual([]);
   }, 120_000);
 
   it("SES rejects the voivodeship administrator's address: a delivery failure on the case, MRPiPS told which step waits; handed on, the case completes", async () => {
@@ -173,8 +164,8 @@ describe('the outbox between the product and SES', () => {
     expect(await world.inbox.to(VOIVODESHIP_14, played.caseId)).toEqual([]);
     expect((await world.inbox.to(MRPIPS, played.caseId)).filter((e) => e.subject.includes('nie można doręczyć'))).toHaveLength(1);
     // AND the rejection failed nothing: no function, no state
-    expect(functionErrors()).toEqual({});
-    expect(await caseTaskFailures(played.caseId)).toEqual([]);
+    expect(functionErrors(world)).toEqual({});
+    expect(await caseTaskFailures(world, played.caseId)).toEqual([]);
   });
 
   it('a message the queue delivers twice is sent once', async () => {

@@ -6,6 +6,7 @@ import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import type { OutboxMessage } from '../../lambdas/core/outbox.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
+import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { AWS_ERRORS, SDK_ATTEMPTS, type FaultLayer, type FaultRequest } from '../../local/faults.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, waitForExecution, type StoredEmail } from '../e2e/participants.js';
@@ -233,6 +234,16 @@ export async function historyOf(world: FaultWorld, executionArn: string): Promis
 export async function taskFailures(world: FaultWorld, executionArn: string): Promise<string[]> {
   return (await historyOf(world, executionArn)).filter((e) => e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed').map((e) => e.taskFailedEventDetails?.error ?? e.lambdaFunctionFailedEventDetails?.error ?? '?');
 }
+
+/** Task failures in a case's parent execution and every step's child, as the state machines saw them. */
+export async function caseTaskFailures(world: FaultWorld, caseId: string): Promise<string[]> {
+  const arns = [executionArn(world, caseId), ...STEP_IDS.map((step) => childExecutionArn(world, caseId, step))];
+  return (await Promise.all(arns.map((arn) => taskFailures(world, arn)))).flat();
+}
+
+/** Functions that failed so far (threw or timed out: what Lambda's Errors metric counts and alarms on), by name. */
+export const functionErrors = (world: FaultWorld): Record<string, number> =>
+  Object.fromEntries(Object.entries(world.stack.functionStats()).flatMap(([name, stats]) => (stats && stats.errors > 0 ? [[name, stats.errors]] : [])));
 
 /** Matches an SES SendEmail (query protocol) to `to` whose subject contains `subjectPart`. */
 export function sesMessageTo(to: string, subjectPart = ''): (request: FaultRequest) => boolean {
