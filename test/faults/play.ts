@@ -235,10 +235,12 @@ export async function taskFailures(world: FaultWorld, executionArn: string): Pro
   return (await historyOf(world, executionArn)).filter((e) => e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed').map((e) => e.taskFailedEventDetails?.error ?? e.lambdaFunctionFailedEventDetails?.error ?? '?');
 }
 
-/** Task failures in a case's parent execution and every step's child, as the state machines saw them. */
+/** Task failures in a case's parent execution and every step's child it started, as the state machines saw them. */
 export async function caseTaskFailures(world: FaultWorld, caseId: string): Promise<string[]> {
   const arns = [executionArn(world, caseId), ...STEP_IDS.map((step) => childExecutionArn(world, caseId, step))];
-  return (await Promise.all(arns.map((arn) => taskFailures(world, arn)))).flat();
+  // A step the case has not reached has no child yet.
+  const failures = (arn: string) => taskFailures(world, arn).catch((error: Error) => (error.name === 'ExecutionDoesNotExist' ? [] : Promise.reject(error)));
+  return (await Promise.all(arns.map(failures))).flat();
 }
 
 /** Functions that failed so far (threw or timed out: what Lambda's Errors metric counts and alarms on), by name. */
