@@ -80,7 +80,7 @@ describe('AWS faults on the local stack', () => {
 
   it('the outbox refuses SendMessage (AccessDenied): request-confirmation fails with the error SQS names, which no Retry lists', async () => {
     // GIVEN request-confirmation may not send to the outbox queue
-    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: bodyIncludes('request:CONFIRM_CONTACT.1'), fault: sqsAccessDenied(outboxQueueName(world), 'request-confirmation'), times: Infinity });
+    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: bodyIncludes('request:CONFIRM_CONTACT.1'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'request-confirmation'), times: Infinity });
 
     // WHEN a case is notified
     const caseId = await notify();
@@ -88,7 +88,7 @@ describe('AWS faults on the local stack', () => {
     // THEN the contact confirmation's request task failed with SQS's AccessDenied, naming the action and the queue
     const failure = await firstFailure(childExecutionArn(world, caseId, 'CONFIRM_CONTACT'));
     expect(failure.error).toBe('AccessDenied');
-    expect(JSON.parse(failure.cause)).toMatchObject({ errorType: 'AccessDenied', errorMessage: expect.stringContaining(`sqs:sendmessage on resource: arn:aws:sqs:eu-central-1:000000000000:${outboxQueueName(world)}`) });
+    expect(JSON.parse(failure.cause)).toMatchObject({ errorType: 'AccessDenied', errorMessage: expect.stringContaining(`sqs:sendmessage on resource: arn:aws:sqs:eu-central-1:000000000000:${outboxQueueName(world.stack)}`) });
   });
 
   it("the outbox throttles SendMessage beyond the SDK's retries: the task fails with TransientError, which the state machines retry", async () => {

@@ -48,7 +48,7 @@ describe('an execution past its time limit', () => {
 
   it('GIVEN a case held by an incident WHEN its execution times out THEN the case is FAILED and the incident no longer waits (its token gone)', async () => {
     // send-notice may not put the JST's acknowledgement on the outbox: the case is held for the operator, who does nothing.
-    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(JST, 'przyjęto zgłoszenie'), fault: sqsAccessDenied(outboxQueueName(world), 'send-notice'), times: Infinity, label: 'denied' });
+    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(JST, 'przyjęto zgłoszenie'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'send-notice'), times: Infinity, label: 'denied' });
     const caseId = await notifyAndConfirmContact(world.stack.urls.form, world.inbox, notificationFields());
     await world.inbox.take(OPERATIONS(), [caseId, 'incydent techniczny']);
 

@@ -23,7 +23,7 @@ describe('an incident nobody resolves in time', () => {
 
   it('ends the case FAILED with the reason once the incident wait runs out; the incident no longer holds a token', async () => {
     // GIVEN send-notice may not put the JST's acknowledgement on the outbox, for good
-    late.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(JST, 'przyjęto zgłoszenie'), fault: sqsAccessDenied(outboxQueueName(late), 'send-notice'), times: Infinity, label: 'denied' });
+    late.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(JST, 'przyjęto zgłoszenie'), fault: sqsAccessDenied(outboxQueueName(late.stack), 'send-notice'), times: Infinity, label: 'denied' });
     const caseId = await notifyAndConfirmContact(late.stack.urls.form, late.inbox, notificationFields());
     // WHEN nobody retries within the incident wait
     const execution = await waitForExecution(late.sfn, executionArn(late, caseId), 20_000);

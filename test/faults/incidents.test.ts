@@ -34,7 +34,7 @@ afterAll(async () => {
 describe('an action that fails for good becomes an incident; the operator retries it and the case completes as if undisturbed', () => {
   it('the outbox refuses the request of a step (inside the confirmation child): retried after the refusal is lifted, MRPiPS is asked once', async () => {
     // GIVEN request-confirmation may not put the request to MRPiPS for step 2 on the outbox (AccessDenied is not retried: an operator must act)
-    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(MRPIPS, 'Uzgodnienie trybu'), fault: sqsAccessDenied(outboxQueueName(world), 'request-confirmation'), times: Infinity, label: 'denied' });
+    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(MRPIPS, 'Uzgodnienie trybu'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'request-confirmation'), times: Infinity, label: 'denied' });
     // WHEN the case is played while the operator watches for incidents
     const [played, incident] = await Promise.all([playCase(world), operator.retries({ state: 'Request confirmation', error: 'AccessDenied' }, () => world.faults.clear())]);
     // THEN it completed with exactly the e-mails and confirmations of an undisturbed case

@@ -256,7 +256,7 @@ export function sesMessageTo(to: string, subjectPart = ''): (request: FaultReque
 }
 
 /** The outbox queue's name (the last part of its URL), as IAM's messages name the resource. */
-export const outboxQueueName = (world: FaultWorld) => world.stack.outbox.queueUrl.split('/').pop()!;
+export const outboxQueueName = (stack: Pick<LocalStack, 'outbox'>) => stack.outbox.queueUrl.split('/').pop()!;
 
 /** One SendMessage to the outbox as it reached SQS: the request's MessageBody, the e-mail in it, its DelaySeconds. */
 export interface OutboxSend {
