@@ -163,6 +163,7 @@ describe('the outbox between the product and SES', () => {
     expect(outcome.steps['MZT_DEACTIVATED.1']).toBe('COMPLETED');
     expect(await world.inbox.to(VOIVODESHIP_14, played.caseId)).toEqual([]);
     expect((await world.inbox.to(MRPIPS, played.caseId)).filter((e) => e.subject.includes('nie można doręczyć'))).toHaveLength(1);
+    expect((await world.inbox.to(MRPIPS, played.caseId)).filter((e) => e.subject.includes('MRPiPS przekazało krok innej osobie'))).toHaveLength(1);
     // AND the rejection failed nothing: no function, no state
     expect(functionErrors(world)).toEqual({});
     expect(await caseTaskFailures(world, played.caseId)).toEqual([]);
