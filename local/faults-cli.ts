@@ -2,9 +2,11 @@
  * AWS faults on the running local stack, by hand: `npm run faults -- <command>` (local only; the control is
  * local/faults-control.ts, found through .local/runtime.json as `npm run cases -- --local` finds the stack).
  *
- *   reject-email <address>   SES rejects every message to the address (MessageRejected)
- *   pause-sending            sending is paused for the SES account (AccountSendingPausedException)
- *   timeout <function>       every invocation of a state machine's function hangs past its timeout (Sandbox.Timedout)
+ *   reject-email <address>   SES rejects every message to the address (MessageRejected): a delivery failure on the case
+ *   pause-sending            sending is paused for the SES account (AccountSendingPausedException): e-mail waits in
+ *                            the outbox, then in its dead-letter queue
+ *   timeout <function>       every invocation of a state machine's function hangs past its timeout (Sandbox.Timedout):
+ *                            an incident
  *   list                     the faults in force
  *   clear                    lifts them all
  *
@@ -21,9 +23,14 @@ const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
 const USAGE = `Usage: npm run faults -- <command> [--runtime-file PATH]
 
-  reject-email <address>   SES rejects every message to the address (MessageRejected)
-  pause-sending            sending is paused for the SES account (AccountSendingPausedException)
-  timeout <function>       every invocation of the function hangs past its timeout (Sandbox.Timedout);
+  reject-email <address>   SES rejects every message to the address (MessageRejected); the sender records
+                           each on its case as a delivery failure (\`npm run cases -- --local show <caseId>\`;
+                           a step waiting for that address is handed on with \`reassign\`)
+  pause-sending            sending is paused for the SES account (AccountSendingPausedException); e-mail
+                           waits in the outbox, then in its dead-letter queue (\`npm run cases -- --local outbox\`;
+                           once cleared, \`redrive\` sends it)
+  timeout <function>       every invocation of the function hangs past its timeout (Sandbox.Timedout): an
+                           incident (\`npm run cases -- --local incidents\`; once cleared, \`retry\`);
                            one of: ${STATE_MACHINE_FUNCTIONS.join(', ')}
   list                     the faults in force
   clear                    lifts them all

@@ -7,8 +7,9 @@ import { STATE_MACHINE_FUNCTIONS, type StateMachineFunction } from './state-mach
 
 /**
  * A person's hand on the fault layer of the running local stack (`npm start`; `npm run faults -- …`,
- * local/faults-cli.ts): AWS faults injected and lifted while cases run, so the incidents they cause and the
- * operator's `npm run cases -- --local retry` can be tried by hand. Local only: an HTTP endpoint on 127.0.0.1
+ * local/faults-cli.ts): AWS faults injected and lifted while cases run, so what they cause can be tried by hand
+ * with `npm run cases -- --local`: a delivery failure on a case (`show`, then `reassign`), e-mail in the outbox's
+ * dead-letter queue (`outbox`, then `redrive`), an incident (`incidents`, then `retry`). Local only: an HTTP endpoint on 127.0.0.1
  * whose URL and per-run bearer token are in .local/runtime.json (owner-only), so neither another user of the
  * machine nor a web page in a browser can drive it.
  *
@@ -19,9 +20,12 @@ import { STATE_MACHINE_FUNCTIONS, type StateMachineFunction } from './state-mach
 export const faultRequestSchema = z.discriminatedUnion(
   'fault',
   [
-    /** SES rejects every message to one address (MessageRejected, as for an address SES's sandbox has not verified). */
+    /**
+     * SES rejects every message to one address (MessageRejected, as for an address SES's sandbox has not verified):
+     * the outbox's sender records it on the message's case as a delivery failure.
+     */
     z.strictObject({ fault: z.literal('reject-email'), address: z.string().trim().toLowerCase().pipe(z.email({ error: 'address must be an e-mail address' })) }),
-    /** Sending is paused for the whole SES account (AccountSendingPausedException). */
+    /** Sending is paused for the whole SES account (AccountSendingPausedException): e-mail stays in the outbox, then its dead-letter queue. */
     z.strictObject({ fault: z.literal('pause-sending') }),
     /** Every invocation of a state machine's function hangs until it times out (Sandbox.Timedout). */
     z.strictObject({
@@ -77,10 +81,10 @@ export async function startFaultControl(faults: FaultLayer, timeouts: Record<Sta
       case 'reject-email':
         return {
           rule: { service: 'ses', operation: 'SendEmail', match: sesRecipient(request.address), fault: sesMessageRejected(request.address), times: Infinity },
-          description: `SES rejects every message to ${request.address} (MessageRejected)`,
+          description: `SES rejects every message to ${request.address} (MessageRejected); each is recorded on its case as a delivery failure`,
         };
       case 'pause-sending':
-        return { rule: { service: 'ses', operation: 'SendEmail', fault: AWS_ERRORS.sesAccountSendingPaused, times: Infinity }, description: 'sending is paused for the SES account (AccountSendingPausedException)' };
+        return { rule: { service: 'ses', operation: 'SendEmail', fault: AWS_ERRORS.sesAccountSendingPaused, times: Infinity }, description: 'sending is paused for the SES account (AccountSendingPausedException); e-mail waits in the outbox, then in its dead-letter queue' };
       case 'timeout': {
         const held = new Promise<void>((resolve) => releases.push(resolve));
         return {

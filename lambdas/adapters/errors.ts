@@ -6,6 +6,8 @@ const TRANSIENT_NAMES = new Set([
   'TooManyRequestsException',
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
+  // SQS SendMessage's own throttling error (HTTP 403 in its model, so the status alone does not tell).
+  'RequestThrottled',
   'InternalServerError',
   'InternalFailure',
   'ServiceUnavailable',

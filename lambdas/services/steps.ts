@@ -155,7 +155,8 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
     await deps.store.reassignStep(record.caseId, step.stepKey, currentLink, { recipient: to, linkIdHash, delegatedBy: input.by.email, handOver }, limit);
     await deps.mailer.send(
       confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, cc: supplier && supplier !== to ? [supplier] : [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl: statusUrlOf(deps, now, record.caseId), delegatedBy: input.by.email }),
-      { caseId: record.caseId, mailKey: `request:${handOver.id}`, stepKey: step.stepKey },
+      // Its own mail key: the sender sends one message per key, and the notices (finishHandOver) are keyed by handOver.id.
+      { caseId: record.caseId, mailKey: `${handOver.id}:request`, stepKey: step.stepKey },
     );
   } catch (error) {
     if (error instanceof LimitReachedError) throw limitReached({ ...step, [limit.counter]: limit.max }, record.caseId, limit, 'handed over');

@@ -11,9 +11,9 @@ import { MAX_AREAS } from '../../lambdas/core/notification.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { dynamoDbItemSize } from '../../local/dynamodb-item-size.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
-import type { FaultLayer } from '../../local/faults.js';
+import { sqsAccessDenied, type FaultLayer } from '../../local/faults.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { sesMessageTo } from '../faults/play.js';
+import { outboxQueueName, queuedMessageTo } from '../faults/play.js';
 import { runCli } from '../ops/run-cli.js';
 import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, readTimeline, submitOnPage, waitForExecution, type StoredEmail } from './participants.js';
 
@@ -130,11 +130,11 @@ function maximalNotification(): Record<string, string> {
 const handOver = (link: string, to: string) => submitOnPage(link, { action: 'reassign', delegateEmail: to });
 
 /**
- * One incident: SES refuses the next message to `to` about `subject` once (EmailRejected: no automatic retry), the
- * case is held, and the operator retries it with the CLI.
+ * One incident: the outbox refuses `functionName`'s next message to `to` about `subject` once (SQS AccessDenied: no
+ * automatic retry), the case is held, and the operator retries it with the CLI.
  */
-async function incidentAt(caseId: string, to: string, subject: string, play: () => Promise<void>): Promise<void> {
-  const refused = stack.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(to, subject), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is not verified.' }, times: 1, label: `incident: ${subject}` });
+async function incidentAt(caseId: string, functionName: string, to: string, subject: string, play: () => Promise<void>): Promise<void> {
+  const refused = stack.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(to, subject), fault: sqsAccessDenied(outboxQueueName(stack), functionName), times: 1, label: `incident: ${subject}` });
   await play();
   await expect.poll(async () => JSON.parse((await cli(['incidents', '--json'])).stdout).length, { timeout: 15_000 }).toBe(1);
   expect(refused.exhausted).toBe(true);
@@ -152,7 +152,7 @@ describe('a case that plays the maximum of every loop', () => {
     expect(agree.status, agree.body).toBe(200);
     const codes = Object.fromEntries(Array.from({ length: MAX_AREAS }, (_, index) => [`newCollections.${index}.newCollectionCode`, `N${fields[`areas.${index}.oldCollectionCode`]!.slice(1)}`]));
     // Incident 1 (the parent's apply-response): the new codes cannot be e-mailed to the JST.
-    await incidentAt(caseId, JST, 'kody nowych zbiorów', async () => {
+    await incidentAt(caseId, 'apply-response', JST, 'kody nowych zbiorów', async () => {
       expect((await confirmThroughLink(await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']), codes)).status).toBe(200);
     });
 
@@ -191,7 +191,11 @@ describe('a case that plays the maximum of every loop', () => {
     const pastReassignments = await cli(['reassign', caseId, 'OLD_SD_DEACTIVATED.1', longestAddress('reassigned.too.many')]);
     expect(pastReassignments.code).toBe(1);
     expect(pastReassignments.stderr).toContain(`the limit (MAX_REASSIGNMENTS_PER_STEP=${LIMITS.MAX_REASSIGNMENTS_PER_STEP})`);
-    for (let n = 1; n <= LIMITS.MAX_RESENDS_PER_STEP; n++) expect((await cli(['resend', caseId, 'OLD_SD_DEACTIVATED.1'])).code).toBe(0);
+    // Each resend's e-mail sent before the next (the outbox sends in no set order; only the last link works).
+    for (let n = 1; n <= LIMITS.MAX_RESENDS_PER_STEP; n++) {
+      expect((await cli(['resend', caseId, 'OLD_SD_DEACTIVATED.1'])).code).toBe(0);
+      await stack.outbox.settled();
+    }
     const pastResends = await cli(['resend', caseId, 'OLD_SD_DEACTIVATED.1']);
     expect(pastResends.code).toBe(1);
     expect(pastResends.stderr).toContain(`the limit (MAX_RESENDS_PER_STEP=${LIMITS.MAX_RESENDS_PER_STEP})`);
@@ -200,12 +204,14 @@ describe('a case that plays the maximum of every loop', () => {
 
     // b and c in parallel: step c is reminded until it stalls, then answered through its final link.
     // Incident 2 (inside step b's child, in a Parallel branch): the JST's request cannot be sent.
-    await incidentAt(caseId, JST, 'Aktywacja nowego SD', async () => {
+    await incidentAt(caseId, 'request-confirmation', JST, 'Aktywacja nowego SD', async () => {
       expect((await confirmThroughLink(resent.at(-1)!, { deactivatedOn: TODAY(), confirmed: 'tak', note: longest(2000) })).status).toBe(200);
     });
     const feeding = await inbox.take(JST, [caseId, 'Aktywacja nowego SD']);
     expect((await confirmThroughLink(feeding, { feedingStartedOn: TODAY(), confirmed: 'tak', note: longest(2000) })).status).toBe(200);
     const finalLink = await inbox.take(ADMIN_14, [caseId, 'termin minął, ostatnie przypomnienie'], 60_000);
+    // E-mail goes through the outbox, in no set order: the reminders are counted once all of it has been sent.
+    await stack.outbox.settled();
     const reminders = (await inbox.to(ADMIN_14, caseId)).filter((e) => e.subject.includes('przypomnienie nr'));
     expect(reminders).toHaveLength(STALLED_AFTER_REMINDERS - 1);
     expect((await confirmThroughLink(finalLink, { deactivatedOn: TODAY(), confirmed: 'tak', note: longest(2000) })).status).toBe(200);
@@ -217,7 +223,7 @@ describe('a case that plays the maximum of every loop', () => {
       const last = round === VERIFICATION_ROUNDS;
       const answer = async () => expect((await confirmThroughLink(verify, { result: last ? 'OK' : 'DISCREPANCIES', comment: longest(2000) })).status).toBe(200);
       // Incident 3 (the parent's last notice): the JST cannot be told the outcome.
-      if (last) await incidentAt(caseId, JST, 'zmiana dostawcy SD zakończona', answer);
+      if (last) await incidentAt(caseId, 'send-notice', JST, 'zmiana dostawcy SD zakończona', answer);
       else await answer();
       if (!last) {
         const again = await inbox.take(JST, [caseId, 'Aktywacja nowego SD']);

@@ -1,13 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_ERRORS, bodyIncludes, sesMessageRejected, sesRecipient } from '../../local/faults.js';
-import { notificationFields, postForm } from '../e2e/participants.js';
-import { childExecutionArn, executionArn, historyOf, startFaultWorld, type FaultWorld } from './play.js';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { AWS_ERRORS, SDK_ATTEMPTS, bodyIncludes, sesMessageRejected, sesRecipient, sqsAccessDenied } from '../../local/faults.js';
+import { deliveryEntries, notificationFields, postForm } from '../e2e/participants.js';
+import { caseTaskFailures, childExecutionArn, executionArn, historyOf, outboxQueueName, readStep, readTimeline, startFaultWorld, JST, type FaultWorld } from './play.js';
 
 /**
  * AWS's own faults on the whole local stack, as the product's state machines meet them: a function that outlives
- * its configured timeout (shortened here with LAMBDA_TIMEOUTS), a throttled StartExecution of a child, an address
- * SES rejects. Each reaches the state machine as a failed task with the Error AWS reports, which its Retry and
- * Catch act on (what they then do is the definition's business, not asserted here).
+ * its configured timeout (shortened here with LAMBDA_TIMEOUTS), a throttled StartExecution of a child, the outbox
+ * queue refusing or throttling SendMessage. Each reaches the state machine as a failed task with the Error AWS
+ * reports, which its Retry and Catch act on (what they then do is the definition's business, not asserted here).
+ * An address SES rejects is not among them: SES is the outbox's sender's business, and the case records it.
  */
 const REGISTER_CASE_TIMEOUT_SECONDS = 3;
 let world: FaultWorld;
@@ -19,6 +20,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await world?.stack.close();
 });
+
+beforeEach(() => world.faults.clear());
 
 /** Notifies a new case through the form; its case id. */
 async function notify(fields = notificationFields()): Promise<string> {
@@ -75,7 +78,35 @@ describe('AWS faults on the local stack', () => {
     expect(failure.cause).toMatch(/^Rate exceeded \(Service: AWSStepFunctions; Status Code: 400; Error Code: ThrottlingException; Request ID: [0-9a-f-]{36}; Proxy: null\)$/);
   });
 
-  it('SES rejects the contact address: request-confirmation fails with EmailRejected naming it', async () => {
+  it('the outbox refuses SendMessage (AccessDenied): request-confirmation fails with the error SQS names, which no Retry lists', async () => {
+    // GIVEN request-confirmation may not send to the outbox queue
+    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: bodyIncludes('request:CONFIRM_CONTACT.1'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'request-confirmation'), times: Infinity });
+
+    // WHEN a case is notified
+    const caseId = await notify();
+
+    // THEN the contact confirmation's request task failed with SQS's AccessDenied, naming the action and the queue
+    const failure = await firstFailure(childExecutionArn(world, caseId, 'CONFIRM_CONTACT'));
+    expect(failure.error).toBe('AccessDenied');
+    expect(JSON.parse(failure.cause)).toMatchObject({ errorType: 'AccessDenied', errorMessage: expect.stringContaining(`sqs:sendmessage on resource: arn:aws:sqs:eu-central-1:000000000000:${outboxQueueName(world.stack)}`) });
+  });
+
+  it("the outbox throttles SendMessage beyond the SDK's retries: the task fails with TransientError, which the state machines retry", async () => {
+    // GIVEN every attempt of the SDK to queue the contact confirmation's request is throttled, once
+    const throttled = world.faults.add({ service: 'sqs', operation: 'SendMessage', match: bodyIncludes('request:CONFIRM_CONTACT.1'), fault: AWS_ERRORS.sqsRequestThrottled, times: SDK_ATTEMPTS.sqs });
+
+    // WHEN a case is notified
+    const caseId = await notify();
+
+    // THEN the request task failed with TransientError naming SQS's error, and its retry queued the request
+    const failure = await firstFailure(childExecutionArn(world, caseId, 'CONFIRM_CONTACT'));
+    expect(throttled.exhausted).toBe(true);
+    expect(failure.error).toBe('TransientError');
+    expect(JSON.parse(failure.cause)).toMatchObject({ errorType: 'TransientError', errorMessage: expect.stringContaining('RequestThrottled: Request is throttled.') });
+    await world.inbox.take(JST, [caseId, 'Potwierdzenie adresu e-mail']);
+  });
+
+  it('SES rejects the contact address: no task fails; the rejection is on the case and its step is marked undeliverable', async () => {
     // GIVEN SES rejects one address
     const address = 'adres.odrzucany@mops.przykladowo.pl';
     world.faults.add({ service: 'ses', operation: 'SendEmail', match: sesRecipient(address), fault: sesMessageRejected(address), times: Infinity });
@@ -83,9 +114,12 @@ describe('AWS faults on the local stack', () => {
     // WHEN a case gives it as the contact's address
     const caseId = await notify(notificationFields({ 'contact.email': address }));
 
-    // THEN the confirmation request's task failed with the mailer's error, which names the address
-    const failure = await firstFailure(childExecutionArn(world, caseId, 'CONFIRM_CONTACT'));
-    expect(failure.error).toBe('EmailRejected');
-    expect(JSON.parse(failure.cause)).toMatchObject({ errorType: 'EmailRejected', errorMessage: expect.stringContaining(`Not sent to ${address}: SES rejected the message (MessageRejected:`) });
+    // THEN the sender records the rejection on the case, as SES's own Reject event would be, and marks the step
+    const told = await world.inbox.take(world.stack.config.MRPIPS_EMAIL, [caseId, 'nie można doręczyć']);
+    expect(told.body.text).toContain(address);
+    expect(deliveryEntries(await readTimeline(world, caseId), 'EMAIL_REJECTED', address)).toMatchObject([{ step: 'CONFIRM_CONTACT.1', details: { event: 'Reject' } }]);
+    expect((await readStep(world, caseId, 'CONFIRM_CONTACT.1')).undeliverable).toMatchObject({ recipient: address });
+    // AND the state machines saw nothing of it: the request was queued, which is all its task does
+    expect(await caseTaskFailures(world, caseId)).toEqual([]);
   });
 });

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AWS_ERRORS, bodyIncludes, sesAccessDenied, sesMessageRejected, type FaultLayer } from '../../local/faults.js';
+import { AWS_ERRORS, bodyIncludes, sqsAccessDenied, type FaultLayer } from '../../local/faults.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
 import { operatorAt } from './operator.js';
-import { expectCompletedCase, outcomeOf, playCase, readTimeline, sesMessageTo, startFaultWorld, answerOnPage, MRPIPS, VOIVODESHIP_14, type Answer, type FaultWorld } from './play.js';
+import { expectCompletedCase, outcomeOf, outboxQueueName, playCase, queuedMessageTo, readTimeline, startFaultWorld, answerOnPage, JST, MRPIPS, VOIVODESHIP_14, type Answer, type FaultWorld } from './play.js';
 
 /**
- * Every AWS fault the local stack reproduces, met by a whole case: the fault fails an action for good (no Retry
- * lists its error, or the retries run out), the case is held as an incident the operator sees with
+ * Every AWS fault the local stack reproduces that fails an action for good (no Retry lists its error, or the
+ * retries run out), met by a whole case: the case is held as an incident the operator sees with
  * `npm run cases -- incidents` (the failed state, the AWS error), the fault is lifted, `retry` runs the state
  * again, and the case completes with exactly the e-mails and timeline of an undisturbed case.
  */
@@ -67,27 +67,25 @@ const FAULTS: AwsFaultCase[] = [
     inject: (faults) => void faults.add({ service: 'lambda', operation: 'apply-response', match: bodyIncludes('"step":"NEW_SD_FEEDING"'), fault: { kind: 'out-of-memory' }, times: Infinity, label: 'out of memory' }),
   },
   {
-    fault: "SES rejects MRPiPS's address (MessageRejected)",
+    fault: 'the outbox refuses the request to MRPiPS (SQS AccessDenied)',
     where: "a step's child",
     state: 'Request confirmation',
-    error: 'EmailRejected',
-    inject: (faults) => void faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(MRPIPS, 'Utworzenie nowych zbiorów'), fault: sesMessageRejected(MRPIPS), times: Infinity, label: 'rejected' }),
+    error: 'AccessDenied',
+    inject: (faults) => void faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(MRPIPS, 'Utworzenie nowych zbiorów'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'request-confirmation'), times: Infinity, label: 'denied' }),
   },
   {
-    fault: "sending is paused for the SES account (AccountSendingPausedException)",
+    fault: "the outbox refuses apply-response's e-mail of the new codes (SQS AccessDenied)",
     where: 'a Lambda of the parent',
     state: 'a Register new collections',
-    error: 'SendingPaused',
-    injectBefore: 'Utworzenie nowych zbiorów',
-    inject: (faults) => void faults.add({ service: 'ses', operation: 'SendEmail', fault: AWS_ERRORS.sesAccountSendingPaused, times: Infinity, label: 'paused' }),
+    error: 'AccessDenied',
+    inject: (faults) => void faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(JST, 'kody nowych zbiorów'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'apply-response'), times: Infinity, label: 'denied' }),
   },
   {
-    fault: 'the function may not send as the sender (AccessDenied)',
-    where: "the child of a Parallel branch",
+    fault: "the outbox refuses the voivodeship administrator's request (SQS AccessDenied)",
+    where: 'the child of a Parallel branch',
     state: 'Request confirmation',
-    error: 'SesAccessDenied',
-    inject: (faults) =>
-      void faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(VOIVODESHIP_14), fault: sesAccessDenied(world.stack.config.SENDER_EMAIL, 'request-confirmation'), times: Infinity, label: 'denied' }),
+    error: 'AccessDenied',
+    inject: (faults) => void faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(VOIVODESHIP_14), fault: sqsAccessDenied(outboxQueueName(world.stack), 'request-confirmation'), times: Infinity, label: 'denied' }),
   },
   {
     fault: "StartExecution of the verification's child throttled beyond the state machine's retries",

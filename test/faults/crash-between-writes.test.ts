@@ -23,6 +23,8 @@ import {
  * the crashes, no e-mail twice, no timeline entry twice, no collection left held.
  */
 let world: FaultWorld;
+/** A request on a case's own item (not its steps, timeline entries or e-mail markers). */
+const CASE_ITEM = '"sk":{"S":"CASE"}';
 
 beforeAll(async () => {
   world = await startFaultWorld();
@@ -37,15 +39,16 @@ describe('a crash between two writes of one action', () => {
     const { faults } = world;
     const crashes = {
       // register-case: the case item is created, then the action dies before locking the collections.
-      register: crashAfterWrite(faults, 'PutItem', bodyIncludes('"sk":{"S":"CASE"}'), 'case created'),
-      // request-confirmation: the request e-mail has gone out (and its marker), then the timeline write "fails".
+      register: crashAfterWrite(faults, 'PutItem', bodyIncludes(CASE_ITEM), 'case created'),
+      // request-confirmation: the request e-mail has been queued (and its marker written), then the timeline write "fails".
       request: crashAfterWrite(faults, 'PutItem', bodyIncludes('requested:OLD_SD_DEACTIVATED.1:0'), 'request recorded'),
       // apply-response: new codes locked and the case updated, then it dies before its e-mail.
-      apply: crashAfterWrite(faults, 'UpdateItem', bodyIncludes('applied:NEW_COLLECTIONS.1'), 'codes applied'),
+      // (The case item only: the outbox's sender updates the e-mails' markers, MAIL#applied:…, meanwhile.)
+      apply: crashAfterWrite(faults, 'UpdateItem', bodyIncludes('applied:NEW_COLLECTIONS.1', CASE_ITEM), 'codes applied'),
       // change-collection-states: the first old collection archived, then it dies before the others.
       archiveFirst: crashAfterWrite(faults, 'UpdateItem', bodyIncludes('REMOVE #locked', '"ARCHIVED"'), 'first collection archived'),
-      // send-notice: the final e-mail has gone out, then the status/timeline write "fails".
-      notice: crashAfterWrite(faults, 'UpdateItem', bodyIncludes('notice:CASE_COMPLETED'), 'case completed'),
+      // send-notice: the final e-mail has been queued, then the status/timeline write "fails".
+      notice: crashAfterWrite(faults, 'UpdateItem', bodyIncludes('notice:CASE_COMPLETED', CASE_ITEM), 'case completed'),
     };
 
     // The link handler: the completion write's answer is lost once (the SDK's retry finds its own write)...

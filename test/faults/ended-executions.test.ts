@@ -47,7 +47,9 @@ describe('an execution stopped outside `cancel`', () => {
     const mail = await world.inbox.take(world.stack.config.OPERATIONS_EMAIL, [caseId, 'wykonanie procedury zakończyło się nieprawidłowo']);
     expect(mail.body.text).toContain('zostało zatrzymane poza procedurą anulowania');
     expect(mail.body.text).toContain('the execution ended ABORTED: Console: Stopped by hand');
+    // Both deliveries have run, and what they queued has been sent: a second e-mail would be in the inbox.
     await world.stack.eventRules.settled();
+    await world.stack.outbox.settled();
     expect(twice.injected).toBe(1);
     const record = await readCase(world, caseId);
     expect(record.status).toBe('FAILED');
@@ -68,8 +70,9 @@ describe('a cancelled case', () => {
     const ended = await waitForExecution(world.sfn, executionArn(world, caseId));
     expect(ended).toMatchObject({ status: 'ABORTED', error: 'CaseCancelled' });
 
-    // The rule delivered the ABORTED event; record-ended-execution has run.
+    // The rule delivered the ABORTED event; record-ended-execution has run, and the outbox has sent what was queued.
     await world.stack.eventRules.settled();
+    await world.stack.outbox.settled();
     expect(world.faults.seen('lambda', 'record-ended-execution')).toBe(deliveries + 1);
     const record = await readCase(world, caseId);
     expect(record.status).toBe('CANCELLED');

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import { linkIn, notificationFields, notifyAndConfirmContact, waitForExecution } from '../e2e/participants.js';
-import { childExecutionArn, executionArn, JST, MRPIPS, readCase, readTimeline, sesMessageTo, startFaultWorld, type FaultWorld } from './play.js';
+import { sqsAccessDenied } from '../../local/faults.js';
+import { childExecutionArn, executionArn, JST, MRPIPS, outboxQueueName, queuedMessageTo, readCase, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
 
 /**
  * A Standard execution ends TIMED_OUT after a year, whatever its case is waiting for. The local service does the
@@ -29,7 +30,9 @@ describe('an execution past its time limit', () => {
     expect(ended.status).toBe('TIMED_OUT');
     const mail = await world.inbox.take(OPERATIONS(), [caseId, 'wykonanie procedury zakończyło się nieprawidłowo']);
     expect(mail.body.text).toContain('przekroczyło roczny limit czasu wykonania (TIMED_OUT)');
+    // Everything EventBridge delivered has run, and what it queued has been sent: a second e-mail would be in the inbox.
     await world.stack.eventRules.settled();
+    await world.stack.outbox.settled();
 
     const record = await readCase(world, caseId);
     expect(record.status).toBe('FAILED');
@@ -44,8 +47,8 @@ describe('an execution past its time limit', () => {
   });
 
   it('GIVEN a case held by an incident WHEN its execution times out THEN the case is FAILED and the incident no longer waits (its token gone)', async () => {
-    // SES refuses the JST's acknowledgement for good: the case is held for the operator, who does nothing.
-    world.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(JST, 'przyjęto zgłoszenie'), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is on the suppression list.' }, times: Infinity, label: 'rejected' });
+    // send-notice may not put the JST's acknowledgement on the outbox: the case is held for the operator, who does nothing.
+    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(JST, 'przyjęto zgłoszenie'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'send-notice'), times: Infinity, label: 'denied' });
     const caseId = await notifyAndConfirmContact(world.stack.urls.form, world.inbox, notificationFields());
     await world.inbox.take(OPERATIONS(), [caseId, 'incydent techniczny']);
 

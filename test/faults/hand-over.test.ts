@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_ERRORS, SDK_ATTEMPTS, bodyIncludes } from '../../local/faults.js';
 import { Inbox, linkIn, notifyAndConfirmContact, openStepForm, postForm, type StoredEmail } from '../e2e/participants.js';
-import { MRPIPS, readStep, readTimeline, sesMessageTo, startFaultWorld, type FaultWorld } from './play.js';
+import { MRPIPS, queuedMessageTo, readStep, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
 
 /**
- * A hand-over through the link page meets AWS failures after the new recipient's e-mail went out (the notice to
- * MRPiPS, the timeline entry) or loses the answer of its own write. The page says only what is true — the step
+ * A hand-over through the link page meets AWS failures after the new recipient's e-mail was queued (the notice to
+ * MRPiPS, the timeline entry) or loses the answer of its own write. E-mail goes through the outbox, so what
+ * arrived is counted once it has settled. The page says only what is true — the step
  * has been handed over — and never "Nic nie zostało zapisane"; the same POST again finishes what is left, and in
  * the end every message went out once and the timeline records the hand-over once.
  */
@@ -38,10 +39,10 @@ const handOverNotices = (caseId: string) => inbox.to(MRPIPS, caseId).then((mails
 const handOverEntries = async (caseId: string) => (await readTimeline(world, caseId)).filter((e) => e.action === 'STEP_REASSIGNED');
 
 describe('a hand-over whose colleague has the link, while AWS fails after that', () => {
-  it('GIVEN SES refuses the notice to MRPiPS THEN the page says the step was handed over (202); the same POST again sends the notice once and records the hand-over once', async () => {
+  it('GIVEN the outbox fails to take the notice to MRPiPS THEN the page says the step was handed over (202); the same POST again sends the notice once and records the hand-over once', async () => {
     const { caseId, request } = await variantRequest();
     const colleague = 'jan.nowak@mrpips.gov.pl';
-    const notice = world.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(MRPIPS, 'przekazano innej osobie'), fault: AWS_ERRORS.sesServiceUnavailable, times: SDK_ATTEMPTS.ses, label: 'hand-over notice' });
+    const notice = world.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(MRPIPS, 'przekazano innej osobie'), fault: AWS_ERRORS.sqsInternalFailure, times: SDK_ATTEMPTS.sqs, label: 'hand-over notice' });
 
     const { first, again } = await handOverForm(linkIn(request), colleague);
     expect(notice.exhausted).toBe(true);
@@ -53,12 +54,14 @@ describe('a hand-over whose colleague has the link, while AWS fails after that',
     const toColleague = await inbox.take(colleague, [caseId, 'Uzgodnienie trybu']);
     expect((await fetch(linkIn(toColleague))).status).toBe(200);
     expect((await readStep(world, caseId, 'AGREE_VARIANT.1')).recipient).toBe(colleague);
+    await world.stack.outbox.settled();
     expect(await handOverNotices(caseId)).toHaveLength(0);
     expect(await handOverEntries(caseId)).toHaveLength(0);
 
     const retried = await again();
     expect(retried.status, retried.body).toBe(200);
     expect(retried.body).toContain('Krok przekazany');
+    await world.stack.outbox.settled();
     expect(await handOverNotices(caseId)).toHaveLength(1);
     expect(await handOverEntries(caseId)).toMatchObject([{ actor: { role: 'MRPIPS', email: MRPIPS }, step: 'AGREE_VARIANT.1' }]);
     // The colleague got one request only, and the step was handed over once.
@@ -75,10 +78,12 @@ describe('a hand-over whose colleague has the link, while AWS fails after that',
     expect(entry.exhausted).toBe(true);
     expect(first.status, first.body).toBe(202);
     expect(first.body).not.toContain('Nic nie zostało zapisane');
+    await world.stack.outbox.settled();
     expect(await handOverNotices(caseId)).toHaveLength(1);
     expect(await handOverEntries(caseId)).toHaveLength(0);
 
     expect((await again()).status).toBe(200);
+    await world.stack.outbox.settled();
     expect(await handOverEntries(caseId)).toHaveLength(1);
     expect(await handOverNotices(caseId)).toHaveLength(1);
     expect((await inbox.to(colleague, caseId)).filter((m) => m.subject.includes('Uzgodnienie trybu'))).toHaveLength(1);
@@ -93,6 +98,7 @@ describe('a hand-over whose colleague has the link, while AWS fails after that',
     expect(lost.exhausted).toBe(true);
     expect(first.status, first.body).toBe(200);
     expect(first.body).toContain('Krok przekazany');
+    await world.stack.outbox.settled();
     expect((await inbox.to(colleague, caseId)).filter((m) => m.subject.includes('Uzgodnienie trybu'))).toHaveLength(1);
     expect(await handOverNotices(caseId)).toHaveLength(1);
     expect(await handOverEntries(caseId)).toHaveLength(1);

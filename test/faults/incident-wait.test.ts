@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import { notificationFields, notifyAndConfirmContact, waitForExecution } from '../e2e/participants.js';
-import { executionArn, readCase, readTimeline, sesMessageTo, startFaultWorld, JST, type FaultWorld } from './play.js';
+import { sqsAccessDenied } from '../../local/faults.js';
+import { executionArn, outboxQueueName, queuedMessageTo, readCase, readTimeline, startFaultWorld, JST, type FaultWorld } from './play.js';
 
 /**
  * An incident waits for the operator only so long (INCIDENT_WAIT_SECONDS; every wait is bounded): then the case
@@ -21,8 +22,8 @@ afterAll(async () => {
 describe('an incident nobody resolves in time', () => {
 
   it('ends the case FAILED with the reason once the incident wait runs out; the incident no longer holds a token', async () => {
-    // GIVEN SES rejects the JST's acknowledgement for good
-    late.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(JST, 'przyjęto zgłoszenie'), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is on the suppression list.' }, times: Infinity, label: 'rejected' });
+    // GIVEN send-notice may not put the JST's acknowledgement on the outbox, for good
+    late.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(JST, 'przyjęto zgłoszenie'), fault: sqsAccessDenied(outboxQueueName(late.stack), 'send-notice'), times: Infinity, label: 'denied' });
     const caseId = await notifyAndConfirmContact(late.stack.urls.form, late.inbox, notificationFields());
     // WHEN nobody retries within the incident wait
     const execution = await waitForExecution(late.sfn, executionArn(late, caseId), 20_000);
@@ -31,8 +32,8 @@ describe('an incident nobody resolves in time', () => {
     expect(execution.error).toBe('CaseFailed');
     const record = await readCase(late, caseId);
     expect(record.status).toBe('FAILED');
-    expect(record.failure?.reason).toContain('EmailRejected: ');
-    expect(record.failure?.reason).toContain('Email address is on the suppression list.');
+    expect(record.failure?.reason).toContain('AccessDenied: ');
+    expect(record.failure?.reason).toContain('is not authorized to perform: sqs:sendmessage');
     expect((await readTimeline(late, caseId)).map((e) => e.action)).toEqual(expect.arrayContaining(['INCIDENT_OPENED', 'CASE_FAILED']));
     const incidents = await new CaseStore(late.db, late.stack.config.TABLE_NAME).listIncidents(caseId);
     expect(incidents).toMatchObject([{ state: '1 Acknowledge notification', status: 'CLOSED', closedBecause: 'the case was marked FAILED' }]);

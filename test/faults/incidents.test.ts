@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
-import { bodyIncludes } from '../../local/faults.js';
+import { bodyIncludes, sqsAccessDenied } from '../../local/faults.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
 import { operatorAt } from './operator.js';
-import { expectCompletedCase, outcomeOf, playCase, readTimeline, sesMessageTo, startFaultWorld, MRPIPS, type FaultWorld } from './play.js';
+import { expectCompletedCase, outboxQueueName, outcomeOf, playCase, queuedMessageTo, readTimeline, startFaultWorld, MRPIPS, type FaultWorld } from './play.js';
 
 /**
  * An action that fails for good (an error no Retry lists) holds the case as an incident: the failed state, the
@@ -32,11 +32,11 @@ afterAll(async () => {
 });
 
 describe('an action that fails for good becomes an incident; the operator retries it and the case completes as if undisturbed', () => {
-  it('SES rejects the e-mail of a step (inside the confirmation child): retried after the rejection is lifted, MRPiPS is asked once', async () => {
-    // GIVEN SES rejects the request to MRPiPS for step 2 (MessageRejected is not retried: an operator must act)
-    world.faults.add({ service: 'ses', operation: 'SendEmail', match: sesMessageTo(MRPIPS, 'Uzgodnienie trybu'), fault: { kind: 'error', status: 400, code: 'MessageRejected', message: 'Email address is not verified.' }, times: Infinity, label: 'rejected' });
+  it('the outbox refuses the request of a step (inside the confirmation child): retried after the refusal is lifted, MRPiPS is asked once', async () => {
+    // GIVEN request-confirmation may not put the request to MRPiPS for step 2 on the outbox (AccessDenied is not retried: an operator must act)
+    world.faults.add({ service: 'sqs', operation: 'SendMessage', match: queuedMessageTo(MRPIPS, 'Uzgodnienie trybu'), fault: sqsAccessDenied(outboxQueueName(world.stack), 'request-confirmation'), times: Infinity, label: 'denied' });
     // WHEN the case is played while the operator watches for incidents
-    const [played, incident] = await Promise.all([playCase(world), operator.retries({ state: 'Request confirmation', error: 'EmailRejected' }, () => world.faults.clear())]);
+    const [played, incident] = await Promise.all([playCase(world), operator.retries({ state: 'Request confirmation', error: 'AccessDenied' }, () => world.faults.clear())]);
     // THEN it completed with exactly the e-mails and confirmations of an undisturbed case
     expectCompletedCase(await outcomeOf(world, played));
     const timeline = await readTimeline(world, played.caseId);
@@ -47,8 +47,8 @@ describe('an action that fails for good becomes an incident; the operator retrie
     const told = await world.inbox.to(world.stack.config.OPERATIONS_EMAIL, played.caseId);
     expect(told).toHaveLength(1);
     expect(told[0]!.subject).toContain('Request confirmation');
-    expect(told[0]!.body.text).toContain('EmailRejected: ');
-    expect(told[0]!.body.text).toContain('Email address is not verified.');
+    expect(told[0]!.body.text).toContain('AccessDenied: ');
+    expect(told[0]!.body.text).toContain('is not authorized to perform: sqs:sendmessage');
     expect((await store.listIncidents(played.caseId)).map((i) => [i.status, Boolean(i.taskToken)])).toEqual([['RETRIED', false]]);
   });
 

@@ -4,7 +4,9 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
+import type { OutboxMessage } from '../../lambdas/core/outbox.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
+import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { AWS_ERRORS, SDK_ATTEMPTS, type FaultLayer, type FaultRequest } from '../../local/faults.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
 import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, waitForExecution, type StoredEmail } from '../e2e/participants.js';
@@ -87,9 +89,10 @@ export interface PlayedCase {
 /**
  * A whole case WITH data migration, every participant played from their e-mail: notification, contact
  * confirmation, variant, new codes, step b, b+c in parallel, verification OK; ends COMPLETED with the old
- * collections ARCHIVED. `answer` can be replaced per step (the step's subject part is passed as `step`).
+ * collections ARCHIVED. `answer` can be replaced per step (the step's subject part is passed as `step`);
+ * `voivodeshipAdmin` is where step c's request is expected (another address once the step was handed on).
  */
-export async function playCase(world: FaultWorld, answer: (step: string) => Answer = () => answerOnPage): Promise<PlayedCase> {
+export async function playCase(world: FaultWorld, answer: (step: string) => Answer = () => answerOnPage, { voivodeshipAdmin = VOIVODESHIP_14 } = {}): Promise<PlayedCase> {
   const { inbox } = world;
   const fields = notificationFields();
   const caseId = await notifyAndConfirmContact(world.stack.urls.form, inbox, fields);
@@ -104,7 +107,7 @@ export async function playCase(world: FaultWorld, answer: (step: string) => Answ
   const today = new Date().toISOString().slice(0, 10);
   await answer('Deaktywacja dotychczasowego SD')(await inbox.take(JST, [caseId, 'Deaktywacja dotychczasowego SD']), { deactivatedOn: today, confirmed: 'tak' });
   await inbox.take(MRPIPS, [caseId, 'Deaktywacja dotychczasowego SD — potwierdzono']);
-  const [feeding, mzt] = await Promise.all([inbox.take(JST, [caseId, 'Aktywacja nowego SD']), inbox.take(VOIVODESHIP_14, [caseId, 'Deaktywacja urzędników i jednostki'])]);
+  const [feeding, mzt] = await Promise.all([inbox.take(JST, [caseId, 'Aktywacja nowego SD']), inbox.take(voivodeshipAdmin, [caseId, 'Deaktywacja urzędników i jednostki'])]);
   await answer('Deaktywacja urzędników')(mzt, { deactivatedOn: today, confirmed: 'tak' });
   await answer('Aktywacja nowego SD')(feeding, { feedingStartedOn: today, confirmed: 'tak' });
   await inbox.take(MRPIPS, [caseId, 'Deaktywacja urzędników i jednostki w MZT CSIZS — potwierdzono']);
@@ -133,8 +136,13 @@ export interface CaseOutcome {
   collections: string[];
 }
 
+/**
+ * What a played case left: its record, timeline, steps, collections, and the e-mails each participant got. E-mail
+ * is sent asynchronously (the outbox), so the outbox is settled first: a second copy still on its way is counted.
+ */
 export async function outcomeOf(world: FaultWorld, played: PlayedCase): Promise<CaseOutcome> {
   const { caseId, fields } = played;
+  await world.stack.outbox.settled();
   const record = await readCase(world, caseId);
   const timeline = await readTimeline(world, caseId);
   const emails: Record<string, string[]> = {};
@@ -227,11 +235,60 @@ export async function taskFailures(world: FaultWorld, executionArn: string): Pro
   return (await historyOf(world, executionArn)).filter((e) => e.type === 'TaskFailed' || e.type === 'LambdaFunctionFailed').map((e) => e.taskFailedEventDetails?.error ?? e.lambdaFunctionFailedEventDetails?.error ?? '?');
 }
 
+/** Task failures in a case's parent execution and every step's child it started, as the state machines saw them. */
+export async function caseTaskFailures(world: FaultWorld, caseId: string): Promise<string[]> {
+  const arns = [executionArn(world, caseId), ...STEP_IDS.map((step) => childExecutionArn(world, caseId, step))];
+  // A step the case has not reached has no child yet.
+  const failures = (arn: string) => taskFailures(world, arn).catch((error: Error) => (error.name === 'ExecutionDoesNotExist' ? [] : Promise.reject(error)));
+  return (await Promise.all(arns.map(failures))).flat();
+}
+
+/** Functions that failed so far (threw or timed out: what Lambda's Errors metric counts and alarms on), by name. */
+export const functionErrors = (world: FaultWorld): Record<string, number> =>
+  Object.fromEntries(Object.entries(world.stack.functionStats()).flatMap(([name, stats]) => (stats && stats.errors > 0 ? [[name, stats.errors]] : [])));
+
 /** Matches an SES SendEmail (query protocol) to `to` whose subject contains `subjectPart`. */
 export function sesMessageTo(to: string, subjectPart = ''): (request: FaultRequest) => boolean {
   return (request) => {
     const params = new URLSearchParams(request.body);
     return params.get('Destination.ToAddresses.member.1') === to && (params.get('Message.Subject.Data') ?? '').includes(subjectPart);
+  };
+}
+
+/** The outbox queue's name (the last part of its URL), as IAM's messages name the resource. */
+export const outboxQueueName = (stack: Pick<LocalStack, 'outbox'>) => stack.outbox.queueUrl.split('/').pop()!;
+
+/** One SendMessage to the outbox as it reached SQS: the request's MessageBody, the e-mail in it, its DelaySeconds. */
+export interface OutboxSend {
+  body: string;
+  queued: OutboxMessage;
+  delaySeconds: number;
+}
+
+/**
+ * Records every SendMessage to the outbox from now on (what the product put on the queue, and what it put back):
+ * a rule that never faults, added before any other so that it sees every request.
+ */
+export function watchOutbox(faults: FaultLayer): OutboxSend[] {
+  const sends: OutboxSend[] = [];
+  const record = (request: FaultRequest) => {
+    const { MessageBody: body, DelaySeconds: delaySeconds = 0 } = JSON.parse(request.body) as { MessageBody: string; DelaySeconds?: number };
+    sends.push({ body, queued: JSON.parse(body) as OutboxMessage, delaySeconds });
+    return false;
+  };
+  faults.add({ service: 'sqs', operation: 'SendMessage', match: record, fault: AWS_ERRORS.sqsInternalFailure, times: Infinity, label: 'watch (never faults)' });
+  return sends;
+}
+
+/** Matches the outbox's SendMessage (AWS JSON protocol) of an e-mail to `to` whose subject contains `subjectPart`. */
+export function queuedMessageTo(to: string, subjectPart = ''): (request: FaultRequest) => boolean {
+  return (request) => {
+    try {
+      const { message } = JSON.parse((JSON.parse(request.body) as { MessageBody: string }).MessageBody) as OutboxMessage;
+      return message.to.includes(to) && message.subject.includes(subjectPart);
+    } catch {
+      return false;
+    }
   };
 }
 

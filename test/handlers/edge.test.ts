@@ -234,6 +234,7 @@ describe('classifyAwsError', () => {
     ['ThrottlingException', 400],
     ['ProvisionedThroughputExceededException', 400],
     ['RequestLimitExceeded', 400],
+    ['RequestThrottled', 403],
     ['TooManyRequestsException', 429],
     ['SomethingNew', 429],
     ['InternalServerError', 500],

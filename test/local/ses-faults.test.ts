@@ -8,9 +8,9 @@ import { startStandIn, type StandIn } from '../../local/stand-ins/index.js';
 
 /**
  * SES's permanent refusals, answered by the fault layer in SES's own query-protocol XML in front of the SES
- * stand-in, reach the mailer through the real SDK. The mailer turns each into an error of its own whose name the
- * state machines see (and do not retry: an operator must act) and whose message names the recipients and SES's
- * reason, never the message with its links.
+ * stand-in, reach the mailer through the real SDK. The mailer turns each into an error of its own, by which the
+ * outbox's sender decides (a rejection recorded on the case, a refused account left for the dead-letter queue),
+ * and whose message names the recipients and SES's reason, never the message with its links.
  */
 const SENDER = 'no-reply@zmiana-sd.local';
 const REJECTED = 'nie.istnieje@mops.przykladowo.pl';

@@ -68,7 +68,7 @@ describe.each([
     // startExecution.sync:2 the StartExecution API's transient errors as Step Functions names them (local/stepfunctions/README.md).
     const LAMBDA_TRANSIENT = ['Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.ClientExecutionTimeoutException', 'Lambda.TooManyRequestsException'];
     const SFN_TRANSIENT = ['StepFunctions.AWSStepFunctionsException', 'StepFunctions.ExecutionLimitExceededException', 'StepFunctions.SdkClientException'];
-    const FOR_AN_OPERATOR = ['States.ALL', 'States.TaskFailed', 'Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.OutOfMemory', 'EmailRejected', 'SendingPaused', 'SesAccessDenied', 'ValidationError', 'ConflictError'];
+    const FOR_AN_OPERATOR = ['States.ALL', 'States.TaskFailed', 'Sandbox.Timedout', 'Lambda.Unknown', 'Runtime.OutOfMemory', 'AccessDenied', 'EmailRejected', 'SendingPaused', 'SesAccessDenied', 'ValidationError', 'ConflictError'];
     for (const { name, state } of tasks(machine)) {
       // The final record retries whatever fails: there is nothing after it to hand the failure to.
       if (name === 'Record failure') continue;
