@@ -97,7 +97,7 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
       }
       if (error instanceof EmailRejected) {
         try {
-          await deps.recordRejection({ type: 'Reject', messageId: `outbox-${item.messageId}`, at: now().toISOString(), recipients: [...parsed.message.to, ...parsed.message.cc], kind: error.message, tags: about });
+          await deps.recordRejection({ type: 'Reject', messageId: `outbox-${item.messageId}`, at: now().toISOString(), recipients: [...parsed.message.to, ...parsed.message.cc], kind: sesReason(error), tags: about });
           result.rejected++;
           log.warn('e-mail rejected by SES; recorded on the case', { caseId, outboxMessageId, error: error.name });
         } catch (recordError) {
@@ -148,6 +148,9 @@ function parseQueued(item: QueuedEmail): OutboxMessage | undefined {
   log.error('outbox message unreadable; left for the dead-letter queue', { outboxMessageId: item.messageId, reason });
   return undefined;
 }
+
+/** SES's own reason for a rejection (as a Reject event's `reason` would give it), without the mailer's framing. */
+const sesReason = (error: Error): string => (error.cause instanceof Error ? error.cause.message : error.message).slice(0, 256);
 
 /** What the service said (the SES mailer's own message names the recipients, which are not logged). */
 const whatSesSaid = (error: unknown): string => {

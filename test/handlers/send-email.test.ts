@@ -189,7 +189,7 @@ describe('send-email: SES refusing for good', () => {
     const result = await sendOutboxBatch(deps(), [queued(message('request:B.1:0', 'jst@gmina.pl', ['dostawca@firma.pl']), 'm-1')]);
     expect(result).toMatchObject({ batchItemFailures: [], sent: 0, rejected: 1 });
     expect(rejections).toEqual([
-      { type: 'Reject', messageId: 'outbox-m-1', at: '2026-03-10T09:00:05.000Z', recipients: ['jst@gmina.pl', 'dostawca@firma.pl'], kind: expect.stringContaining('MessageRejected'), tags: { caseId: CASE_ID, mailKey: 'request:B.1:0', stepKey: 'AGREE_VARIANT.1' } },
+      { type: 'Reject', messageId: 'outbox-m-1', at: '2026-03-10T09:00:05.000Z', recipients: ['jst@gmina.pl', 'dostawca@firma.pl'], kind: 'Email address is not verified.', tags: { caseId: CASE_ID, mailKey: 'request:B.1:0', stepKey: 'AGREE_VARIANT.1' } },
     ]);
   });
 
