@@ -68,6 +68,8 @@ describe('a JST contact address that bounces (bounce@)', () => {
     // THEN no reminder went to the dead address, the case still waits, and MRPiPS was told only once
     expect(withheld.summary).toContain(BOUNCE);
     await stack.sesEvents.settled();
+    // (what is still in the outbox counts too)
+    await stack.outbox.settled();
     expect((await inbox.to(BOUNCE, caseId)).map((e) => e.subject)).toHaveLength(1);
     expect((await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('nie można doręczyć'))).toHaveLength(1);
     expect((await store.getStep(caseId, 'CONFIRM_CONTACT.1'))?.status).toBe('PENDING');
@@ -78,6 +80,7 @@ describe('a JST contact address that bounces (bounce@)', () => {
     await LOCAL_FUNCTIONS['record-delivery-event'](replay[0] as never);
     // THEN nothing is recorded or sent twice
     expect(deliveryEntries(await store.getTimeline(caseId), 'EMAIL_BOUNCED', BOUNCE)).toHaveLength(1);
+    await stack.outbox.settled();
     expect((await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('nie można doręczyć'))).toHaveLength(1);
 
     // AND the status page shows that the e-mail to the step's recipient cannot be delivered

@@ -64,6 +64,8 @@ describe('an administrator who complains (complaint@) and a supplier on the supp
     expect(supplierBounces.every((e) => e.details?.kind === 'Permanent/Suppressed')).toBe(true);
     expect(supplierBounces.map((e) => e.step ?? 'notice')).toEqual(expect.arrayContaining(['OLD_SD_DEACTIVATED.1', 'notice']));
     expect((await store.getStep(caseId, 'OLD_SD_DEACTIVATED.1'))?.undeliverable).toBeUndefined();
+    // (what is still in the outbox counts too)
+    await stack.outbox.settled();
     expect((await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('nie można doręczyć'))).toEqual([]);
 
     // WHEN the JST confirms step b and the administrator's request (step c) is delivered, then complained about

@@ -61,6 +61,8 @@ describe('a participant who does not answer', () => {
       if (Date.now() > deadline) throw new Error('case did not lapse');
       await new Promise((r) => setTimeout(r, 100));
     }
+    // (what is still in the outbox counts too)
+    await stack.outbox.settled();
     expect(await inbox.to(MRPIPS, caseId)).toEqual([]);
     expect((await read(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION')).lockedByCase).toBeUndefined();
     const late = await fetch(linkIn(request));

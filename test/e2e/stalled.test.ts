@@ -56,6 +56,8 @@ describe('a step past its final deadline', () => {
 
     // No further reminders while MRPiPS decides, even after several more timeouts.
     await new Promise((r) => setTimeout(r, 2 * TIMEOUT_SECONDS * 1000 + 500));
+    // (what is still in the outbox counts too)
+    await stack.outbox.settled();
     expect((await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('przypomnienie nr'))).toHaveLength(1);
 
     const answered = await confirmThroughLink(last, { decision: 'WITH_MIGRATION' });
