@@ -185,13 +185,13 @@ export class ProcedureFunction extends NodejsFunction {
 
   /**
    * Drain the outbox through SES as the project's sender only (`SENDER_EMAIL`), with its configuration set
-   * (`SES_CONFIGURATION_SET`), at this function's share of the sending rate (`SEND_RATE_PER_SECOND`: the rate over
-   * the event source mapping's maximum concurrency).
+   * (`SES_CONFIGURATION_SET`), at the account's sending rate (`SEND_RATE_PER_SECOND`), which its concurrent
+   * invocations share through one schedule in the case table.
    */
   public drainOutbox(outbox: EmailOutbox, sender: EmailSender): this {
     this.addEnvironment('SENDER_EMAIL', sender.address);
     this.addEnvironment('SES_CONFIGURATION_SET', sender.configurationSet.configurationSetName);
-    this.addEnvironment('SEND_RATE_PER_SECOND', String(outbox.settings.sendRatePerSecond / outbox.settings.maximumConcurrency));
+    this.addEnvironment('SEND_RATE_PER_SECOND', String(outbox.settings.sendRatePerSecond));
     sender.grantSend(this);
     outbox.drainWith(this);
     return this;

@@ -172,7 +172,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       AWS_ENDPOINT_URL_SES: faults ? await faults.proxy('ses', sesSimulator.url, host) : sesSimulator.url,
       AWS_ENDPOINT_URL_SQS: sqsEndpoint,
       OUTBOX_QUEUE_URL: queueUrlOn(sqsEndpoint, outbox.queueUrl),
-      SEND_RATE_PER_SECOND: String(sending.sendRatePerSecond / sending.maximumConcurrency),
+      SEND_RATE_PER_SECOND: String(sending.sendRatePerSecond),
       TABLE_NAME: config.TABLE_NAME,
       SENDER_EMAIL: config.SENDER_EMAIL,
       SES_CONFIGURATION_SET: config.SES_CONFIGURATION_SET,

@@ -34,7 +34,7 @@ export const sesConfigSchema = z.object({
   SENDER_EMAIL: email,
   /** The SES configuration set every message is sent with (its event destination reports deliveries, bounces, complaints). */
   SES_CONFIGURATION_SET: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'an SES configuration set name').optional(),
-  /** Recipients per second this sender may send: SES's maximum send rate over the senders running at once (core/outbox.ts). */
+  /** SES's maximum send rate (recipients per second), which the senders share through one schedule (core/outbox.ts). */
   SEND_RATE_PER_SECOND: z.coerce.number().positive().max(10_000),
 });
 

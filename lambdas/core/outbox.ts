@@ -48,8 +48,9 @@ export const MAX_RECIPIENTS_PER_MESSAGE = 2;
 /**
  * How the sender is deployed for a sending rate (messages per second, SES's maximum send rate): the numbers CDK
  * deploys (lib/email-outbox.ts) and the local stack models (local/outbox.ts). Lambda polls a standard queue with
- * at least two concurrent invocations (an event source mapping's maximum concurrency is 2 or more); each sends
- * its batch at its share of the rate, so together they never go faster than the quota. A batch is what one sender
+ * at least two concurrent invocations (an event source mapping's maximum concurrency is 2 or more); they take
+ * their turns on one schedule of the account's sending time (SendSchedule), so together they never go faster
+ * than the quota, and each gets about its share of it. A batch is what one sender
  * sends in BATCH_SECONDS at its share: long enough that the pause between two batches (Lambda deleting, polling,
  * invoking) costs little of the quota, short enough for the function's timeout; above 10 messages Lambda needs a
  * batching window (1 s), and at most MAX_BATCH keeps the event far below Lambda's 6 MB payload (a message is
@@ -104,40 +105,57 @@ export const MAX_THROTTLED_RETURNS = 150;
 export const throttledDelaySeconds = (throttled: number): number => Math.min(900, 2 ** Math.min(throttled, 10));
 
 /**
- * Paces sends at a rate of quota units per second: each send may start once the units sent before it fit in
- * the time elapsed. Time lost between sends (a late timer, the gap between two invocations while Lambda polls the
- * queue) may be made up, but never more than CATCH_UP_MS of it: SES absorbs short bursts (its quota is a second's
- * worth), not a backlog. `finish` waits until the last send's units have been paid for too, so that a fresh
- * sender (a new execution environment) cannot start ahead of the rate. A clock and a sleep are given, so the
- * pacing is tested without waiting.
+ * Time lost (a late timer, the pause between two batches) that may be made up at once: SES absorbs short bursts
+ * (its quota is a second's worth), so at most CATCH_UP_MS, and never so much that the second's worth could not
+ * also take the largest message (at 1 message/s: nothing).
  */
 export const CATCH_UP_MS = 250;
+export const catchUpMs = (ratePerSecond: number): number => Math.max(0, Math.min(CATCH_UP_MS, 1000 - (MAX_RECIPIENTS_PER_MESSAGE * 1000) / ratePerSecond));
 
+/**
+ * The account's sending time, shared by every sender at once (adapters/send-schedule.ts keeps it in the case
+ * table): SES's quota is the account's, and two senders pacing apart would collide whenever their sends fall in
+ * the same second (at 1 message/s SES's burst is a single message). `book` reserves the next `ms` of it, never
+ * starting earlier than `catchUp` ms before `now`, and resolves with when the reservation starts (epoch ms).
+ */
+export interface SendSchedule {
+  book(ms: number, now: number, catchUp: number): Promise<number>;
+}
+
+/** A schedule one process keeps to itself (tests; the rule every schedule follows). */
+export class LocalSendSchedule implements SendSchedule {
+  private nextAt = -Infinity;
+
+  async book(ms: number, now: number, catchUp: number): Promise<number> {
+    const start = nextSlotStart(this.nextAt, now, catchUp);
+    this.nextAt = start + ms;
+    return start;
+  }
+}
+
+/** When the next reservation starts: where the schedule is, or (if it fell behind) at most `catchUp` ms ago. */
+export const nextSlotStart = (scheduledAt: number, now: number, catchUp: number): number => Math.max(scheduledAt, now - catchUp);
+
+/**
+ * Paces sends at the account's rate in quota units (recipients) per second on the shared schedule: each send
+ * starts when its reservation does. A clock and a sleep are given, so the pacing is tested without waiting.
+ */
 export class SendPacer {
-  private nextAt: number;
-
   constructor(
     private readonly ratePerSecond: number,
     private readonly clock: { now(): number; sleep(ms: number): Promise<void> },
-  ) {
-    this.nextAt = clock.now();
-  }
+    private readonly schedule: SendSchedule,
+  ) {}
 
-  /** Waits for the slot of a message of `units` recipients and books it. */
+  /** Waits for the slot of a message of `units` recipients, booked on the schedule. */
   async slot(units: number): Promise<void> {
-    const start = Math.max(this.nextAt, this.clock.now() - CATCH_UP_MS);
-    this.nextAt = start + (units * 1000) / this.ratePerSecond;
+    const start = await this.schedule.book((units * 1000) / this.ratePerSecond, this.clock.now(), catchUpMs(this.ratePerSecond));
     const wait = start - this.clock.now();
     if (wait > 0) await this.clock.sleep(wait);
   }
 
-  /** SES refused for the rate: give it a second before the next send. */
-  backOff(): void {
-    this.nextAt = Math.max(this.nextAt, this.clock.now()) + 1000;
-  }
-
-  async finish(): Promise<void> {
-    const wait = this.nextAt - this.clock.now();
-    if (wait > 0) await this.clock.sleep(wait);
+  /** SES refused for the rate: the next second of the schedule goes unused by anyone. */
+  async backOff(): Promise<void> {
+    await this.schedule.book(1000, this.clock.now(), 0);
   }
 }

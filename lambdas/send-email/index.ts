@@ -3,6 +3,7 @@ import { caseStore } from '../adapters/case-store.js';
 import { countCase } from '../adapters/metrics.js';
 import { outbox } from '../adapters/outbox.js';
 import { mailConfig, once } from '../adapters/runtime.js';
+import { sendSchedule } from '../adapters/send-schedule.js';
 import { sesMailer } from '../adapters/ses-mailer.js';
 import { statusLinksNow } from '../adapters/signing-keys.js';
 import { parseConfig, sesConfigSchema } from '../core/config.js';
@@ -51,8 +52,7 @@ export const handler = async (event: unknown) => {
       requeue: (message, delaySeconds) => outbox().put(message, delaySeconds),
       recordRejection: async (rejection) =>
         recordDeliveryEvent({ store, mailer: outbox(), statusLinks: await statusLinksNow(), mrpipsEmail: mailConfig().MRPIPS_EMAIL, count: countCase }, rejection),
-      // A pacer per invocation: its batch is paced from its own start (core/outbox.ts senderSettings sizes it).
-      pacer: new SendPacer(senderConfig().SEND_RATE_PER_SECOND, realClock),
+      pacer: new SendPacer(senderConfig().SEND_RATE_PER_SECOND, realClock, sendSchedule()),
       count: countCase,
     },
     parsed.data.Records.map((record) => ({ messageId: record.messageId, body: record.body, receiveCount: record.attributes.ApproximateReceiveCount })),

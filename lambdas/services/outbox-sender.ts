@@ -56,6 +56,7 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
   const result: OutboxBatchResult = { batchItemFailures: [], sent: 0, alreadySent: 0, throttled: 0, rejected: 0 };
   const left = new Set<string>();
   const leave = (item: QueuedEmail) => left.add(item.messageId);
+  /** Set once nothing more of the batch may be started (SES refused the account, or the schedule is unavailable). */
   let accountRefusedBy: unknown;
 
   /** One message, from its marker check to what SES answered; never throws (a failure leaves it on the queue). */
@@ -79,7 +80,7 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
       );
     } catch (error) {
       if (error instanceof SendingRateExceeded) {
-        deps.pacer.backOff();
+        await deps.pacer.backOff().catch(() => undefined);
         result.throttled++;
         deps.count('EmailThrottled');
         if (parsed.throttled >= MAX_THROTTLED_RETURNS) {
@@ -121,7 +122,15 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
       leave(item);
       continue;
     }
-    await deps.pacer.slot(quotaUnits(parsed.message));
+    try {
+      await deps.pacer.slot(quotaUnits(parsed.message));
+    } catch (error) {
+      // Without the shared schedule a send could overrun the quota: what is left waits on the queue instead.
+      log.error('sending schedule unavailable; e-mail left on the queue', { caseId: parsed.caseId, outboxMessageId: item.messageId, reason: error instanceof Error ? error.message : String(error) });
+      accountRefusedBy = error;
+      leave(item);
+      continue;
+    }
     if (accountRefusedBy !== undefined) {
       leave(item);
       continue;
@@ -129,7 +138,6 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
     sending.push(deliver(item, parsed));
   }
   await Promise.all(sending);
-  await deps.pacer.finish();
   result.batchItemFailures = batch.filter((item) => left.has(item.messageId)).map((item) => ({ itemIdentifier: item.messageId }));
   return result;
 }

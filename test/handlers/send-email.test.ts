@@ -4,7 +4,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeTagValue, type DeliveryEvent } from '../../lambdas/core/delivery-events.js';
 import type { CaseMetric } from '../../lambdas/core/metrics.js';
-import { MAX_THROTTLED_RETURNS, outboxMessage, SendPacer, senderSettings, throttledDelaySeconds, type OutboxMessage } from '../../lambdas/core/outbox.js';
+import { catchUpMs, LocalSendSchedule, MAX_THROTTLED_RETURNS, outboxMessage, SendPacer, senderSettings, throttledDelaySeconds, type OutboxMessage } from '../../lambdas/core/outbox.js';
 import { sendOutboxBatch, type QueuedEmail } from '../../lambdas/services/outbox-sender.js';
 import { CONFIGURATION_SET, FakeTable, SENDER, awsMocks, captureLogs, queuedEmails, sentEmails, serviceError, updates } from './aws.js';
 
@@ -35,7 +35,10 @@ const message = (mailKey: string, to = 'anna.kowalska@mops.przykladowo.pl', cc: 
   outboxMessage({ to: [to], cc, subject: `[${CASE_ID}] Prośba`, html: `<p>${mailKey}</p>`, text: mailKey }, { caseId: CASE_ID, mailKey, stepKey: 'AGREE_VARIANT.1' }, new Date('2026-03-10T09:00:00Z'));
 const queued = (body: OutboxMessage | string, messageId = `m-${Math.random().toString(36).slice(2)}`, receiveCount = 1): QueuedEmail => ({ messageId, body: typeof body === 'string' ? body : JSON.stringify(body), receiveCount });
 
-function deps(pacer = new SendPacer(1000, fakeClock().clock)) {
+/** A pacer on a schedule of its own (the shared one is DynamoSendSchedule, tested against the local stack). */
+const pacerAt = (rate: number, clock = fakeClock().clock) => new SendPacer(rate, clock, new LocalSendSchedule());
+
+function deps(pacer = pacerAt(1000)) {
   return {
     store,
     ses: sesMailer,
@@ -94,20 +97,37 @@ describe('send-email: what SES accepts', () => {
   });
 });
 
-describe('send-email: pacing at its share of the sending rate', () => {
-  it('GIVEN 7 recipients a second THEN ten one-recipient messages start 1/7 s apart, the first at once, and the batch ends when the last one is paid for', async () => {
+describe('send-email: pacing at the sending rate', () => {
+  it('GIVEN 7 recipients a second THEN ten one-recipient messages start 1/7 s apart, after a quarter second made up at the start (an idle schedule)', async () => {
     const { clock, sleeps, elapsed } = fakeClock();
-    const result = await sendOutboxBatch(deps(new SendPacer(7, clock)), Array.from({ length: 10 }, (_, i) => queued(message(`notice:${i}`))));
+    const result = await sendOutboxBatch(deps(pacerAt(7, clock)), Array.from({ length: 10 }, (_, i) => queued(message(`notice:${i}`))));
     expect(result.sent).toBe(10);
-    // No wait before the first; one slot before each of the nine others, and one to pay for the last.
-    expect(sleeps).toHaveLength(10);
-    for (const ms of sleeps) expect(ms).toBeCloseTo(1000 / 7, 6);
-    expect(elapsed()).toBeCloseTo(10_000 / 7, 6);
+    // The first two at once (250 ms of an idle second), then one slot before each of the others.
+    expect(sleeps).toHaveLength(8);
+    for (const ms of sleeps.slice(1)) expect(ms).toBeCloseTo(1000 / 7, 6);
+    expect(elapsed()).toBeCloseTo(9000 / 7 - 250, 6);
   });
 
-  it('GIVEN the sender fell behind (a late timer) THEN it makes up at most a quarter of a second at once, then keeps the pace', async () => {
+  it('GIVEN a rate so low that SES\'s second holds one message THEN nothing is made up (each send waits its full slot)', () => {
+    expect([1, 2, 8, 14, 100].map(catchUpMs)).toEqual([0, 0, 250, 250, 250]);
+  });
+
+  it('GIVEN two senders at once on one schedule THEN together they keep to the rate, taking turns (no two reservations overlap)', async () => {
+    const { clock } = fakeClock();
+    const shared = new LocalSendSchedule();
+    const booked: [number, number][] = [];
+    const schedule = { book: async (ms: number, now: number, catchUp: number) => { const start = await shared.book(ms, now, catchUp); booked.push([start, start + ms]); return start; } };
+    const batch = (name: string) => Array.from({ length: 5 }, (_, i) => queued(message(`notice:${name}${i}`)));
+    const [a, b] = await Promise.all([sendOutboxBatch(deps(new SendPacer(1, clock, schedule)), batch('a')), sendOutboxBatch(deps(new SendPacer(1, clock, schedule)), batch('b'))]);
+    expect(a.sent + b.sent).toBe(10);
+    booked.sort((x, y) => x[0] - y[0]);
+    expect(booked).toHaveLength(10);
+    for (let i = 1; i < booked.length; i++) expect(booked[i]![0]).toBeGreaterThanOrEqual(booked[i - 1]![1]);
+  });
+
+  it('GIVEN the schedule fell behind (a late timer) THEN it makes up at most a quarter of a second at once, then keeps the pace', async () => {
     const { clock, sleeps } = fakeClock();
-    const pacer = new SendPacer(10, clock);
+    const pacer = pacerAt(10, clock);
     await pacer.slot(1);
     await clock.sleep(1000); // a second lost: 9 slots' worth
     sleeps.length = 0;
@@ -126,15 +146,24 @@ describe('send-email: pacing at its share of the sending rate', () => {
       inFlight--;
       return { MessageId: 'x' };
     });
-    const result = await sendOutboxBatch(deps(new SendPacer(7, clock)), Array.from({ length: 5 }, (_, i) => queued(message(`notice:${i}`))));
+    const result = await sendOutboxBatch(deps(pacerAt(7, clock)), Array.from({ length: 5 }, (_, i) => queued(message(`notice:${i}`))));
     expect(result.sent).toBe(5);
     expect(most).toBeGreaterThan(1);
-    expect(elapsed()).toBeCloseTo(5000 / 7, 6);
+    expect(elapsed()).toBeCloseTo(4000 / 7 - 250, 6);
+  });
+
+  it('GIVEN the schedule cannot be booked (its table failing) THEN the rest of the batch waits on the queue, nothing is sent unpaced', async () => {
+    const failing = { book: async () => Promise.reject(new Error('ProvisionedThroughputExceededException')) };
+    const result = await sendOutboxBatch(deps(new SendPacer(7, fakeClock().clock, failing)), [queued(message('notice:a'), 'm-a'), queued(message('notice:b'), 'm-b')]);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-a' }, { itemIdentifier: 'm-b' }]);
+    expect(ses.commandCalls(SendEmailCommand)).toHaveLength(0);
   });
 
   it('GIVEN a message with a copy (To and Cc) THEN it counts as two recipients against the rate', async () => {
     const { clock, elapsed } = fakeClock();
-    await sendOutboxBatch(deps(new SendPacer(2, clock)), [queued(message('request:B.1:0', 'jst@gmina.pl', ['dostawca@firma.pl']))]);
+    const pacer = pacerAt(2, clock);
+    await sendOutboxBatch(deps(pacer), [queued(message('request:B.1:0', 'jst@gmina.pl', ['dostawca@firma.pl']))]);
+    await pacer.slot(1);
     expect(elapsed()).toBe(1000);
   });
 
@@ -154,15 +183,17 @@ describe('send-email: pacing at its share of the sending rate', () => {
 });
 
 describe('send-email: SES refusing for the rate', () => {
-  it('GIVEN SES throttles a message THEN it goes back on the outbox with a delay, the batch succeeds, and the next send waits a second', async () => {
+  it('GIVEN SES throttles a message THEN it goes back on the outbox with a delay, the batch succeeds, and a second of the schedule is left unused', async () => {
     const { clock, elapsed } = fakeClock();
     ses.on(SendEmailCommand).rejectsOnce(serviceError('Throttling', 400, 'Maximum sending rate exceeded.')).resolves({ MessageId: 'x' });
-    const result = await sendOutboxBatch(deps(new SendPacer(1000, clock)), [queued(message('notice:a'), 'm-a'), queued(message('notice:b'), 'm-b')]);
-    expect(result).toEqual({ batchItemFailures: [], sent: 1, alreadySent: 0, throttled: 1, rejected: 0 });
+    const batch = ['a', 'b', 'c'].map((id) => queued(message(`notice:${id}`), `m-${id}`));
+    const result = await sendOutboxBatch(deps(pacerAt(2, clock)), batch);
+    expect(result).toEqual({ batchItemFailures: [], sent: 2, alreadySent: 0, throttled: 1, rejected: 0 });
     const [requeued] = queuedEmails(sqs);
     expect(requeued).toMatchObject({ mailKey: 'notice:a', throttled: 1, delaySeconds: throttledDelaySeconds(0) });
-    expect(elapsed()).toBeGreaterThanOrEqual(1000);
-    expect(counted).toEqual(['EmailThrottled', 'EmailSent']);
+    // 500 ms apart at 2/s: the third would start at 1 s; the refusal pushed it a second later.
+    expect(elapsed()).toBe(2000);
+    expect(counted).toEqual(['EmailThrottled', 'EmailSent', 'EmailSent']);
   });
 
   it('GIVEN the message was refused for the rate many times already THEN it is left for the dead-letter queue (the loop ends)', async () => {
@@ -199,7 +230,7 @@ describe('send-email: SES refusing for good', () => {
   ])('GIVEN SES answers %s THEN this message and the rest of the batch stay on the queue (to the dead-letter queue and its alarm), the rest not started', async (name, status) => {
     ses.on(SendEmailCommand).rejects(serviceError(name, status));
     const batch = ['m-a', 'm-b', 'm-c'].map((id) => queued(message(`notice:${id}`), id));
-    const result = await sendOutboxBatch(deps(new SendPacer(1, fakeClock().clock)), batch);
+    const result = await sendOutboxBatch(deps(pacerAt(1)), batch);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm-a' }, { itemIdentifier: 'm-b' }, { itemIdentifier: 'm-c' }]);
     expect(ses.commandCalls(SendEmailCommand)).toHaveLength(1);
     expect(logs()).toContain(name);
