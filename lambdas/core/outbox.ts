@@ -113,6 +113,13 @@ export const CATCH_UP_MS = 250;
 export const catchUpMs = (ratePerSecond: number): number => Math.max(0, Math.min(CATCH_UP_MS, 1000 - (MAX_RECIPIENTS_PER_MESSAGE * 1000) / ratePerSecond));
 
 /**
+ * When SES's second holds no more than the next message (catchUpMs is 0), two sends a hair less than a slot
+ * apart on arrival (network and timer jitter) are refused: such slots are this much longer.
+ */
+export const SLOT_GUARD_MS = 30;
+const slotGuardMs = (ratePerSecond: number): number => (catchUpMs(ratePerSecond) === 0 ? SLOT_GUARD_MS : 0);
+
+/**
  * The account's sending time, shared by every sender at once (adapters/send-schedule.ts keeps it in the case
  * table): SES's quota is the account's, and two senders pacing apart would collide whenever their sends fall in
  * the same second (at 1 message/s SES's burst is a single message). `book` reserves the next `ms` of it, never
@@ -149,7 +156,7 @@ export class SendPacer {
 
   /** Waits for the slot of a message of `units` recipients, booked on the schedule. */
   async slot(units: number): Promise<void> {
-    const start = await this.schedule.book((units * 1000) / this.ratePerSecond, this.clock.now(), catchUpMs(this.ratePerSecond));
+    const start = await this.schedule.book((units * 1000) / this.ratePerSecond + slotGuardMs(this.ratePerSecond), this.clock.now(), catchUpMs(this.ratePerSecond));
     const wait = start - this.clock.now();
     if (wait > 0) await this.clock.sleep(wait);
   }

@@ -59,18 +59,13 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
   /** Set once nothing more of the batch may be started (SES refused the account, or the schedule is unavailable). */
   let accountRefusedBy: unknown;
 
-  /** One message, from its marker check to what SES answered; never throws (a failure leaves it on the queue). */
+  /** One message, from its slot to what SES answered; never throws (a failure leaves it on the queue). */
   const deliver = async (item: QueuedEmail, parsed: OutboxMessage): Promise<void> => {
     const about = { caseId: parsed.caseId, mailKey: parsed.mailKey, ...(parsed.stepKey ? { stepKey: parsed.stepKey } : {}) };
     // Logged: the case and the queue's message id; never the mail key (one names an address) or the message.
     const caseId = parsed.caseId;
     const outboxMessageId = item.messageId;
     try {
-      if (await deps.store.mailSentBySes(parsed.caseId, parsed.mailKey)) {
-        log.info('e-mail already sent by SES; second copy dropped', { caseId, outboxMessageId });
-        result.alreadySent++;
-        return;
-      }
       const sesMessageId = await deps.ses.send(parsed.message, about);
       result.sent++;
       deps.count('EmailSent');
@@ -115,11 +110,27 @@ export async function sendOutboxBatch(deps: OutboxSenderDeps, batch: QueuedEmail
 
   // The pacer times the start of each send; sends overlap (at most a batch), so a slow answer from SES or
   // DynamoDB does not slow the rate. Once SES refuses the account, nothing more of the batch is started.
-  const sending: Promise<void>[] = [];
-  for (const item of batch) {
+  // Each message's marker is read before its turn (all at once), so a send follows its slot without a read between.
+  const entries = batch.map((item) => {
     const parsed = parseQueued(item);
-    if (!parsed || accountRefusedBy !== undefined) {
+    const sentBefore = parsed ? deps.store.mailSentBySes(parsed.caseId, parsed.mailKey).then((sent) => ({ sent }), (error: unknown) => ({ error })) : undefined;
+    return { item, parsed, sentBefore };
+  });
+  const sending: Promise<void>[] = [];
+  for (const { item, parsed, sentBefore } of entries) {
+    if (!parsed || !sentBefore || accountRefusedBy !== undefined) {
       leave(item);
+      continue;
+    }
+    const marker = await sentBefore;
+    if ('error' in marker) {
+      log.error('e-mail not sent; left on the queue', { caseId: parsed.caseId, outboxMessageId: item.messageId, error: 'MarkerUnreadable', reason: String(marker.error), receiveCount: item.receiveCount });
+      leave(item);
+      continue;
+    }
+    if (marker.sent) {
+      log.info('e-mail already sent by SES; second copy dropped', { caseId: parsed.caseId, outboxMessageId: item.messageId });
+      result.alreadySent++;
       continue;
     }
     try {

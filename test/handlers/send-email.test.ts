@@ -4,7 +4,7 @@ import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeTagValue, type DeliveryEvent } from '../../lambdas/core/delivery-events.js';
 import type { CaseMetric } from '../../lambdas/core/metrics.js';
-import { catchUpMs, LocalSendSchedule, MAX_THROTTLED_RETURNS, outboxMessage, SendPacer, senderSettings, throttledDelaySeconds, type OutboxMessage } from '../../lambdas/core/outbox.js';
+import { catchUpMs, LocalSendSchedule, MAX_THROTTLED_RETURNS, SLOT_GUARD_MS, outboxMessage, SendPacer, senderSettings, throttledDelaySeconds, type OutboxMessage } from '../../lambdas/core/outbox.js';
 import { sendOutboxBatch, type QueuedEmail } from '../../lambdas/services/outbox-sender.js';
 import { CONFIGURATION_SET, FakeTable, SENDER, awsMocks, captureLogs, queuedEmails, sentEmails, serviceError, updates } from './aws.js';
 
@@ -164,7 +164,8 @@ describe('send-email: pacing at the sending rate', () => {
     const pacer = pacerAt(2, clock);
     await sendOutboxBatch(deps(pacer), [queued(message('request:B.1:0', 'jst@gmina.pl', ['dostawca@firma.pl']))]);
     await pacer.slot(1);
-    expect(elapsed()).toBe(1000);
+    // (at 2/s SES's second holds no more than one such message: the slot has its guard against jitter)
+    expect(elapsed()).toBe(1000 + SLOT_GUARD_MS);
   });
 
   it('GIVEN the rate and the mapping\'s concurrency THEN a batch fits in its invocation with room to spare, at any rate', () => {
@@ -191,8 +192,8 @@ describe('send-email: SES refusing for the rate', () => {
     expect(result).toEqual({ batchItemFailures: [], sent: 2, alreadySent: 0, throttled: 1, rejected: 0 });
     const [requeued] = queuedEmails(sqs);
     expect(requeued).toMatchObject({ mailKey: 'notice:a', throttled: 1, delaySeconds: throttledDelaySeconds(0) });
-    // 500 ms apart at 2/s: the third would start at 1 s; the refusal pushed it a second later.
-    expect(elapsed()).toBe(2000);
+    // 500 ms apart at 2/s (each with its guard): the third would start at 1 s; the refusal pushed it a second later.
+    expect(elapsed()).toBe(2000 + 2 * SLOT_GUARD_MS);
     expect(counted).toEqual(['EmailThrottled', 'EmailSent', 'EmailSent']);
   });
 
