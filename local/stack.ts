@@ -1,4 +1,5 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createCaseTable } from './case-table.js';
 import { fileURLToPath } from 'node:url';
 import { localConfig, type LocalConfig } from './config.js';
 import { LOCAL_FUNCTIONS, type LocalFunction, type LocalFunctionName } from './functions.js';
@@ -198,14 +199,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
 
-    await new DynamoDBClient({ endpoint: dynamodbUrl }).send(
-      new CreateTableCommand({
-        TableName: config.TABLE_NAME,
-        BillingMode: 'PAY_PER_REQUEST',
-        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-      }),
-    );
+    await createCaseTable(new DynamoDBClient({ endpoint: dynamodbUrl }), config.TABLE_NAME);
 
     const substitutions: Record<string, string> = {
       ...Object.fromEntries(STATE_MACHINE_ACTIONS.map(([key, name]) => [key, localLambdaArn(REGION, ACCOUNT, name)])),

@@ -1,4 +1,5 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createCaseTable } from '../../local/case-table.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoSendSchedule } from '../../lambdas/adapters/send-schedule.js';
 import { startStandIn, type StandIn } from '../../local/stand-ins/index.js';
@@ -14,14 +15,7 @@ const TABLE = 'send-schedule-test';
 beforeAll(async () => {
   dynamodb = await startStandIn('dynamodb', '127.0.0.1', 0);
   db = new DynamoDBClient({ endpoint: `http://127.0.0.1:${dynamodb.port}`, region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await db.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    }),
-  );
+  await createCaseTable(db, TABLE);
 });
 
 afterAll(async () => {

@@ -1,4 +1,5 @@
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { createCaseTable } from '../../local/case-table.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import type { Mailer } from '../../lambdas/core/outbox.js';
@@ -26,14 +27,7 @@ const OPERATIONS = 'operacje.di@mrpips.gov.pl';
 beforeAll(async () => {
   dynamodb = await startStandIn('dynamodb', '127.0.0.1', 0);
   const db = new DynamoDBClient({ region: 'eu-central-1', endpoint: `http://127.0.0.1:${dynamodb.port}`, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  await db.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }, { AttributeName: 'sk', AttributeType: 'S' }],
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }, { AttributeName: 'sk', KeyType: 'RANGE' }],
-    }),
-  );
+  await createCaseTable(db, TABLE);
   store = new CaseStore(db, TABLE);
 });
 
