@@ -4,6 +4,7 @@ import { confirmThroughLink, submitOnPage } from '../e2e/participants.js';
 import {
   answerOnPage,
   childExecutionArn,
+  historyOf,
   crashAfterWrite,
   executionArn,
   expectCompletedCase,
@@ -75,11 +76,15 @@ describe('a crash between two writes of one action', () => {
       const second = await submitOnPage(first.link, fields);
       expect(second.status, second.body).toBe(200);
     };
-    // The JST waits until the retried request-confirmation has run before clicking the one e-mail it got.
+    // The JST waits until the retried request-confirmation has bound the step to its own task token before clicking
+    // the one e-mail it got (the e-mail leaves through the outbox, so it may arrive before or after the retry).
     const requestRetried: Answer = async (email, fields) => {
       const caseId = /ZSD-\d{4}-\d{5}/.exec(email.subject)![0];
-      const firstToken = (await readStep(world, caseId, 'OLD_SD_DEACTIVATED.1')).taskToken;
-      await expect.poll(async () => (await readStep(world, caseId, 'OLD_SD_DEACTIVATED.1')).taskToken, { timeout: 10_000 }).not.toBe(firstToken);
+      const latestTaskToken = async () => {
+        const scheduled = (await historyOf(world, childExecutionArn(world, caseId, 'OLD_SD_DEACTIVATED'))).filter((e) => e.type === 'TaskScheduled');
+        return scheduled.length < 2 ? undefined : (JSON.parse(scheduled.at(-1)!.taskScheduledEventDetails!.parameters!) as { Payload: { taskToken: string } }).Payload.taskToken;
+      };
+      await expect.poll(async () => { const latest = await latestTaskToken(); return latest !== undefined && latest === (await readStep(world, caseId, 'OLD_SD_DEACTIVATED.1')).taskToken; }, { timeout: 10_000 }).toBe(true);
       await answerOnPage(email, fields);
     };
     const answers: Record<string, Answer> = { 'Deaktywacja dotychczasowego SD': requestRetried, 'Aktywacja nowego SD': feedingCompleted, 'Weryfikacja zbiorów': verificationCompleted };
