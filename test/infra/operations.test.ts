@@ -6,7 +6,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BUSINESS_METRICS, CASE_METRICS } from '../../lambdas/core/metrics.js';
+import { BUSINESS_METRICS } from '../../lambdas/core/metrics.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { ACTION_NAMES, type ActionName } from '../../lib/procedure-functions.js';
 import { type CfnResource, type CfnTemplate, resourcesOfType, type Synthesized, synthesize } from './synth.js';

@@ -2,8 +2,6 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { NOTICES } from '../../lambdas/core/events.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
-import { ACTION_NAMES, ACTION_NEEDS } from '../../lib/procedure-functions.js';
-import { functionArnSubstitution } from '../../lib/procedure-state-machines.js';
 import { RETRY_HORIZON_SECONDS } from '../../lambdas/core/case-life.js';
 
 import { FUNCTION_TIMEOUT_SECONDS as TIMEOUTS } from '../../lib/function-timeouts.js';
