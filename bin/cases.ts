@@ -43,9 +43,6 @@ import { cancelCase, cancellationReason, handOverStep, HandOverUnfinished, proce
 import { isEntryPoint } from '../local/entry-point.js';
 import { DEFAULT_RUNTIME_FILE, readRuntimeFile, writerIsAlive } from '../local/runtime-file.js';
 
-// This machine may run Node 20; the SDK's notice about it is not for the operator.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
 
 /** Where the CLI reads and writes; tests pass their own. */

@@ -26,8 +26,6 @@ import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type Loc
  * it with (lib/function-timeouts.ts; LAMBDA_TIMEOUTS shortens it locally, local/lambda-timeouts.ts).
  */
 const REGION = 'eu-central-1';
-// This machine runs Node 20; the deployed functions run the current LTS. The SDK's notice is not for us here.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const ACCOUNT = '000000000000';
 const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
 

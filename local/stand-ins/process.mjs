@@ -2,7 +2,7 @@
 // of its own: under load the local stack is otherwise one event loop shared with the handlers it serves.
 // Started by local/stand-ins/index.ts with `fork`; reports its port over IPC and exits with its parent.
 import { createServer } from 'node:net';
-import { createRequire, isBuiltin, register } from 'node:module';
+import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
 const [kind, host, port, region] = process.argv.slice(2);
@@ -89,22 +89,7 @@ function meterRequests(app) {
   });
 }
 
-/**
- * fauxqs imports node:sqlite (Node 22.5+) for its optional persistence, which is never switched on here (no
- * dataDir): on Node 20 the import alone would fail, so there it resolves to a module that says so if used.
- */
-function withoutNodeSqlite() {
-  if (isBuiltin('node:sqlite')) return;
-  const absent = 'export class DatabaseSync { constructor() { throw new Error("node:sqlite needs Node 22.5 or later"); } }';
-  const hooks = `export async function resolve(specifier, context, next) {
-    if (specifier === 'node:sqlite') return { url: ${JSON.stringify(`data:text/javascript,${encodeURIComponent(absent)}`)}, shortCircuit: true };
-    return next(specifier, context);
-  }`;
-  register(`data:text/javascript,${encodeURIComponent(hooks)}`);
-}
-
 async function startSqs() {
-  withoutNodeSqlite();
   const { buildApp } = await import('fauxqs');
   // Not in the package's exports, so by file: the store fauxqs would otherwise create itself.
   const { SqsStore } = await import(new URL('./sqs/sqsStore.js', import.meta.resolve('fauxqs')).href);

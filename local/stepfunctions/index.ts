@@ -4,7 +4,6 @@
  * Runs the product's ASL with aws-local-stepfunctions v3 (after a one-time rewrite, see definition.ts) and
  * serves the Step Functions JSON API over HTTP so the real `@aws-sdk/client-sfn` works against `endpoint`.
  */
-import './polyfill.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRequestListener } from './http.js';

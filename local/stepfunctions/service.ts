@@ -2,7 +2,6 @@
  * The in-process Step Functions service: executions, task tokens, histories and the API operations.
  * Transport-independent; http.ts exposes it with the AWS JSON 1.0 protocol.
  */
-import './polyfill.js';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { ExecutionAbortedError, ExecutionError, ExecutionTimeoutError, StateMachine } from 'aws-local-stepfunctions';

@@ -204,7 +204,6 @@ describe('bundles', () => {
         AWS_SECRET_ACCESS_KEY: 'secret',
         AWS_SESSION_TOKEN: 'token',
         AWS_ENDPOINT_URL_DYNAMODB: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
         TABLE_NAME: 'cases',
         LOG_LEVEL: 'ERROR',
         POWERTOOLS_METRICS_NAMESPACE: 'ZmianaSD',
