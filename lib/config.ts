@@ -12,9 +12,9 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  *
  * | key                    | default                                   |
  * |------------------------|-------------------------------------------|
- * | senderEmail            | no-reply@zmiana-sd.example.gov.pl         |
+ * | senderEmail            | placeholder no-reply@zmiana-sd.example.gov.pl — MUST be set (refused, see below) |
  * | mrpipsEmail            | sekretariat.di@mrpips.gov.pl              |
- * | voivodeshipAdmins      | placeholders administrator.mzt.<code>@example.gov.pl — MUST be set for production |
+ * | voivodeshipAdmins      | placeholders administrator.mzt.<code>@example.gov.pl — MUST be set (refused, see below) |
  * | responseTimeoutDays    | 7 (days before a participant is reminded, > 0, at most 200; fractions allowed) |
  * | escalateAfterReminders | 2 (reminders before MRPiPS is told, 1..50)  |
  * | stalledAfterReminders  | 3 (reminders before the case is STALLED, 2..50; must be greater than escalateAfterReminders) |
@@ -33,6 +33,11 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  * | createSesIdentity      | false                                     |
  * | sesMaxSendRate         | 14 (SES's maximum send rate of the account, messages/s, > 0, at most 10000: the outbox's sender keeps to it) |
  * | opsAlertEmail          | (unset: no subscription to the ops alert topic, and a synth warning) |
+ * | allowPlaceholderAddresses | false (true: accept placeholder addresses, for a synth not meant for deployment, e.g. the tests; a loud synth warning) |
+ *
+ * Every address key (senderEmail, mrpipsEmail, voivodeshipAdmins, operationsEmail, opsAlertEmail) is refused on a
+ * domain reserved for examples and tests (isReservedAddress), the defaults' placeholders included, unless
+ * allowPlaceholderAddresses is true: on AWS the first e-mail from or to such an address fails.
  *
  * The timing keys together must keep a case within a Standard execution's one year (lambdas/core/case-life.ts):
  * a configuration whose worst case passes 365 days is refused, naming the keys that make it up.
@@ -67,7 +72,52 @@ export const CONTEXT_DEFAULTS = {
   logRetentionDays: 90,
   createSesIdentity: false,
   sesMaxSendRate: 14,
+  allowPlaceholderAddresses: false,
 } as const;
+
+/**
+ * Domains no mail reaches, reserved for examples and tests: any `example` label (example.com, .net, .org by RFC 2606;
+ * example.gov.pl, the placeholders' domain; the top-level domain .example; their subdomains), and the top-level domains
+ * .test, .invalid, .localhost (RFC 2606, 6761) and .local (multicast DNS, RFC 6762).
+ */
+const RESERVED_TOP_LEVEL_DOMAINS = ['test', 'invalid', 'localhost', 'local'];
+const RESERVED_DOMAINS = `any "example" label (example.com, example.gov.pl, *.example), ${RESERVED_TOP_LEVEL_DOMAINS.map((tld) => `*.${tld}`).join(', ')}: RFC 2606, 6761, 6762`;
+
+/** Whether an address is on a domain reserved for examples and tests (a placeholder: no mail reaches it). */
+export function isReservedAddress(address: string): boolean {
+  const labels = address.slice(address.lastIndexOf('@') + 1).toLowerCase().split('.');
+  return labels.includes('example') || RESERVED_TOP_LEVEL_DOMAINS.includes(labels.at(-1)!);
+}
+
+/** The context keys that hold e-mail addresses, in the schema's order. */
+const ADDRESS_KEYS = ['senderEmail', 'mrpipsEmail', 'voivodeshipAdmins', 'operationsEmail', 'opsAlertEmail'] as const;
+type AddressKey = (typeof ADDRESS_KEYS)[number];
+/** The keys the placeholder check reads. */
+const PLACEHOLDER_CHECK_KEYS: readonly string[] = [...ADDRESS_KEYS, 'allowPlaceholderAddresses'];
+
+/** A context key holding a placeholder address, with what is a placeholder (the address, or the voivodeships). */
+export interface PlaceholderAddress {
+  readonly key: AddressKey;
+  readonly what: string;
+}
+
+type Addresses = { voivodeshipAdmins: Record<VoivodeshipCode, string> } & { [key in Exclude<AddressKey, 'voivodeshipAdmins'>]?: string };
+
+function placeholderAddressesOf(config: Addresses): PlaceholderAddress[] {
+  return ADDRESS_KEYS.flatMap((key): PlaceholderAddress[] => {
+    if (key === 'voivodeshipAdmins') {
+      const codes = VOIVODESHIP_CODES.filter((code) => isReservedAddress(config.voivodeshipAdmins[code]));
+      return codes.length === 0 ? [] : [{ key, what: `addresses for voivodeships ${codes.join(', ')}` }];
+    }
+    const address = config[key];
+    return address !== undefined && isReservedAddress(address) ? [{ key, what: `address ${address}` }] : [];
+  });
+}
+
+/** The last line of a refusal for placeholders: what they are, and what to do. */
+const PLACEHOLDER_HINT =
+  `Placeholder addresses, on domains reserved for examples and tests (${RESERVED_DOMAINS}), are refused: on AWS the first ` +
+  'e-mail from or to one fails. Set the real addresses; a synth not meant for deployment (the tests) accepts them with -c allowPlaceholderAddresses=true.';
 
 /** Retention values CloudWatch Logs accepts (RetentionDays without INFINITE). */
 const RETENTION_VALUES = Object.values(RetentionDays).filter(
@@ -203,6 +253,8 @@ export const configSchema = z.object({
   sesMaxSendRate: numeric.pipe(z.number().positive('must be > 0').max(10_000, 'must be at most 10000')).default(CONTEXT_DEFAULTS.sesMaxSendRate),
   /** Subscribed by e-mail to the operations alert topic (OperationsMonitoring); must confirm the subscription. */
   opsAlertEmail: email.optional(),
+  /** Accept placeholder addresses (checked below): for synths not meant for deployment only. */
+  allowPlaceholderAddresses: bool.default(CONTEXT_DEFAULTS.allowPlaceholderAddresses),
 }).superRefine(
   (config, ctx) => {
     if (config.stalledAfterReminders <= config.escalateAfterReminders) {
@@ -250,6 +302,20 @@ export const configSchema = z.object({
   },
   // Only when the values compared are valid themselves (their own messages say what is wrong otherwise).
   { when: (payload) => !payload.issues.some((issue) => TIMING_KEYS.includes(String(issue.path?.[0]))) },
+).superRefine(
+  (config, ctx) => {
+    if (config.allowPlaceholderAddresses) return;
+    for (const { key, what } of placeholderAddressesOf(config)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: [key],
+        message: `placeholder ${what}`,
+        params: { placeholder: true },
+      });
+    }
+  },
+  // Only on valid addresses and a valid opt-out (their own messages say what is wrong otherwise).
+  { when: (payload) => !payload.issues.some((issue) => PLACEHOLDER_CHECK_KEYS.includes(String(issue.path?.[0]))) },
 );
 
 /** A case's worst-case life under this configuration (lambdas/core/case-life.ts). */
@@ -286,8 +352,8 @@ export type DeploymentConfig = z.output<typeof configSchema> & {
   readonly stalledWaitSeconds: number;
   /** Every step's timing, the defaults above with reminderSchedule's overrides (what notification-form starts the procedure with). */
   readonly stepTimings: Readonly<Record<StepId, StepTiming>>;
-  /** True while any voivodeship admin address is still a placeholder. */
-  readonly usesPlaceholderAdmins: boolean;
+  /** The placeholder addresses allowPlaceholderAddresses let through (none without it: they are refused). */
+  readonly placeholderAddresses: readonly PlaceholderAddress[];
   /** incidentWaitDays in seconds (INCIDENT_WAIT_SECONDS). */
   readonly incidentWaitSeconds: number;
   /** Where incidents are e-mailed: operationsEmail, else mrpipsEmail. */
@@ -326,7 +392,8 @@ export function parseConfig(read: (key: string) => unknown): DeploymentConfig {
         return `  - ${where}: ${issue.message}`;
       })
       .join('\n');
-    throw new ConfigError(`Invalid CDK context:\n${details}`);
+    const hint = result.error.issues.some((issue) => issue.code === 'custom' && issue.params?.placeholder === true) ? `\n${PLACEHOLDER_HINT}` : '';
+    throw new ConfigError(`Invalid CDK context:\n${details}${hint}`);
   }
   const config = result.data;
   return {
@@ -337,8 +404,6 @@ export function parseConfig(read: (key: string) => unknown): DeploymentConfig {
     incidentWaitSeconds: daysToSeconds(config.incidentWaitDays),
     incidentsTo: config.operationsEmail ?? config.mrpipsEmail,
     caseLife: caseLifeOf(config),
-    usesPlaceholderAdmins: VOIVODESHIP_CODES.some(
-      (code) => config.voivodeshipAdmins[code] === placeholderAdminEmail(code),
-    ),
+    placeholderAddresses: placeholderAddressesOf(config),
   };
 }

@@ -2,7 +2,7 @@ import { Annotations, CfnOutput, Duration, Stack, type StackProps } from 'aws-cd
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { CaseTable } from './case-table.js';
-import { CONTEXT_DEFAULTS, type DeploymentConfig } from './config.js';
+import type { DeploymentConfig } from './config.js';
 import { DeliveryEventWatch } from './delivery-event-watch.js';
 import { EmailOutbox } from './email-outbox.js';
 import { EmailSender } from './email-sender.js';
@@ -121,16 +121,12 @@ export class SupplierChangeStack extends Stack {
     // cdk-nag (AwsSolutions) findings that are intended, each with its reason (see lib/nag-acknowledgements.ts).
     this.nagAcknowledgements = acknowledgeNagFindings(this);
 
-    if (config.usesPlaceholderAdmins) {
+    if (config.allowPlaceholderAddresses) {
+      const placeholders = config.placeholderAddresses.map(({ key, what }) => `${key} (${what})`).join('; ') || 'none';
       Annotations.of(this).addWarningV2(
-        'zmiana-sd:placeholder-admins',
-        'Context "voivodeshipAdmins" is not set: e-mails to voivodeship administrators go to placeholder addresses (administrator.mzt.<code>@example.gov.pl).',
-      );
-    }
-    if (config.senderEmail === CONTEXT_DEFAULTS.senderEmail) {
-      Annotations.of(this).addWarningV2(
-        'zmiana-sd:placeholder-sender',
-        `Context "senderEmail" is not set: using the placeholder ${CONTEXT_DEFAULTS.senderEmail}.`,
+        'zmiana-sd:placeholder-addresses-allowed',
+        'Context "allowPlaceholderAddresses" is true: placeholder addresses are accepted. DO NOT DEPLOY THIS SYNTH: on AWS the first ' +
+          `e-mail from or to a placeholder fails. Placeholders: ${placeholders}.`,
       );
     }
 

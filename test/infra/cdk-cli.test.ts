@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { placeholderAdminEmail, VOIVODESHIP_CODES } from '../../lib/config.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { ESM_REQUIRE_BANNER } from '../../lib/procedure-function.js';
 import { ACTION_NAMES } from '../../lib/procedure-functions.js';
@@ -27,14 +28,16 @@ const run = (command: string, args: string[], env: Record<string, string> = {}) 
   });
 
 describe('cdk CLI', () => {
-  it('`cdk synth --quiet -c nag=true` succeeds offline (cdk-nag clean) and bundles every function as ESM with the AWS SDK inside', { timeout: 150_000 }, () => {
+  it('`cdk synth --quiet -c nag=true -c allowPlaceholderAddresses=true` succeeds offline (cdk-nag clean), warns loudly of the placeholders, and bundles every function as ESM with the AWS SDK inside', { timeout: 150_000 }, () => {
     // GIVEN
     const outdir = tempOutdir();
     // WHEN (nag=true registers cdk-nag's AwsSolutions pack in bin/app.ts: any unacknowledged finding fails the synth)
-    const result = run('npx', ['cdk', 'synth', '--quiet', '-c', 'nag=true', '--output', outdir]);
+    const result = run('npx', ['cdk', 'synth', '--quiet', '-c', 'nag=true', '-c', 'allowPlaceholderAddresses=true', '--output', outdir]);
     // THEN
     expect(result.error).toBeUndefined();
     expect(result.status, `${result.stdout}\n${result.stderr}`).toBe(0);
+    expect(result.stderr).toContain('DO NOT DEPLOY THIS SYNTH');
+    expect(result.stderr).toMatch(/Placeholders: senderEmail \(address no-reply@zmiana-sd\.example\.gov\.pl\); voivodeshipAdmins/);
     const template = JSON.parse(readFileSync(join(outdir, 'SupplierChangeStack.template.json'), 'utf8')) as CfnTemplate;
     const functions = Object.values(template.Resources).filter((r) => r.Type === 'AWS::Lambda::Function');
     expect(functions).toHaveLength(ACTION_NAMES.length);
@@ -50,6 +53,27 @@ describe('cdk CLI', () => {
       expect(bundle).toContain('Unable to find environment variable credentials.');
       expect(bundle).not.toContain('defaultProvider::fromSSO');
     }
+  });
+
+  it('`cdk synth` with cdk.json\'s context refuses placeholder addresses, naming each key (and the voivodeships) in one error', { timeout: 60_000 }, () => {
+    // GIVEN the default sender, two voivodeships' placeholders and an ops alert address on a reserved domain
+    const outdir = tempOutdir();
+    const admins = Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, ['02', '32'].includes(code) ? placeholderAdminEmail(code) : `mzt.${code}@uw.gov.pl`]));
+    // WHEN
+    const result = run('npx', ['cdk', 'synth', '--quiet', '-c', `voivodeshipAdmins=${JSON.stringify(admins)}`, '-c', 'opsAlertEmail=dyzur@ops.test', '--output', outdir]);
+    // THEN
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toContain(
+      [
+        'Invalid CDK context:',
+        '  - context "senderEmail": placeholder address no-reply@zmiana-sd.example.gov.pl',
+        '  - context "voivodeshipAdmins": placeholder addresses for voivodeships 02, 32',
+        '  - context "opsAlertEmail": placeholder address dyzur@ops.test',
+        'Placeholder addresses, on domains reserved for examples and tests',
+      ].join('\n'),
+    );
+    expect(result.stderr).toContain('-c allowPlaceholderAddresses=true');
+    expect(existsSync(join(outdir, 'SupplierChangeStack.template.json'))).toBe(false);
   });
 
   it('bin/app.ts rejects bad context with a message naming the key', { timeout: 60_000 }, () => {

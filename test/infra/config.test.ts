@@ -4,15 +4,18 @@ import { formConfigSchema, incidentConfigSchema, mailConfigSchema, parseConfig a
 import { VOIVODESHIP_CODES as LAMBDA_VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { stepTimings } from '../../lambdas/core/timing.js';
-import { CONTEXT_DEFAULTS, describeLife, MAX_WAIT_DAYS, parseConfig, placeholderAdminEmail, VOIVODESHIP_CODES } from '../../lib/config.js';
+import { CONTEXT_DEFAULTS, describeLife, isReservedAddress, MAX_WAIT_DAYS, parseConfig, placeholderAdminEmail, VOIVODESHIP_CODES } from '../../lib/config.js';
 
-const fromContext = (context: Record<string, unknown>) => parseConfig((key) => context[key]);
+/** The context as a synth meant for deployment reads it: placeholder addresses are refused. */
+const asDeployed = (context: Record<string, unknown>) => parseConfig((key) => context[key]);
+/** With placeholder addresses allowed, as the tests' synths run: for the checks of the other keys. */
+const fromContext = (context: Record<string, unknown>) => asDeployed({ allowPlaceholderAddresses: true, ...context });
 const realAdmins = Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `mzt.${code}@uw.gov.pl`]));
 const DAY = 86_400;
 /** The message of a refused configuration (empty when it is accepted). */
-const refusal = (context: Record<string, unknown>): string => {
+const refusal = (context: Record<string, unknown>, parse = fromContext): string => {
   try {
-    fromContext(context);
+    parse(context);
     return '';
   } catch (error) {
     return (error as Error).message;
@@ -43,7 +46,11 @@ describe('parseConfig (CDK context)', () => {
       maxHandOversPerStep: 3,
       logRetentionDays: 90,
       createSesIdentity: false,
-      usesPlaceholderAdmins: true,
+      allowPlaceholderAddresses: true,
+      placeholderAddresses: [
+        { key: 'senderEmail', what: 'address no-reply@zmiana-sd.example.gov.pl' },
+        { key: 'voivodeshipAdmins', what: `addresses for voivodeships ${VOIVODESHIP_CODES.join(', ')}` },
+      ],
     });
     expect(config.publicBaseUrl).toBeUndefined();
     expect(config.opsAlertEmail).toBeUndefined();
@@ -63,9 +70,9 @@ describe('parseConfig (CDK context)', () => {
     expect(config.voivodeshipAdmins['02']).toBe('administrator.mzt.02@example.gov.pl');
   });
 
-  it('accepts the string forms `cdk -c key=value` produces', () => {
+  it('accepts the string forms `cdk -c key=value` produces (as deployed: every address real)', () => {
     // WHEN
-    const config = fromContext({
+    const config = asDeployed({
       // short waits: a case with 6 reminders a step must still end within a year
       responseTimeoutDays: '2',
       escalateAfterReminders: '3',
@@ -101,7 +108,8 @@ describe('parseConfig (CDK context)', () => {
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl',
       senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl',
       voivodeshipAdmins: realAdmins,
-      usesPlaceholderAdmins: false,
+      allowPlaceholderAddresses: false,
+      placeholderAddresses: [],
       opsAlertEmail: 'dyzur.it@mrpips.gov.pl',
     });
   });
@@ -261,6 +269,85 @@ describe('parseConfig (CDK context)', () => {
         `  - context "reminderSchedule": unknown step id "OTHER" (step ids: ${STEP_IDS.join(', ')})`,
       ].join('\n'),
     );
+  });
+});
+
+describe('placeholder addresses (refused unless allowPlaceholderAddresses is true)', () => {
+  const HINT =
+    'Placeholder addresses, on domains reserved for examples and tests (any "example" label (example.com, example.gov.pl, *.example), ' +
+    '*.test, *.invalid, *.localhost, *.local: RFC 2606, 6761, 6762), are refused: on AWS the first e-mail from or to one fails. Set the real addresses; a synth not meant ' +
+    'for deployment (the tests) accepts them with -c allowPlaceholderAddresses=true.';
+  const REAL = { senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl', voivodeshipAdmins: realAdmins };
+  const SINGLE_ADDRESS_KEYS = ['senderEmail', 'mrpipsEmail', 'operationsEmail', 'opsAlertEmail'];
+
+  it('refuses the defaults in one error naming senderEmail and every voivodeship, and says how a test opts out', () => {
+    expect(refusal({}, asDeployed)).toBe(
+      [
+        'Invalid CDK context:',
+        `  - context "senderEmail": placeholder address no-reply@zmiana-sd.example.gov.pl`,
+        `  - context "voivodeshipAdmins": placeholder addresses for voivodeships ${VOIVODESHIP_CODES.join(', ')}`,
+        HINT,
+      ].join('\n'),
+    );
+  });
+
+  it('counts the config\'s own placeholders as reserved addresses', () => {
+    expect(isReservedAddress(CONTEXT_DEFAULTS.senderEmail)).toBe(true);
+    for (const code of VOIVODESHIP_CODES) expect(isReservedAddress(placeholderAdminEmail(code)), code).toBe(true);
+  });
+
+  const reserved = [
+    'a@example.com', 'a@example.net', 'a@example.org', 'a@mail.example.com', 'a@example.gov.pl', 'a@zmiana-sd.example.gov.pl',
+    'a@uw.example', 'a@uw.test', 'a@uw.invalid', 'a@uw.local', 'a@mail.localhost', ' A@Example.COM ',
+  ];
+  it.each(SINGLE_ADDRESS_KEYS.flatMap((key) => reserved.map((address) => [key, address])))('refuses %s = %j', (key, address) => {
+    const message = refusal({ ...REAL, [key]: address }, asDeployed);
+    expect(message).toBe(
+      `Invalid CDK context:\n  - context "${key}": placeholder address ${address.trim().toLowerCase()}\n${HINT}`,
+    );
+  });
+
+  // Look-alikes that are ordinary domains: only an `example` label or a reserved top-level domain is refused.
+  const ordinary = ['a@mrpips.gov.pl', 'a@examples.com', 'a@example-urzad.pl', 'a@test.gov.pl', 'a@local.gov.pl', 'a@uw.localhost.pl', 'a@invalid.pl'];
+  it.each(SINGLE_ADDRESS_KEYS.flatMap((key) => ordinary.map((address) => [key, address])))('accepts %s = %j as deployed', (key, address) => {
+    expect(asDeployed({ ...REAL, [key]: address })).toMatchObject({ [key]: address, placeholderAddresses: [] });
+  });
+
+  it('names exactly the voivodeships whose administrator is a placeholder', () => {
+    const admins = { ...realAdmins, '02': 'mzt@example.com', '14': 'mzt@uw.test', '32': placeholderAdminEmail('32') };
+    expect(refusal({ ...REAL, voivodeshipAdmins: admins }, asDeployed)).toBe(
+      `Invalid CDK context:\n  - context "voivodeshipAdmins": placeholder addresses for voivodeships 02, 14, 32\n${HINT}`,
+    );
+  });
+
+  it('reports every key with a placeholder at once, other bad keys with them, and the hint once', () => {
+    const message = refusal({ voivodeshipAdmins: realAdmins, operationsEmail: 'incydenty@ops.local', opsAlertEmail: 'it@ops.invalid', logRetentionDays: 2 }, asDeployed);
+    expect(message.split('\n').map((line) => line.replace(/:.*/, ''))).toEqual([
+      'Invalid CDK context',
+      '  - context "logRetentionDays"',
+      '  - context "senderEmail"',
+      '  - context "operationsEmail"',
+      '  - context "opsAlertEmail"',
+      'Placeholder addresses, on domains reserved for examples and tests (any "example" label (example.com, example.gov.pl, *.example), *.test, *.invalid, *.localhost, *.local',
+    ]);
+  });
+
+  it('checks an address only when it is an address (its own message says what is wrong otherwise)', () => {
+    expect(refusal({ voivodeshipAdmins: realAdmins, senderEmail: 'no-reply' }, asDeployed)).toBe('Invalid CDK context:\n  - context "senderEmail": must be an e-mail address');
+  });
+
+  it.each([true, 'true'])('accepts every placeholder with allowPlaceholderAddresses = %j, and lists them', (value) => {
+    const config = asDeployed({ allowPlaceholderAddresses: value, opsAlertEmail: 'it@ops.test' });
+    expect(config.allowPlaceholderAddresses).toBe(true);
+    expect(config.placeholderAddresses.map((p) => p.key)).toEqual(['senderEmail', 'voivodeshipAdmins', 'opsAlertEmail']);
+  });
+
+  it.each([false, 'false'])('refuses them with allowPlaceholderAddresses = %j, as when it is unset', (value) => {
+    expect(refusal({ allowPlaceholderAddresses: value }, asDeployed)).toBe(refusal({}, asDeployed));
+  });
+
+  it.each(['yes', 'allowed', 1, 'TRUE'])('refuses allowPlaceholderAddresses = %j by itself (whether placeholders may pass is unknown)', (value) => {
+    expect(refusal({ allowPlaceholderAddresses: value }, asDeployed)).toBe('Invalid CDK context:\n  - context "allowPlaceholderAddresses": must be true or false');
   });
 });
 

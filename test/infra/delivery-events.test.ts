@@ -16,7 +16,7 @@ const recorder = () => synth.stack.functions.byName['record-delivery-event'];
 
 beforeAll(() => {
   // GIVEN the app with default context, WHEN it is synthesized
-  synth = synthesize();
+  synth = synthesize({ allowPlaceholderAddresses: true });
 });
 
 describe('the configuration set', () => {

@@ -19,7 +19,7 @@ const actionsOf = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Actio
 
 beforeAll(() => {
   // GIVEN the app with default context, WHEN it is synthesized
-  synth = synthesize();
+  synth = synthesize({ allowPlaceholderAddresses: true });
 });
 
 describe('EndedExecutionWatch', () => {

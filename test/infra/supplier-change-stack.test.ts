@@ -99,7 +99,7 @@ const handlerSource = (name: ActionName) => readFileSync(join(PROJECT_ROOT, 'lam
 beforeAll(() => {
   // GIVEN the app with default context
   // WHEN it is synthesized
-  synth = synthesize();
+  synth = synthesize({ allowPlaceholderAddresses: true });
   json = synth.json;
 });
 
@@ -595,19 +595,34 @@ describe('SupplierChangeStack synthesis', () => {
     expect(report.pluginReports.flatMap((r) => r.violations ?? [])).toEqual([]);
   });
 
-  it('has no errors, and warns only about placeholder addresses and the missing ops alert address', () => {
+  it('has no errors, and warns only that placeholder addresses were allowed (naming them) and about the missing ops alert address', () => {
     // THEN
     const annotations = Annotations.fromStack(synth.stack);
     annotations.hasNoError('*', Match.anyValue());
     const warnings = annotations.findWarning('*', Match.anyValue()).map((w) => String(w.entry.data));
-    expect(warnings).toHaveLength(3);
-    for (const key of ['voivodeshipAdmins', 'senderEmail', 'opsAlertEmail']) expect(warnings.join('\n')).toContain(`Context "${key}" is not set`);
+    expect(warnings).toEqual([
+      'Context "allowPlaceholderAddresses" is true: placeholder addresses are accepted. DO NOT DEPLOY THIS SYNTH: on AWS the first e-mail ' +
+        'from or to a placeholder fails. Placeholders: senderEmail (address no-reply@zmiana-sd.example.gov.pl); ' +
+        `voivodeshipAdmins (addresses for voivodeships ${VOIVODESHIP_CODES.join(', ')}). [ack: zmiana-sd:placeholder-addresses-allowed]`,
+      expect.stringContaining('Context "opsAlertEmail" is not set'),
+    ]);
+  });
+
+  it('warns that placeholder addresses were allowed even when there is none', () => {
+    // WHEN
+    const real = synthesize({
+      allowPlaceholderAddresses: 'true',
+      senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl',
+      voivodeshipAdmins: Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `mzt.${code}@uw.gov.pl`])),
+    });
+    // THEN
+    Annotations.fromStack(real.stack).hasWarning(`/${real.stack.stackName}`, Match.stringLikeRegexp('"allowPlaceholderAddresses" is true.*DO NOT DEPLOY.*Placeholders: none\\.'));
   });
 });
 
 describe('SupplierChangeStack with context', () => {
   it('uses publicBaseUrl, the sender, retention and creates the SES identity when asked', () => {
-    // GIVEN
+    // GIVEN every address real (a synth meant for deployment: no allowPlaceholderAddresses)
     const context = {
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl/',
       senderEmail: 'powiadomienia@zmiana-sd.mrpips.gov.pl',

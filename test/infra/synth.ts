@@ -43,7 +43,12 @@ export interface SynthOptions {
   readonly stackName?: string;
 }
 
-export function synthesize(context: Record<string, unknown> = {}, options: SynthOptions = {}): Synthesized {
+/**
+ * Synthesizes bin/app.ts's stack with this context. Like a deployment's synth it refuses placeholder addresses (the
+ * defaults of senderEmail and voivodeshipAdmins among them): a test that keeps them passes
+ * `allowPlaceholderAddresses: true` itself.
+ */
+export function synthesize(context: Record<string, unknown>, options: SynthOptions = {}): Synthesized {
   const outdir = mkdtempSync(join(tmpdir(), 'zmiana-sd-infra-'));
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
