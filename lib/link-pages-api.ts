@@ -5,42 +5,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type ActionName, pascalCase } from './procedure-functions.js';
-
-export interface Throttle {
-  /** Requests that may arrive at once (bucket size). */
-  readonly burstLimit: number;
-  /** Steady requests per second. */
-  readonly rateLimit: number;
-}
-
-/** Stage default for every route without its own limits. */
-export const DEFAULT_THROTTLE: Throttle = { burstLimit: 50, rateLimit: 20 };
-/**
- * Posting the notification form creates cases and sends e-mail: it is limited harder at the API (besides
- * the per-address hourly limit notification-form itself applies, NOTIFICATIONS_PER_HOUR_PER_IP).
- */
-export const FORM_POST_THROTTLE: Throttle = { burstLimit: 10, rateLimit: 2 };
-
-/** The actions that serve HTTP routes. */
-export type PageAction = Extract<ActionName, 'notification-form' | 'confirmation-links' | 'case-status'>;
-
-export interface LinkPageRoute {
-  readonly path: string;
-  readonly methods: readonly HttpMethod[];
-  readonly target: PageAction;
-  /** Route-level limits (override the stage default for these route keys). */
-  readonly throttle?: Throttle;
-}
-
-/** The routes of the link pages (method, path, which function, route-level throttling). */
-export const LINK_PAGE_ROUTES: readonly LinkPageRoute[] = [
-  { path: '/', methods: [HttpMethod.GET], target: 'notification-form' },
-  { path: '/zgloszenie', methods: [HttpMethod.GET], target: 'notification-form' },
-  { path: '/zgloszenie', methods: [HttpMethod.POST], target: 'notification-form', throttle: FORM_POST_THROTTLE },
-  { path: '/potwierdzenie', methods: [HttpMethod.GET, HttpMethod.HEAD, HttpMethod.POST], target: 'confirmation-links' },
-  { path: '/sprawa', methods: [HttpMethod.GET, HttpMethod.HEAD], target: 'case-status' },
-];
+import { DEFAULT_THROTTLE, LINK_PAGE_ROUTES, type LinkPageRoute, type PageAction, type Throttle } from './link-page-routes.js';
+import { pascalCase } from './procedure-functions.js';
 
 export interface LinkPagesApiProps {
   /** The function behind each page action (see LINK_PAGE_ROUTES). */
@@ -73,9 +39,9 @@ export const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 
 /**
  * The public pages: the notification form, the signed confirmation links and the read-only case status,
- * as an API Gateway HTTP API (Lambda proxy, payload v2) with a throttled `$default` stage, harder
- * route-level limits where a route asks for them (POST /zgloszenie), and JSON access logs without the
- * query string (see ACCESS_LOG_FORMAT).
+ * as an API Gateway HTTP API (Lambda proxy, payload v2) with the routes of LINK_PAGE_ROUTES (every method of
+ * each page path reaches its handler), a throttled `$default` stage, harder route-level limits where a route
+ * asks for them (the form's POST), and JSON access logs without the query string (see ACCESS_LOG_FORMAT).
  */
 export class LinkPagesApi extends Construct {
   public readonly httpApi: HttpApi;
@@ -113,7 +79,7 @@ export class LinkPagesApi extends Construct {
     };
     const routeSettings: Record<string, { ThrottlingBurstLimit: number; ThrottlingRateLimit: number }> = {};
     for (const route of props.routes ?? LINK_PAGE_ROUTES) {
-      const routes = this.httpApi.addRoutes({ path: route.path, methods: [...route.methods], integration: integrationOf(route.target) });
+      const routes = this.httpApi.addRoutes({ path: route.path, methods: route.methods.map((m) => HttpMethod[m]), integration: integrationOf(route.target) });
       if (!route.throttle) continue;
       for (const method of route.methods) {
         // A route setting names only what it sets; both limits are given so none falls back to the account's.

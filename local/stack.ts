@@ -14,7 +14,7 @@ import { senderSettings } from '../lambdas/core/outbox.js';
 import { withTimeout } from './lambda-timeouts.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
-import { startPagesServer, type HttpLambda, type Routes } from './pages-server.js';
+import { startPagesServer, type HttpLambda, type PageHandlers } from './pages-server.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
 /**
@@ -138,8 +138,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     if (control) closers.push(() => control.close());
 
     // The pages server must know its own URL before the handlers (which put it into links) are loaded.
-    const routes: Routes = {};
-    const pages = await startPagesServer(routes, host, config.PAGES_PORT);
+    const pageHandlers: PageHandlers = {};
+    const pages = await startPagesServer(pageHandlers, host, config.PAGES_PORT);
     closers.push(() => new Promise((resolve) => { pages.server.close(() => resolve()); pages.server.closeAllConnections(); }));
 
     // SES's mailbox simulator and event publishing (local/ses-simulator.ts) between the handlers and the SES stand-in.
@@ -232,9 +232,9 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       closers.push(() => workers!.close());
     }
 
-    // Same routes as LinkPagesApi in lib/.
+    // The functions behind LinkPagesApi's routes (lib/link-page-routes.ts, which the pages server routes by).
     const page = (name: LocalFunctionName): HttpLambda => timed(name, fn(name) as HttpLambda);
-    Object.assign(routes, { '/': page('notification-form'), '/zgloszenie': page('notification-form'), '/potwierdzenie': page('confirmation-links'), '/sprawa': page('case-status') });
+    for (const action of ['notification-form', 'confirmation-links', 'case-status'] as const) pageHandlers[action] = page(action);
 
     return {
       config,

@@ -138,7 +138,7 @@ function countedPerCase(
   if (completed === 0) return undefined;
   const per = (n: number) => n / completed;
   const pages = (path: string) => Object.entries(run.pageRequests).filter(([route]) => route.endsWith(` ${path}`)).reduce((sum, [, n]) => sum + n, 0);
-  // The routes of lib/link-pages-api.ts and the function behind each.
+  // The routes of lib/link-page-routes.ts and the function behind each.
   const pageFunctions: Record<string, number> = {
     'notification-form': pages('/zgloszenie') + pages('/'),
     'confirmation-links': pages('/potwierdzenie'),

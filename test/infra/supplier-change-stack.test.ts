@@ -9,7 +9,7 @@ import { CONFIRMATION_PATH, STATUS_PATH } from '../../lambdas/core/links.js';
 import { FORM_PATH } from '../../lambdas/notification-form/index.js';
 import { CASE_TTL_ATTRIBUTE } from '../../lib/case-table.js';
 import { VOIVODESHIP_CODES } from '../../lib/config.js';
-import { DEFAULT_THROTTLE, FORM_POST_THROTTLE, LINK_PAGE_ROUTES } from '../../lib/link-pages-api.js';
+import { DEFAULT_THROTTLE, FORM_POST_THROTTLE, LINK_PAGE_ROUTES } from '../../lib/link-page-routes.js';
 import { FUNCTION_TIMEOUT_SECONDS } from '../../lib/function-timeouts.js';
 import { PROJECT_ROOT } from '../../lib/paths.js';
 import { CASE_TABLE_ACTIONS, CASE_TABLE_READ_ACTIONS } from '../../lib/procedure-function.js';
@@ -509,13 +509,11 @@ describe('LinkPagesApi', () => {
     const links = { 'Fn::GetAtt': [fnId('confirmation-links'), 'Arn'] };
     const status = { 'Fn::GetAtt': [fnId('case-status'), 'Arn'] };
     expect(routes.sort((a, b) => a.routeKey.localeCompare(b.routeKey))).toEqual([
-      { routeKey: 'GET /', target: form },
-      { routeKey: 'GET /potwierdzenie', target: links },
-      { routeKey: 'GET /sprawa', target: status },
-      { routeKey: 'GET /zgloszenie', target: form },
-      { routeKey: 'HEAD /potwierdzenie', target: links },
-      { routeKey: 'HEAD /sprawa', target: status },
-      { routeKey: 'POST /potwierdzenie', target: links },
+      { routeKey: 'ANY /', target: form },
+      { routeKey: 'ANY /potwierdzenie', target: links },
+      { routeKey: 'ANY /sprawa', target: status },
+      { routeKey: 'ANY /zgloszenie', target: form },
+      { routeKey: 'POST /', target: form },
       { routeKey: 'POST /zgloszenie', target: form },
     ]);
     // One integration per page function; each may be invoked by the API only on its own routes.
@@ -538,6 +536,14 @@ describe('LinkPagesApi', () => {
     expect(format).not.toMatch(/querystring|rawQueryString|\$context\.path/i);
   });
 
+  it('hands every method of each page path to its function (its own 405 page answers a PUT, not API Gateway\'s 404), and has no default route', () => {
+    // THEN (which function each route reaches: 'routes the link pages to their functions' above)
+    for (const path of ['/', '/zgloszenie', '/potwierdzenie', '/sprawa']) {
+      synth.template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: `ANY ${path}`, AuthorizationType: 'NONE' });
+    }
+    expect(resourcesOfType(json, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties!.RouteKey)).not.toContain('$default');
+  });
+
   it('serves the paths the lambdas link to (links in e-mails, the form\'s redirect)', () => {
     // THEN
     const served = (target: string) => LINK_PAGE_ROUTES.filter((r) => r.target === target).map((r) => r.path);
@@ -546,22 +552,25 @@ describe('LinkPagesApi', () => {
     expect(served('notification-form')).toContain(FORM_PATH);
   });
 
-  it('throttles POST /zgloszenie harder at the route, the other routes keep the stage default', () => {
+  it('throttles the form\'s POST (on / and /zgloszenie) harder at the route, the other routes keep the stage default', () => {
     // THEN
     expect(FORM_POST_THROTTLE).toEqual({ burstLimit: 10, rateLimit: 2 });
     expect(FORM_POST_THROTTLE.burstLimit).toBeLessThan(DEFAULT_THROTTLE.burstLimit);
     expect(FORM_POST_THROTTLE.rateLimit).toBeLessThan(DEFAULT_THROTTLE.rateLimit);
     const [, stage] = resourcesOfType(json, 'AWS::ApiGatewayV2::Stage')[0]!;
     expect(stage.Properties!.DefaultRouteSettings).toEqual({ ThrottlingBurstLimit: 50, ThrottlingRateLimit: 20 });
-    expect(stage.Properties!.RouteSettings).toEqual({ 'POST /zgloszenie': { ThrottlingBurstLimit: 10, ThrottlingRateLimit: 2 } });
-    expect(LINK_PAGE_ROUTES.filter((r) => r.throttle).map((r) => r.methods.map((m) => `${m} ${r.path}`))).toEqual([['POST /zgloszenie']]);
+    const formPost = { ThrottlingBurstLimit: 10, ThrottlingRateLimit: 2 };
+    expect(stage.Properties!.RouteSettings).toEqual({ 'POST /': formPost, 'POST /zgloszenie': formPost });
+    expect(LINK_PAGE_ROUTES.filter((r) => r.throttle).map((r) => r.methods.map((m) => `${m} ${r.path}`))).toEqual([['POST /'], ['POST /zgloszenie']]);
   });
 
-  it('creates the stage after the throttled route (API Gateway refuses settings for a route key it does not know)', () => {
+  it('creates the stage after the throttled routes (API Gateway refuses settings for a route key it does not know)', () => {
     // THEN
     const [, stage] = resourcesOfType(json, 'AWS::ApiGatewayV2::Stage')[0]!;
-    const [formPostRoute] = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties!.RouteKey === 'POST /zgloszenie')!;
-    expect(stage.DependsOn).toContain(formPostRoute);
+    for (const routeKey of ['POST /', 'POST /zgloszenie']) {
+      const [formPostRoute] = resourcesOfType(json, 'AWS::ApiGatewayV2::Route').find(([, r]) => r.Properties!.RouteKey === routeKey)!;
+      expect(stage.DependsOn, routeKey).toContain(formPostRoute);
+    }
   });
 
   it('gives the API endpoint as PUBLIC_BASE_URL when publicBaseUrl is not set', () => {

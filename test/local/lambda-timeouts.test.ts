@@ -28,14 +28,15 @@ describe('LAMBDA_TIMEOUTS: a shorter timeout for one function locally', () => {
 describe('a link page past its timeout', () => {
   it('answers 500, as API Gateway does for a failed function', async () => {
     // GIVEN a page function that never answers within its 1-second timeout
-    const { server, url } = await startPagesServer({ '/sprawa': withTimeout(() => new Promise<never>(() => {}), 1, 'Sandbox.Timedout') }, '127.0.0.1', 0);
+    const { server, url } = await startPagesServer({ 'case-status': withTimeout(() => new Promise<never>(() => {}), 1, 'Sandbox.Timedout') }, '127.0.0.1', 0);
     try {
       // WHEN it is requested
       const res = await fetch(`${url}/sprawa`);
 
       // THEN
       expect(res.status).toBe(500);
-      expect(await res.text()).toBe('Błąd serwera.');
+      expect(res.headers.get('content-type')).toBe('application/json');
+      expect(await res.text()).toBe('{"message":"Internal Server Error"}');
     } finally {
       server.close();
       server.closeAllConnections();
