@@ -1,7 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetExecutionHistoryCommand, SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { withPayloadLimits, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../../local/lambda-payloads.js';
-import { localLambdaArn, startLocalStepFunctions, type LocalStepFunctions } from '../../local/stepfunctions/index.js';
+import { fileURLToPath } from 'node:url';
+import { stepTimings } from '../../lambdas/core/timing.js';
+import { STATE_MACHINE_ACTIONS } from '../../local/state-machine-functions.js';
+import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalStepFunctions } from '../../local/stepfunctions/index.js';
 import { ACCOUNT, Mailbox, REGION, client, expectSfnError, fixture, waitForExecution } from './helpers.js';
 
 /**
@@ -123,5 +126,56 @@ describe('the history limit (maxHistoryEvents)', () => {
     expect(history).toHaveLength(MAX_HISTORY);
     expect(history.at(-1)).toMatchObject({ id: MAX_HISTORY, type: 'ExecutionFailed' });
     expect(history.at(-2)!.type).toMatch(/State(Entered|Exited)$/);
+  });
+});
+
+describe("the product's state machines at the 256 KiB limit", () => {
+  it("GIVEN a step's child WHEN its state outgrows 256 KiB (an answer merged into it) THEN the child FAILS with States.DataLimitExceeded, and the parent's States.TaskFailed Catch takes the case to Record failure", async () => {
+    const asl = (name: string) => fileURLToPath(new URL(`../../statemachine/${name}.asl.json`, import.meta.url));
+    const called: string[] = [];
+    const requests = new Mailbox<string>();
+    const lambdas = Object.fromEntries(
+      STATE_MACHINE_ACTIONS.map(([, name]) => [
+        name,
+        async (event: unknown) => {
+          called.push(name);
+          const token = (event as { taskToken?: string }).taskToken;
+          if (token) requests.push(token);
+          return {};
+        },
+      ]),
+    );
+    const product = await startLocalStepFunctions({
+      region: REGION,
+      accountId: ACCOUNT,
+      stateMachines: [
+        { name: 'procedure', definitionFile: asl('procedure') },
+        { name: 'confirmation', definitionFile: asl('confirmation') },
+      ],
+      substitutions: {
+        ...Object.fromEntries(STATE_MACHINE_ACTIONS.map(([key, name]) => [key, localLambdaArn(REGION, ACCOUNT, name)])),
+        ConfirmationStateMachineArn: localStateMachineArn(REGION, ACCOUNT, 'confirmation'),
+      },
+      lambdas,
+      retryIntervalScale: 0.01,
+    });
+    const productSfn = client(product.endpoint);
+    try {
+      const caseId = 'ZSD-2026-99999';
+      const timing = stepTimings({ responseTimeoutSeconds: 600, escalateAfterReminders: 2, stalledAfterReminders: 3, stalledWaitSeconds: 600 }, {});
+      const { executionArn } = await productSfn.send(new StartExecutionCommand({ stateMachineArn: product.stateMachineArn('procedure'), name: caseId, input: JSON.stringify({ caseId, notification: {}, timing, incidentWaitSeconds: 600 }) }));
+      // The contact's confirmation: an output the API accepts, which the child's state cannot hold next to its input.
+      await productSfn.send(new SendTaskSuccessCommand({ taskToken: await requests.next(), output: JSON.stringify({ answer: 'z'.repeat(KIB_256 - 20) }) }));
+
+      const child = await waitForExecution(productSfn, `${executionArn!.replace(':procedure:', ':confirmation:')}-CONFIRM_CONTACT-1`);
+      expect(child).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause: "The state/task 'Request confirmation' returned a result with a size exceeding the maximum number of bytes service limit." });
+      const parent = await waitForExecution(productSfn, executionArn!);
+      expect(parent.status).toBe('FAILED');
+      expect(called).toContain('record-failure');
+      expect(called).not.toContain('open-incident');
+    } finally {
+      productSfn.destroy();
+      await product.close();
+    }
   });
 });
