@@ -30,6 +30,9 @@ import type { LocalInvocation, LocalLambda } from './stepfunctions/index.js';
  *     after the other, for the same payload; the caller gets the second run's outcome.
  *   - `{ kind: 'out-of-memory' }` (service 'lambda' only): the function runs, then its runtime is killed for
  *     exceeding its memory, so Step Functions sees `Runtime.OutOfMemory` and not its result.
+ *   - `{ kind: 'oversized-result', bytes }` (service 'lambda' only): the function runs and answers with a
+ *     `padding` of `bytes` characters more: a result past Step Functions' 256 KiB, as only a regression could
+ *     return (every input of the product is bounded), to see what AWS's States.DataLimitExceeded does to a case.
  *   - `{ kind: 'hold', release }`: the request (or invocation) waits until `release` settles, then goes on as
  *     usual: a slow dependency, or a moment frozen for the test to act in. A held invocation that outlives its
  *     function's timeout (local/lambda-timeouts.ts) has failed meanwhile, and is then dropped, never run: on AWS
@@ -76,7 +79,12 @@ export interface OutOfMemoryFault {
   kind: 'out-of-memory';
 }
 
-export type Fault = AwsErrorFault | LoseResponseFault | DuplicateFault | HoldFault | OutOfMemoryFault;
+export interface OversizedResultFault {
+  kind: 'oversized-result';
+  bytes: number;
+}
+
+export type Fault = AwsErrorFault | LoseResponseFault | DuplicateFault | HoldFault | OutOfMemoryFault | OversizedResultFault;
 
 /** One request (or Lambda invocation) as the fault layer sees it. */
 export interface FaultRequest {
@@ -536,6 +544,7 @@ export class FaultLayer {
         await handler(payload);
         throw new LambdaFunctionError({ errorType: 'Runtime.OutOfMemory', errorMessage: `RequestId: ${randomUUID()} Error: Runtime exited with error: signal: killed` });
       }
+      if (fault.kind === 'oversized-result') return { ...((await handler(payload)) as object), padding: 'x'.repeat(fault.bytes) };
       // At-least-once delivery: the same event twice, one after the other, each with its own copy. The caller
       // gets the second outcome; a failure of the first is kept for the test to see.
       await handler(JSON.parse(body)).catch((error: unknown) => {

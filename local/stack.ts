@@ -12,6 +12,7 @@ import { startSesSimulator, type LocalSesSimulator } from './ses-simulator.js';
 import { queueUrlOn, startLocalOutbox, type LocalOutbox } from './outbox.js';
 import { senderSettings } from '../lambdas/core/outbox.js';
 import { withTimeout } from './lambda-timeouts.js';
+import { withPayloadLimits } from './lambda-payloads.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
 import { startPagesServer, type HttpLambda, type PageHandlers } from './pages-server.js';
@@ -127,7 +128,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
         }
       };
     };
-    const invoked = (name: LocalFunctionName): LocalLambda => timed(name, faults ? faults.lambda(name, fn(name) as LocalLambda) : (fn(name) as LocalLambda));
+    // Within Lambda's payload limits too (local/lambda-payloads.ts); the pages' responses are API Gateway's to limit.
+    const invoked = (name: LocalFunctionName): LocalLambda => timed(name, withPayloadLimits(faults ? faults.lambda(name, fn(name) as LocalLambda) : (fn(name) as LocalLambda)));
     const urlHost = host.includes(':') ? `[${host}]` : host;
     const dynamodbUrl = `http://${urlHost}:${dynamoPort}`;
     const inboxUrl = `http://${urlHost}:${sesPort}`;

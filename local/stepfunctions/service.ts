@@ -44,6 +44,11 @@ export interface ServiceOptions {
    */
   maxExecutionSeconds?: number;
   /**
+   * How many events an execution's history may hold (default 25,000, as on AWS): the event that would be the last
+   * one is the execution's failure instead. Tests lower it.
+   */
+  maxHistoryEvents?: number;
+  /**
    * Receives the EventBridge event Step Functions emits on every status change of an execution
    * ("Step Functions Execution Status Change"), for the local stack to route as the deployed rules would.
    * Not called for executions aborted by close(): that has no counterpart on AWS.
@@ -95,7 +100,13 @@ const STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'SUCCEEDED', 'FAILED',
 const MAX_TIMER_MS = 2 ** 31 - 1;
 /** A Standard execution's maximum duration on AWS: one year (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html). */
 export const MAX_EXECUTION_SECONDS = 365 * 24 * 3600;
-const MAX_PAYLOAD_CHARS = 262144;
+/**
+ * The largest input or output of a task, state or execution, in UTF-8 bytes: 256 KiB
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/service-quotas.html).
+ */
+export const MAX_PAYLOAD_BYTES = 262_144;
+/** The most events an execution's history holds on AWS (same page). */
+export const MAX_HISTORY_EVENTS = 25_000;
 const ROLE_NAME = 'local-stepfunctions';
 
 interface SmRecord {
@@ -134,6 +145,8 @@ interface Exec {
   stopping: { error?: string; cause?: string } | null;
   /** Set when the execution ran past maxExecutionSeconds: the run is aborted and ends TIMED_OUT. */
   timedOut: boolean;
+  /** Set when a limit AWS enforces ended the execution (data, history size): the run is aborted and ends FAILED. */
+  failing: { error: string; cause: string; historyLimit: boolean } | null;
   /** Ends the execution at its time limit (chained timers: Node caps one at ~24.8 days). */
   deadline: NodeJS.Timeout | null;
   done: Promise<void>;
@@ -226,6 +239,19 @@ function seconds(value: unknown, field: string): number {
   return value;
 }
 
+/** Size of a JSON value as Step Functions measures payloads: its text in UTF-8. */
+function payloadBytes(v: unknown): number {
+  return Buffer.byteLength(JSON.stringify(v ?? null), 'utf8');
+}
+
+/**
+ * Step Functions' States.DataLimitExceeded: a terminal error that neither States.ALL nor States.TaskFailed catch
+ * (https://docs.aws.amazon.com/step-functions/latest/dg/concepts-error-handling.html); AWS's Cause wording.
+ */
+function dataLimitExceeded(stateName: string, what: 'returned a result' | 'has an input' = 'returned a result'): UncatchableError {
+  return new UncatchableError('States.DataLimitExceeded', `The state/task '${stateName}' ${what} with a size exceeding the maximum number of bytes service limit.`);
+}
+
 function validation(msg: string): SfnApiError {
   return new SfnApiError('ValidationException', msg);
 }
@@ -241,6 +267,17 @@ function str(req: Req, key: string, required: boolean, max?: number): string | u
   if (typeof v !== 'string') throw validation(`Value at '${key}' must be a string`);
   if (max !== undefined && v.length > max) {
     throw validation(`1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must have length less than or equal to ${max}`);
+  }
+  return v;
+}
+
+/** A JSON payload parameter (input, output) within Step Functions' 256 KiB, counted in UTF-8 bytes as AWS does. */
+function payload(req: Req, key: string, required: true): string;
+function payload(req: Req, key: string, required: false): string | undefined;
+function payload(req: Req, key: string, required: boolean): string | undefined {
+  const v = required ? str(req, key, true) : str(req, key, false);
+  if (v !== undefined && Buffer.byteLength(v, 'utf8') > MAX_PAYLOAD_BYTES) {
+    throw validation(`1 validation error detected: Value at '${key}' failed to satisfy constraint: Member must have length less than or equal to ${MAX_PAYLOAD_BYTES}`);
   }
   return v;
 }
@@ -291,6 +328,7 @@ export class LocalStepFunctionsService {
   private readonly keepPayloads: boolean;
   private readonly beforeStartExecution: ServiceOptions['beforeStartExecution'];
   private readonly maxExecutionMs: number;
+  private readonly maxHistoryEvents: number;
   private readonly onStatusChange: ServiceOptions['onExecutionStatusChange'];
   private seq = 0;
   private pendingTokens = 0;
@@ -311,6 +349,7 @@ export class LocalStepFunctionsService {
     this.keepPayloads = o.historyPayloads !== false;
     this.beforeStartExecution = o.beforeStartExecution;
     this.maxExecutionMs = (o.maxExecutionSeconds ?? MAX_EXECUTION_SECONDS) * 1000;
+    this.maxHistoryEvents = o.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
     this.onStatusChange = o.onExecutionStatusChange;
     for (const [key, fn] of Object.entries(o.lambdas)) {
       this.lambdas.set(key, fn);
@@ -378,7 +417,7 @@ export class LocalStepFunctionsService {
   private apiStartExecution(req: Req): { executionArn: string; startDate: number } {
     const sm = this.smByArn(str(req, 'stateMachineArn', true));
     const name = str(req, 'name', false) ?? randomUUID();
-    const input = str(req, 'input', false, MAX_PAYLOAD_CHARS) ?? '{}';
+    const input = payload(req, 'input', false) ?? '{}';
     const exec = this.startExecution(sm, name, input);
     return { executionArn: exec.arn, startDate: exec.startDate / 1000 };
   }
@@ -476,7 +515,7 @@ export class LocalStepFunctionsService {
   }
 
   private apiSendTaskSuccess(req: Req): Record<string, never> {
-    const output = str(req, 'output', true, MAX_PAYLOAD_CHARS);
+    const output = payload(req, 'output', true);
     const rec = this.taskByToken(req);
     let value: unknown;
     try {
@@ -613,6 +652,7 @@ export class LocalStepFunctionsService {
       abort: null,
       stopping: null,
       timedOut: false,
+      failing: null,
       deadline: null,
       done,
       resolveDone,
@@ -652,7 +692,7 @@ export class LocalStepFunctionsService {
 
   private stop(exec: Exec, error?: string, cause?: string): Promise<void> {
     if (exec.status !== 'RUNNING') return exec.done;
-    if (!exec.stopping && !exec.timedOut) {
+    if (this.endable(exec)) {
       exec.stopping = { error, cause };
       exec.abort?.();
     }
@@ -661,7 +701,11 @@ export class LocalStepFunctionsService {
 
   private async consume(exec: Exec, logs: AsyncGenerator<unknown>): Promise<void> {
     try {
-      for await (const ev of logs) this.onLibEvent(exec, ev as LibEvent);
+      for await (const ev of logs) {
+        this.onLibEvent(exec, ev as LibEvent);
+        // The event that would be the history's last is the execution's failure instead (AWS: FAILED, States.Runtime).
+        if (exec.events.length >= this.maxHistoryEvents - 1) this.failAtLimit(exec, this.historyLimit());
+      }
     } catch {
       /* the library's generator does not throw; be defensive */
     }
@@ -694,6 +738,12 @@ export class LocalStepFunctionsService {
         return;
       case 'StateExited':
         if (!st) return;
+        // Seen here, after the library moved on: the next state may have started when the execution fails.
+        if (payloadBytes(st.output) > MAX_PAYLOAD_BYTES) {
+          const { name, message } = dataLimitExceeded(st.name);
+          this.failAtLimit(exec, { error: name, cause: message, historyLimit: false });
+          return;
+        }
         if (st.type === 'Parallel') events.push(['ParallelStateSucceeded', ts]);
         else if (st.type === 'Map') events.push(['MapStateSucceeded', ts]);
         events.push([`${st.type}StateExited`, ts, { name: st.name, output: this.keep(st.output) }]);
@@ -745,9 +795,18 @@ export class LocalStepFunctionsService {
         }
       }
     }
+    // An execution that ends with more events than its history holds has failed at the limit on AWS.
+    if (!exec.failing && exec.events.length >= this.maxHistoryEvents) exec.failing = this.historyLimit();
     let status: ExecutionStatus;
     let terminal: HistoryEvent;
-    if (!('err' in r)) {
+    if (exec.failing) {
+      // AWS writes nothing after the cut: with the history limit the failure is the history's last possible event.
+      if (exec.failing.historyLimit) exec.events.length = Math.min(exec.events.length, this.maxHistoryEvents - 1);
+      status = 'FAILED';
+      exec.error = exec.failing.error;
+      exec.cause = exec.failing.cause;
+      terminal = ['ExecutionFailed', now, { error: exec.error, cause: exec.cause }];
+    } else if (!('err' in r)) {
       status = 'SUCCEEDED';
       exec.output = JSON.stringify(r.output === undefined ? null : r.output);
       terminal = ['ExecutionSucceeded', now];
@@ -838,19 +897,39 @@ export class LocalStepFunctionsService {
     }
     exec.deadline = setTimeout(() => {
       exec.deadline = null;
-      if (exec.status !== 'RUNNING' || exec.stopping || exec.timedOut) return;
+      if (!this.endable(exec)) return;
       exec.timedOut = true;
-      // Its children are stopped now, before their own (later) limits could end them first.
-      for (const rec of [...(exec.pending ?? [])]) this.cancelTask(rec, `Execution ${exec.arn} timed out`);
-      exec.abort?.();
+      this.abortRun(exec, `Execution ${exec.arn} timed out`);
     }, Math.max(0, left));
+  }
+
+  /** Still running and not already being ended (stopped, timed out, failed at a limit). */
+  private endable(exec: Exec): boolean {
+    return exec.status === 'RUNNING' && !exec.stopping && !exec.timedOut && !exec.failing;
+  }
+
+  /** Ends the run now: its children are stopped at once, before their own (later) limits could end them first. */
+  private abortRun(exec: Exec, reason: string): void {
+    for (const rec of [...(exec.pending ?? [])]) this.cancelTask(rec, reason);
+    exec.abort?.();
+  }
+
+  /** A limit AWS enforces ends the execution FAILED with `failing`'s error and cause. */
+  private failAtLimit(exec: Exec, failing: NonNullable<Exec['failing']>): void {
+    if (!this.endable(exec)) return;
+    exec.failing = failing;
+    this.abortRun(exec, `Execution ${exec.arn} failed: ${failing.error}`);
+  }
+
+  private historyLimit(): NonNullable<Exec['failing']> {
+    return { error: 'States.Runtime', cause: `The execution reached the maximum number of history events (${this.maxHistoryEvents}).`, historyLimit: true };
   }
 
   // ===========================================================================================
   // tasks
 
   private runTask(exec: Exec, cfg: TaskConfig, raw: unknown): Promise<unknown> {
-    if (exec.status !== 'RUNNING' || exec.stopping || !exec.pending) {
+    if (!this.endable(exec) || !exec.pending) {
       return Promise.reject(new UncatchableError('States.Runtime', 'The execution is no longer running'));
     }
     let params: unknown = raw;
@@ -873,16 +952,18 @@ export class LocalStepFunctionsService {
       return Promise.reject(e);
     }
 
-    const inv: Inv = { anchored: false, buf: [] };
-    const q = exec.fifo!.get(cfg.stateName);
-    if (q) q.push(inv);
-    else exec.fifo!.set(cfg.stateName, [inv]);
-
     let token: string | undefined;
     if (cfg.usesToken) {
       token = randomBytes(64).toString('base64url');
       params = replaceToken(params, token);
     }
+    // The state's input after Parameters: past the limit the task never starts.
+    if (payloadBytes(params) > MAX_PAYLOAD_BYTES) return Promise.reject(dataLimitExceeded(cfg.stateName, 'has an input'));
+
+    const inv: Inv = { anchored: false, buf: [] };
+    const q = exec.fifo!.get(cfg.stateName);
+    if (q) q.push(inv);
+    else exec.fifo!.set(cfg.stateName, [inv]);
 
     let resolve!: (v: unknown) => void;
     let reject!: (e: unknown) => void;
@@ -1043,6 +1124,11 @@ export class LocalStepFunctionsService {
   }
 
   private succeedTask(rec: TaskRec, result: unknown): void {
+    if (payloadBytes(result) > MAX_PAYLOAD_BYTES) {
+      const { name, message } = dataLimitExceeded(rec.cfg.stateName);
+      this.failTask(rec, name, message, UncatchableError);
+      return;
+    }
     if (!this.settle(rec)) return;
     const { cfg } = rec;
     if (cfg.kind === 'lambda-function') {
@@ -1053,7 +1139,7 @@ export class LocalStepFunctionsService {
     rec.resolve(result);
   }
 
-  private failTask(rec: TaskRec, error: string, cause: string): void {
+  private failTask(rec: TaskRec, error: string, cause: string, as: new (error: string, cause: string) => Error = TaskError): void {
     if (!this.settle(rec)) return;
     const { cfg } = rec;
     if (cfg.kind === 'lambda-function') {
@@ -1061,7 +1147,7 @@ export class LocalStepFunctionsService {
     } else {
       this.emit(rec, ['TaskFailed', Date.now(), { resourceType: cfg.resourceType, resource: cfg.resourceName, error, cause }]);
     }
-    rec.reject(new TaskError(error, cause));
+    rec.reject(new as(error, cause));
   }
 
   private timeoutTask(rec: TaskRec, cause: string): void {

@@ -13,6 +13,7 @@ import { dynamoDbItemSize } from '../../local/dynamodb-item-size.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
 import { sqsAccessDenied, type FaultLayer } from '../../local/faults.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { AWS_MAX_HISTORY_EVENTS, historyEventCounts } from './history.js';
 import { outboxQueueName, queuedMessageTo } from '../faults/play.js';
 import { runCli } from '../ops/run-cli.js';
 import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, readTimeline, submitOnPage, waitForExecution, type StoredEmail } from './participants.js';
@@ -232,6 +233,11 @@ describe('a case that plays the maximum of every loop', () => {
     }
     const execution = await waitForExecution(sfn, `${stack.procedureArn.replace(':stateMachine:', ':execution:')}:${caseId}`, 30_000);
     expect(execution.status).toBe('SUCCEEDED');
+    // Each execution of the longest case within the history AWS keeps (the local service fails one at the limit).
+    const events = await historyEventCounts(sfn, stack, caseId);
+    console.info(`maximal case ${caseId}: history events ${JSON.stringify(events)}`);
+    expect(Object.keys(events).length).toBeGreaterThan(1);
+    for (const count of Object.values(events)) expect(count).toBeLessThan(AWS_MAX_HISTORY_EVENTS);
 
     // What the case recorded: each loop as often as its bound, no more.
     const timeline = await readTimeline(db, stack.config.TABLE_NAME, caseId);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
-import { notifyAndConfirmContact, waitForExecution } from '../e2e/participants.js';
+import { notificationFields, notifyAndConfirmContact, postForm, waitForExecution } from '../e2e/participants.js';
 import { runCli } from '../ops/run-cli.js';
 import { childExecutionArn, executionArn, MRPIPS, readCase, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
 
@@ -57,6 +57,30 @@ describe('an execution stopped outside `cancel`', () => {
     expect((await readTimeline(world, caseId)).filter((e) => e.action === 'CASE_FAILED')).toHaveLength(1);
     expect(await world.inbox.to(world.stack.config.OPERATIONS_EMAIL, caseId)).toHaveLength(1);
     expect((await waitForExecution(world.sfn, childExecutionArn(world, caseId, 'AGREE_VARIANT'))).status).toBe('ABORTED');
+  });
+});
+
+describe('an execution failed by an AWS limit', () => {
+  it('GIVEN a function answering more than Step Functions takes (256 KiB) WHEN the case is registered THEN the execution FAILS with States.DataLimitExceeded, which the incident Catch on States.ALL does not see, and the watch marks the case FAILED', async () => {
+    const fields = notificationFields();
+    const ours = fields['areas.0.oldCollectionCode']!;
+    const incidents = world.faults.seen('lambda', 'open-incident');
+    world.faults.add({ service: 'lambda', operation: 'register-case', match: (r) => r.body.includes(ours), fault: { kind: 'oversized-result', bytes: 262_144 }, label: 'result past 256 KiB' });
+
+    const res = await postForm(world.stack.urls.form, fields);
+    expect(res.status, res.body).toBe(201);
+    const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
+    const ended = await waitForExecution(world.sfn, executionArn(world, caseId));
+    const cause = "The state/task '1 Register notification' returned a result with a size exceeding the maximum number of bytes service limit.";
+    expect(ended).toMatchObject({ status: 'FAILED', error: 'States.DataLimitExceeded', cause });
+
+    const mail = await world.inbox.take(world.stack.config.OPERATIONS_EMAIL, [caseId, 'wykonanie procedury zakończyło się nieprawidłowo']);
+    expect(mail.body.text).toContain(`the execution ended FAILED: States.DataLimitExceeded: ${cause}`);
+    await world.stack.eventRules.settled();
+    const record = await readCase(world, caseId);
+    expect(record.status).toBe('FAILED');
+    expect(record.failure).toMatchObject({ step: 'PROCEDURE', reason: `the execution ended FAILED: States.DataLimitExceeded: ${cause}` });
+    expect(world.faults.seen('lambda', 'open-incident')).toBe(incidents);
   });
 });
 
