@@ -33,7 +33,7 @@ export interface FaultWorld {
 /** A local stack with the fault layer on, every port free, and the state machines' retry waits scaled down. */
 export async function startFaultWorld(overrides: Parameters<typeof startLocalStack>[0] = {}, options: Omit<LocalStackOptions, 'faults'> = {}): Promise<FaultWorld> {
   const stack = await startLocalStack(
-    { PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600, RETRY_INTERVAL_SCALE: 0.01, ...overrides },
+    { PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0, RESPONSE_TIMEOUT_SECONDS: 600, RETRY_INTERVAL_SCALE: 0.01, ...overrides },
     { ...options, faults: true },
   );
   const clientConfig = { region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
