@@ -333,7 +333,7 @@ describe('SES sender', () => {
     expect(ses).toEqual([
       {
         Effect: 'Allow',
-        Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+        Action: 'ses:SendEmail',
         // With a configuration set named in the send, SES authorises it against the identity AND the configuration set.
         Resource: [sesIdentity('zmiana-sd.example.gov.pl'), sesIdentity('no-reply@zmiana-sd.example.gov.pl'), configurationSetArn()],
         Condition: { StringEquals: { 'ses:FromAddress': 'no-reply@zmiana-sd.example.gov.pl' } },
@@ -370,7 +370,7 @@ describe('LinkSigningSecret', () => {
     const key = (roles: unknown) => JSON.stringify(roles);
     expect(readers.map(({ roles }) => key(roles)).sort()).toEqual(SECRET_READERS.map((name) => key([{ Ref: fnRoleId(name) }])).sort());
     for (const { statement } of readers) {
-      expect(statement).toEqual({ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'], Resource: secretRef });
+      expect(statement).toEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretRef });
     }
     for (const name of ACTION_NAMES) {
       const value = json.Resources[fnId(name)]!.Properties!.Environment.Variables.LINK_KEYS_SECRET_ARN as unknown;
@@ -464,7 +464,7 @@ describe('ProcedureStateMachines', () => {
         roles: [{ Ref: fnRoleId('confirmation-links') }],
         statement: {
           Effect: 'Allow',
-          Action: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'],
+          Action: 'states:SendTaskSuccess',
           Resource: { Ref: confirmationId() },
         },
       },
