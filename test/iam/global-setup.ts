@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { localConfig } from '../../local/config.js';
 import { IAM_CHECK_ENV, type IamCheckRecord } from '../../local/iam/check.js';
@@ -14,30 +15,37 @@ import { synthesize } from '../infra/synth.js';
  * test-output/iam-unused-grants.json, with the reason it is kept where KEPT_GRANTS gives one.
  */
 const OUTPUT = 'test-output';
-const DIR = join(OUTPUT, 'iam');
-const CALLS = join(DIR, 'calls');
 const REPORT = join(OUTPUT, 'iam-unused-grants.json');
 
 export default function setup(): () => void {
-  rmSync(DIR, { recursive: true, force: true });
-  mkdirSync(CALLS, { recursive: true });
+  // A directory of this run's own: two runs at once (in one work tree) each keep their policies and records.
+  const dir = mkdtempSync(join(tmpdir(), 'zmiana-sd-iam-'));
+  const calls = join(dir, 'calls');
+  mkdirSync(calls);
   const { stack, json, outdir } = synthesize({ senderEmail: localConfig(process.env).SENDER_EMAIL });
   rmSync(outdir, { recursive: true, force: true });
-  const templateFile = join(DIR, 'policies.json');
-  writeFileSync(templateFile, JSON.stringify(policyTemplateOf(stack, json.Resources), null, 1));
+  const templateFile = join(dir, 'policies.json');
+  writeFileSync(templateFile, JSON.stringify(policyTemplateOf(stack, json.Resources)));
   // The forks take the environment as it is once the global setup has run.
   process.env[IAM_CHECK_ENV.template] = templateFile;
-  process.env[IAM_CHECK_ENV.output] = CALLS;
-  return () => report(JSON.parse(readFileSync(templateFile, 'utf8')) as PolicyTemplate);
+  process.env[IAM_CHECK_ENV.output] = calls;
+  return () => {
+    try {
+      report(JSON.parse(readFileSync(templateFile, 'utf8')) as PolicyTemplate, calls);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  };
 }
 
-function report(template: PolicyTemplate): void {
-  const records = readdirSync(CALLS).map((file) => JSON.parse(readFileSync(join(CALLS, file), 'utf8')) as IamCheckRecord);
+function report(template: PolicyTemplate, callsDir: string): void {
+  const records = readdirSync(callsDir).map((file) => JSON.parse(readFileSync(join(callsDir, file), 'utf8')) as IamCheckRecord);
   // No suite started a local stack: nothing was exercised, so nothing can be called unused.
   if (records.length === 0) return;
   const used = new Set(records.flatMap((record) => record.used));
   const unused = unusedGrants(resolvePolicies(template, records[0]!.names), used, KEPT_GRANTS);
   const calls = records.reduce((sum, record) => sum + record.calls.reduce((n, call) => n + call.count, 0), 0);
+  mkdirSync(OUTPUT, { recursive: true });
   writeFileSync(REPORT, `${JSON.stringify({ stacks: records.length, calls, unused }, null, 2)}\n`);
   const toRemove = unused.filter((grant) => !grant.kept);
   const lines = unused.map((g) => `  ${g.kept ? 'kept' : 'UNUSED'}  ${g.principal}  ${g.action}  ${g.resource}${g.kept ? `\n          why: ${g.kept}` : ''}`);
