@@ -8,6 +8,13 @@ import type { KeptGrant } from './policies.js';
 export const KEPT_GRANTS: readonly KeptGrant[] = [
   {
     principal: 'function:*',
+    action: 'dynamodb:*',
+    why:
+      "readWriteCases / readCases grant the case store's item actions as one set (CASE_TABLE_ACTIONS); which a function calls depends on its path " +
+      '(GetItem after a conditional write failed, Query for a case\'s timeline or incidents): not yet narrowed per function',
+  },
+  {
+    principal: 'function:*',
     action: 'logs:*',
     why: "Lambda's runtime writes the function's log group with its role; the local stack runs the handlers without it",
   },
@@ -46,5 +53,11 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
     principal: 'function:send-email',
     action: 'sqs:ChangeMessageVisibility',
     why: "part of CDK's SqsEventSource grant for Lambda's pollers (grantConsumeMessages), which may change a received message's visibility; the local poller leaves it to time out",
+  },
+  {
+    principal: 'state-machine:confirmation',
+    action: 'lambda:InvokeFunction',
+    resource: '*:function:record-failure',
+    why: "the step's own Record failure state (an incident inside a step whose wait runs out, or that cannot resume): the tests end such cases in the parent's",
   },
 ];

@@ -12,8 +12,9 @@ import type { ProxiedService } from '../faults.js';
  * header (`PRINCIPAL_HEADER`, added through node:diagnostics_channel before the request is sent), and the proxy in
  * front of each stand-in (local/faults.ts) hands the request to `observe`, which decodes the IAM action, the
  * resources and the condition keys from it. Calls the local Step Functions service makes itself (no HTTP) are
- * given to `record` directly. Requests without the header reach the proxy only from the harness (the tests' own
- * clients and the operations CLI go to the stand-ins directly): they are counted in `unattributed`, never dropped.
+ * given to `record` directly. Requests without the header are the harness's: the tests' own clients (most go to the
+ * stand-ins directly, some through the proxies to be faulted) and a test calling a handler itself; not principals of
+ * the template, they are counted in `unattributed` and not evaluated.
  */
 export const PRINCIPAL_HEADER = 'x-local-iam-principal';
 

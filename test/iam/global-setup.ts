@@ -45,12 +45,13 @@ function report(template: PolicyTemplate, callsDir: string): void {
   const used = new Set(records.flatMap((record) => record.used));
   const unused = unusedGrants(resolvePolicies(template, records[0]!.names), used, KEPT_GRANTS);
   const calls = records.reduce((sum, record) => sum + record.calls.reduce((n, call) => n + call.count, 0), 0);
+  const unattributed = records.reduce((sum, record) => sum + Object.values(record.unattributed).reduce((n, count) => n + count, 0), 0);
   mkdirSync(OUTPUT, { recursive: true });
   writeFileSync(REPORT, `${JSON.stringify({ stacks: records.length, calls, unused }, null, 2)}\n`);
   const toRemove = unused.filter((grant) => !grant.kept);
   const lines = unused.map((g) => `  ${g.kept ? 'kept' : 'UNUSED'}  ${g.principal}  ${g.action}  ${g.resource}${g.kept ? `\n          why: ${g.kept}` : ''}`);
   console.log(
-    `\nIAM: ${calls} calls of ${records.length} local stacks checked against the synthesized policies; ` +
+    `\nIAM: ${calls} calls of ${records.length} local stacks checked against the synthesized policies (${unattributed} requests of the tests' own clients through the proxies not checked); ` +
       `${unused.length} granted actions never used (${toRemove.length} without a reason to keep them), ${REPORT}:\n${lines.join('\n')}\n`,
   );
 }
