@@ -57,7 +57,7 @@ describe('the IAM check', () => {
   it('denies a send from another address, naming the statement that was expected to allow it (its ses:FromAddress condition)', async () => {
     const { denials } = await evaluateCalls(resolvePolicies(template, NAMES), sendEmail('someone@zmiana-sd.example.gov.pl'), NAMES.account);
     expect(denials).toHaveLength(2);
-    expect(describeDenial(denials[0]!)).toMatch(/expected to be allowed by FunctionsSendEmailRoleDefaultPolicy\w+ statement \d+: ses:SendEmail, ses:SendRawEmail on .* if \{"StringEquals":\{"ses:FromAddress":"no-reply@zmiana-sd\.example\.gov\.pl"\}\}/);
+    expect(describeDenial(denials[0]!)).toMatch(/expected to be allowed by FunctionsSendEmailRoleDefaultPolicy\w+ statement \d+: ses:SendEmail on .* if \{"StringEquals":\{"ses:FromAddress":"no-reply@zmiana-sd\.example\.gov\.pl"\}\}/);
   });
 
   it('authorises the task-token calls against the state machine of the token, and refuses an unknown token', async () => {
