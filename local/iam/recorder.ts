@@ -155,7 +155,7 @@ export function decodeRequest(service: ProxiedService, headers: IncomingHttpHead
     return [{ action: `states:${operation}`, resource: text('executionArn')!, context: {} }];
   if (['SendTaskSuccess', 'SendTaskFailure', 'SendTaskHeartbeat'].includes(operation) && text('taskToken')) {
     // On AWS these are authorised against the state machine whose execution issued the token (see TOKEN_ACTIONS
-    // in local/iam/evaluate.ts); an unknown token is a call against no resource, which nothing grants.
+    // in local/iam/policies.ts); an unknown token is a call against no resource, which nothing grants.
     return [{ action: `states:${operation}`, resource: scope.stateMachineOfToken(text('taskToken')!) ?? 'unknown-task-token', context: {} }];
   }
   return undefined;
