@@ -41,9 +41,12 @@ export class EmailOutbox extends Construct {
     });
   }
 
-  /** Let `grantee` put messages on the outbox (sqs:SendMessage and what the SDK's SendMessage needs, on this queue only). */
+  /**
+   * Let `grantee` put messages on the outbox: sqs:SendMessage on this queue only (the SDK sends to the queue URL it
+   * is given, so none of grantSendMessages' GetQueueUrl / GetQueueAttributes; the local IAM check sees no such call).
+   */
   public grantPut(grantee: iam.IGrantable): iam.Grant {
-    return this.queue.grantSendMessages(grantee);
+    return this.queue.grant(grantee, 'sqs:SendMessage');
   }
 
   /**

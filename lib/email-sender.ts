@@ -29,7 +29,7 @@ export const PUBLISHED_EMAIL_EVENTS = [
  * publishes each message's delivery, bounces, complaints, rejection and delays to the account's default
  * EventBridge bus (the only bus SES publishes to), where lib/delivery-event-watch.ts routes them to
  * record-delivery-event, and keeps reputation metrics (Reputation.BounceRate / ComplaintRate).
- * `grantSend` allows ses:SendEmail / ses:SendRawEmail only on the sender's identities (its domain and its
+ * `grantSend` allows ses:SendEmail (the mailer's only call: no SendRawEmail) only on the sender's identities (its domain and its
  * address) and the configuration set — SES authorises a send against the identity AND the configuration set
  * it names — and only with `ses:FromAddress` equal to the sender.
  */
@@ -80,7 +80,7 @@ export class EmailSender extends Construct {
   public grantSend(grantee: iam.IGrantable): iam.Grant {
     return iam.Grant.addToPrincipal({
       grantee,
-      actions: ['ses:SendEmail', 'ses:SendRawEmail'],
+      actions: ['ses:SendEmail'],
       resourceArns: [...this.identityArns, this.configurationSetArn],
       conditions: { StringEquals: { 'ses:FromAddress': this.address } },
     });

@@ -1,8 +1,6 @@
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
-import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { CONFIRMATION_INVOKES, PROCEDURE_INVOKES } from './procedure-state-machines.js';
 import type { SupplierChangeStack } from './supplier-change-stack.js';
 
 /**
@@ -31,9 +29,6 @@ const STATE_MACHINE_STAR_REASON =
   'GetSamplingRules, GetSamplingTargets) and Step Functions logging to CloudWatch Logs (logs:CreateLogDelivery, GetLogDelivery, ' +
   'UpdateLogDelivery, DeleteLogDelivery, ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups), ' +
   'none of which support resource-level permissions. These are the only statements on "*" in this policy.';
-const INVOKE_VERSIONS_REASON =
-  'lambda:InvokeFunction on "<function ARN>:*" is what grantInvoke adds next to the unqualified ARN: the wildcard covers only ' +
-  'the versions and aliases of this one function, which the state machine invokes (no other function is reachable).';
 const CHILD_EXECUTIONS_REASON =
   'states:DescribeExecution and states:StopExecution on the executions of the confirmation state machine, as the ' +
   'startExecution.sync:2 integration requires: child execution names (<case id>-<STEP>-<round>) are only known at run time, ' +
@@ -72,19 +67,12 @@ export function acknowledgeNagFindings(stack: SupplierChangeStack): NagAcknowled
     acknowledge(defaultPolicyOf(fn.role, fn.node.path), 'AwsSolutions-IAM5[Resource::*]', XRAY_FUNCTION_REASON);
   }
 
-  // State machines: X-Ray and log delivery on "*", each invoked function's versions, the child's executions.
-  const machines: [string, IRole, readonly string[]][] = [
-    ['confirmation', stack.stateMachines.confirmation.role, CONFIRMATION_INVOKES],
-    ['procedure', stack.stateMachines.procedure.role, PROCEDURE_INVOKES],
+  // State machines: X-Ray and log delivery on "*", the child's executions.
+  const machines: [string, IRole][] = [
+    ['confirmation', stack.stateMachines.confirmation.role],
+    ['procedure', stack.stateMachines.procedure.role],
   ];
-  for (const [name, role, invokes] of machines) {
-    const policy = defaultPolicyOf(role, `state machine ${name}`);
-    acknowledge(policy, 'AwsSolutions-IAM5[Resource::*]', STATE_MACHINE_STAR_REASON);
-    for (const action of invokes) {
-      const fn: IFunction = stack.functions.byName[action as keyof typeof stack.functions.byName];
-      acknowledge(policy, `AwsSolutions-IAM5[Resource::<${logicalIdOf(fn)}.Arn>:*]`, `${INVOKE_VERSIONS_REASON} (${action})`);
-    }
-  }
+  for (const [name, role] of machines) acknowledge(defaultPolicyOf(role, `state machine ${name}`), 'AwsSolutions-IAM5[Resource::*]', STATE_MACHINE_STAR_REASON);
   const child = logicalIdOf(stack.stateMachines.confirmation);
   acknowledge(
     defaultPolicyOf(stack.stateMachines.procedure.role, 'state machine procedure'),

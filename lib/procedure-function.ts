@@ -203,10 +203,10 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
-  /** Read the link-signing keys (`LINK_KEYS_SECRET_ARN`): secretsmanager:GetSecretValue/DescribeSecret on that secret only. */
+  /** Read the link-signing keys (`LINK_KEYS_SECRET_ARN`): secretsmanager:GetSecretValue on that secret only (grantRead's DescribeSecret is never called). */
   public readSigningKeys(secret: ISecret): this {
     this.addEnvironment('LINK_KEYS_SECRET_ARN', secret.secretArn);
-    secret.grantRead(this);
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
     return this;
   }
 
@@ -258,9 +258,12 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
-  /** Complete (or fail / heartbeat) tasks waiting for a token in the given state machine. */
+  /**
+   * Complete tasks waiting for a token in the given state machine: states:SendTaskSuccess only, the one call the
+   * link pages make (grantTaskResponse would add SendTaskFailure and SendTaskHeartbeat, which nothing sends).
+   */
   public respondToTasksOf(stateMachine: IStateMachine): this {
-    stateMachine.grantTaskResponse(this);
+    stateMachine.grant(this, 'states:SendTaskSuccess');
     return this;
   }
 }

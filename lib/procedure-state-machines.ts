@@ -42,7 +42,8 @@ export interface ProcedureStateMachinesProps {
  * `confirmation` (child: one participant confirmation) and `procedure` (parent, runs a child per step).
  *
  * `DefinitionBody.fromFile` derives no permissions, so each role is granted exactly what its ASL calls:
- * lambda:InvokeFunction on its own functions (ARN and versions), and for the parent the
+ * lambda:InvokeFunction on its own functions (their unqualified ARNs, which the ASL invokes: none of grantInvoke's
+ * `:*` for versions and aliases), and for the parent the
  * `states:startExecution.sync:2` set on the child (StartExecution on the child, Describe/StopExecution
  * on the child's executions, the managed EventBridge rule).
  *
@@ -68,7 +69,7 @@ export class ProcedureStateMachines extends Construct {
       substitutions: invokeSubstitutions(CONFIRMATION_INVOKES),
       logRetention: props.logRetention,
     });
-    for (const name of CONFIRMATION_INVOKES) props.functions[name].grantInvoke(this.confirmation);
+    this.allowInvoke(this.confirmation, CONFIRMATION_INVOKES, props.functions);
 
     // ---- procedure (parent) ----
     this.procedure = this.stateMachine('Procedure', {
@@ -79,7 +80,7 @@ export class ProcedureStateMachines extends Construct {
       },
       logRetention: props.logRetention,
     });
-    for (const name of PROCEDURE_INVOKES) props.functions[name].grantInvoke(this.procedure);
+    this.allowInvoke(this.procedure, PROCEDURE_INVOKES, props.functions);
 
     // states:startExecution.sync:2 on the child — what CDK's StepFunctionsStartExecution task would grant.
     const childName = stack.splitArn(this.confirmation.stateMachineArn, ArnFormat.COLON_RESOURCE_NAME).resourceName;
@@ -103,6 +104,10 @@ export class ProcedureStateMachines extends Construct {
         resources: [stack.formatArn({ service: 'events', resource: 'rule', resourceName: SYNC_EVENTS_RULE_NAME })],
       }),
     );
+  }
+
+  private allowInvoke(machine: sfn.StateMachine, names: readonly ActionName[], functions: ProcedureStateMachinesProps['functions']): void {
+    machine.addToRolePolicy(new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: names.map((name) => functions[name].functionArn) }));
   }
 
   private stateMachine(

@@ -376,7 +376,14 @@ function invokeError(fault: AwsErrorFault): Error {
   return Object.assign(new Error(fault.message ?? fault.code), { name: fault.code });
 }
 
+export interface FaultLayerOptions {
+  /** Sees every request a proxy receives, before any rule: the IAM check's recording (local/iam/recorder.ts). */
+  observe?: (service: ProxiedService, headers: IncomingHttpHeaders, body: string) => void;
+}
+
 export class FaultLayer {
+  constructor(private readonly options: FaultLayerOptions = {}) {}
+
   private readonly rules: LiveRule[] = [];
   private readonly servers: Server[] = [];
   private readonly endpoints = new Map<FaultService, string>();
@@ -476,6 +483,7 @@ export class FaultLayer {
   private async handle(service: ProxiedService, upstreamUrl: URL, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readBody(req);
     const text = body.toString('utf8');
+    this.options.observe?.(service, req.headers, text);
     const attempt = req.headers['amz-sdk-request'];
     const fault = this.decide({ service, operation: operationOf(service, req, text), body: text, ...(typeof attempt === 'string' ? { attempt } : {}) });
     if (fault?.kind === 'error') return this.answerError(res, service, fault);

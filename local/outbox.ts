@@ -76,6 +76,11 @@ export interface LocalOutboxOptions {
   invoke: (event: SQSEvent) => Promise<unknown>;
   /** The sender's timeout: Lambda refuses a mapping from a queue whose visibility timeout is shorter. */
   functionTimeoutSeconds: number;
+  /**
+   * The endpoint Lambda's pollers reach the stand-in at (given its URL): the local stack's proxy, which records their
+   * calls as the sender's role's. Default: the stand-in itself.
+   */
+  pollerEndpoint?: (url: string) => Promise<string>;
 }
 
 export interface LocalOutbox extends OutboxQueues {
@@ -97,18 +102,20 @@ export interface LocalOutbox extends OutboxQueues {
 }
 
 export async function startLocalOutbox(options: LocalOutboxOptions): Promise<LocalOutbox> {
-  const { host, port, region, account, name, queue, eventSource, invoke, functionTimeoutSeconds } = options;
+  const { host, port, region, account, name, queue, eventSource, invoke, functionTimeoutSeconds, pollerEndpoint } = options;
   // CreateEventSourceMapping's own check (https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html).
   if (functionTimeoutSeconds > queue.visibilityTimeoutSeconds)
     throw new Error(`Invalid request provided: Queue visibility timeout: ${queue.visibilityTimeoutSeconds} seconds is less than Function timeout: ${functionTimeoutSeconds} seconds`);
   const standIn = await startStandIn('sqs', host, port, region);
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${standIn.port}`;
   const sqs = new SQSClient({ endpoint: url, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  let pollerSqs: SQSClient | undefined;
   try {
+    if (pollerEndpoint) pollerSqs = new SQSClient({ endpoint: await pollerEndpoint(url), region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
     const queues = await createOutboxQueues(sqs, { name, ...queue });
     const queueAccount = queues.queueArn.split(':')[4];
     if (queueAccount !== account) throw new Error(`The SQS stand-in serves account ${queueAccount}, not ${account}: the local stack's ARNs would not match`);
-    const source = startQueueEventSource({ sqs, queueUrl: queues.queueUrl, queueArn: queues.queueArn, region, invoke, ...eventSource });
+    const source = startQueueEventSource({ sqs, ...(pollerSqs ? { pollerSqs } : {}), queueUrl: queues.queueUrl, queueArn: queues.queueArn, region, invoke, ...eventSource });
     return {
       url,
       ...queues,
@@ -121,11 +128,13 @@ export async function startLocalOutbox(options: LocalOutboxOptions): Promise<Loc
       async close() {
         await source.close();
         sqs.destroy();
+        pollerSqs?.destroy();
         await standIn.close();
       },
     };
   } catch (error) {
     sqs.destroy();
+    pollerSqs?.destroy();
     await standIn.close();
     throw error;
   }

@@ -22,6 +22,8 @@ import type { SQSEvent, SQSMessageAttribute, SQSRecord } from 'aws-lambda';
 export interface QueueEventSourceOptions {
   /** A client for the queue, or its endpoint (a client of its own then, closed with the event source). */
   sqs: SQSClient | string;
+  /** The client the pollers receive and delete with (default `sqs`): the local stack's goes through its IAM recording proxy. */
+  pollerSqs?: SQSClient;
   queueUrl: string;
   queueArn: string;
   region: string;
@@ -74,6 +76,7 @@ export function startQueueEventSource(options: QueueEventSourceOptions): QueueEv
   validate(batchSize, maximumConcurrency, window, waitTimeSeconds);
   const ownClient = typeof options.sqs === 'string';
   const sqs = typeof options.sqs === 'string' ? new SQSClient({ endpoint: options.sqs, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }) : options.sqs;
+  const pollerSqs = options.pollerSqs ?? sqs;
   const onPollError = options.onPollError ?? ((error: unknown) => console.warn(`SQS event source for ${queueArn}: polling failed, retrying: ${describe(error)}`));
 
   const stopping = new AbortController();
@@ -82,7 +85,7 @@ export function startQueueEventSource(options: QueueEventSourceOptions): QueueEv
   let handling = 0;
 
   const receive = async (max: number, wait: number): Promise<Message[]> => {
-    const answer = await sqs.send(
+    const answer = await pollerSqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
         MaxNumberOfMessages: max,
@@ -118,7 +121,7 @@ export function startQueueEventSource(options: QueueEventSourceOptions): QueueEv
     for (let i = 0; i < done.length; i += RECEIVE_MAX) {
       const entries = done.slice(i, i + RECEIVE_MAX).map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! }));
       // A delete that fails (its receipt handle expired meanwhile) leaves the message to come again: at-least-once.
-      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
+      await pollerSqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: entries }));
     }
   };
 

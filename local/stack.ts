@@ -7,6 +7,7 @@ import { startLambdaWorkers, type LambdaWorkers } from './lambda-workers/index.j
 import { cpuMs, residentBytes, startStandIn, type StandIn, type StandInUsage } from './stand-ins/index.js';
 import { FaultLayer } from './faults.js';
 import { startFaultControl } from './faults-control.js';
+import { IamCheck } from './iam/check.js';
 import { localEventRules, type LocalEventRules } from './event-rules.js';
 import { startSesSimulator, type LocalSesSimulator } from './ses-simulator.js';
 import { queueUrlOn, startLocalOutbox, type LocalOutbox } from './outbox.js';
@@ -16,7 +17,7 @@ import { withPayloadLimits } from './lambda-payloads.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
 import { startPagesServer, type HttpLambda, type PageHandlers } from './pages-server.js';
-import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
+import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type IntegrationCall, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
 /**
  * The whole product on one machine: dynalite for DynamoDB, aws-ses-v2-local for SES (with its web inbox), each
@@ -95,6 +96,14 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
   const closeAll = async () => {
     for (const close of closers.reverse()) await close().catch(() => undefined);
   };
+  // IAM proven on every call (local/iam/): each AWS call of a function or a state machine recorded with its
+  // principal, evaluated against the synthesized policies when the stack closes. On in the test run (its global
+  // setup names the policies); not with worker threads, which the recorder's AsyncLocalStorage does not reach.
+  let stepFunctionsForIam: LocalStepFunctions | undefined;
+  const iam = options.lambdaWorkers
+    ? undefined
+    : IamCheck.fromEnvironment({ region: REGION, account: ACCOUNT, stateMachineOfToken: (token) => stepFunctionsForIam?.stateMachineOfToken(token) });
+  if (iam) closers.push(async () => iam.recorder.close());
   try {
     // Each stand-in in a process of its own (a core and a heap each); started together, and whichever started is
     // stopped again if the other did not.
@@ -119,7 +128,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
         const started = performance.now();
         stats.invocations++;
         try {
-          return await within(event);
+          return await (iam ? iam.recorder.as(`function:${name}`, () => within(event)) : within(event));
         } catch (error) {
           stats.errors++;
           throw error;
@@ -134,8 +143,10 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     const dynamodbUrl = `http://${urlHost}:${dynamoPort}`;
     const inboxUrl = `http://${urlHost}:${sesPort}`;
     const procedureArn = localStateMachineArn(REGION, ACCOUNT, 'procedure');
-    const faults = options.faults ? new FaultLayer() : undefined;
-    if (faults) closers.push(() => faults.close());
+    // The proxies in front of the stand-ins: the fault layer's, which also record for the IAM check.
+    const proxies = options.faults || iam ? new FaultLayer(iam ? { observe: (service, headers, body) => iam.recorder.observe(service, headers, body) } : {}) : undefined;
+    if (proxies) closers.push(() => proxies.close());
+    const faults = options.faults ? proxies : undefined;
     const control = faults && options.faultControl ? await startFaultControl(faults, config.LAMBDA_TIMEOUTS) : undefined;
     if (control) closers.push(() => control.close());
 
@@ -151,7 +162,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     // The outbox: SQS in a process of its own, drained into send-email as Lambda's event source mapping does, with
     // the settings CDK deploys for the configured sending rate (lib/email-outbox.ts).
     const sending = senderSettings(config.SES_MAX_SEND_RATE);
-    const outbox = await startLocalOutbox({
+    let sqsProxy: string | undefined;
+    const startOutbox = () => startLocalOutbox({
       host,
       port: config.SQS_PORT,
       region: REGION,
@@ -161,16 +173,19 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       eventSource: { batchSize: sending.batchSize, maximumConcurrency: sending.maximumConcurrency, maximumBatchingWindowSeconds: sending.maximumBatchingWindowSeconds },
       invoke: (event) => invoked('send-email')(event as never, undefined as never),
       functionTimeoutSeconds: config.LAMBDA_TIMEOUTS['send-email'],
+      // Lambda's pollers receive and delete with the sender's role: through the proxy, as send-email.
+      ...(proxies ? { pollerEndpoint: async (url: string) => (sqsProxy = await proxies.proxy('sqs', url, host)) } : {}),
     });
+    const outbox = await (iam ? iam.recorder.as('function:send-email', startOutbox) : startOutbox());
     closers.push(() => outbox.close());
-    const sqsEndpoint = faults ? await faults.proxy('sqs', outbox.url, host) : outbox.url;
+    const sqsEndpoint = sqsProxy ?? outbox.url;
 
     Object.assign(process.env, {
       AWS_REGION: REGION,
       AWS_ACCESS_KEY_ID: 'local',
       AWS_SECRET_ACCESS_KEY: 'local',
-      AWS_ENDPOINT_URL_DYNAMODB: faults ? await faults.proxy('dynamodb', dynamodbUrl, host) : dynamodbUrl,
-      AWS_ENDPOINT_URL_SES: faults ? await faults.proxy('ses', sesSimulator.url, host) : sesSimulator.url,
+      AWS_ENDPOINT_URL_DYNAMODB: proxies ? await proxies.proxy('dynamodb', dynamodbUrl, host) : dynamodbUrl,
+      AWS_ENDPOINT_URL_SES: proxies ? await proxies.proxy('ses', sesSimulator.url, host) : sesSimulator.url,
       AWS_ENDPOINT_URL_SQS: sqsEndpoint,
       OUTBOX_QUEUE_URL: queueUrlOn(sqsEndpoint, outbox.queueUrl),
       SEND_RATE_PER_SECOND: String(sending.sendRatePerSecond),
@@ -222,11 +237,18 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       retryIntervalScale: config.RETRY_INTERVAL_SCALE,
       maxExecutionSeconds: config.MAX_EXECUTION_SECONDS,
       onExecutionStatusChange: eventRules.deliver,
+      ...(iam
+        ? {
+            onIntegrationCall: ({ stateMachineArn, action, resource }: IntegrationCall) =>
+              iam.recorder.record({ principal: `state-machine:${stateMachineArn.slice(stateMachineArn.lastIndexOf(':') + 1)}`, action, resource, context: {} }),
+          }
+        : {}),
       ...(faults ? { beforeStartExecution: faults.startExecution } : {}),
       ...(options.historyPayloads === false ? { historyPayloads: false } : {}),
     });
+    stepFunctionsForIam = stepFunctions;
     closers.push(() => stepFunctions.close());
-    process.env.AWS_ENDPOINT_URL_SFN = faults ? await faults.proxy('sfn', stepFunctions.endpoint, host) : stepFunctions.endpoint;
+    process.env.AWS_ENDPOINT_URL_SFN = proxies ? await proxies.proxy('sfn', stepFunctions.endpoint, host) : stepFunctions.endpoint;
 
     // Started last: the threads take the environment as it is now.
     if (options.lambdaWorkers) {
@@ -267,10 +289,21 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
         const own = process.cpuUsage();
         return { stack: (own.user + own.system) / 1000, dynamodb: cpuMs(dynamodb!.pid), ses: cpuMs(ses!.pid), sqs: cpuMs(outbox.pid) };
       },
-      close: closeAll,
+      close: async () => {
+        await closeAll();
+        await iam?.finish({
+          region: REGION,
+          account: ACCOUNT,
+          tableName: config.TABLE_NAME,
+          queueNames: { outbox: queueName(outbox.queueArn), 'dead-letter': queueName(outbox.deadLetterQueueArn) },
+          configurationSetName: config.SES_CONFIGURATION_SET,
+        });
+      },
     };
   } catch (error) {
     await closeAll();
     throw error;
   }
 }
+
+const queueName = (arn: string) => arn.slice(arn.lastIndexOf(':') + 1);

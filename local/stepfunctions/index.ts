@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { createRequestListener } from './http.js';
 import { LocalStepFunctionsService, type ServiceOptions, type ServiceStats } from './service.js';
 
-export type { ExecutionStatusChangeEvent, LocalInvocation, LocalLambda } from './service.js';
+export type { ExecutionStatusChangeEvent, IntegrationCall, LocalInvocation, LocalLambda } from './service.js';
 export { MAX_EXECUTION_SECONDS } from './service.js';
 export { SfnApiError } from './errors.js';
 export { loadDefinitionFile, loadDefinitionText, substitute } from './definition.js';
@@ -29,6 +29,8 @@ export interface LocalStepFunctions {
   close(): Promise<void>;
   /** Counters for tests / benchmarks. */
   stats(): ServiceStats;
+  /** The state machine whose execution issued a task token (known while `onIntegrationCall` is given). */
+  stateMachineOfToken(token: string): string | undefined;
 }
 
 /** ARN the local service gives a state machine (usable before the service is started, e.g. for substitutions). */
@@ -59,6 +61,7 @@ export async function startLocalStepFunctions(o: LocalStepFunctionsOptions): Pro
     endpoint: `http://${urlHost}:${port}`,
     stateMachineArn: (name) => svc.stateMachineArn(name),
     stats: () => svc.stats(),
+    stateMachineOfToken: (token) => svc.stateMachineOfToken(token),
     close() {
       closing ??= (async () => {
         await svc.close();

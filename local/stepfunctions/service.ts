@@ -54,7 +54,23 @@ export interface ServiceOptions {
    * Not called for executions aborted by close(): that has no counterpart on AWS.
    */
   onExecutionStatusChange?: (event: ExecutionStatusChangeEvent) => void;
+  /**
+   * Receives each AWS API call Step Functions makes with the state machine's role on AWS: Lambda's Invoke of a task,
+   * StartExecution of a child, and what `.sync` needs (the managed EventBridge rule, DescribeExecution of the child
+   * when it ends, StopExecution when the parent stops it). For the local stack's IAM check (local/iam/).
+   */
+  onIntegrationCall?: (call: IntegrationCall) => void;
 }
+
+/** One call of the service's own, as IAM would authorise it for `stateMachineArn`'s role. */
+export interface IntegrationCall {
+  stateMachineArn: string;
+  action: string;
+  resource: string;
+}
+
+/** The EventBridge managed rule `.sync` integrations of Step Functions executions use. */
+const SYNC_EVENTS_RULE = 'StepFunctionsGetEventsForStepFunctionsExecutionRule';
 
 /** The EventBridge event of an execution's status change (https://docs.aws.amazon.com/step-functions/latest/dg/cw-events.html). */
 export interface ExecutionStatusChangeEvent {
@@ -324,6 +340,9 @@ export class LocalStepFunctionsService {
   private readonly running = new Set<Exec>();
   /** token → open task, or 0 once the task is closed (→ TaskTimedOut). */
   private readonly tokens = new Map<string, TaskRec | 0>();
+  /** token → ARN of the state machine whose execution issued it (kept as long as `tokens` keeps the token). */
+  private readonly tokenMachines = new Map<string, string>();
+  private readonly onIntegrationCall: ServiceOptions['onIntegrationCall'];
   private readonly lambdas = new Map<string, LocalLambda>();
   private readonly keepPayloads: boolean;
   private readonly beforeStartExecution: ServiceOptions['beforeStartExecution'];
@@ -351,6 +370,7 @@ export class LocalStepFunctionsService {
     this.maxExecutionMs = (o.maxExecutionSeconds ?? MAX_EXECUTION_SECONDS) * 1000;
     this.maxHistoryEvents = o.maxHistoryEvents ?? MAX_HISTORY_EVENTS;
     this.onStatusChange = o.onExecutionStatusChange;
+    this.onIntegrationCall = o.onIntegrationCall;
     for (const [key, fn] of Object.entries(o.lambdas)) {
       this.lambdas.set(key, fn);
       this.lambdas.set(functionNameOf(key), fn);
@@ -975,6 +995,7 @@ export class LocalStepFunctionsService {
     exec.pending.add(rec);
     if (token) {
       this.tokens.set(token, rec);
+      if (this.onIntegrationCall) this.tokenMachines.set(token, exec.sm.arn);
       this.pendingTokens++;
     }
 
@@ -1020,7 +1041,9 @@ export class LocalStepFunctionsService {
 
   private async work(rec: TaskRec, params: unknown): Promise<void> {
     const { cfg } = rec;
+    const integrationCall = (action: string, resource: string) => this.onIntegrationCall?.({ stateMachineArn: rec.exec.sm.arn, action, resource });
     if (cfg.kind === 'lambda-function') {
+      integrationCall('lambda:InvokeFunction', this.functionArn(cfg.functionName!));
       const result = await this.invokeLambda(cfg.functionName!, params);
       this.succeedTask(rec, result);
       return;
@@ -1029,6 +1052,7 @@ export class LocalStepFunctionsService {
     if (cfg.kind === 'lambda-invoke') {
       const fnName = p.FunctionName;
       if (typeof fnName !== 'string') throw new TaskError('States.Runtime', 'lambda:invoke needs a FunctionName string');
+      integrationCall('lambda:InvokeFunction', this.functionArn(fnName));
       const payload = await this.invokeLambda(fnName, p.Payload === undefined ? {} : p.Payload);
       const result = { ExecutedVersion: '$LATEST', Payload: payload, StatusCode: 200 };
       if (rec.settled) return;
@@ -1045,6 +1069,11 @@ export class LocalStepFunctionsService {
     const input = p.Input === undefined ? '{}' : typeof p.Input === 'string' ? p.Input : JSON.stringify(p.Input);
     const name = typeof p.Name === 'string' ? p.Name : randomUUID();
     let child: Exec;
+    integrationCall('states:StartExecution', smArn);
+    if (cfg.mode === 'sync' || cfg.mode === 'sync2') {
+      const rule = `arn:aws:events:${this.region}:${this.accountId}:rule/${SYNC_EVENTS_RULE}`;
+      for (const action of ['events:PutTargets', 'events:PutRule', 'events:DescribeRule']) integrationCall(action, rule);
+    }
     try {
       await this.beforeStartExecution?.({ stateMachineArn: smArn, name, input });
       child = this.startExecution(this.smByArn(smArn), name, input);
@@ -1062,6 +1091,7 @@ export class LocalStepFunctionsService {
     rec.child = child;
     await child.done;
     if (rec.settled) return;
+    integrationCall('states:DescribeExecution', child.arn);
     const v2 = cfg.mode === 'sync2';
     const out = this.syncOutput(child, v2);
     if (child.status === 'SUCCEEDED') this.succeedTask(rec, out);
@@ -1158,14 +1188,29 @@ export class LocalStepFunctionsService {
     } else {
       this.emit(rec, ['TaskTimedOut', Date.now(), { resourceType: cfg.resourceType, resource: cfg.resourceName, error: 'States.Timeout', cause }]);
     }
-    if (rec.child) void this.stop(rec.child, 'States.Timeout', `The parent task ${cfg.stateName} of ${rec.exec.arn} timed out`);
+    if (rec.child) this.stopChild(rec, 'States.Timeout', `The parent task ${cfg.stateName} of ${rec.exec.arn} timed out`);
     rec.reject(new this.StatesTimeout());
   }
 
   private cancelTask(rec: TaskRec, reason: string): void {
     if (!this.settle(rec)) return;
-    if (rec.child) void this.stop(rec.child, undefined, `Stopped by the parent: ${reason}`);
+    if (rec.child) this.stopChild(rec, undefined, `Stopped by the parent: ${reason}`);
     rec.reject(new UncatchableError('States.Runtime', `Task cancelled: ${reason}`));
+  }
+
+  /** A `.sync` parent stopping its child, as Step Functions does with the parent's role (StopExecution; not for close()). */
+  private stopChild(rec: TaskRec, error: string | undefined, cause: string): void {
+    if (!this.closed) this.onIntegrationCall?.({ stateMachineArn: rec.exec.sm.arn, action: 'states:StopExecution', resource: rec.child!.arn });
+    void this.stop(rec.child!, error, cause);
+  }
+
+  private functionArn(functionName: string): string {
+    return functionName.startsWith('arn:') ? functionName : `arn:aws:lambda:${this.region}:${this.accountId}:function:${functionName}`;
+  }
+
+  /** The state machine whose execution issued `token` (only while onIntegrationCall is given). */
+  stateMachineOfToken(token: string): string | undefined {
+    return this.tokenMachines.get(token);
   }
 }
 

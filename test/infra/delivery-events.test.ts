@@ -53,7 +53,7 @@ describe('the configuration set', () => {
         Statement: Match.arrayWith([
           {
             Effect: 'Allow',
-            Action: ['ses:SendEmail', 'ses:SendRawEmail'],
+            Action: 'ses:SendEmail',
             Resource: Match.arrayWith([
               { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ses:', { Ref: 'AWS::Region' }, ':', { Ref: 'AWS::AccountId' }, ':configuration-set/', configurationSetRef()]] },
             ]),
