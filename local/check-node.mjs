@@ -2,8 +2,9 @@
 // dependency, first on npm scripts' PATH) on linux-x64; elsewhere this machine's own Node, if it is recent enough.
 // Plain JavaScript, so it runs (and explains itself) before tsx or vitest could fail on an old Node.
 const LAMBDA_MAJOR = 24;
-// node:sqlite (the SQS stand-in loads it) arrived in 22.5.
-const MINIMUM = [22, 5];
+// node:sqlite (the SQS stand-in loads it) arrived in 22.5, the `http.client.request.created` diagnostics channel
+// (the IAM check attributes every AWS call with it, local/iam/recorder.ts) in 22.14.
+const MINIMUM = [22, 14];
 
 const [major, minor] = process.versions.node.split('.').map(Number);
 const quiet = process.argv.includes('--quiet');
