@@ -3,12 +3,11 @@ import { CHROMIUM_PATH } from './chromium.js';
 import { ensureChromium } from './global-setup.js';
 
 describe('globalSetup of the browser tests', () => {
-  it('returns at once when Chromium is installed', () => {
-    const started = Date.now();
+  it('returns at once when Chromium is installed: nothing logged, nothing installed', () => {
     const lines: string[] = [];
-    ensureChromium(CHROMIUM_PATH, { log: (line) => lines.push(line) });
+    // Were the installed Chromium not recognised, this would throw the install instructions (no apt-get from a test).
+    ensureChromium(CHROMIUM_PATH, { canInstall: false, log: (line) => lines.push(line) });
     expect(lines).toEqual([]);
-    expect(Date.now() - started).toBeLessThan(100);
   });
 
   it('stops with the install command when Chromium is missing and this process may not install it', () => {

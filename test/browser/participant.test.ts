@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import { todayInPoland } from '../../lambdas/core/fields.js';
-import { linkIn, type StoredEmail } from '../e2e/participants.js';
+import { linkIn, stepExecutionArn, untilWaitingForPeople } from '../e2e/participants.js';
 import {
   CASE_ID,
   CONTACT_BUTTON,
@@ -13,6 +13,7 @@ import {
   MRPIPS,
   THANK_YOU,
   VOIVODESHIP_14,
+  caseAt,
   fillNotificationForm,
   fullNotification,
   heading,
@@ -27,19 +28,14 @@ import {
 } from './people.js';
 
 /**
- * One case played in a real browser the way its participants play it: each in their own browser profile,
- * every field found by its visible Polish label, every action a button press. The tests of this file are
- * one story and run in order; each picks up where the previous one stopped.
+ * The steps of a case played in a real browser the way its participants play them: each in their own browser
+ * profile, every field found by its visible Polish label, every action a button press. Each test starts from a
+ * fresh case brought to its step over HTTP (caseAt), so any of them runs alone or in any order.
  */
 let world: World;
 let jst: BrowserContext;
 let mrpips: BrowserContext;
 let voivodeship: BrowserContext;
-
-const fields = fullNotification();
-let caseId = '';
-let agreeVariantEmail: StoredEmail | undefined;
-let agreeVariantLink = '';
 
 beforeAll(async () => {
   world = await startWorld();
@@ -57,13 +53,14 @@ async function openLink(context: BrowserContext, link: string, status = 200): Pr
   return page;
 }
 
-async function caseRecord(): Promise<CaseRecord> {
+async function caseRecord(caseId: string): Promise<CaseRecord> {
   const out = await world.db.send(new GetItemCommand({ TableName: world.stack.config.TABLE_NAME, Key: { pk: { S: `CASE#${caseId}` }, sk: { S: 'CASE' } }, ConsistentRead: true }));
   return unmarshall(out.Item!) as CaseRecord;
 }
 
 describe('a case played in the browser, as its participants do', () => {
   it('the JST fills in the notification form by its labels: errors are shown on the form, then the accepted page gives the case id', async () => {
+    const fields = fullNotification();
     const page = await jst.newPage();
     const form = await page.goto(world.stack.urls.form);
     expect(form!.status()).toBe(200);
@@ -88,19 +85,21 @@ describe('a case played in the browser, as its participants do', () => {
     expect(await press(page, page.getByRole('button', { name: 'Wyślij zgłoszenie' }))).toBe(201);
     expect(await heading(page)).toBe('Zgłoszenie przyjęte');
     const text = (await page.locator('main').textContent()) ?? '';
-    caseId = CASE_ID.exec(text)![0];
+    const caseId = CASE_ID.exec(text)![0];
     expect(text).toContain(JST);
     await screenshot(page, 'accepted');
 
-    const record = await caseRecord();
+    const record = await caseRecord(caseId);
     expect(record.status).toBe('IN_PROGRESS');
     expect(record.notification).toMatchObject({ officeName: fields.officeName, teryt: fields.teryt, remarks: fields.remarks, contact: { email: JST } });
     expect(record.collections.map((c) => c.oldCode)).toEqual([fields['areas.0.oldCollectionCode'], fields['areas.1.oldCollectionCode'], fields['areas.2.oldCollectionCode']]);
   });
 
   it('the JST contact confirms the e-mail address through the signed link; only then is MRPiPS asked', async () => {
-    expect(caseId).toMatch(CASE_ID);
+    const caseId = await caseAt(world, 'notified');
     const email = await world.inbox.take(JST, [caseId, CONTACT_SUBJECT]);
+    // The case waits for the contact, everything it queued sent: MRPiPS has nothing.
+    expect((await untilWaitingForPeople(world.stack)).get(stepExecutionArn(world.stack, caseId, 'CONFIRM_CONTACT'))?.state).toBe('Request confirmation');
     expect(await world.inbox.to(MRPIPS, caseId)).toEqual([]);
 
     const page = await openLink(jst, linkIn(email));
@@ -111,16 +110,15 @@ describe('a case played in the browser, as its participants do', () => {
     expect(await page.locator('main').textContent()).toContain(caseId);
     await screenshot(page, 'thank-you');
 
-    agreeVariantEmail = await world.inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
+    await world.inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
     await world.inbox.take(JST, [caseId, 'przyjęto zgłoszenie']);
     const step = await stepItem(world, caseId, 'CONFIRM_CONTACT.1');
     expect(step).toMatchObject({ status: 'COMPLETED', completedBy: { email: JST, role: 'JST' } });
   });
 
   it('MRPiPS chooses the variant with the radio button by its label; the page refuses a missing choice; a second visit shows it is already recorded', async () => {
-    expect(caseId).toMatch(CASE_ID);
-    expect(agreeVariantEmail, 'MRPiPS was asked after the contact confirmed').toBeDefined();
-    agreeVariantLink = linkIn(agreeVariantEmail!);
+    const caseId = await caseAt(world, 'awaiting the variant');
+    const agreeVariantLink = linkIn(await world.inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']));
     const page = await openLink(mrpips, agreeVariantLink);
     expect(await heading(page)).toBe('Uzgodnienie trybu zmiany dostawcy SD');
     expect(await page.locator('main').textContent()).toContain(`Potwierdzasz jako: ${MRPIPS}`);
@@ -150,7 +148,8 @@ describe('a case played in the browser, as its participants do', () => {
   });
 
   it('MRPiPS enters the new collection codes in the form by their labels (step a); the JST gets the codes', async () => {
-    expect(caseId).toMatch(CASE_ID);
+    const fields = fullNotification();
+    const caseId = await caseAt(world, 'awaiting the new collections', fields);
     const page = await openLink(mrpips, linkIn(await world.inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów'])));
     expect(await heading(page)).toBe('Utworzenie nowych zbiorów CBB');
     await screenshot(page, 'step-new-collections');
@@ -166,11 +165,12 @@ describe('a case played in the browser, as its participants do', () => {
 
     const mail = await world.inbox.take(JST, [caseId, 'kody nowych zbiorów']);
     for (const code of codes) expect(mail.body.text).toContain(code);
-    expect((await caseRecord()).collections.map((c) => c.newCode)).toEqual(codes);
+    expect((await caseRecord(caseId)).collections.map((c) => c.newCode)).toEqual(codes);
   });
 
   it('the JST confirms the deactivation of the old SD with the date and the checkbox (step b); MRPiPS is told', async () => {
-    expect(caseId).toMatch(CASE_ID);
+    const fields = fullNotification();
+    const caseId = await caseAt(world, 'awaiting the old SD deactivation', fields);
     const page = await openLink(jst, linkIn(await world.inbox.take(JST, [caseId, 'Deaktywacja dotychczasowego SD'])));
     expect(await heading(page)).toBe('Deaktywacja dotychczasowego SD');
     await page.getByLabel('Data deaktywacji dotychczasowego SD').fill(todayInPoland());
@@ -182,7 +182,7 @@ describe('a case played in the browser, as its participants do', () => {
   });
 
   it('a tampered link shows a Polish page that says what is wrong and changes nothing', async () => {
-    expect(caseId).toMatch(CASE_ID);
+    const caseId = await caseAt(world, 'in steps b and c');
     const link = linkIn(await world.inbox.take(VOIVODESHIP_14, [caseId, 'Deaktywacja urzędników i jednostki']));
     const page = await openLink(voivodeship, tampered(link), 403);
     expect(await heading(page)).toBe('Nieprawidłowy link');

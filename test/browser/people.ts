@@ -6,7 +6,8 @@ import { chromium, type Browser, type BrowserContext, type BrowserContextOptions
 import { expect } from 'vitest';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, linkIn, notificationFields, type StoredEmail } from '../e2e/participants.js';
+import { todayInPoland } from '../../lambdas/core/fields.js';
+import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm, type StoredEmail } from '../e2e/participants.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 /**
@@ -156,6 +157,33 @@ export async function confirmContactInBrowser(world: World, context: BrowserCont
     await page.close();
   }
   return email;
+}
+
+/** How far a test's case has come before the test takes over. */
+export const STAGES = ['notified', 'awaiting the variant', 'awaiting the new collections', 'awaiting the old SD deactivation', 'in steps b and c'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * A fresh case brought to `stage` over HTTP (the form, then each participant's link, as test/e2e plays them), so that
+ * a browser test starts from the state it needs, not from what an earlier test left. The e-mails of the step the case
+ * waits in stay in the inbox for the test to take. Variant: with migration; new codes: `N` + the old code.
+ */
+export async function caseAt(world: World, stage: Stage, fields: Record<string, string> = fullNotification()): Promise<string> {
+  const res = await postForm(world.stack.urls.form, fields);
+  expect(res.status, res.body).toBe(201);
+  const caseId = CASE_ID.exec(res.body)![0];
+  const oldCodes = Object.entries(fields).filter(([name]) => /^areas\.\d+\.oldCollectionCode$/.test(name));
+  const answers: [to: string, subject: string, fields: Record<string, string>][] = [
+    [JST, CONTACT_SUBJECT, { confirmed: 'tak' }],
+    [MRPIPS, 'Uzgodnienie trybu', { decision: 'WITH_MIGRATION' }],
+    [MRPIPS, 'Utworzenie nowych zbiorów', Object.fromEntries(oldCodes.map(([name, code]) => [name.replace(/^areas\.(\d+)\.oldCollectionCode$/, 'newCollections.$1.newCollectionCode'), `N${code}`]))],
+    [JST, 'Deaktywacja dotychczasowego SD', { deactivatedOn: todayInPoland(), confirmed: 'tak' }],
+  ];
+  for (const [to, subject, answer] of answers.slice(0, STAGES.indexOf(stage))) {
+    const answered = await confirmThroughLink(await world.inbox.take(to, [caseId, subject]), answer);
+    expect(answered.status, `${subject}: ${answered.body}`).toBe(200);
+  }
+  return caseId;
 }
 
 export const THANK_YOU = 'Dziękujemy — potwierdzenie zapisane';

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkIn, notificationFields, postForm, type StoredEmail } from '../e2e/participants.js';
+import { linkIn, notificationFields, postForm, stepExecutionArn, untilWaitingForPeople, type StoredEmail } from '../e2e/participants.js';
 import {
   CASE_ID,
   CONTACT_BUTTON,
@@ -185,12 +185,17 @@ async function scannerThenPerson(email: StoredEmail, choose: (page: Page) => Pro
   const { caseId, stepKey } = linkTarget(link);
   const before = await stepItem(world, caseId, stepKey);
   expect(before?.status).toBe('PENDING');
+  await untilWaitingForPeople(world.stack); // the e-mails the case has sent so far, all of them
   const mailsBefore = (await world.inbox.all()).length;
 
   const scanned = await scan(email);
   expect(scanned.pages).toBeGreaterThanOrEqual(1);
   expect(scanned.requests, 'requests the scanner made').toBeGreaterThan(scanned.pages);
-  await new Promise((r) => setTimeout(r, 300)); // time for a wrongly started step to send its e-mail
+  // The step's request is still what its child waits for and the outbox is empty: a wrongly started step would have
+  // sent its e-mail by now.
+  const [step, round] = stepKey.split('.');
+  const waiting = await untilWaitingForPeople(world.stack);
+  expect(waiting.get(stepExecutionArn(world.stack, caseId, step!, Number(round)))?.state, 'the step still waits for its participant').toBe('Request confirmation');
   expect(await stepItem(world, caseId, stepKey), 'the scanner changed the step').toEqual(before);
   expect((await world.inbox.all()).length, 'the scanner caused an e-mail').toBe(mailsBefore);
 

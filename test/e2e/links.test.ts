@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, openStepForm, postForm, submitOnPage } from './participants.js';
+import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, openStepForm, postForm, stepExecutionArn, submitOnPage, untilWaitingForPeople } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 
@@ -115,7 +115,9 @@ describe('signed links', () => {
     expect(results.filter((r) => r.status === 200)).toHaveLength(1);
     expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
     await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów']);
-    await new Promise((r) => setTimeout(r, 300)); // time for a duplicate to show up, if there were one
+    // Once the next step waits for MRPiPS and the outbox is empty, a duplicate would be in the inbox.
+    const waiting = await untilWaitingForPeople(stack);
+    expect(waiting.get(stepExecutionArn(stack, caseId, 'NEW_COLLECTIONS'))?.state).toBe('Request confirmation');
     const requests = (await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('Utworzenie nowych zbiorów'));
     expect(requests).toHaveLength(1);
   });

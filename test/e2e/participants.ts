@@ -1,8 +1,9 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DescribeExecutionCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import type { TimelineEntry } from '../../lambdas/core/case.js';
+import type { LocalStack } from '../../local/stack.js';
 
 /**
  * Plays the participants of the procedure the way people do: over HTTP only. E-mails are read from the SES
@@ -103,6 +104,84 @@ export async function waitForExecution(sfn: SFNClient, executionArn: string, tim
     if (out.status !== 'RUNNING') return out;
     if (Date.now() > deadline) throw new Error(`Execution ${executionArn} still running after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Every event of an execution's history, oldest first. */
+export async function executionHistory(sfn: SFNClient, executionArn: string): Promise<HistoryEvent[]> {
+  const events: HistoryEvent[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
+    events.push(...(out.events ?? []));
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+/** A step's child execution: the procedure names it `<caseId>-<step>-<round>` (statemachine/procedure.asl.json). */
+export function stepExecutionArn(stack: Pick<LocalStack, 'stepFunctions'>, caseId: string, step: string, round = 1): string {
+  return `${stack.stepFunctions.stateMachineArn('confirmation').replace(':stateMachine:', ':execution:')}:${caseId}-${step}-${round}`;
+}
+
+/** Where an execution waits: the task state whose TaskSubmitted is its last event, and that task's timeout. */
+export interface Waiting {
+  state: string;
+  timeoutSeconds: number | undefined;
+  /** Events in the history so far: the same number later means the execution has not moved. */
+  events: number;
+}
+
+/**
+ * Is the execution waiting (for a task token or for a child execution), and in which state? `undefined` while it
+ * runs a task or moves between states. A Parallel state's branches are not told apart: its last event may be one
+ * branch's while the other still works, so use this where the case waits outside b+c.
+ */
+export function waitingIn(events: HistoryEvent[]): Waiting | undefined {
+  if (events.at(-1)?.type !== 'TaskSubmitted') return undefined;
+  return {
+    state: events.findLast((e) => e.type === 'TaskStateEntered')!.stateEnteredEventDetails!.name!,
+    timeoutSeconds: events.findLast((e) => e.type === 'TaskScheduled')!.taskScheduledEventDetails!.timeoutInSeconds,
+    events: events.length,
+  };
+}
+
+/**
+ * Waits until nothing more happens without a person: every running execution waits (for a participant, an operator
+ * or a child that does), everything queued on the outbox has been sent, EventBridge's deliveries and SES's events are
+ * handled, and no execution moved meanwhile. Returns where each running execution waits, by ARN. Tests that something
+ * did NOT happen (a duplicate e-mail, a step started by a scanner) wait for this: whatever would have followed has.
+ */
+export async function untilWaitingForPeople(stack: LocalStack, timeoutMs = 20_000): Promise<Map<string, Waiting>> {
+  const sfn = new SFNClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.stepFunctions });
+  const waiting = async () => {
+    const found = new Map<string, Waiting | undefined>();
+    for (const machine of ['procedure', 'confirmation']) {
+      let nextToken: string | undefined;
+      do {
+        const out = await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.stepFunctions.stateMachineArn(machine), statusFilter: 'RUNNING', nextToken }));
+        for (const { executionArn } of out.executions ?? []) found.set(executionArn!, waitingIn(await executionHistory(sfn, executionArn!)));
+        nextToken = out.nextToken;
+      } while (nextToken);
+    }
+    return found;
+  };
+  const described = (found: Map<string, Waiting | undefined>) => [...found].map(([arn, at]) => `${arn.split(':').pop()}: ${at ? `${at.state} (${at.events} events)` : 'busy'}`).join(', ');
+  try {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const before = await waiting();
+      if ([...before.values()].every(Boolean)) {
+        await stack.outbox.settled();
+        await Promise.all([stack.eventRules.settled(), stack.sesEvents.settled()]);
+        const after = await waiting();
+        if (described(after) === described(before)) return after as Map<string, Waiting>;
+      }
+      if (Date.now() > deadline) throw new Error(`Not every execution waits for a person after ${timeoutMs} ms: ${described(before)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  } finally {
+    sfn.destroy();
   }
 }
 

@@ -2,7 +2,8 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline } from './participants.js';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { Inbox, confirmThroughLink, executionHistory, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, stepExecutionArn } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 // Seconds here, days in production: the same state machine reads the timeout from its input.
@@ -10,13 +11,16 @@ const TIMEOUT_SECONDS = 3;
 
 let stack: LocalStack;
 let inbox: Inbox;
+let sfn: SFNClient;
 
 beforeAll(async () => {
   stack = await startLocalStack({ PAGES_PORT: 0, SES_PORT: 0, DYNAMODB_PORT: 0, SFN_PORT: 0, SQS_PORT: 0, RESPONSE_TIMEOUT_SECONDS: TIMEOUT_SECONDS, ESCALATE_AFTER_REMINDERS: 1 });
   inbox = new Inbox(stack.urls.inbox);
+  sfn = new SFNClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.stepFunctions });
 });
 
 afterAll(async () => {
+  sfn?.destroy();
   await stack?.close();
 });
 
@@ -24,12 +28,20 @@ describe('a participant who does not answer', () => {
   it('is reminded with a fresh link (the old one stops working), MRPiPS is told after the configured reminders, and the reminder link completes the step', async () => {
     const caseId = await notifyAndConfirmContact(stack.urls.form, inbox);
     const request = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu', 'prośba o potwierdzenie']);
-    const started = Date.now();
 
     const escalation = await inbox.take(MRPIPS, [caseId, 'brak odpowiedzi (eskalacja)'], 3 * TIMEOUT_SECONDS * 1000);
     expect(escalation.body.text).toContain('mimo 1 przypomnień');
     const reminder = await inbox.take(MRPIPS, [caseId, 'przypomnienie nr 1'], 3 * TIMEOUT_SECONDS * 1000);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(TIMEOUT_SECONDS * 1000 - 200);
+    // Not before the deadline: the reminder is the step's second request, which only the first one's timeout (the
+    // configured response time) leads to.
+    const history = await executionHistory(sfn, stepExecutionArn(stack, caseId, 'AGREE_VARIANT'));
+    const path = history.flatMap((e) => {
+      if (e.stateEnteredEventDetails) return [e.stateEnteredEventDetails.name!];
+      if (e.type === 'TaskScheduled' && e.taskScheduledEventDetails!.timeoutInSeconds !== undefined) return [`waits at most ${e.taskScheduledEventDetails!.timeoutInSeconds} s`];
+      return e.type === 'TaskTimedOut' ? ['timed out'] : [];
+    });
+    const requested = ['Request confirmation', `waits at most ${TIMEOUT_SECONDS} s`];
+    expect(path.slice(0, 8)).toEqual([...requested, 'timed out', 'Count reminder', 'Escalate to MRPiPS?', 'Escalate to MRPiPS', ...requested]);
     expect(linkIn(reminder)).not.toBe(linkIn(request));
 
     const old = await fetch(linkIn(request));

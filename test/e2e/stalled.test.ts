@@ -3,10 +3,11 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, readTimeline } from './participants.js';
+import { Inbox, confirmThroughLink, linkIn, notifyAndConfirmContact, readTimeline, stepExecutionArn, untilWaitingForPeople } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 const TIMEOUT_SECONDS = 2;
+const STALLED_WAIT_SECONDS = 600;
 
 let stack: LocalStack;
 let inbox: Inbox;
@@ -21,7 +22,7 @@ beforeAll(async () => {
     RESPONSE_TIMEOUT_SECONDS: TIMEOUT_SECONDS,
     ESCALATE_AFTER_REMINDERS: 1,
     STALLED_AFTER_REMINDERS: 2,
-    STALLED_WAIT_SECONDS: 600,
+    STALLED_WAIT_SECONDS,
   });
   inbox = new Inbox(stack.urls.inbox);
   db = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.dynamodb });
@@ -54,10 +55,10 @@ describe('a step past its final deadline', () => {
     expect((await readCase(caseId)).status).toBe('STALLED');
     expect(stalled.map((e) => e.action)).toEqual(expect.arrayContaining(['STEP_ESCALATED', 'REMINDER_SENT', 'CASE_STALLED', 'FINAL_LINK_SENT']));
 
-    // No further reminders while MRPiPS decides, even after several more timeouts.
-    await new Promise((r) => setTimeout(r, 2 * TIMEOUT_SECONDS * 1000 + 500));
-    // (what is still in the outbox counts too)
-    await stack.outbox.settled();
+    // No further reminders while MRPiPS decides: the step waits on the last link alone, and for STALLED_WAIT_SECONDS,
+    // not for another response timeout.
+    const waiting = await untilWaitingForPeople(stack);
+    expect(waiting.get(stepExecutionArn(stack, caseId, 'AGREE_VARIANT'))).toMatchObject({ state: 'Wait until MRPiPS decides', timeoutSeconds: STALLED_WAIT_SECONDS });
     expect((await inbox.to(MRPIPS, caseId)).filter((e) => e.subject.includes('przypomnienie nr'))).toHaveLength(1);
 
     const answered = await confirmThroughLink(last, { decision: 'WITH_MIGRATION' });

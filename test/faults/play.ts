@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
-import { GetExecutionHistoryCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
+import { SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { expect } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
@@ -9,7 +9,7 @@ import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { AWS_ERRORS, SDK_ATTEMPTS, type FaultLayer, type FaultRequest } from '../../local/faults.js';
 import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, notificationFields, notifyAndConfirmContact, waitForExecution, type StoredEmail } from '../e2e/participants.js';
+import { Inbox, confirmThroughLink, executionHistory, notificationFields, notifyAndConfirmContact, stepExecutionArn, waitForExecution, type StoredEmail } from '../e2e/participants.js';
 
 /**
  * The fault-injection suites play whole cases over HTTP and e-mail, exactly as test/e2e does, on a local
@@ -48,8 +48,7 @@ export async function startFaultWorld(overrides: Parameters<typeof startLocalSta
 }
 
 export const executionArn = (world: FaultWorld, caseId: string) => world.stack.procedureArn.replace(':stateMachine:', ':execution:') + `:${caseId}`;
-export const childExecutionArn = (world: FaultWorld, caseId: string, step: string, round = 1) =>
-  world.stack.stepFunctions.stateMachineArn('confirmation').replace(':stateMachine:', ':execution:') + `:${caseId}-${step}-${round}`;
+export const childExecutionArn = (world: FaultWorld, caseId: string, step: string, round = 1) => stepExecutionArn(world.stack, caseId, step, round);
 
 export async function readItem<T>(world: FaultWorld, pk: string, sk: string): Promise<T | undefined> {
   const out = await world.db.send(new GetItemCommand({ TableName: world.stack.config.TABLE_NAME, Key: { pk: { S: pk }, sk: { S: sk } }, ConsistentRead: true }));
@@ -219,16 +218,7 @@ export function expectCompletedCase(outcome: CaseOutcome): void {
 }
 
 /** Events of an execution's history (the test's own client: no faults). */
-export async function historyOf(world: FaultWorld, executionArn: string): Promise<HistoryEvent[]> {
-  const events: HistoryEvent[] = [];
-  let nextToken: string | undefined;
-  do {
-    const out = await world.sfn.send(new GetExecutionHistoryCommand({ executionArn, nextToken, maxResults: 1000 }));
-    events.push(...(out.events ?? []));
-    nextToken = out.nextToken;
-  } while (nextToken);
-  return events;
-}
+export const historyOf = (world: FaultWorld, executionArn: string): Promise<HistoryEvent[]> => executionHistory(world.sfn, executionArn);
 
 /** Task failures the state machine saw in an execution (what its Retry acted on), as error names. */
 export async function taskFailures(world: FaultWorld, executionArn: string): Promise<string[]> {

@@ -254,16 +254,28 @@ describe('timeouts of the library adaptation', () => {
     expect(done).toMatchObject({ status: 'FAILED', error: 'States.Timeout' });
   });
 
-  it('HeartbeatSeconds: a missing heartbeat times the task out (caught as States.Timeout)', async () => {
-    const { executionArn } = await sfn.send(new StartExecutionCommand({ stateMachineArn: miscArn, input: '{"mode":"heartbeat"}' }));
-    const req = await world.mailbox('hb').next();
-    await new Promise((r) => setTimeout(r, 600));
-    await sfn.send(new SendTaskHeartbeatCommand({ taskToken: req.token })); // keeps it alive past 1 s
-    const done = await waitForExecution(sfn, executionArn!, undefined, 4000);
-    expect(done.status).toBe('SUCCEEDED');
-    expect(Date.now() - done.startDate!.getTime()).toBeGreaterThanOrEqual(1500);
-    expect(JSON.parse(done.output!)).toMatchObject({ caught: 'caught', timedOut: { Error: 'States.Timeout' } });
-    await expectSfnError(sfn.send(new SendTaskHeartbeatCommand({ taskToken: req.token })), 'TaskTimedOut');
+  it('HeartbeatSeconds: a heartbeat keeps the task alive past its heartbeat interval; a missing one times it out (caught as States.Timeout)', async () => {
+    // kept's task starts first, so its first deadline comes before missed's; missed's timeout is the event that proves
+    // kept outlived that first deadline (same HeartbeatSeconds, timers of one length fire in the order they were set).
+    const kept = (await sfn.send(new StartExecutionCommand({ stateMachineArn: miscArn, input: '{"mode":"heartbeat"}' }))).executionArn!;
+    const keptRequest = await world.mailbox('hb').next();
+    const missed = (await sfn.send(new StartExecutionCommand({ stateMachineArn: miscArn, input: '{"mode":"heartbeat"}' }))).executionArn!;
+    await world.mailbox('hb').next();
+    let missedDone = await sfn.send(new DescribeExecutionCommand({ executionArn: missed }));
+    for (const deadline = Date.now() + 5000; missedDone.status === 'RUNNING' && Date.now() < deadline; ) {
+      await sfn.send(new SendTaskHeartbeatCommand({ taskToken: keptRequest.token }));
+      await new Promise((r) => setTimeout(r, 50));
+      missedDone = await sfn.send(new DescribeExecutionCommand({ executionArn: missed }));
+    }
+    expect(missedDone.status).toBe('SUCCEEDED');
+    expect(JSON.parse(missedDone.output!)).toMatchObject({ caught: 'caught', timedOut: { Error: 'States.Timeout' } });
+    await sfn.send(new SendTaskHeartbeatCommand({ taskToken: keptRequest.token })); // still open
+    expect((await sfn.send(new DescribeExecutionCommand({ executionArn: kept }))).status).toBe('RUNNING');
+
+    const keptDone = await waitForExecution(sfn, kept, undefined, 4000);
+    expect(JSON.parse(keptDone.output!)).toMatchObject({ caught: 'caught', timedOut: { Error: 'States.Timeout' } });
+    expect((await history(kept)).find((e) => e.type === 'TaskTimedOut')?.taskTimedOutEventDetails?.cause).toMatch(/heartbeat/i);
+    await expectSfnError(sfn.send(new SendTaskHeartbeatCommand({ taskToken: keptRequest.token })), 'TaskTimedOut');
   });
 
   it('plain startExecution returns ExecutionArn/StartDate and leaves the child running', async () => {

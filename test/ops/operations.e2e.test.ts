@@ -292,8 +292,9 @@ describe('cancel a case', () => {
     expect(children.map((e) => e.name).sort()).toEqual(expect.arrayContaining([`${caseId}-MZT_DEACTIVATED-1`, `${caseId}-NEW_SD_FEEDING-1`]));
     expect(children.filter((e) => e.status === 'RUNNING')).toEqual([]);
 
-    // The case is CANCELLED with the reason, and stays so (a stopped execution records no failure).
-    await new Promise((r) => setTimeout(r, 300));
+    // The case is CANCELLED with the reason, and stays so: the stopped execution's event has been handled
+    // (record-ended-execution) and recorded no failure.
+    await stack.eventRules.settled();
     const record = (await item<CaseRecord>(`CASE#${caseId}`, 'CASE'))!;
     expect(record.status).toBe('CANCELLED');
     expect(record.cancellation).toMatchObject({ reason, by: MRPIPS });
@@ -333,7 +334,7 @@ describe('cancel a case', () => {
     const retry = await cli(['cancel', caseId, '--reason', 'Inny powód', '--yes', '--json']);
     expect(retry.code, retry.stderr).toBe(0);
     expect(JSON.parse(retry.stdout)).toMatchObject({ status: 'CANCELLED', cancelledNow: false, notified: [], closedSteps: [], releasedCollections: [], cancellation: { reason }, execution: { status: 'ABORTED' } });
-    await new Promise((r) => setTimeout(r, 200));
+    await stack.outbox.settled(); // what the second run queued, if anything, is in the inbox
     expect((await inbox.to(JST, caseId)).filter((e) => e.subject.includes('sprawa anulowana'))).toHaveLength(1);
     // The status page says so too.
     const statusLink = /(http:\/\/[^\s]+\/sprawa\?[^\s]+)/.exec((await inbox.to(JST, caseId)).find((e) => e.subject.includes('sprawa anulowana'))!.body.text!)![1]!;

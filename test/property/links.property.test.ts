@@ -544,7 +544,7 @@ describe('signed links (/potwierdzenie) under hostile input', () => {
   );
 
   it('after all of it: no e-mail for the case beyond its first ones, the step still PENDING, the link still opens', async () => {
-    await new Promise((r) => setTimeout(r, 500)); // anything asynchronous (a workflow step, an e-mail) would show by now
+    await settle(world); // anything asynchronous (a workflow step, an e-mail) would have happened by now
     await expectUnchanged('after the properties');
     const reply = await send(real.link, { headers: withCookie() });
     expectPage(reply, 'the untampered link after the properties', { status: 200 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { expect } from 'vitest';
 import { CONFIRMATION_PATH } from '../../lambdas/core/links.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
+import { untilWaitingForPeople } from '../e2e/participants.js';
 
 /**
  * Shared machinery of the property tests: one local stack per file, a full-table snapshot and an inbox count
@@ -105,20 +106,13 @@ export async function baseline(world: World): Promise<Baseline> {
   return { snapshot: await scanAll(world), emailCount: (await emails(world)).length };
 }
 
-/** Waits until the store and the inbox stop changing (the workflow writes the timeline after its e-mail). */
-export async function settle(world: World, quietMs = 400, timeoutMs = 20_000): Promise<Baseline> {
-  const deadline = Date.now() + timeoutMs;
-  let last = await baseline(world);
-  let quietSince = Date.now();
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 100));
-    const now = await baseline(world);
-    if (now.emailCount !== last.emailCount || canonical(now.snapshot.items) !== canonical(last.snapshot.items)) {
-      last = now;
-      quietSince = Date.now();
-    } else if (Date.now() - quietSince >= quietMs) return now;
-    if (Date.now() > deadline) throw new Error(`store/inbox still changing after ${timeoutMs} ms`);
-  }
+/**
+ * Waits until every execution waits for a person and whatever they queued is sent (untilWaitingForPeople), then
+ * takes the baseline: from then on nothing changes unless a request changes it.
+ */
+export async function settle(world: World): Promise<Baseline> {
+  await untilWaitingForPeople(world.stack);
+  return baseline(world);
 }
 
 /** The property's core promise: not one item added, removed or changed, not one e-mail sent. */
