@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { DescribeExecutionCommand, SFNClient, type DescribeExecutionCommandOutput } from '@aws-sdk/client-sfn';
+import { STATE_MACHINE_ACTIONS } from '../../local/state-machine-functions.js';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalStepFunctions, type LocalStepFunctionsOptions } from '../../local/stepfunctions/index.js';
 
 export const REGION = 'eu-central-1';
@@ -121,6 +122,28 @@ export async function startFixtureService(world: World, extra: Partial<Pick<Loca
     substitutions: world.substitutions,
     lambdas: world.lambdas,
     retryIntervalScale: 0.01,
+    ...extra,
+  });
+}
+
+/** The product's own state machines (statemachine/*.asl.json) with the test's functions behind every action. */
+export async function startProductService(
+  lambdas: LocalStepFunctionsOptions['lambdas'],
+  extra: Partial<Pick<LocalStepFunctionsOptions, 'retryIntervalScale'>> = {},
+): Promise<LocalStepFunctions> {
+  const asl = (name: string) => fileURLToPath(new URL(`../../statemachine/${name}.asl.json`, import.meta.url));
+  return startLocalStepFunctions({
+    region: REGION,
+    accountId: ACCOUNT,
+    stateMachines: [
+      { name: 'procedure', definitionFile: asl('procedure') },
+      { name: 'confirmation', definitionFile: asl('confirmation') },
+    ],
+    substitutions: {
+      ...Object.fromEntries(STATE_MACHINE_ACTIONS.map(([key, name]) => [key, localLambdaArn(REGION, ACCOUNT, name)])),
+      ConfirmationStateMachineArn: localStateMachineArn(REGION, ACCOUNT, 'confirmation'),
+    },
+    lambdas,
     ...extra,
   });
 }

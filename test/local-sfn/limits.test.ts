@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GetExecutionHistoryCommand, SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { withPayloadLimits, MAX_REQUEST_BYTES, MAX_RESPONSE_BYTES } from '../../local/lambda-payloads.js';
-import { fileURLToPath } from 'node:url';
 import { stepTimings } from '../../lambdas/core/timing.js';
 import { STATE_MACHINE_ACTIONS } from '../../local/state-machine-functions.js';
-import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalStepFunctions } from '../../local/stepfunctions/index.js';
-import { ACCOUNT, Mailbox, REGION, client, expectSfnError, fixture, waitForExecution } from './helpers.js';
+import { localLambdaArn, startLocalStepFunctions, type LocalStepFunctions } from '../../local/stepfunctions/index.js';
+import { ACCOUNT, Mailbox, REGION, client, expectSfnError, fixture, startProductService, waitForExecution } from './helpers.js';
 
 /**
  * The limits AWS enforces on a Standard execution and on Lambda, and how each fails there: a task's result, a
@@ -131,7 +130,6 @@ describe('the history limit (maxHistoryEvents)', () => {
 
 describe("the product's state machines at the 256 KiB limit", () => {
   it("GIVEN a step's child WHEN its state outgrows 256 KiB (an answer merged into it) THEN the child FAILS with States.DataLimitExceeded, and the parent's States.TaskFailed Catch takes the case to Record failure", async () => {
-    const asl = (name: string) => fileURLToPath(new URL(`../../statemachine/${name}.asl.json`, import.meta.url));
     const called: string[] = [];
     const requests = new Mailbox<string>();
     const lambdas = Object.fromEntries(
@@ -145,20 +143,7 @@ describe("the product's state machines at the 256 KiB limit", () => {
         },
       ]),
     );
-    const product = await startLocalStepFunctions({
-      region: REGION,
-      accountId: ACCOUNT,
-      stateMachines: [
-        { name: 'procedure', definitionFile: asl('procedure') },
-        { name: 'confirmation', definitionFile: asl('confirmation') },
-      ],
-      substitutions: {
-        ...Object.fromEntries(STATE_MACHINE_ACTIONS.map(([key, name]) => [key, localLambdaArn(REGION, ACCOUNT, name)])),
-        ConfirmationStateMachineArn: localStateMachineArn(REGION, ACCOUNT, 'confirmation'),
-      },
-      lambdas,
-      retryIntervalScale: 0.01,
-    });
+    const product = await startProductService(lambdas, { retryIntervalScale: 0.01 });
     const productSfn = client(product.endpoint);
     try {
       const caseId = 'ZSD-2026-99999';

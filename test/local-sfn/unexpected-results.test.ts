@@ -4,15 +4,11 @@
  * is an incident at the action that returned it, and the operator's retry runs that action again.
  */
 import { DescribeExecutionCommand, SFNClient, SendTaskSuccessCommand, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
-import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type LocalStepFunctions } from '../../local/stepfunctions/index.js';
-import { ACCOUNT, Mailbox, REGION } from './helpers.js';
+import type { LocalStepFunctions } from '../../local/stepfunctions/index.js';
+import { Mailbox, REGION, startProductService } from './helpers.js';
 
-const file = (name: string) => fileURLToPath(new URL(`../../statemachine/${name}.asl.json`, import.meta.url));
-const FUNCTIONS = ['register-case', 'request-confirmation', 'escalate-step', 'apply-response', 'change-collection-states', 'send-notice', 'open-incident', 'record-failure'] as const;
-const pascal = (name: string) => name.replace(/(^|-)([a-z])/g, (_m, _d: string, c: string) => c.toUpperCase());
 
 type Payload = Record<string, unknown>;
 /** What apply-response returns per step, in order of calls (the test's script); afterwards `{}`. */
@@ -37,19 +33,7 @@ beforeAll(async () => {
     'open-incident': async (p) => void incidents.push(p),
     'record-failure': async (p) => void failures.push(p),
   };
-  local = await startLocalStepFunctions({
-    region: REGION,
-    accountId: ACCOUNT,
-    stateMachines: [
-      { name: 'procedure', definitionFile: file('procedure') },
-      { name: 'confirmation', definitionFile: file('confirmation') },
-    ],
-    substitutions: {
-      ...Object.fromEntries(FUNCTIONS.map((fn) => [`${pascal(fn)}FunctionArn`, localLambdaArn(REGION, ACCOUNT, fn)])),
-      ConfirmationStateMachineArn: localStateMachineArn(REGION, ACCOUNT, 'confirmation'),
-    },
-    lambdas: lambdas as never,
-  });
+  local = await startProductService(lambdas as never);
   sfn = new SFNClient({ region: REGION, endpoint: local.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
 });
 
