@@ -8,14 +8,6 @@ import type { KeptGrant } from './policies.js';
 export const KEPT_GRANTS: readonly KeptGrant[] = [
   {
     principal: 'function:*',
-    action: 'dynamodb:*',
-    why:
-      "readWriteCases / readCases grant the case store's item actions as one set (CASE_TABLE_ACTIONS); which a function calls depends on its path " +
-      '(GetItem after a conditional write failed, Query for a case\'s timeline or incidents), and a path no test drives may still need one: ' +
-      'narrowed per function, with key prefixes, in issue 13 (least privilege held by a table of what each function needs)',
-  },
-  {
-    principal: 'function:*',
     action: 'logs:*',
     why: "Lambda's runtime writes the function's log group with its role; the local stack runs the handlers without it",
   },
