@@ -159,6 +159,13 @@ describe('the case table confined to partitions (dynamodb:LeadingKeys)', () => {
     expect(describeDenial(denial!)).toMatch(/^function:notification-form may not dynamodb:GetItem on arn:aws:dynamodb:eu-central-1:000000000000:table\/cases \(ImplicitlyDenied; context \{"dynamodb:LeadingKeys":\["CASE#2026-000001"\]\}\); expected to be allowed by .*if \{"ForAllValues:StringLike":\{"dynamodb:LeadingKeys":\["SUBMISSION#\*"\]\}\}/);
   });
 
+  it('reports a partition no call used as an unused grant, naming the partition', async () => {
+    const policies = resolvePolicies(template, NAMES);
+    const { used } = await evaluateCalls(policies, [item('function:confirmation-links', 'GetItem', 'CASE#1')], NAMES.account);
+    const unused = unusedGrants(policies, used, []).filter((grant) => grant.principal === 'function:confirmation-links' && grant.action === 'dynamodb:GetItem');
+    expect(unused.map((grant) => grant.condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['COLLECTION#*'] } }]);
+  });
+
   it('allows a key exactly when it starts with a granted prefix, whatever follows it', async () => {
     const prefixes = ['CASE#', 'COLLECTION#', 'COUNTER#', 'SUBMISSION#', 'LIMIT#', 'OUTBOX', ''];
     await fc.assert(
