@@ -48,6 +48,18 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
     why: "part of CDK's SqsEventSource grant for Lambda's pollers (grantConsumeMessages), which may change a received message's visibility; the local poller leaves it to time out",
   },
   {
+    principal: 'function:apply-response',
+    action: 'dynamodb:GetItem',
+    leadingKeys: 'COLLECTION#*',
+    why: "lockCollection reads who holds a new code when its conditional write fails: another case took the code between the link page's check and this action, a race the tests do not play",
+  },
+  {
+    principal: 'function:record-failure',
+    action: 'dynamodb:GetItem',
+    leadingKeys: 'CASE#*',
+    why: "it reads the step only for the step's own Record failure state (below), and the case's applied events only after a conditional write failed (a retried invocation); the tests drive neither",
+  },
+  {
     principal: 'state-machine:confirmation',
     action: 'lambda:InvokeFunction',
     resource: '*:function:record-failure',

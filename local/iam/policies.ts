@@ -262,7 +262,9 @@ export function unusedGrants(policies: ResolvedPolicies, used: Set<string>, kept
         statement.resources.forEach((resource, index) => {
           for (const action of statement.actions) {
             if (used.has(grantKey(principal, statement, action, index))) continue;
-            const why = kept.find((k) => wildcardMatch(k.principal, principal) && wildcardMatch(k.action, action, true) && (!k.resource || wildcardMatch(k.resource, resource)))?.why;
+            const why = kept.find(
+              (k) => wildcardMatch(k.principal, principal) && wildcardMatch(k.action, action, true) && (!k.resource || wildcardMatch(k.resource, resource)) && (!k.leadingKeys || leadingKeysOf(statement).includes(k.leadingKeys)),
+            )?.why;
             unused.push({ principal, action, resource, ...(statement.condition ? { condition: statement.condition } : {}), ...(why ? { kept: why } : {}) });
           }
         });
@@ -274,5 +276,12 @@ export interface KeptGrant {
   principal: string;
   action: string;
   resource?: string;
+  /** The case table's partition the statement is confined to, as written (`CASE#*`): the grant on that partition only. */
+  leadingKeys?: string;
   why: string;
+}
+
+/** The dynamodb:LeadingKeys patterns a statement is confined to (none when it is not). */
+function leadingKeysOf(statement: ResolvedStatement): string[] {
+  return Object.values(statement.condition ?? {}).flatMap((keys) => [keys['dynamodb:LeadingKeys'] ?? []].flat());
 }

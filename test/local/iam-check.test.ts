@@ -164,6 +164,14 @@ describe('the case table confined to partitions (dynamodb:LeadingKeys)', () => {
     const { used } = await evaluateCalls(policies, [item('function:confirmation-links', 'GetItem', 'CASE#1')], NAMES.account);
     const unused = unusedGrants(policies, used, []).filter((grant) => grant.principal === 'function:confirmation-links' && grant.action === 'dynamodb:GetItem');
     expect(unused.map((grant) => grant.condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['COLLECTION#*'] } }]);
+    // and a kept grant names the partition it keeps, not the others of the same action
+    const kept = unusedGrants(policies, new Set(), [{ principal: 'function:confirmation-links', action: 'dynamodb:GetItem', leadingKeys: 'COLLECTION#*', why: 'because' }]).filter(
+      (grant) => grant.principal === 'function:confirmation-links' && grant.action === 'dynamodb:GetItem',
+    );
+    expect(kept.map((grant) => [grant.condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], grant.kept])).toEqual([
+      [['CASE#*'], undefined],
+      [['COLLECTION#*'], 'because'],
+    ]);
   });
 
   it('allows a key exactly when it starts with a granted prefix, whatever follows it', async () => {
