@@ -28,7 +28,7 @@ export interface AwsCall {
   /** `dynamodb:UpdateItem` */
   action: string;
   resource: string;
-  /** Request context keys and their values (`ses:FromAddress`). */
+  /** Request context keys and their values (`ses:FromAddress`, `dynamodb:LeadingKeys`). */
   context: Record<string, string | string[]>;
 }
 
