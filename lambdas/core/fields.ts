@@ -5,22 +5,27 @@ import * as z from 'zod';
 // C0/C1 control characters and Unicode line/paragraph separators; tab and newline are allowed only in long text.
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u2028\u2029]/;
 const CONTROL_OR_NEWLINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029]/;
+// Unicode format characters (general category Cf): direction overrides and isolates, zero-width characters, the
+// BOM, tag characters. Invisible, they make a subject or a name read differently from what it contains.
+const FORMAT = /\p{Cf}/u;
+
+export const CONTROL_CHARACTERS_MESSAGE = 'Pole zawiera niedozwolone znaki sterujące lub niewidoczne znaki formatujące (np. znaki zmiany kierunku tekstu). Prosimy je usunąć.';
+
+/**
+ * Every free-text field of the product starts here: a string refused when it holds a control or format
+ * character. Checked before trimming, as trim() silently drops some of them (U+FEFF).
+ */
+const text = (control: RegExp, error?: string) =>
+  z.string(error === undefined ? undefined : { error }).refine((value) => !control.test(value) && !FORMAT.test(value), CONTROL_CHARACTERS_MESSAGE);
 
 export const singleLine = (max: number, min = 1) =>
-  z
-    .string({ error: 'Pole jest wymagane.' })
+  text(CONTROL_OR_NEWLINE, 'Pole jest wymagane.')
     .trim()
     .min(1, 'Pole jest wymagane.')
     .min(min, `Wpisz co najmniej ${min} znaki.`)
-    .max(max, `Wpisz najwyżej ${max} znaków.`)
-    .refine((value) => !CONTROL_OR_NEWLINE.test(value), 'Pole zawiera niedozwolone znaki sterujące.');
+    .max(max, `Wpisz najwyżej ${max} znaków.`);
 
-export const multiLine = (max: number) =>
-  z
-    .string()
-    .trim()
-    .max(max, `Wpisz najwyżej ${max} znaków.`)
-    .refine((value) => !CONTROL.test(value), 'Pole zawiera niedozwolone znaki sterujące.');
+export const multiLine = (max: number) => text(CONTROL).trim().max(max, `Wpisz najwyżej ${max} znaków.`);
 
 export const emailAddress = z
   .string({ error: 'Pole jest wymagane.' })

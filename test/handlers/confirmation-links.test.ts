@@ -5,7 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageRequest } from '../../lambdas/adapters/http.js';
 import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.js';
-import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkClaims, type SigningKeys } from '../../lambdas/core/links.js';
+import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkFor, type SigningKeys } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
 import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
@@ -51,8 +51,8 @@ function pendingStep(overrides: Partial<StepRecord> = {}): StepRecord {
   };
 }
 
-function linkQuery(overrides: Partial<LinkClaims> = {}, keys: SigningKeys = KEYS): string {
-  return signLink({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL), expiresAt: NOW_S + 3600, linkId, ...overrides }, keys);
+function linkQuery(overrides: Partial<LinkFor> = {}, keys: SigningKeys = KEYS): string {
+  return signLink({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipient: JST_EMAIL, expiresAt: NOW_S + 3600, linkId, ...overrides }, keys);
 }
 
 function pageRequest(method: string, rawQuery: string, form?: Record<string, string>): PageRequest {
@@ -161,7 +161,7 @@ describe('opening a link (GET/HEAD)', () => {
     ['the step', { s: 'NEW_SD_FEEDING.1' }],
     ['the case', { c: 'ZSD-2026-00041' }],
     ['the expiry', { e: String(NOW_S + 999_999) }],
-    ['the recipient tag', { t: recipientTag(COLLEAGUE) }],
+    ['the recipient tag', { t: recipientTag(COLLEAGUE, KEYS) }],
   ])('GIVEN a link with %s changed WHEN opened THEN 403 and the store is not even read', async (_what, change) => {
     const query = new URLSearchParams(linkQuery());
     for (const [k, v] of Object.entries(change)) query.set(k, v);
@@ -405,7 +405,7 @@ describe('confirming (POST)', () => {
       .put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }))
       .put(`CASE#${CASE_ID}`, 'STEP#NEW_COLLECTIONS.1', pendingStep({ stepKey: 'NEW_COLLECTIONS.1', step: 'NEW_COLLECTIONS', role: 'MRPIPS', recipient: MRPIPS_EMAIL }))
       .put('COLLECTION#NFA-01', 'COLLECTION', { code: 'NFA-01', state: 'ACTIVE', area: 'x', teryt: '0201011', kind: 'NEW', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: '2026-01-01T00:00:00Z' });
-    const page = await submit(linkQuery({ step: 'NEW_COLLECTIONS.1', role: 'MRPIPS', recipientTag: recipientTag(MRPIPS_EMAIL) }), { 'newCollections.0.newCollectionCode': 'NSR-01', 'newCollections.1.newCollectionCode': 'nfa-01' });
+    const page = await submit(linkQuery({ step: 'NEW_COLLECTIONS.1', role: 'MRPIPS', recipient: MRPIPS_EMAIL }), { 'newCollections.0.newCollectionCode': 'NSR-01', 'newCollections.1.newCollectionCode': 'nfa-01' });
     expect(page.statusCode).toBe(409);
     expect(page.body).toContain('<p class="error" id="f-newCollections-1-newCollectionCode-error">Błąd: Zbiór o kodzie NFA-01 jest już zarejestrowany w CBB.</p>');
     expect(writes()).toBe(0);
@@ -493,7 +493,7 @@ describe('links are bound to their recipient', () => {
   });
 
   it('GIVEN a link signed for another person but carrying the current link id THEN 410 (the tag alone refuses it)', async () => {
-    const page = await submit(linkQuery({ recipientTag: recipientTag('ktos.inny@mops.przykladowo.pl') }), GOOD_FORM);
+    const page = await submit(linkQuery({ recipient: 'ktos.inny@mops.przykladowo.pl' }), GOOD_FORM);
     expect(page.statusCode).toBe(410);
     nothingChanged();
   });
@@ -508,7 +508,7 @@ describe('links are bound to their recipient', () => {
       if (update.condition !== COMPLETE_CONDITION) return {};
       return { Attributes: marshall({ pk: update.pk, sk: update.sk, ...step, status: 'COMPLETED', response: update.values[':response'], completedBy: update.values[':by'] }, { removeUndefinedValues: true }) };
     });
-    const query = linkQuery({ recipientTag: recipientTag(COLLEAGUE), linkId: colleagueLinkId });
+    const query = linkQuery({ recipient: COLLEAGUE, linkId: colleagueLinkId });
     expect((await open('GET', query)).body).toContain(`Potwierdzasz jako: <strong>${COLLEAGUE}</strong>`);
     const page = await submit(query, GOOD_FORM);
     expect(page.statusCode).toBe(200);
@@ -564,7 +564,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     expect(toColleague!.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
     const link = linkIn(toColleague!.text);
     const check = verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW_S);
-    expect(check).toMatchObject({ ok: true, claims: { caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(COLLEAGUE), expiresAt: NOW_S + 3600 } });
+    expect(check).toMatchObject({ ok: true, claims: { caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(COLLEAGUE, KEYS), expiresAt: NOW_S + 3600 } });
     expect(check.ok && hashLinkId(check.claims.linkId)).toBe(reassignments()[0]!.values[':newLink']);
     expect(JSON.stringify(toColleague)).not.toContain(TOKEN);
   });
@@ -615,7 +615,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
   it('GIVEN a step handed over before (A → B) WHEN B hands it on to C THEN C is told B handed it over', async () => {
     const bLinkId = newLinkId();
     table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL, linkIdHash: hashLinkId(bLinkId) }));
-    const page = await reassign('ewa.zielinska@mops.przykladowo.pl', linkQuery({ recipientTag: recipientTag(COLLEAGUE), linkId: bLinkId }));
+    const page = await reassign('ewa.zielinska@mops.przykladowo.pl', linkQuery({ recipient: COLLEAGUE, linkId: bLinkId }));
     expect(page.statusCode).toBe(200);
     expect(reassignments()[0]!.values).toMatchObject({ ':currentLink': hashLinkId(bLinkId), ':recipient': 'ewa.zielinska@mops.przykladowo.pl', ':delegatedBy': COLLEAGUE });
     expect(queuedEmails(sqs)[0]!.text).toContain(`${COLLEAGUE} przekazał(a) Ci ten krok`);

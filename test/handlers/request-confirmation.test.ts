@@ -226,9 +226,9 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
   it('GIVEN a request THEN the link carries the recipient\'s tag (not the address) and verifies with it', async () => {
     await request('AGREE_VARIANT');
     const link = linkOf(queuedEmails(sqs)[0]!.text);
-    expect(link.searchParams.get('t')).toBe(recipientTag(MRPIPS_EMAIL));
+    expect(link.searchParams.get('t')).toBe(recipientTag(MRPIPS_EMAIL, KEYS));
     expect(decodeURIComponent(link.search)).not.toContain(MRPIPS_EMAIL);
-    expect(verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000)).toMatchObject({ ok: true, claims: { recipientTag: recipientTag(MRPIPS_EMAIL) } });
+    expect(verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000)).toMatchObject({ ok: true, claims: { recipientTag: recipientTag(MRPIPS_EMAIL, KEYS) } });
   });
 
   it('GIVEN a request THEN the step is read before it is written (to keep a colleague it was handed to)', async () => {
@@ -252,7 +252,7 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
     expect(mail!.subject).toContain('przypomnienie nr 1');
     expect(mail!.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
     const link = linkOf(mail!.text);
-    expect(link.searchParams.get('t')).toBe(recipientTag(COLLEAGUE));
+    expect(link.searchParams.get('t')).toBe(recipientTag(COLLEAGUE, KEYS));
     const [stepWrite] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
     expect(stepWrite!.set).toMatchObject({ recipient: COLLEAGUE, remindersSent: 1, linkIdHash: hashLinkId(link.searchParams.get('l')!) });
     expect(timelineWrites(ddb)[0]!.summary).toContain(`do: ${COLLEAGUE}`);

@@ -282,7 +282,7 @@ describe('resendStepLink', () => {
     expect(mail!.text).not.toContain('przekazał(a) Ci ten krok');
     const url = new URL(/(https:\/\/\S+\/potwierdzenie\?\S+)/.exec(mail!.text)![1]!);
     const check = verifyLink(Object.fromEntries(url.searchParams), LINK_KEYS, NOW_S);
-    expect(check).toMatchObject({ ok: true, claims: { step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL), expiresAt: NOW_S + 3600 } });
+    expect(check).toMatchObject({ ok: true, claims: { step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL, LINK_KEYS), expiresAt: NOW_S + 3600 } });
     expect(check.ok && hashLinkId(check.claims.linkId)).toBe(write!.values[':newLink']);
     expect(mail!.text).not.toContain('token-');
     expect((await timeline()).at(-1)).toMatchObject({ action: 'STEP_LINK_RESENT', actor: OPERATOR, step: 'OLD_SD_DEACTIVATED.1' });
