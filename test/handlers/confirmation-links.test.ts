@@ -192,7 +192,7 @@ describe('opening a link (GET/HEAD)', () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ linkIdHash: hashLinkId(newLinkId()) }));
     const page = await submit(linkQuery(), GOOD_FORM);
     expect(page.statusCode).toBe(410);
-    expect(page.body).toContain('zastąpiony nowszym');
+    expect(page.body).toContain('Ten link nie jest już aktualny');
     expect(writes()).toBe(0);
     expect(sfn.calls()).toHaveLength(0);
   });
@@ -480,7 +480,7 @@ describe('links are bound to their recipient', () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL }));
     const page = await open('GET');
     expect(page.statusCode).toBe(410);
-    expect(page.body).toContain('zastąpiony nowszym');
+    expect(page.body).toContain('Ten link nie jest już aktualny');
     nothingChanged();
   });
 
@@ -516,6 +516,58 @@ describe('links are bound to their recipient', () => {
     expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!).participant).toEqual({ email: COLLEAGUE, role: 'JST' });
     const event = timelineWrites(ddb)[0]!;
     expect(event.actor).toEqual({ role: 'JST', email: COLLEAGUE });
+  });
+});
+
+describe('a superseded link shows nothing of the step', () => {
+  const SECRET_NOTE = 'Uwagi poufne: serwer SD-7 wyłączono po awarii';
+  const otherLink = hashLinkId(newLinkId());
+  const handOver = (by: { role: 'JST' | 'MRPIPS'; email: string }) => ({ id: 'reassigned:OLD_SD_DEACTIVATED.1:abcdef012345', fromLinkIdHash: hashLinkId(linkId), from: JST_EMAIL, to: COLLEAGUE, by, at: '2026-03-10T08:30:00.000Z' });
+  const superseded: [string, () => Partial<StepRecord>][] = [
+    ['replaced by a reminder', () => ({ linkIdHash: otherLink, remindersSent: 1 })],
+    ['sent again by MRPiPS (resend)', () => ({ linkIdHash: otherLink, resends: 1 })],
+    ['handed over through the link page', () => ({ linkIdHash: otherLink, recipient: COLLEAGUE, delegatedBy: JST_EMAIL, handOvers: 1, handOver: handOver({ role: 'JST', email: JST_EMAIL }) })],
+    ['reassigned by MRPiPS', () => ({ linkIdHash: otherLink, recipient: COLLEAGUE, delegatedBy: MRPIPS_EMAIL, reassignments: 1, handOver: handOver({ role: 'MRPIPS', email: MRPIPS_EMAIL }) })],
+  ];
+  const cases = superseded.flatMap(([how, change]) => (['pl', 'en'] as const).map((lang): [string, string, () => Partial<StepRecord>, 'pl' | 'en'] => [how, lang, change, lang]));
+
+  it.each(cases)('GIVEN a link %s and the step then confirmed WHEN the old link is opened (lang=%s) THEN a neutral page: no name, address, date, answer or note', async (_how, _lang, change, lang) => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      ...pendingStep(change()),
+      status: 'COMPLETED',
+      taskToken: undefined,
+      response: { deactivatedOn: '2026-03-09', confirmed: true, note: SECRET_NOTE },
+      completedAt: '2026-03-10T08:59:00.000Z',
+      completedBy: { email: COLLEAGUE, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId: 'the-current-link-id-0123' },
+    });
+    const query = lang === 'en' ? `${linkQuery()}&lang=en` : linkQuery();
+    for (const page of [await open('GET', query), await submit(query, GOOD_FORM)]) {
+      expect(page.statusCode).toBe(410);
+      expect(page.body).toContain(lang === 'en' ? 'This link is no longer valid' : 'Ten link nie jest już aktualny. Jeżeli otrzymali Państwo nowszą wiadomość');
+      for (const secret of [COLLEAGUE, JST_EMAIL, MRPIPS_EMAIL, SECRET_NOTE, '2026-03-09', '9 marca 2026', '10 marca 2026', 'March 2026', '08:59', '09:59', 'potwierdzon', 'confirmed by']) expect(page.body).not.toContain(secret);
+    }
+    nothingChanged();
+  });
+
+  it('GIVEN the link that confirmed the step WHEN opened again THEN it still shows who confirmed and what (it is the step\'s current link)', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      ...pendingStep(),
+      status: 'COMPLETED',
+      response: { deactivatedOn: '2026-03-09', confirmed: true, note: SECRET_NOTE },
+      completedAt: '2026-03-10T08:59:00.000Z',
+      completedBy: { email: JST_EMAIL, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId },
+    });
+    const page = await open('GET');
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain('Ten krok został już potwierdzony');
+    expect(page.body).toContain(SECRET_NOTE);
+  });
+
+  it('GIVEN a step cancelled after its link was replaced WHEN the old link is opened THEN the same neutral page', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', { ...pendingStep({ linkIdHash: otherLink }), status: 'CANCELLED' });
+    const page = await open('GET');
+    expect(page.statusCode).toBe(410);
+    expect(page.body).toContain('Ten link nie jest już aktualny');
   });
 });
 
@@ -558,8 +610,8 @@ describe('handing the step to a colleague (action=reassign)', () => {
   it('GIVEN a hand-over THEN the colleague gets a request with their own link (same step, same expiry), naming who handed it over, without the task token', async () => {
     await reassign(COLLEAGUE);
     const [toColleague] = queuedEmails(sqs);
-    // Step b copies the supplier's contact, for the colleague as for the original recipient.
-    expect(toColleague).toMatchObject({ to: [COLLEAGUE], cc: [SUPPLIER_EMAIL] });
+    // The colleague's link goes to the colleague alone: nobody (not the supplier) is copied.
+    expect(toColleague).toMatchObject({ to: [COLLEAGUE], cc: [] });
     expect(toColleague!.subject).toContain(`${STEPS.OLD_SD_DEACTIVATED.title} — prośba o potwierdzenie`);
     expect(toColleague!.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
     const link = linkIn(toColleague!.text);
@@ -585,8 +637,9 @@ describe('handing the step to a colleague (action=reassign)', () => {
       expect(status.pathname).toBe('/sprawa');
       expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, NOW_S)).toEqual({ ok: true, caseId: CASE_ID });
     }
-    // The supplier is copied on the colleague's step-b request only, never on the notice to MRPiPS.
-    expect(mails.filter((m) => m.cc.includes(SUPPLIER_EMAIL)).map((m) => m.to)).toEqual([[COLLEAGUE]]);
+    // Nobody is copied, and no message goes to the supplier: the hand-over changes nothing the supplier does.
+    expect(mails.map((m) => m.cc)).toEqual([[], []]);
+    expect(mails.flatMap((m) => m.to)).not.toContain(SUPPLIER_EMAIL);
   });
 
   it('GIVEN a hand-over THEN the timeline records STEP_REASSIGNED by the person who handed it over, after the write and the e-mails', async () => {
