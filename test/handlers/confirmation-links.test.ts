@@ -269,6 +269,19 @@ describe('confirming (POST)', () => {
     expect(sfn.calls()).toHaveLength(0);
   });
 
+  it.each([
+    ['pl', 'Pole zawiera niedozwolone znaki sterujące lub niewidoczne znaki formatujące'],
+    ['en', 'The field contains control characters or invisible formatting characters'],
+  ])('GIVEN a note with a direction override (lang=%s) WHEN posted THEN 400 with the message on the note, nothing written or handed on', async (lang, message) => {
+    const query = lang === 'en' ? `${linkQuery()}&lang=en` : linkQuery();
+    const page = await submit(query, { ...GOOD_FORM, note: 'Zgodnie z umową \u202Egnp.exe' });
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain('id="f-note-error"');
+    expect(page.body).toContain(message);
+    expect(writes()).toBe(0);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
   it('GIVEN a date in the future (Polish calendar) WHEN posted THEN 400 and nothing written', async () => {
     const page = await submit(linkQuery(), { deactivatedOn: '2026-03-11', confirmed: 'tak' });
     expect(page.statusCode).toBe(400);
