@@ -142,17 +142,19 @@ export function confirmationRequestEmail(args: {
  */
 export function supplierInformedEmail(args: { record: CaseRecord; step: StepId; round: number; comment?: string | null; to: string; deadline: string; remindersSent: number; final?: boolean; statusUrl: string }): EmailMessage {
   const def = STEPS[args.step];
-  const reminder = args.remindersSent > 0;
+  const office = args.record.notification.officeName;
+  // What the JST declares on its page, quoted: the supplier reads what is asked of the JST, not the JST's instructions.
+  const declaration = def.fields({ record: args.record, round: args.round, comment: args.comment }).find((field) => field.kind === 'checkbox')?.label;
   return compose(args.record, [args.to], [], `${def.title} — informacja dla nowego dostawcy SD (${requestTopic(args)})`, {
     heading: `Informacja: ${def.title} (krok ${def.ref} procedury)`,
     paragraphs: [
       `Dzień dobry, ta wiadomość jest skierowana do nowego dostawcy SD (${args.record.notification.newSd.supplier}) i ma charakter wyłącznie informacyjny.`,
-      reminder || args.final
-        ? `Jednostka ${args.record.notification.officeName} nie potwierdziła jeszcze wykonania tego kroku i otrzymała ${args.final ? 'ostatnie przypomnienie' : `przypomnienie nr ${args.remindersSent}`}.`
-        : `Jednostka ${args.record.notification.officeName} została poproszona o wykonanie tego kroku i jego potwierdzenie.`,
-      `Termin potwierdzenia: ${args.deadline}. Krok potwierdza JST linkiem przesłanym na adres jej osoby kontaktowej; od nowego dostawcy nie jest wymagane potwierdzenie w systemie.`,
-      'Zakres czynności, o które poproszono JST:',
-      ...def.instructions({ record: args.record, round: args.round, comment: args.comment }),
+      args.remindersSent > 0 || args.final
+        ? `Jednostka ${office} nie potwierdziła jeszcze wykonania kroku „${def.title}” i otrzymała ${args.final ? 'ostatnie przypomnienie' : `przypomnienie nr ${args.remindersSent}`}.`
+        : `Jednostka ${office} została poproszona o wykonanie kroku „${def.title}” i jego potwierdzenie.`,
+      ...(declaration ? [`JST potwierdzi w systemie oświadczenie: „${declaration}”`] : []),
+      ...(args.round > 1 ? [`Weryfikacja MRPiPS wykazała rozbieżności (runda ${args.round}). Uwagi MRPiPS: ${args.comment ?? '(brak)'}`] : []),
+      `Termin potwierdzenia: ${args.deadline}. Krok potwierdza JST osobistym linkiem, przesłanym jej w osobnej wiadomości; od nowego dostawcy SD nie jest wymagane potwierdzenie w systemie.`,
     ],
   }, args.statusUrl);
 }

@@ -121,16 +121,23 @@ describe('supplierInformedEmail', () => {
     expect(message).toMatchObject({ to: [SUPPLIER_EMAIL], cc: [] });
     expect(message.text).toContain('ma charakter wyłącznie informacyjny');
     expect(message.text).toContain(`Termin potwierdzenia: ${DEADLINE}`);
-    expect(message.text).toContain('Aktywuj nowy SD');
+    expect(message.text).toContain('JST potwierdzi w systemie oświadczenie: „Potwierdzam, że nowy SD jest aktywny');
+    // Not the JST's own instructions (addressed to the JST).
+    expect(message.text).not.toContain('Aktywuj nowy SD');
     expect(message.text).toContain('Podsumowanie sprawy');
     for (const part of [message.text, message.html]) expect(part).not.toContain(CONFIRMATION_PATH);
     expect(message.text).toContain(STATUS);
   });
 
   it('GIVEN a reminder or the last link to the JST THEN the supplier\'s message says the JST has not confirmed yet', () => {
-    expect(informed(2).text).toContain('nie potwierdziła jeszcze wykonania tego kroku i otrzymała przypomnienie nr 2');
+    expect(informed(2).text).toContain('nie potwierdziła jeszcze wykonania kroku „Aktywacja nowego SD i zasilenie nowych zbiorów CBB” i otrzymała przypomnienie nr 2');
     expect(informed(2).subject).toContain('przypomnienie nr 2');
     expect(informed(3, true).text).toContain('otrzymała ostatnie przypomnienie');
+  });
+
+  it('GIVEN the feeding step repeated after a failed verification THEN the supplier reads MRPiPS\'s comment', () => {
+    const again = supplierInformedEmail({ record, step: 'NEW_SD_FEEDING', round: 2, comment: 'Brakuje 12 rekordów w NSR-01.', to: SUPPLIER_EMAIL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS });
+    expect(again.text).toContain('Weryfikacja MRPiPS wykazała rozbieżności (runda 2). Uwagi MRPiPS: Brakuje 12 rekordów w NSR-01.');
   });
 });
 
