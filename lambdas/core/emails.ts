@@ -19,6 +19,9 @@ interface Content {
   rows?: { title: string; rows: [string, string][] };
 }
 
+/** Said under every action link: it acts for its recipient alone. */
+const PERSONAL_LINK_NOTE = 'Link jest osobisty i działa tylko dla adresata tej wiadomości — prosimy go nie przekazywać.';
+
 /** A participant's personal link to a step page: only `personalEmail` renders one. */
 interface Action {
   url: string;
@@ -72,7 +75,7 @@ function render(record: CaseRecord, topic: string, content: Content, statusUrl: 
   const body = html`<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>${topic}</title></head><body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">
 <h1 style="font-size:20px">${content.heading}</h1>
 ${content.paragraphs.map((p) => html`<p>${p}</p>`)}
-${action ? html`<p><a href="${action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${action.label}</a></p><p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Termin: ${action.deadline}. Link jest osobisty — nie przekazuj go dalej. Jeśli przycisk nie działa, skopiuj adres: ${action.url}</p>` : ''}
+${action ? html`<p><a href="${action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${action.label}</a></p><p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Termin: ${action.deadline}. ${PERSONAL_LINK_NOTE} Jeśli przycisk nie działa, prosimy skopiować adres: ${action.url}</p>` : ''}
 ${content.rows ? table(content.rows.title, content.rows.rows) : ''}
 ${table('Podsumowanie sprawy', rows)}
 <p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Przebieg i stan sprawy (strona tylko do odczytu): <a href="${statusUrl}">${statusUrl}</a></p>
@@ -83,7 +86,7 @@ ${table('Podsumowanie sprawy', rows)}
     content.heading,
     '',
     ...content.paragraphs.flatMap((p) => [p, '']),
-    ...(action ? [`${action.label}: ${action.url}`, `Termin: ${action.deadline}. Link jest osobisty — nie przekazuj go dalej.`, ''] : []),
+    ...(action ? [`${action.label}: ${action.url}`, `Termin: ${action.deadline}. ${PERSONAL_LINK_NOTE}`, ''] : []),
     ...(content.rows ? [`${content.rows.title}:`, textRows(content.rows.rows), ''] : []),
     'Podsumowanie sprawy:',
     textRows(rows),

@@ -220,7 +220,7 @@ describe('confirmationRequestEmail', () => {
   it('GIVEN a request THEN the text part contains the link and the deadline, and the HTML links to it (attribute-escaped)', () => {
     const message = request(0);
     expect(message.text).toContain(URL);
-    expect(message.text).toContain(`Termin: ${DEADLINE}`);
+    expect(message.text).toContain(`Termin: ${DEADLINE}. Link jest osobisty i działa tylko dla adresata tej wiadomości — prosimy go nie przekazywać.`);
     expect(message.html).toContain(`href="${URL.replace(/&/g, '&amp;')}"`);
     expect(message.html).toContain(DEADLINE);
   });
