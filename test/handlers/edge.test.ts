@@ -14,7 +14,7 @@ import { handler as applyResponseHandler } from '../../lambdas/apply-response/in
 import { handler as caseStatusHandler } from '../../lambdas/case-status/index.js';
 import { handler as confirmationLinksHandler } from '../../lambdas/confirmation-links/index.js';
 import { ConflictError, TransientError, ValidationError } from '../../lambdas/core/errors.js';
-import { hashLinkId, recipientTag, signLink, signingKeysSchema, statusUrl, verifyStatusLink } from '../../lambdas/core/links.js';
+import { hashLinkId, signLink, signingKeysSchema, statusUrl, verifyStatusLink } from '../../lambdas/core/links.js';
 import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { handler as notificationFormHandler } from '../../lambdas/notification-form/index.js';
 import { handler as registerCaseHandler } from '../../lambdas/register-case/index.js';
@@ -129,7 +129,7 @@ function httpEvent(method: string, path: string, rawQueryString = '', body?: str
 
 describe('HTTP handlers: the page edge', () => {
   const query = () =>
-    signLink({ caseId: CASE_ID, step: 'AGREE_VARIANT.1', role: 'MRPIPS', recipientTag: recipientTag(MRPIPS_EMAIL), expiresAt: Math.floor(Date.now() / 1000) + 3600, linkId: 'abcdefghijklmnopqrstuvwx' }, KEYS);
+    signLink({ caseId: CASE_ID, step: 'AGREE_VARIANT.1', role: 'MRPIPS', recipient: MRPIPS_EMAIL, expiresAt: Math.floor(Date.now() / 1000) + 3600, linkId: 'abcdefghijklmnopqrstuvwx' }, KEYS);
   const pendingAgreeVariant = () =>
     new FakeTable(ddb)
       .put(`CASE#${CASE_ID}`, 'CASE', caseRecord())
