@@ -29,7 +29,6 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  * | notificationsPerHourPerIp | 20 (accepted notifications per client address per hour, 1..10000) |
  * | maxHandOversPerStep    | 3 (hand-overs of one step through its link page, 0..20; MRPiPS can still reassign it) |
  * | publicBaseUrl          | (unset: the CloudFront distribution's https://<id>.cloudfront.net) |
- * | region                 | eu-central-1 (the product's region: data, functions, API, distribution; the web ACL is always in us-east-1) |
  * | formPostsPerClient     | 30 (form POSTs one client address may make in AWS WAF's 5-minute window, 10..2000000000) |
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
  * | createSesIdentity      | false                                     |
@@ -75,7 +74,6 @@ export const CONTEXT_DEFAULTS = {
   createSesIdentity: false,
   sesMaxSendRate: 14,
   allowPlaceholderAddresses: false,
-  region: 'eu-central-1',
   formPostsPerClient: 30,
 } as const;
 
@@ -245,8 +243,6 @@ export const configSchema = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
-  /** The stack's region; explicit, because the web ACL's stack in us-east-1 is referenced across regions (lib/supplier-change-app.ts). */
-  region: z.string().trim().regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region, e.g. eu-central-1').default(CONTEXT_DEFAULTS.region),
   /**
    * Limit of the web ACL's rate-based rule (lib/link-pages-web-acl.ts): a person filling in the form posts it a few times
    * (errors shown, corrected); 30 in 5 minutes leaves room for an office behind one address and stops one client flooding it.

@@ -1,4 +1,4 @@
-import { type CfnElement, Stack, Token, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
 import type { IRole } from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
 import type { SupplierChangeStack } from './supplier-change-stack.js';
@@ -92,7 +92,7 @@ export function acknowledgeNagFindings(stack: SupplierChangeStack): NagAcknowled
   acknowledge(
     defaultPolicyOf(stack.stateMachines.procedure.role, 'state machine procedure'),
     // How cdk-nag flattens the ARN ProcedureStateMachines builds from the child's name (Fn::Select of its ARN).
-    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:${Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region}:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${child}"}]}]}:*]`,
+    `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${child}"}]}]}:*]`,
     CHILD_EXECUTIONS_REASON,
   );
 
