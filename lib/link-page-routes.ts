@@ -18,7 +18,9 @@ export interface Throttle {
 export const DEFAULT_THROTTLE: Throttle = { burstLimit: 50, rateLimit: 20 };
 /**
  * Posting the notification form creates cases and sends e-mail: it is limited harder at the API (besides
- * the per-address hourly limit notification-form itself applies, NOTIFICATIONS_PER_HOUR_PER_IP).
+ * the per-address hourly limit notification-form itself applies, NOTIFICATIONS_PER_HOUR_PER_IP). This bucket is
+ * shared by every client; what keeps one client from emptying it is WAF's per-client rate rule in front
+ * (lib/link-pages-web-acl.ts, FORM_POST_PATHS below).
  */
 export const FORM_POST_THROTTLE: Throttle = { burstLimit: 10, rateLimit: 2 };
 
