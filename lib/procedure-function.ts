@@ -236,6 +236,16 @@ export class ProcedureFunction extends NodejsFunction {
   }
 
   /**
+   * Answer only requests that came through CloudFront: the origin-verification value (`ORIGIN_VERIFICATION_SECRET_ARN`),
+   * secretsmanager:GetSecretValue on that secret only.
+   */
+  public verifyOriginWith(secret: ISecret): this {
+    this.addEnvironment('ORIGIN_VERIFICATION_SECRET_ARN', secret.secretArn);
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
+    return this;
+  }
+
+  /**
    * Start executions of the procedure state machine (`PROCEDURE_STATE_MACHINE_ARN`), with the timing it passes in
    * (`RESPONSE_TIMEOUT_SECONDS`, `ESCALATE_AFTER_REMINDERS`, `STALLED_AFTER_REMINDERS`, `STALLED_WAIT_SECONDS`, and
    * `REMINDER_SCHEDULE` as compact JSON when per-step overrides are given, `INCIDENT_WAIT_SECONDS`).

@@ -194,6 +194,11 @@ const EN_ENTRIES: [string, string][] = [
     'The request could not be handled right now. Nothing has been saved — please try again in a few minutes.',
   ],
   ['Niedozwolona metoda', 'Method not allowed'],
+  ['Dostęp zabroniony', 'Access denied'],
+  [
+    'Żądanie nie zostało przyjęte: strony procedury są dostępne wyłącznie pod adresem podanym w wiadomości e-mail. Nic nie zostało zapisane.',
+    'The request was not accepted: the pages of the procedure are available only at the address given in the e-mail. Nothing has been saved.',
+  ],
   ['Ta strona nie obsługuje takiego żądania.', 'This page does not support this kind of request.'],
   ['Zbyt wiele zgłoszeń', 'Too many notifications'],
   [

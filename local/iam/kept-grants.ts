@@ -24,7 +24,9 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
   {
     principal: 'function:*',
     action: 'secretsmanager:GetSecretValue',
-    why: 'on AWS the link-signing keys are read from Secrets Manager (LINK_KEYS_SECRET_ARN); locally they come from LINK_SIGNING_KEYS',
+    why:
+      'on AWS the link-signing keys (LINK_KEYS_SECRET_ARN) and the page functions\' origin-verification value (ORIGIN_VERIFICATION_SECRET_ARN) ' +
+      'are read from Secrets Manager; locally they come from LINK_SIGNING_KEYS and ORIGIN_VERIFICATION_VALUE (local/edge.ts)',
   },
   {
     principal: 'function:send-email',

@@ -62,6 +62,8 @@ const invokeResources = (name: ActionName) => [{ 'Fn::GetAtt': [fnId(name), 'Arn
 const MAIL_ENV = ['OUTBOX_QUEUE_URL', 'MRPIPS_EMAIL', 'VOIVODESHIP_ADMINS', 'PUBLIC_BASE_URL'];
 const SES_ENV = ['SENDER_EMAIL', 'SES_CONFIGURATION_SET', 'SEND_RATE_PER_SECOND'];
 const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
+/** The page functions answer only what CloudFront passes on (LinkPagesDistribution's origin-verification secret). */
+const ORIGIN_ENV = ['ORIGIN_VERIFICATION_SECRET_ARN'];
 /** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
 const FORM_ENV = [
   'PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'STALLED_AFTER_REMINDERS', 'STALLED_WAIT_SECONDS',
@@ -79,9 +81,9 @@ const EXPECTED_ENV: Record<ActionName, string[]> = {
   'record-ended-execution': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL'],
   'record-delivery-event': [...MAIL_ENV, ...KEYS_ENV],
   'send-email': [...MAIL_ENV, ...KEYS_ENV, ...SES_ENV],
-  'notification-form': FORM_ENV,
-  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, 'MAX_HAND_OVERS_PER_STEP'],
-  'case-status': KEYS_ENV,
+  'notification-form': [...FORM_ENV, ...ORIGIN_ENV],
+  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, ...ORIGIN_ENV, 'MAX_HAND_OVERS_PER_STEP'],
+  'case-status': [...KEYS_ENV, ...ORIGIN_ENV],
 };
 /** Every e-mail carries a signed status link: every sender reads the signing keys. */
 const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'record-ended-execution', 'record-delivery-event', 'send-email', 'confirmation-links'];
@@ -334,7 +336,8 @@ describe('SES sender', () => {
 describe('LinkSigningSecret', () => {
   it('generates {"current":"k1","k1":<64 alphanumerics>} and keeps the value out of the template', () => {
     // THEN
-    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
+    // (the other secret is CloudFront's origin-verification value, LinkPagesDistribution)
+    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
     synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: {
         SecretStringTemplate: JSON.stringify({ current: 'k1' }),
@@ -351,7 +354,7 @@ describe('LinkSigningSecret', () => {
   it('is readable exactly by the mail senders (status link in every e-mail), confirmation-links and case-status', () => {
     // THEN
     const secretRef = { Ref: logicalId(synth.stack.signingKeys.secret) };
-    const readers = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
+    const readers = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')) && JSON.stringify(statement.Resource) === JSON.stringify(secretRef));
     const key = (roles: unknown) => JSON.stringify(roles);
     expect(readers.map(({ roles }) => key(roles)).sort()).toEqual(SECRET_READERS.map((name) => key([{ Ref: fnRoleId(name) }])).sort());
     for (const { statement } of readers) {
@@ -558,12 +561,13 @@ describe('LinkPagesApi', () => {
     }
   });
 
-  it('gives the API endpoint as PUBLIC_BASE_URL when publicBaseUrl is not set', () => {
-    // THEN
-    const apiEndpoint = { 'Fn::GetAtt': [logicalId(synth.stack.linkPages.httpApi), 'ApiEndpoint'] };
+  it('gives the CloudFront distribution, not the API endpoint, as PUBLIC_BASE_URL when publicBaseUrl is not set', () => {
+    // THEN (every link in an e-mail goes through CloudFront and WAF; the API's own endpoint refuses it)
+    const distribution = { 'Fn::Join': ['', ['https://', { 'Fn::GetAtt': [logicalId(synth.stack.edge.distribution), 'DomainName'] }]] };
     for (const name of ACTION_NAMES.filter((n) => ACTION_NEEDS[n].publicBaseUrl)) {
-      expect(json.Resources[fnId(name)]!.Properties!.Environment.Variables.PUBLIC_BASE_URL, name).toEqual(apiEndpoint);
+      expect(json.Resources[fnId(name)]!.Properties!.Environment.Variables.PUBLIC_BASE_URL, name).toEqual(distribution);
     }
+    expect(json.Outputs!.PublicBaseUrl!.Value).toEqual(distribution);
   });
 });
 
