@@ -196,6 +196,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       VOIVODESHIP_ADMINS: config.VOIVODESHIP_ADMINS,
       PUBLIC_BASE_URL: pages.url,
       LINK_SIGNING_KEYS: config.LINK_SIGNING_KEYS,
+      STATUS_LINK_KEYS: config.STATUS_LINK_KEYS,
+      STATUS_LINK_DAYS_AFTER_END: String(config.STATUS_LINK_DAYS_AFTER_END),
       PROCEDURE_STATE_MACHINE_ARN: procedureArn,
       RESPONSE_TIMEOUT_SECONDS: String(config.RESPONSE_TIMEOUT_SECONDS),
       ESCALATE_AFTER_REMINDERS: String(config.ESCALATE_AFTER_REMINDERS),
@@ -213,6 +215,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       POWERTOOLS_SERVICE_NAME: 'zmiana-sd-local',
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
+    delete process.env.STATUS_KEYS_SECRET_ARN;
 
     await createCaseTable(new DynamoDBClient({ endpoint: dynamodbUrl }), config.TABLE_NAME);
 

@@ -163,6 +163,15 @@ const EN_ENTRIES: [string, string][] = [
     'The link is no longer valid. You will receive a reminder with a new link; you can also contact MRPiPS.',
   ],
   ['Link nieaktualny', 'Outdated link'],
+  ['Link unieważniony', 'Link revoked'],
+  [
+    'Linki do strony stanu tej sprawy zostały unieważnione przez MRPiPS. Aktualny link znajduje się w każdej wiadomości e-mail w tej sprawie wysłanej po unieważnieniu; w razie potrzeby prosimy o kontakt z MRPiPS.',
+    'The links to the status page of this case have been revoked by MRPiPS. The current link is in every e-mail about this case sent after the revocation; if needed, please contact MRPiPS.',
+  ],
+  [
+    'Sprawa została zakończona, a okres, w którym link do strony jej stanu był ważny, upłynął. Informacji o sprawie udziela MRPiPS.',
+    'The case has ended and the period in which the link to its status page was valid has passed. MRPiPS can provide information about the case.',
+  ],
   [
     'Ten link został zastąpiony nowszym (np. w przypomnieniu). Użyj linku z najnowszej wiadomości w tej sprawie.',
     'This link has been replaced by a newer one (for example in a reminder). Use the link from the latest e-mail about this case.',

@@ -22,7 +22,7 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
     const written = await deps.store.updateCase(
       input.caseId,
       { id: `failed:${where}`, at: now, actor: { role: 'SYSTEM' }, action: 'CASE_FAILED', step: where, summary: `Błąd przetwarzania (${where}): ${reason}` },
-      { status: 'FAILED', failure: { step: where, reason, at: now } },
+      { status: 'FAILED', failure: { step: where, reason, at: now }, endedAt: now },
     );
     if (written === 'applied') deps.count('CaseFailed');
   } catch (error) {
@@ -33,6 +33,7 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
   }
   // An incident nobody resolved in time ends here: it no longer waits, and its token goes.
   await closeWaitingIncidents(deps.store, input.caseId, 'the case was marked FAILED', new Date(now));
+  await deps.store.forgetTaskTokens(input.caseId);
   return { reason };
 }
 

@@ -2,14 +2,14 @@ import type { z } from 'zod';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { outbox } from '../adapters/outbox.js';
 import type { Mailer } from '../core/outbox.js';
-import { loadSigningKeys } from '../adapters/signing-keys.js';
+import { loadSigningKeys, loadStatusLinks } from '../adapters/signing-keys.js';
 import { directory, mailConfig, stateMachineHandler } from '../adapters/runtime.js';
 import { ROLE_LABEL } from '../core/case.js';
 import { confirmationRequestEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { requestConfirmationEvent } from '../core/events.js';
 import { formatDateTime } from '../core/format.js';
-import { hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, type SigningKeys } from '../core/links.js';
+import { hashLinkId, linkUrl, newLinkId, recipientTag, type SigningKeys, type StatusLinks } from '../core/links.js';
 import { addressOf, supplierContact, type Directory } from '../core/participants.js';
 import { recipientUnreachable } from '../core/step-record.js';
 import { STEPS, stepKey } from '../core/steps.js';
@@ -27,7 +27,7 @@ import { STEPS, stepKey } from '../core/steps.js';
  */
 export async function requestConfirmation(
   input: z.infer<typeof requestConfirmationEvent>,
-  deps: { store: CaseStore; mailer: Mailer; directory: Directory; keys: SigningKeys; baseUrl: string; now?: Date },
+  deps: { store: CaseStore; mailer: Mailer; directory: Directory; keys: SigningKeys; statusLinks: StatusLinks; baseUrl: string; now?: Date },
 ) {
   const now = deps.now ?? new Date();
   const record = await deps.store.getCase(input.caseId);
@@ -100,9 +100,8 @@ export async function requestConfirmation(
   const linkId = newLinkId();
   await deps.store.putPendingStep({ ...pending, linkIdHash: hashLinkId(linkId) });
   const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipientTag: recipientTag(recipient), expiresAt, linkId }, deps.keys);
-  const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
   const outboxMessageId = await deps.mailer.send(
-    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy, final: input.final }),
+    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl: deps.statusLinks(record), delegatedBy: existing?.delegatedBy, final: input.final }),
     { caseId: input.caseId, mailKey, stepKey: key },
   );
   // A crash between the queueing and this marker queues the request again on the retry (with a newer link).
@@ -112,5 +111,5 @@ export async function requestConfirmation(
 }
 
 export const handler = stateMachineHandler('request-confirmation', requestConfirmationEvent, async (input) =>
-  requestConfirmation(input, { store: caseStore(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
+  requestConfirmation(input, { store: caseStore(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), statusLinks: await loadStatusLinks(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
 );

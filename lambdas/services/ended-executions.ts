@@ -43,28 +43,32 @@ export async function recordEndedExecution(deps: EndedExecutionDeps, ended: Ende
       const written = await deps.store.updateCaseIf(
         ended.caseId,
         { id: eventId, at, actor: { role: 'SYSTEM' }, action: 'CASE_FAILED', step: 'PROCEDURE', summary: `Wykonanie procedury zakończyło się nieprawidłowo (${ended.status}); sprawa nie będzie kontynuowana. ${reason}`, details: { executionStatus: ended.status } },
-        { status: 'FAILED', failure: { step: 'PROCEDURE', reason, at } },
+        { status: 'FAILED', failure: { step: 'PROCEDURE', reason, at }, endedAt: at },
         [...OPEN_CASE_STATUSES],
       );
       if (written === 'applied') deps.count('CaseFailed');
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       log.info('ended execution of a closed case', { caseId: ended.caseId, step: ended.status });
+      // Whatever ended the case had to clear the tokens; the execution is gone now, so none may stay.
+      await deps.store.forgetTaskTokens(ended.caseId);
       return { outcome: 'left as it was', status: record.status };
     }
   } else {
     log.warn('ended execution of an unregistered case', { caseId: ended.caseId, step: ended.status });
   }
   await closeWaitingIncidents(deps.store, ended.caseId, reason, now);
+  await deps.store.forgetTaskTokens(ended.caseId);
+  const marked = record ? await deps.store.getCase(ended.caseId) : undefined;
   const message = executionEndedEmail({
     caseId: ended.caseId,
-    record: record ? await deps.store.getCase(ended.caseId) : undefined,
+    record: marked,
     status: ended.status,
     reason,
     executionArn: ended.executionArn,
     endedAt: new Date(ended.stopDate).toISOString(),
     to: deps.operationsEmail,
-    statusUrl: deps.statusLinks(ended.caseId),
+    statusUrl: deps.statusLinks(marked ?? { caseId: ended.caseId }),
   });
   // Not caught: if SES refuses, the invocation fails and is retried (the case is already marked), and the
   // function's Errors alarm reaches operations.

@@ -32,7 +32,7 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
   {
     principal: 'function:*',
     action: 'secretsmanager:GetSecretValue',
-    why: 'on AWS the link-signing keys are read from Secrets Manager (LINK_KEYS_SECRET_ARN); locally they come from LINK_SIGNING_KEYS',
+    why: 'on AWS the link-signing and status-link keys are read from Secrets Manager (LINK_KEYS_SECRET_ARN, STATUS_KEYS_SECRET_ARN); locally they come from LINK_SIGNING_KEYS and STATUS_LINK_KEYS',
   },
   {
     principal: 'function:send-email',

@@ -193,11 +193,11 @@ describe('ProcedureFunctions', () => {
     // GIVEN
     const source = handlerSource(name);
     const needs: ActionNeeds = ACTION_NEEDS[name];
-    // THEN (the handlers build their dependencies with the adapters' factories: caseStore(), outbox(), sesMailer(), workflow(), statusLinksNow(), mailConfig())
+    // THEN (the handlers build their dependencies with the adapters' factories: caseStore(), outbox(), sesMailer(), workflow(), loadStatusLinks(), mailConfig())
     expect(needs.sendsEmail, 'sendsEmail <=> outbox()').toBe(/\boutbox\(\)/.test(source));
     expect(needs.drainsOutbox ?? false, 'drainsOutbox <=> sesMailer()').toBe(/\bsesMailer\(\)/.test(source));
-    expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys() / statusLinksNow()').toBe(/\b(loadSigningKeys|statusLinksNow)\(\)/.test(source));
-    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / outbox()').toBe(/\b(mailConfig|statusLinksNow|outbox)\(\)/.test(source));
+    expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys() / loadStatusLinks()').toBe(/\b(loadSigningKeys|loadStatusLinks)\(\)/.test(source));
+    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / loadStatusLinks() / outbox()').toBe(/\b(mailConfig|loadStatusLinks|outbox)\(\)/.test(source));
     expect(needs.startsProcedure, 'startsProcedure <=> formConfigSchema').toBe(source.includes('formConfigSchema'));
     expect(needs.answersTasks, 'answersTasks <=> workflow.completeTask').toBe(/\.completeTask\(/.test(source));
     expect(source, 'every action uses the case table').toMatch(/\bcaseStore\(\)/);
