@@ -9,7 +9,7 @@ import { hashLinkId, newLinkId, recipientTag, verifyLink } from '../../lambdas/c
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { cancelCase, cancellationRecipients, handOverStep, procedureExecutionArn, resendStepLink } from '../../lambdas/services/steps.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, updates } from '../handlers/aws.js';
-import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_KEYS, STATUS_LINKS, STEP_LIMITS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 
 /**
  * The shared step operations with mocked AWS clients: the order of the writes (so a crash and a retry
@@ -20,7 +20,7 @@ const PROCEDURE_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:Pro
 const EXECUTION_ARN = 'arn:aws:states:eu-central-1:123456789012:execution:ProcedureStateMachine:ZSD-2026-00042';
 const OPERATOR = { role: 'MRPIPS' as const, email: 'ops.di@mrpips.gov.pl' };
 const NOW_S = NOW.getTime() / 1000;
-const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, baseUrl: BASE_URL, limits: STEP_LIMITS, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
+const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, statusLinks: STATUS_LINKS, baseUrl: BASE_URL, limits: STEP_LIMITS, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
 
 let table: FakeTable;
 let linkId: string;
@@ -74,7 +74,7 @@ function tableAppliesUpdates() {
       table.items.set(key, next);
     } else if (u.sk.startsWith('INCIDENT#')) {
       const from = Object.entries(u.values).filter(([name]) => name.startsWith(':from')).map(([, value]) => value);
-      if (!from.includes((current as { status?: string } | undefined)?.status)) throw conditionalCheckFailed();
+      if (!current || (from.length && !from.includes((current as { status?: string }).status))) throw conditionalCheckFailed();
       const next: Record<string, unknown> = { ...current, ...u.set };
       if (u.update.includes('REMOVE #token')) delete next.taskToken;
       table.items.set(key, next);

@@ -584,7 +584,7 @@ describe('the handlers choose the language from the query', () => {
   it('GIVEN the case status handler with lang=en THEN dates and labels are English', async () => {
     const keys = signingKeysSchema.parse({ current: 'k1', k1: 'k'.repeat(40) });
     const now = new Date(AT);
-    const url = new URL(statusUrl('https://example.test', 'ZSD-2026-00042', Math.floor(now.getTime() / 1000) + 3600, keys));
+    const url = new URL(statusUrl('https://example.test', { caseId: 'ZSD-2026-00042' }, keys));
     const record = sampleCase();
     const store = {
       getCase: async () => record,
@@ -592,11 +592,11 @@ describe('the handlers choose the language from the query', () => {
       getTimeline: async () => everyTimelineEntry(record),
     } as unknown as CaseStore;
     const rawQuery = `${url.search.slice(1)}&lang=en`;
-    const page = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: Object.fromEntries(new URLSearchParams(rawQuery)), rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, now });
+    const page = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: Object.fromEntries(new URLSearchParams(rawQuery)), rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, daysAfterEnd: 30, now });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<li><strong>Agreeing the mode of the SD supplier change</strong> (step 2) — waiting for: MRPiPS, IT Department, sekretariat.di@mrpips.gov.pl; deadline 17 March 2026 at 10:00</li>');
     expect(polishLeft(page.body)).toEqual([]);
-    const tampered = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: { ...Object.fromEntries(new URLSearchParams(rawQuery)), sig: 'x'.repeat(43) }, rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, now });
+    const tampered = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: { ...Object.fromEntries(new URLSearchParams(rawQuery)), sig: 'x'.repeat(43) }, rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, daysAfterEnd: 30, now });
     expect(tampered.statusCode).toBe(403);
     expect(tampered.body).toContain('<h1>Invalid link</h1>');
   });
