@@ -18,6 +18,8 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
   if (input.step !== 'PROCEDURE' && (await deps.store.getStep(input.caseId, where))) {
     await deps.store.markStep(input.caseId, where, { status: 'FAILED' });
   }
+  // The case ends here: no step or incident keeps a task token (before the status, as send-notice does).
+  await deps.store.forgetTaskTokens(input.caseId);
   try {
     const written = await deps.store.updateCase(
       input.caseId,
@@ -33,7 +35,6 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
   }
   // An incident nobody resolved in time ends here: it no longer waits, and its token goes.
   await closeWaitingIncidents(deps.store, input.caseId, 'the case was marked FAILED', new Date(now));
-  await deps.store.forgetTaskTokens(input.caseId);
   return { reason };
 }
 

@@ -61,12 +61,12 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
   // E-mail first, then the timeline: a crash in between never loses the notice, and the retry finds the
   // e-mail's marker and does not send it again (a duplicate delivery of this action neither).
   await sendAllOnce(deps, record.caseId, `notice:${input.notice}`, notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory, deps.statusUrl(record)));
-  // Every notice that sets a status ends the case.
+  // Every notice that sets a status ends the case: its tokens go first, so an ended case never shows one (a
+  // crash before the status is written leaves it to the retry of this action).
+  if (notice.status) await deps.store.forgetTaskTokens(record.caseId);
   const written = await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status, endedAt: now } : {});
   // Counted by the invocation whose write set the status (not by a duplicate, nor on a cancelled case).
   if (written === 'applied' && notice.metric) deps.count(notice.metric);
-  // After the status: a retry of this action (a crash half-way) clears what is left.
-  if (notice.status) await deps.store.forgetTaskTokens(record.caseId);
   return {};
 }
 

@@ -37,6 +37,8 @@ export async function recordEndedExecution(deps: EndedExecutionDeps, ended: Ende
   const at = now.toISOString();
   const reason = endedExecutionReason(ended);
   const eventId = endedExecutionEventId(ended.executionArn);
+  // The execution is gone, so no task token of the case is of use any more, whatever the case's status.
+  await deps.store.forgetTaskTokens(ended.caseId);
   const record = await deps.store.getCase(ended.caseId);
   if (record) {
     try {
@@ -50,15 +52,12 @@ export async function recordEndedExecution(deps: EndedExecutionDeps, ended: Ende
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       log.info('ended execution of a closed case', { caseId: ended.caseId, step: ended.status });
-      // Whatever ended the case had to clear the tokens; the execution is gone now, so none may stay.
-      await deps.store.forgetTaskTokens(ended.caseId);
       return { outcome: 'left as it was', status: record.status };
     }
   } else {
     log.warn('ended execution of an unregistered case', { caseId: ended.caseId, step: ended.status });
   }
   await closeWaitingIncidents(deps.store, ended.caseId, reason, now);
-  await deps.store.forgetTaskTokens(ended.caseId);
   const marked = record ? await deps.store.getCase(ended.caseId) : undefined;
   const message = executionEndedEmail({
     caseId: ended.caseId,

@@ -77,6 +77,8 @@ describe('a participant who does not answer', () => {
     await stack.outbox.settled();
     expect(await inbox.to(MRPIPS, caseId)).toEqual([]);
     expect((await read(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION')).lockedByCase).toBeUndefined();
+    // The address confirmation that lapsed keeps no task token.
+    expect(await itemsWithTaskToken(db, stack.config.TABLE_NAME, caseId)).toEqual([]);
     const late = await fetch(linkIn(request));
     expect(late.status).toBeGreaterThanOrEqual(400);
   });
