@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { Inbox, confirmThroughLink, executionHistory, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, stepExecutionArn } from './participants.js';
+import { Inbox, confirmThroughLink, executionHistory, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, stepExecutionArn } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 // Seconds here, days in production: the same state machine reads the timeout from its input.
