@@ -10,7 +10,7 @@ import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, s
 
 /**
  * Every way a case ends removes the task token from each of its STEP# and INCIDENT# items, whatever their status
- * (a step being completed, a failed step, an incident still open), and a retried ending finishes what a crash left.
+ * (a step still pending, an answered step whose token a crash left, a failed step, a retried incident), and a retried ending finishes what a crash left.
  * The end-to-end suites check the same on the local table for each ending (test/e2e, test/faults).
  */
 const { ddb, sqs, store, mailer } = awsMocks();
@@ -57,7 +57,7 @@ beforeEach(() => {
   table = new FakeTable(ddb)
     .put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ executionId: EXECUTION_ARN }))
     .put(`CASE#${CASE_ID}`, 'STEP#VERIFY_COLLECTIONS.3', { stepKey: 'VERIFY_COLLECTIONS.3', status: 'PENDING', taskToken: 'token-pending' })
-    .put(`CASE#${CASE_ID}`, 'STEP#NEW_SD_FEEDING.1', { stepKey: 'NEW_SD_FEEDING.1', status: 'COMPLETING', taskToken: 'token-completing' })
+    .put(`CASE#${CASE_ID}`, 'STEP#NEW_SD_FEEDING.1', { stepKey: 'NEW_SD_FEEDING.1', status: 'COMPLETED', taskToken: 'token-left-by-a-crash' })
     .put(`CASE#${CASE_ID}`, 'STEP#MZT_DEACTIVATED.1', { stepKey: 'MZT_DEACTIVATED.1', status: 'FAILED', taskToken: 'token-failed' })
     .put(`CASE#${CASE_ID}`, 'STEP#AGREE_VARIANT.1', { stepKey: 'AGREE_VARIANT.1', status: 'COMPLETED' })
     .put(`CASE#${CASE_ID}`, 'INCIDENT#i1', { incidentId: 'i1', status: 'RETRIED', taskToken: 'token-incident' })
