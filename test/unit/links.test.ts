@@ -351,6 +351,18 @@ describe('status links (read-only /sprawa)', () => {
     expect(verifyStatusLink({ ...query, e: String(NOW) }, KEYS)).toEqual({ ok: false, reason: 'MALFORMED' });
   });
 
+  it('property: a status link verifies only for the case and the generation it was signed for', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 99_999 }), fc.nat(999_999), fc.integer({ min: 1, max: 99_999 }), fc.nat(999_999), (sequence, generation, otherSequence, otherGeneration) => {
+        const caseId = `ZSD-2026-${String(sequence).padStart(5, '0')}`;
+        const signed = Object.fromEntries(new URL(statusUrl('https://x.example', { caseId, statusLinkGeneration: generation }, KEYS)).searchParams);
+        expect(verifyStatusLink(signed, KEYS)).toEqual({ ok: true, caseId, generation });
+        const other = { ...signed, c: `ZSD-2026-${String(otherSequence).padStart(5, '0')}`, g: String(otherGeneration) };
+        if (otherSequence !== sequence || otherGeneration !== generation) expect(verifyStatusLink(other, KEYS)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+      }),
+    );
+  });
+
   it('GIVEN one character of the signature changed THEN it is refused', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const sig = alphabet[alphabet.indexOf(query.sig![0]!) ^ 1]! + query.sig!.slice(1);
