@@ -40,7 +40,7 @@ const PUBLIC_PAGES_REASON =
   'route and limited per client address. There is no user directory to authorise against.';
 const SIGNING_KEY_ROTATION_REASON =
   'The link-signing keys rotate by the documented manual procedure (README "Rotating the link key"): add k2, make it current, ' +
-  'keep k1 until links it signed have expired (the response timeout; status links while their case runs and 30 days after). Secrets Manager rotation replaces ' +
+  'keep k1 until links it signed have expired (the response timeout; status links while their case runs and statusLinkDaysAfterEnd, 30 by default, after). Secrets Manager rotation replaces ' +
   'the secret value, which would invalidate every outstanding e-mailed link at once; no rotation Lambda can keep old keys ' +
   'verifying without reimplementing that procedure.';
 

@@ -564,10 +564,9 @@ export class CaseStore {
   /**
    * Removes the task token from every step and incident of a case that has ended: no token of an ended case stays
    * at rest. Reads what still has one (a Query per prefix, keys only) and removes it item by item, so a retried
-   * ending finishes what a crash left; an item deleted meanwhile is not recreated. Returns the sort keys cleared.
+   * ending finishes what a crash left; an item deleted meanwhile is not recreated.
    */
-  async forgetTaskTokens(caseId: string): Promise<string[]> {
-    const cleared: string[] = [];
+  async forgetTaskTokens(caseId: string): Promise<void> {
     for (const prefix of ['STEP#', 'INCIDENT#']) {
       let start: Record<string, AttributeValue> | undefined;
       do {
@@ -585,7 +584,7 @@ export class CaseStore {
         );
         for (const item of out.Items ?? []) {
           const { sk } = unmarshall(item) as { sk: string };
-          const removed = await this.writeIf(
+          await this.writeIf(
             new UpdateItemCommand({
               TableName: this.tableName,
               Key: this.key(`CASE#${caseId}`, sk),
@@ -594,12 +593,10 @@ export class CaseStore {
               ExpressionAttributeNames: { '#token': 'taskToken' },
             }),
           );
-          if (removed) cleared.push(sk);
         }
         start = out.LastEvaluatedKey;
       } while (start);
     }
-    return cleared;
   }
 
   /**

@@ -339,7 +339,7 @@ export async function cancelCase(deps: CancelDeps, input: { caseId: string; reas
   }
   // Incidents stopped waiting with the execution: their tokens go too.
   await closeWaitingIncidents(deps.store, record.caseId, 'the case was cancelled', now);
-  // Any token left on a step that was not pending (being completed, failed, undeliverable) goes too.
+  // A token left on a step that was not pending (an answered step whose token a crash left, a failed one) goes too.
   await deps.store.forgetTaskTokens(record.caseId);
 
   // 4. Release the collections the case holds, without changing their state.
