@@ -518,6 +518,7 @@ const EN_PATTERNS: [RegExp, Replacement][] = [
   [/^Zbiory CBB sprawy zwolnione bez zmiany stanu: (.*)\.$/s, 'The CBB collections of the case were released without a change of state: $1.'],
   [/^Poinformowano o anulowaniu sprawy: (.*)\.$/s, 'Told of the cancellation: $1.'],
   [/^Wysłano ponownie link do kroku „(.*)” do: (.*); poprzednie linki przestały działać\.$/s, (title, to) => `The link to the step “${sub(title)}” was sent again to: ${to}; earlier links stopped working.`],
+  [/^Unieważniono dotychczasowe linki do strony stanu sprawy \((.*)\)\. Wiadomości wysyłane od tej chwili zawierają nowy link\.$/s, (by) => `The links to the status page of the case sent so far were revoked (${by}). E-mails sent from now on carry a new link.`],
 ];
 
 function translate(text: string): string | undefined {

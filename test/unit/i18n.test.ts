@@ -40,7 +40,7 @@ const TODAY = '2026-03-10';
 const AT = '2026-03-10T09:00:00.000Z';
 const EMAIL = 'anna.kowalska@mops.example.pl';
 const QUERY = 'c=ZSD-2026-00042&s=OLD_SD_DEACTIVATED.1&r=JST&t=abcdefghijklmnop&e=1773103600&l=abcdefghijklmnopqrstuv&k=k1&sig=xyz';
-const PROBLEMS: LinkProblem[] = ['MALFORMED', 'BAD_SIGNATURE', 'EXPIRED', 'SUPERSEDED', 'NOT_PENDING', 'NOT_FOUND', 'TOO_LATE', 'FORM_TOKEN'];
+const PROBLEMS: LinkProblem[] = ['MALFORMED', 'BAD_SIGNATURE', 'EXPIRED', 'SUPERSEDED', 'NOT_PENDING', 'NOT_FOUND', 'TOO_LATE', 'FORM_TOKEN', 'STATUS_REVOKED', 'STATUS_EXPIRED'];
 
 /** What a person sees: the text without the style sheet, tags and entities (the <title> included). */
 function visibleText(body: string): string {
@@ -97,6 +97,8 @@ function everyTimelineEntry(record: CaseRecord): TimelineEntry[] {
     `Brak potwierdzenia kroku „${title('NEW_SD_FEEDING')}” po 2 przypomnieniach — poinformowano MRPiPS.`,
     // confirmation-links (hand-over)
     `${ROLE_LABEL.JST}: krok „${title('OLD_SD_DEACTIVATED')}” przekazano z ${EMAIL} do colleague@mops.example.pl.`,
+    // revoke-status-links (CLI)
+    `Unieważniono dotychczasowe linki do strony stanu sprawy (${EMAIL}). Wiadomości wysyłane od tej chwili zawierają nowy link.`,
     // change-collection-states
     ...(['ARCHIVED', 'CLOSED'] as const).map((state) => `Dotychczasowe zbiory CBB (SR-01, FA-01): ${COLLECTION_STATE_LABEL[state]}.`),
     // record-failure
