@@ -601,9 +601,10 @@ export function caseCountsFrom(counted: CountedCase, assumptions: Partial<Assump
     coldExtraMs: a.coldExtraMs,
   }));
   const totalInvocations = lambdas.reduce((s, l) => s + l.invocations, 0);
-  // Functions that read the signing keys: every sender and the link pages (ACTION_NEEDS signingKeys).
-  const signing = new Set(['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'confirmation-links', 'case-status']);
-  const secretsManagerCalls = lambdas.filter((l) => signing.has(l.name)).reduce((s, l) => s + l.invocations * a.secretsCacheMissShare, 0);
+  // Key secrets each function reads (ACTION_NEEDS signingKeys + statusKeys): the two that sign or verify confirmation
+  // links read the link keys and the status keys, the other senders and the status page the status keys only.
+  const secretsRead: Record<string, number> = { 'request-confirmation': 2, 'confirmation-links': 2, 'escalate-step': 1, 'apply-response': 1, 'send-notice': 1, 'case-status': 1 };
+  const secretsManagerCalls = lambdas.reduce((s, l) => s + l.invocations * a.secretsCacheMissShare * (secretsRead[l.name] ?? 0), 0);
   return {
     label: counted.label,
     stateTransitions: counted.stateTransitions,

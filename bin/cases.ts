@@ -9,6 +9,7 @@
  *   export [--out file.csv] [list filters]
  *   incidents [--json]
  *   retry <caseId> [--by EMAIL]
+ *   revoke-status-links <caseId> [--by EMAIL]
  *   outbox [--json]
  *   redrive [--json]
  *
@@ -26,19 +27,20 @@ import { z } from 'zod';
 import { CaseStore } from '../lambdas/adapters/case-store.js';
 import { scanCasesAndSteps, type ScannedCases } from '../lambdas/adapters/case-scan.js';
 import { Outbox, OutboxQueues, type QueueDepth } from '../lambdas/adapters/outbox.js';
-import { loadSigningKeys } from '../lambdas/adapters/signing-keys.js';
+import { loadSigningKeys, loadStatusKeys } from '../lambdas/adapters/signing-keys.js';
 import { Workflow } from '../lambdas/adapters/workflow.js';
 import { CASE_ID_PATTERN, CASE_STATUS_LABEL, ROLE_LABEL, VARIANT_LABEL, type CaseRecord, type CaseStatus, type TimelineEntry } from '../lambdas/core/case.js';
 import { mailConfigSchema, stepLimitsConfigSchema, type StepLimitsConfig } from '../lambdas/core/config.js';
 import { ConflictError, NotFoundError, ValidationError } from '../lambdas/core/errors.js';
 import { emailAddress } from '../lambdas/core/fields.js';
-import { signingKeysSchema, type SigningKeys } from '../lambdas/core/links.js';
+import { signingKeysSchema, statusLinks, type SigningKeys } from '../lambdas/core/links.js';
 import { recipientUnreachable, type StepRecord } from '../lambdas/core/step-record.js';
 import { WAITING_INCIDENT_STATUSES, type IncidentRecord } from '../lambdas/core/incident.js';
 import { STEP_IDS, STEPS, stepKeySchema } from '../lambdas/core/steps.js';
 import { VOIVODESHIP_CODES, VOIVODESHIPS, type VoivodeshipCode } from '../lambdas/core/voivodeships.js';
 import { CASE_STATUSES, csvHeader, csvLine, filterCases, summariseCases, type CaseFilter, type CaseSummary } from '../lambdas/services/case-report.js';
 import { retryIncidents, type RetriedIncident } from '../lambdas/services/incidents.js';
+import { revokeStatusLinks } from '../lambdas/services/status-links.js';
 import { cancelCase, cancellationReason, handOverStep, HandOverUnfinished, procedureExecutionArn, resendStepLink, type Actor, type CancelDeps } from '../lambdas/services/steps.js';
 import { isEntryPoint } from '../local/entry-point.js';
 import { DEFAULT_RUNTIME_FILE, readRuntimeFile, writerIsAlive } from '../local/runtime-file.js';
@@ -79,6 +81,9 @@ Commands:
   incidents [--json]                cases held by an incident: the failed state, the error, until when it waits
   retry <caseId> [--by EMAIL]       run the failed state of the case's incident(s) again, once the cause is fixed;
                                     the case continues where it stopped
+  revoke-status-links <caseId> [--by EMAIL]
+                                    every status-page link of the case sent so far stops working; e-mails sent
+                                    from now on carry a new one (a cancellation does this too)
   outbox [--json]                   e-mail waiting in the outbox and in its dead-letter queue (what SES could not take)
   redrive [--json]                  move the dead-letter queue's e-mail back to the outbox, once the cause is fixed
   help                              this text
@@ -87,7 +92,7 @@ Target:
   --local                           the running local stack (npm start), also ZMIANA_SD_LOCAL=1;
                                     --runtime-file PATH (or ZMIANA_SD_RUNTIME_FILE) instead of .local/runtime.json
   (default)                         AWS: credentials of this shell and TABLE_NAME, PROCEDURE_STATE_MACHINE_ARN,
-                                    LINK_KEYS_SECRET_ARN, PUBLIC_BASE_URL, OUTBOX_QUEUE_URL,
+                                    LINK_KEYS_SECRET_ARN, STATUS_KEYS_SECRET_ARN, PUBLIC_BASE_URL, OUTBOX_QUEUE_URL,
                                     OUTBOX_DEAD_LETTER_QUEUE_URL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS from the stack outputs
 
 Statuses: ${CASE_STATUSES.join(', ')}
@@ -116,7 +121,7 @@ const OPTIONS = {
 } as const;
 type OptionName = keyof typeof OPTIONS;
 
-const COMMANDS = ['list', 'show', 'cancel', 'resend', 'reassign', 'export', 'incidents', 'retry', 'outbox', 'redrive', 'help'] as const;
+const COMMANDS = ['list', 'show', 'cancel', 'resend', 'reassign', 'export', 'incidents', 'retry', 'revoke-status-links', 'outbox', 'redrive', 'help'] as const;
 type CommandName = (typeof COMMANDS)[number];
 
 const FILTERS: OptionName[] = ['status', 'voivodeship', 'step', 'older-than'];
@@ -129,6 +134,7 @@ const COMMAND_OPTIONS: Record<CommandName, OptionName[]> = {
   export: [...FILTERS, 'out', 'bom', 'progress-every'],
   incidents: ['json'],
   retry: ['by', 'json'],
+  'revoke-status-links': ['by', 'json'],
   outbox: ['json'],
   redrive: ['json'],
   help: [],
@@ -143,6 +149,7 @@ const ARITY: Record<CommandName, string[]> = {
   export: [],
   incidents: [],
   retry: ['<caseId>'],
+  'revoke-status-links': ['<caseId>'],
   outbox: [],
   redrive: [],
   help: [],
@@ -206,6 +213,7 @@ export type Command =
   | { name: 'export'; filter: CaseFilter; out?: string; bom: boolean; progressEvery: number }
   | { name: 'incidents'; json: boolean }
   | { name: 'retry'; caseId: string; by?: string; json: boolean }
+  | { name: 'revoke-status-links'; caseId: string; by?: string; json: boolean }
   | { name: 'outbox'; json: boolean }
   | { name: 'redrive'; json: boolean };
 
@@ -273,6 +281,7 @@ export function parseCommandLine(argv: string[], env: Record<string, string | un
       case 'incidents':
         return { name, json };
       case 'retry':
+      case 'revoke-status-links':
         return { name, caseId: check(caseIdArg, args[0], '<caseId>'), by: operatorOf(), json };
       case 'outbox':
         return { name, json };
@@ -323,6 +332,7 @@ async function localTarget(runtimeFile: string): Promise<Target> {
         workflow: new Workflow(sfn),
         directory: { mrpipsEmail: config.MRPIPS_EMAIL, voivodeshipAdmins: config.VOIVODESHIP_ADMINS },
         keys: parseKeys(runtime.linkSigningKeys, runtimeFile),
+        statusLinks: statusLinks(config.PUBLIC_BASE_URL, parseKeys(runtime.statusLinkKeys, runtimeFile)),
         baseUrl: config.PUBLIC_BASE_URL,
         procedureStateMachineArn: runtime.procedureStateMachineArn,
       };
@@ -348,12 +358,15 @@ function awsTarget(env: Record<string, string | undefined>): Target {
     mail: async () => {
       const config = parseEnv(mailConfigSchema, env, 'the environment');
       if (!env.LINK_KEYS_SECRET_ARN && !env.LINK_SIGNING_KEYS) throw new UsageError('LINK_KEYS_SECRET_ARN is required (the stack output with the link signing key secret)');
+      if (!env.STATUS_KEYS_SECRET_ARN && !env.STATUS_LINK_KEYS) throw new UsageError('STATUS_KEYS_SECRET_ARN is required (the stack output with the status link key secret)');
       const outboxUrl = queueUrl('OUTBOX_QUEUE_URL');
       sqs ??= new SQSClient({});
       sfn = new SFNClient({});
       let keys: SigningKeys;
+      let statusKeys: SigningKeys;
       try {
         keys = await loadSigningKeys({ LINK_KEYS_SECRET_ARN: env.LINK_KEYS_SECRET_ARN, LINK_SIGNING_KEYS: env.LINK_SIGNING_KEYS });
+        statusKeys = await loadStatusKeys({ STATUS_KEYS_SECRET_ARN: env.STATUS_KEYS_SECRET_ARN, STATUS_LINK_KEYS: env.STATUS_LINK_KEYS });
       } catch (error) {
         throw new OperationError(`Cannot read the link signing keys: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -362,6 +375,7 @@ function awsTarget(env: Record<string, string | undefined>): Target {
         workflow: new Workflow(sfn),
         directory: { mrpipsEmail: config.MRPIPS_EMAIL, voivodeshipAdmins: config.VOIVODESHIP_ADMINS },
         keys,
+        statusLinks: statusLinks(config.PUBLIC_BASE_URL, statusKeys),
         baseUrl: config.PUBLIC_BASE_URL,
         ...(env.PROCEDURE_STATE_MACHINE_ARN ? { procedureStateMachineArn: env.PROCEDURE_STATE_MACHINE_ARN } : {}),
       };
@@ -581,6 +595,15 @@ async function runIncidents(ctx: Context, command: Extract<Command, { name: 'inc
   return EXIT.OK;
 }
 
+async function runRevokeStatusLinks(ctx: Context, command: Extract<Command, { name: 'revoke-status-links' }>): Promise<number> {
+  const by = operator(command, ctx.target);
+  const { record, generation } = await revokeStatusLinks(ctx.store, { caseId: command.caseId, by }, ctx.io.now());
+  if (command.json) json(ctx.io, { caseId: record.caseId, status: record.status, statusLinkGeneration: generation, revokedBy: by.email });
+  else ctx.io.stdout(`Status links of ${record.caseId} revoked (generation ${generation}, by ${by.email}): the links sent so far no longer open the status page; e-mails sent from now on carry a new one.
+`);
+  return EXIT.OK;
+}
+
 async function runRetry(ctx: Context, command: Extract<Command, { name: 'retry' }>): Promise<number> {
   const by = operator(command, ctx.target);
   const result = await retryIncidents({ store: ctx.store, workflow: ctx.target.workflow(), now: ctx.io.now() }, { caseId: command.caseId, by: by.email });
@@ -728,6 +751,8 @@ export async function main(argv: string[], io: Partial<CliIo> = {}): Promise<num
         return await runIncidents(ctx, command);
       case 'retry':
         return await runRetry(ctx, command);
+      case 'revoke-status-links':
+        return await runRevokeStatusLinks(ctx, command);
       case 'outbox':
         return await runOutbox(ctx, command);
       case 'redrive':

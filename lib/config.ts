@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { STEP_IDS, type StepId } from '../lambdas/core/steps.js';
 import { ONE_YEAR_SECONDS, worstCaseLife, type CaseLife } from '../lambdas/core/case-life.js';
 import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTimings } from '../lambdas/core/timing.js';
+import { STATUS_LINK_DAYS_AFTER_END } from '../lambdas/core/links.js';
 
 /**
  * Deployment configuration, read from CDK context (`cdk.json` "context", or `cdk synth -c key=value`).
@@ -28,6 +29,7 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  * |                        |   (lambdas/core/timing.ts); each step's resulting stalledAfterReminders must exceed its escalateAfterReminders |
  * | notificationsPerHourPerIp | 20 (accepted notifications per client address per hour, 1..10000) |
  * | maxHandOversPerStep    | 3 (hand-overs of one step through its link page, 0..20; MRPiPS can still reassign it) |
+ * | statusLinkDaysAfterEnd | 30 (days a status link keeps working after its case ended, 0..3650; lambdas/core/links.ts says why) |
  * | publicBaseUrl          | (unset: the CloudFront distribution's https://<id>.cloudfront.net) |
  * | formPostsPerClient     | 30 (form POSTs one client address may make in AWS WAF's 5-minute window, 10..2000000000) |
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
@@ -70,6 +72,7 @@ export const CONTEXT_DEFAULTS = {
   maxIncidentsPerCase: 3,
   notificationsPerHourPerIp: 20,
   maxHandOversPerStep: 3,
+  statusLinkDaysAfterEnd: STATUS_LINK_DAYS_AFTER_END,
   logRetentionDays: 90,
   createSesIdentity: false,
   sesMaxSendRate: 14,
@@ -239,6 +242,10 @@ export const configSchema = z.object({
   maxHandOversPerStep: numeric
     .pipe(z.number().int('must be an integer').min(0, 'must be at least 0').max(20, 'must be at most 20'))
     .default(CONTEXT_DEFAULTS.maxHandOversPerStep),
+  /** STATUS_LINK_DAYS_AFTER_END of case-status (same bounds as lambdas/core/config.ts statusPageConfigSchema). */
+  statusLinkDaysAfterEnd: numeric
+    .pipe(z.number().int('must be an integer').min(0, 'must be at least 0').max(3650, 'must be at most 3650'))
+    .default(CONTEXT_DEFAULTS.statusLinkDaysAfterEnd),
   publicBaseUrl: z
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .transform((url) => url.replace(/\/+$/, ''))

@@ -40,7 +40,7 @@ const PUBLIC_PAGES_REASON =
   'route, rate-limited per client address by AWS WAF and limited per client address by the form. There is no user directory to authorise against.';
 const SIGNING_KEY_ROTATION_REASON =
   'The link-signing keys rotate by the documented manual procedure (README "Rotating the link key"): add k2, make it current, ' +
-  'keep k1 until links it signed have expired (the response timeout; status links 400 days). Secrets Manager rotation replaces ' +
+  'keep k1 until links it signed have expired (the response timeout; status links while their case runs and statusLinkDaysAfterEnd, 30 by default, after). Secrets Manager rotation replaces ' +
   'the secret value, which would invalidate every outstanding e-mailed link at once; no rotation Lambda can keep old keys ' +
   'verifying without reimplementing that procedure.';
 
@@ -107,6 +107,7 @@ export function acknowledgeNagFindings(stack: SupplierChangeStack): NagAcknowled
 
   // The link-signing keys: manual rotation that keeps old keys verifying.
   acknowledge(stack.signingKeys.secret, 'AwsSolutions-SMG4', SIGNING_KEY_ROTATION_REASON);
+  acknowledge(stack.statusKeys.secret, 'AwsSolutions-SMG4', SIGNING_KEY_ROTATION_REASON);
 
   return acknowledged;
 }

@@ -230,7 +230,16 @@ export class ProcedureFunction extends NodejsFunction {
 
   /** Read the link-signing keys (`LINK_KEYS_SECRET_ARN`): secretsmanager:GetSecretValue on that secret only (grantRead's DescribeSecret is never called). */
   public readSigningKeys(secret: ISecret): this {
-    this.addEnvironment('LINK_KEYS_SECRET_ARN', secret.secretArn);
+    return this.readKeys('LINK_KEYS_SECRET_ARN', secret);
+  }
+
+  /** Read the status-link keys (`STATUS_KEYS_SECRET_ARN`), the same way: that secret only. */
+  public readStatusKeys(secret: ISecret): this {
+    return this.readKeys('STATUS_KEYS_SECRET_ARN', secret);
+  }
+
+  private readKeys(variable: string, secret: ISecret): this {
+    this.addEnvironment(variable, secret.secretArn);
     iam.Grant.addToPrincipal({ grantee: this, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
     return this;
   }
@@ -290,6 +299,12 @@ export class ProcedureFunction extends NodejsFunction {
   /** How often one step may be handed over through its link page (`MAX_HAND_OVERS_PER_STEP`); no permission of its own. */
   public limitHandOvers(perStep: number): this {
     this.addEnvironment('MAX_HAND_OVERS_PER_STEP', String(perStep));
+    return this;
+  }
+
+  /** How many days a status link works after its case ended (`STATUS_LINK_DAYS_AFTER_END`); no permission of its own. */
+  public keepStatusLinksAfterEnd(days: number): this {
+    this.addEnvironment('STATUS_LINK_DAYS_AFTER_END', String(days));
     return this;
   }
 

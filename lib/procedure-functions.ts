@@ -30,12 +30,14 @@ export interface ActionNeeds {
   readonly table: CaseTableAccess;
   /**
    * Put e-mail on the outbox + OUTBOX_QUEUE_URL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS. Every e-mail carries a signed
-   * read-only status link, so a sender also needs `signingKeys` and `publicBaseUrl`
+   * read-only status link, so a sender also needs `statusKeys` and `publicBaseUrl`
    * (lambdas/core/config.ts `mailConfigSchema` requires PUBLIC_BASE_URL with the addresses).
    */
   readonly sendsEmail: boolean;
-  /** Read the link-signing secret (`LINK_KEYS_SECRET_ARN`): sign or verify links. */
+  /** Read the link-signing secret (`LINK_KEYS_SECRET_ARN`): sign or verify confirmation links (they act on a step). */
   readonly signingKeys: boolean;
+  /** Read the status-link secret (`STATUS_KEYS_SECRET_ARN`): sign or verify the read-only status links. */
+  readonly statusKeys: boolean;
   /** The outbox's consumer: SES as the sender (SENDER_EMAIL, SES_CONFIGURATION_SET, SEND_RATE_PER_SECOND) and the queue's event source. */
   readonly drainsOutbox?: boolean;
   /** `PUBLIC_BASE_URL`: base of the links it builds. */
@@ -68,72 +70,72 @@ export const ACTION_NEEDS = {
   'register-case': {
     description: 'Registers a notification as a new case',
     table: { cases: { write: [PUT] }, collections: { read: [GET], write: [UPDATE] } },
-    sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    sendsEmail: false, signingKeys: false, statusKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
   'request-confirmation': {
     description: 'E-mails a signed confirmation link and stores the task token',
     table: { cases: { read: [GET], write: [PUT, UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    sendsEmail: true, signingKeys: true, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'escalate-step': {
     description: 'Escalates an unanswered step to MRPiPS',
     table: { cases: { read: [GET], write: [PUT, UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'apply-response': {
     description: 'Applies a confirmed response to the case',
     table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { read: [GET], write: [UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'change-collection-states': {
     description: 'Records the CBB collection changes (close / archive)',
     table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { write: [UPDATE] } },
-    sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    sendsEmail: false, signingKeys: false, statusKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
   'send-notice': {
     description: 'Sends the notices of the procedure',
-    table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { write: [UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] }, collections: { write: [UPDATE] } },
+    sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'record-failure': {
     description: 'Records a failed step on the case (status FAILED, reason)',
     table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] } },
-    sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    sendsEmail: false, signingKeys: false, statusKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
   'open-incident': {
     description: 'Holds a case whose action failed for good as an incident for the operator',
     table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, opensIncidents: true,
+    sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, opensIncidents: true,
   },
   'record-ended-execution': {
     description: 'Marks the case of a procedure execution that ended abnormally (TIMED_OUT, FAILED, ABORTED) FAILED and tells operations',
     table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, tellsOperations: true,
+    sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, tellsOperations: true,
   },
   'record-delivery-event': {
     description: "Records SES's delivery events (delivery, bounce, complaint, reject, delay) on the case; tells MRPiPS of an unreachable step recipient",
     table: { cases: { read: [GET], write: [PUT, UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'send-email': {
     description: "Sends the outbox's e-mail through SES at the sending rate; records SES's refusals on the case",
     table: { cases: { read: [GET], write: [PUT, UPDATE] }, sendSchedule: { read: [GET], write: [UPDATE] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, drainsOutbox: true,
+    sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, drainsOutbox: true,
   },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
     table: { submissions: { read: [GET], write: [UPDATE] }, limits: { write: [UPDATE] }, caseNumbers: { write: [UPDATE] }, collections: { read: [GET], write: [UPDATE] } },
-    sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: true, answersTasks: false,
+    sendsEmail: false, signingKeys: false, statusKeys: false, publicBaseUrl: false, startsProcedure: true, answersTasks: false,
   },
   'confirmation-links': {
     description: 'Link page: signed confirmation links, hand a step to a colleague (/potwierdzenie)',
     table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { read: [GET] } },
-    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: true,
+    sendsEmail: true, signingKeys: true, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: true,
   },
   'case-status': {
     description: 'Link page: read-only case status behind the signed link in every e-mail (/sprawa)',
     table: { cases: { read: [GET, QUERY] } },
-    sendsEmail: false, signingKeys: true, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    sendsEmail: false, signingKeys: false, statusKeys: true, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
 } as const satisfies Record<string, ActionNeeds>;
 
@@ -148,7 +150,7 @@ export const pascalCase = (name: string): string =>
 export function needsProblems(name: string, needs: ActionNeeds): string[] {
   const problems: string[] = [];
   if (needs.sendsEmail && !needs.publicBaseUrl) problems.push(`${name} sends e-mail but gets no PUBLIC_BASE_URL (mailConfigSchema requires it)`);
-  if (needs.sendsEmail && !needs.signingKeys) problems.push(`${name} sends e-mail but cannot sign the status link every e-mail carries`);
+  if (needs.sendsEmail && !needs.statusKeys) problems.push(`${name} sends e-mail but cannot sign the status link every e-mail carries`);
   // The e-mail's marker (lambdas/adapters/mail-once.ts): read before queueing, put after.
   if (needs.sendsEmail && !(needs.table.cases?.read?.includes(GET) && needs.table.cases.write?.includes(PUT))) problems.push(`${name} sends e-mail but cannot record it on the case`);
   if (needs.drainsOutbox && !needs.sendsEmail) problems.push(`${name} drains the outbox but cannot put a throttled message back on it`);
@@ -175,6 +177,8 @@ export interface ProcedureFunctionsProps {
   readonly outbox: EmailOutbox;
   readonly routing: MailRouting;
   readonly signingKeys: ISecret;
+  /** The status links' keys (LinkSigningSecret, a secret of its own). */
+  readonly statusKeys: ISecret;
   readonly logRetention: RetentionDays;
   /**
    * Directory holding `<action>/index.ts`.
@@ -216,6 +220,7 @@ export class ProcedureFunctions extends Construct {
       if (needs.sendsEmail) fn.mailThrough(props.outbox, props.routing);
       if (needs.drainsOutbox) fn.drainOutbox(props.outbox, props.sender);
       if (needs.signingKeys) fn.readSigningKeys(props.signingKeys);
+      if (needs.statusKeys) fn.readStatusKeys(props.statusKeys);
       byName[name] = fn;
     }
     this.byName = byName;

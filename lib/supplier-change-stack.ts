@@ -36,6 +36,8 @@ export interface SupplierChangeStackProps extends StackProps {
 export class SupplierChangeStack extends Stack {
   public readonly cases: CaseTable;
   public readonly signingKeys: LinkSigningSecret;
+  /** The status links' own keys: the status page reads only these. */
+  public readonly statusKeys: LinkSigningSecret;
   public readonly sender: EmailSender;
   public readonly outbox: EmailOutbox;
   public readonly functions: ProcedureFunctions;
@@ -55,7 +57,8 @@ export class SupplierChangeStack extends Stack {
     const longestResponseTimeoutSeconds = Math.max(...Object.values(config.stepTimings).map((t) => t.responseTimeoutSeconds));
 
     this.cases = new CaseTable(this, 'Cases');
-    this.signingKeys = new LinkSigningSecret(this, 'LinkSigningKeys');
+    this.signingKeys = new LinkSigningSecret(this, 'LinkSigningKeys', { signs: 'confirmation links' });
+    this.statusKeys = new LinkSigningSecret(this, 'StatusLinkKeys', { signs: 'read-only status links' });
     this.sender = new EmailSender(this, 'Sender', {
       address: config.senderEmail,
       createIdentity: config.createSesIdentity,
@@ -70,6 +73,7 @@ export class SupplierChangeStack extends Stack {
       outbox: this.outbox,
       routing: { mrpipsEmail: config.mrpipsEmail, voivodeshipAdmins: config.voivodeshipAdmins },
       signingKeys: this.signingKeys.secret,
+      statusKeys: this.statusKeys.secret,
       logRetention,
       lambdasDir: props.lambdasDir,
       functionProps: props.functionProps,
@@ -97,6 +101,7 @@ export class SupplierChangeStack extends Stack {
     });
 
     fns['confirmation-links'].limitHandOvers(config.maxHandOversPerStep);
+    fns['case-status'].keepStatusLinksAfterEnd(config.statusLinkDaysAfterEnd);
 
     // An execution that ends abnormally anyway (a year passed, an uncatchable error, stopped in the console).
     this.endedExecutions = new EndedExecutionWatch(this, 'EndedExecutions', { procedure: this.stateMachines.procedure, handler: fns['record-ended-execution'] });
@@ -146,6 +151,7 @@ export class SupplierChangeStack extends Stack {
     new CfnOutput(this, 'OutboxQueueUrl', { description: 'The e-mail outbox (OUTBOX_QUEUE_URL of the operations CLI)', value: this.outbox.queue.queueUrl });
     new CfnOutput(this, 'OutboxDeadLetterQueueUrl', { description: 'What the sender could not send (OUTBOX_DEAD_LETTER_QUEUE_URL of the operations CLI)', value: this.outbox.deadLetterQueue.queueUrl });
     new CfnOutput(this, 'LinkKeysSecretArn', { value: this.signingKeys.secret.secretArn });
+    new CfnOutput(this, 'StatusKeysSecretArn', { description: 'Keys of the status links (STATUS_KEYS_SECRET_ARN of the operations CLI)', value: this.statusKeys.secret.secretArn });
     new CfnOutput(this, 'OpsAlertTopicArn', { description: 'SNS topic of the operations alarms', value: this.monitoring.topic.topicArn });
     new CfnOutput(this, 'OperationsDashboardName', { value: this.monitoring.dashboard.dashboardName });
   }

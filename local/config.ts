@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { VOIVODESHIP_CODES } from '../lambdas/core/voivodeships.js';
+import { STATUS_LINK_DAYS_AFTER_END } from '../lambdas/core/links.js';
 import { FUNCTION_TIMEOUT_SECONDS } from '../lib/function-timeouts.js';
 
 /**
@@ -55,6 +56,10 @@ export const localConfigSchema = z.object({
   VOIVODESHIP_ADMINS: z.string().default(JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `administrator.mzt.${code}@uw.local`])))),
   /** Generated per run unless given: links from an earlier run stop working, as its data is gone anyway. */
   LINK_SIGNING_KEYS: z.string().default(() => JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') })),
+  /** The status links' own keys (the status page holds no others), generated per run like LINK_SIGNING_KEYS. */
+  STATUS_LINK_KEYS: z.string().default(() => JSON.stringify({ current: 'status1', status1: randomBytes(32).toString('base64url') })),
+  /** Days a status link works after its case ended (lambdas/core/links.ts). */
+  STATUS_LINK_DAYS_AFTER_END: z.coerce.number().int().min(0).max(3650).default(STATUS_LINK_DAYS_AFTER_END),
   TABLE_NAME: z.string().default('zmiana-sd-cases'),
   /**
    * How long an execution may run before it ends TIMED_OUT: a year, as a Standard execution on AWS; tests

@@ -29,6 +29,8 @@ export const runtimeFileSchema = z.object({
   voivodeshipAdmins: z.string().min(2),
   /** JSON, as LINK_SIGNING_KEYS. */
   linkSigningKeys: z.string().min(2),
+  /** JSON, as STATUS_LINK_KEYS (the CLI's e-mails carry status links). */
+  statusLinkKeys: z.string().min(2),
   /** The fault control (`npm run faults`, local/faults-control.ts) and its bearer token, when the stack serves one. */
   faultControl: z.object({ url, token: z.string().min(16) }).optional(),
 });
@@ -48,6 +50,7 @@ export function runtimeInfo(stack: LocalStack, pid = process.pid): RuntimeFile {
     mrpipsEmail: stack.config.MRPIPS_EMAIL,
     voivodeshipAdmins: stack.config.VOIVODESHIP_ADMINS,
     linkSigningKeys: stack.config.LINK_SIGNING_KEYS,
+    statusLinkKeys: stack.config.STATUS_LINK_KEYS,
     ...(stack.faultControl ? { faultControl: stack.faultControl } : {}),
   };
 }

@@ -211,6 +211,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       PUBLIC_BASE_URL: edge.url,
       ORIGIN_VERIFICATION_VALUE: originSecret,
       LINK_SIGNING_KEYS: config.LINK_SIGNING_KEYS,
+      STATUS_LINK_KEYS: config.STATUS_LINK_KEYS,
+      STATUS_LINK_DAYS_AFTER_END: String(config.STATUS_LINK_DAYS_AFTER_END),
       PROCEDURE_STATE_MACHINE_ARN: procedureArn,
       RESPONSE_TIMEOUT_SECONDS: String(config.RESPONSE_TIMEOUT_SECONDS),
       ESCALATE_AFTER_REMINDERS: String(config.ESCALATE_AFTER_REMINDERS),
@@ -229,6 +231,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
     delete process.env.ORIGIN_VERIFICATION_SECRET_ARN;
+    delete process.env.STATUS_KEYS_SECRET_ARN;
 
     await createCaseTable(new DynamoDBClient({ endpoint: dynamodbUrl }), config.TABLE_NAME);
 

@@ -562,6 +562,44 @@ export class CaseStore {
   }
 
   /**
+   * Removes the task token from every step and incident of a case that has ended: no token of an ended case stays
+   * at rest. Reads what still has one (a Query per prefix, keys only) and removes it item by item, so a retried
+   * ending finishes what a crash left; an item deleted meanwhile is not recreated.
+   */
+  async forgetTaskTokens(caseId: string): Promise<void> {
+    for (const prefix of ['STEP#', 'INCIDENT#']) {
+      let start: Record<string, AttributeValue> | undefined;
+      do {
+        const out = await this.db.send(
+          new QueryCommand({
+            TableName: this.tableName,
+            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+            FilterExpression: 'attribute_exists(#token)',
+            ProjectionExpression: 'sk',
+            ExpressionAttributeNames: { '#token': 'taskToken' },
+            ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':prefix': prefix }),
+            ExclusiveStartKey: start,
+            ConsistentRead: true,
+          }),
+        );
+        for (const item of out.Items ?? []) {
+          const { sk } = unmarshall(item) as { sk: string };
+          await this.writeIf(
+            new UpdateItemCommand({
+              TableName: this.tableName,
+              Key: this.key(`CASE#${caseId}`, sk),
+              UpdateExpression: 'REMOVE #token',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeNames: { '#token': 'taskToken' },
+            }),
+          );
+        }
+        start = out.LastEvaluatedKey;
+      } while (start);
+    }
+  }
+
+  /**
    * Like updateCase, but only while the case has one of `allowed` statuses (an operation such as cancelling
    * must not overwrite a case that has just ended). Idempotent by the event id: 'duplicate' when the event had
    * been applied (its entry is then written if a crash left it out); ConflictError naming the status when the

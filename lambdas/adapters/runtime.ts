@@ -9,7 +9,7 @@ import { classifyAwsError } from './errors.js';
  * Dependencies are built once per Lambda environment, on first use (so tests and the local stack can set
  * the environment first). Handlers receive them as arguments of the action, which keeps actions testable.
  * Each adapter module exports its own factory (caseStore in case-store.ts, mailer in mailer.ts, workflow in
- * workflow.ts, statusLinksNow in signing-keys.ts), so a function loads only the SDK clients it uses: loading
+ * workflow.ts, loadStatusLinks in signing-keys.ts), so a function loads only the SDK clients it uses: loading
  * an SDK client is most of a cold start.
  */
 export function once<T>(build: () => T): () => T {

@@ -5,7 +5,7 @@ import type { Mailer } from '../core/outbox.js';
 import { finishConfirmation } from '../adapters/confirmations.js';
 import { sendAllOnce } from '../adapters/mail-once.js';
 import { directory, stateMachineHandler } from '../adapters/runtime.js';
-import { statusLinksNow } from '../adapters/signing-keys.js';
+import { loadStatusLinks } from '../adapters/signing-keys.js';
 import type { StatusLinks } from '../core/links.js';
 import { describeResponse, stepEffect, validateResponse } from '../core/apply.js';
 import type { CaseRecord } from '../core/case.js';
@@ -44,7 +44,7 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
   );
   const updated: CaseRecord = { ...record, ...effect.set };
   // Once per step instance, even when this action runs twice (at-least-once delivery) or is retried.
-  await sendAllOnce(deps, record.caseId, `applied:${stepKey(input.step, input.round)}`, notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response), deps.statusUrl(record.caseId)));
+  await sendAllOnce(deps, record.caseId, `applied:${stepKey(input.step, input.round)}`, notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response), deps.statusUrl(record)));
   return { ...effect.outcome };
 }
 
@@ -81,4 +81,4 @@ function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyRe
   }
 }
 
-export const handler = stateMachineHandler('apply-response', applyResponseEvent, async (input) => applyResponse(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await statusLinksNow() }));
+export const handler = stateMachineHandler('apply-response', applyResponseEvent, async (input) => applyResponse(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await loadStatusLinks() }));

@@ -4,7 +4,7 @@ import { finishConfirmation } from '../adapters/confirmations.js';
 import { formOf, langOfRequest, methodNotAllowed, pageHandler, type PageRequest } from '../adapters/http.js';
 import { outbox } from '../adapters/outbox.js';
 import type { Mailer } from '../core/outbox.js';
-import { loadSigningKeys } from '../adapters/signing-keys.js';
+import { loadSigningKeys, loadStatusLinks } from '../adapters/signing-keys.js';
 import { workflow, type Workflow } from '../adapters/workflow.js';
 import { directory, mailConfig, once } from '../adapters/runtime.js';
 import { describeResponse } from '../core/apply.js';
@@ -14,7 +14,7 @@ import { ConflictError, LimitReachedError } from '../core/errors.js';
 import { emailAddress, fieldErrors, todayInPoland } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
 import type { Lang } from '../core/i18n.js';
-import { formToken, formTokenMatches, hashLinkId, sentTo, verifyLink, type SigningKeys } from '../core/links.js';
+import { formToken, formTokenMatches, hashLinkId, sentTo, verifyLink, type SigningKeys, type StatusLinks } from '../core/links.js';
 import { log } from '../core/log.js';
 import type { Directory } from '../core/participants.js';
 import { alreadyRecordedPage, confirmedPage, handOverLimitPage, handOverUnfinishedPage, linkProblemPage, reassignedPage, stepPage, type PageResponse } from '../core/pages.js';
@@ -28,6 +28,8 @@ export interface LinkDeps {
   mailer: Mailer;
   directory: Directory;
   keys: SigningKeys;
+  /** The status links of the hand-over's e-mails. */
+  statusLinks: StatusLinks;
   baseUrl: string;
   /** MAX_HAND_OVERS_PER_STEP: the hand-over form is shown only while the step is under it. */
   limits: StepLimitsConfig;
@@ -220,5 +222,5 @@ async function takenCollectionCodes(store: CaseStore, response: { newCollections
 const stepLimits = once(() => parseConfig(stepLimitsConfigSchema, process.env));
 
 export const handler = pageHandler('confirmation-links', async (request) =>
-  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL, limits: stepLimits() }),
+  handleConfirmationLink(request, { store: caseStore(), workflow: workflow(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), statusLinks: await loadStatusLinks(), baseUrl: mailConfig().PUBLIC_BASE_URL, limits: stepLimits() }),
 );

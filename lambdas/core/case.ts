@@ -81,6 +81,10 @@ export interface CaseRecord {
   statusBeforeIncident?: CaseStatus;
   /** Set when MRPiPS cancelled the case (operations CLI): why, by whom, when. */
   cancellation?: { reason: string; by: string; at: string };
+  /** When the case left the open statuses (its status links work STATUS_LINK_DAYS_AFTER_END days more). */
+  endedAt?: string;
+  /** Raised by each revocation of the case's status links (core/links.ts StatusLinkSubject); absent = 0. */
+  statusLinkGeneration?: number;
 }
 
 /** The case as registered from a validated notification. */

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { reminderScheduleSchema } from './timing.js';
 import { VOIVODESHIP_CODES } from './voivodeships.js';
+import { STATUS_LINK_DAYS_AFTER_END } from './links.js';
 
 /**
  * Configuration comes from the Lambda environment (CDK context in AWS, local config in `npm start`).
@@ -74,6 +75,11 @@ export const stepLimitsConfigSchema = z.object({
   MAX_HAND_OVERS_PER_STEP: z.coerce.number().int().min(0).max(20).default(3),
   MAX_REASSIGNMENTS_PER_STEP: z.coerce.number().int().min(0).max(50).default(10),
   MAX_RESENDS_PER_STEP: z.coerce.number().int().min(0).max(50).default(5),
+});
+
+/** The status page: how many days its links work after the case ended (core/links.ts explains the default). */
+export const statusPageConfigSchema = z.object({
+  STATUS_LINK_DAYS_AFTER_END: z.coerce.number().int().min(0).max(3650).default(STATUS_LINK_DAYS_AFTER_END),
 });
 
 export type MailConfig = z.infer<typeof mailConfigSchema>;

@@ -163,6 +163,15 @@ const EN_ENTRIES: [string, string][] = [
     'The link is no longer valid. You will receive a reminder with a new link; you can also contact MRPiPS.',
   ],
   ['Link nieaktualny', 'Outdated link'],
+  ['Link unieważniony', 'Link revoked'],
+  [
+    'Linki do strony stanu tej sprawy zostały unieważnione przez MRPiPS. Aktualny link znajduje się w każdej wiadomości e-mail w tej sprawie wysłanej po unieważnieniu; w razie potrzeby prosimy o kontakt z MRPiPS.',
+    'The links to the status page of this case have been revoked by MRPiPS. The current link is in every e-mail about this case sent after the revocation; if needed, please contact MRPiPS.',
+  ],
+  [
+    'Sprawa została zakończona, a okres, w którym link do strony jej stanu był ważny, upłynął. Informacji o sprawie udziela MRPiPS.',
+    'The case has ended and the period in which the link to its status page was valid has passed. MRPiPS can provide information about the case.',
+  ],
   [
     'Ten link nie jest już aktualny. Jeżeli otrzymali Państwo nowszą wiadomość w tej sprawie, prosimy skorzystać z zawartego w niej linku. Nic nie zostało zmienione.',
     'This link is no longer valid. If you have received a newer message about this case, please use the link it contains. Nothing has been changed.',
@@ -517,6 +526,7 @@ const EN_PATTERNS: [RegExp, Replacement][] = [
   [/^Zbiory CBB sprawy zwolnione bez zmiany stanu: (.*)\.$/s, 'The CBB collections of the case were released without a change of state: $1.'],
   [/^Poinformowano o anulowaniu sprawy: (.*)\.$/s, 'Told of the cancellation: $1.'],
   [/^Wysłano ponownie link do kroku „(.*)” do: (.*); poprzednie linki przestały działać\.$/s, (title, to) => `The link to the step “${sub(title)}” was sent again to: ${to}; earlier links stopped working.`],
+  [/^Unieważniono dotychczasowe linki do strony stanu sprawy \((.*)\)\. Wiadomości wysyłane od tej chwili zawierają nowy link\.$/s, (by) => `The links to the status page of the case sent so far were revoked (${by}). E-mails sent from now on carry a new link.`],
 ];
 
 function translate(text: string): string | undefined {

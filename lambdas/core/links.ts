@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import * as z from 'zod';
-import { CASE_ID_PATTERN, type Role } from './case.js';
+import { CASE_ID_PATTERN, OPEN_CASE_STATUSES, type CaseRecord, type Role } from './case.js';
 import { stepKeySchema } from './steps.js';
 
 /**
@@ -163,38 +163,78 @@ export function formTokenMatches(given: string | undefined, keys: SigningKeys, k
   return typeof given === 'string' && macMatches(given, hmac(keys.keys[keyId]!, `form\n${signature}`));
 }
 
-/** A read-only link to a case's status page: the case, an expiry and the key id, signed. */
-export function statusUrl(baseUrl: string, caseId: string, expiresAt: number, keys: SigningKeys): string {
-  const keyId = keys.current;
-  const signature = hmac(keys.keys[keyId]!, ['v1-status', caseId, String(expiresAt), keyId].join('\n')).toString('base64url');
-  return `${baseUrl}${STATUS_PATH}?${new URLSearchParams({ c: caseId, e: String(expiresAt), k: keyId, sig: signature }).toString()}`;
+/**
+ * What a status link names: the case and the generation of its status links. Revoking the links of a case (the
+ * CLI's `revoke-status-links`, a cancellation) raises the generation on the case item, so every link signed
+ * before shows a refusal; e-mails sent afterwards carry links of the new generation.
+ */
+export interface StatusLinkSubject {
+  caseId: string;
+  /** Absent until the links of the case are first revoked. */
+  statusLinkGeneration?: number;
 }
 
-/** Status links in e-mails stay readable for as long as a case can reasonably last. */
-export const STATUS_LINK_DAYS = 400;
-export type StatusLinks = (caseId: string) => string;
+const statusCanonical = (caseId: string, generation: number, keyId: string) => ['v2-status', caseId, String(generation), keyId].join('\n');
 
-export function statusLinks(baseUrl: string, keys: SigningKeys, nowSeconds: number): StatusLinks {
-  return (caseId) => statusUrl(baseUrl, caseId, nowSeconds + STATUS_LINK_DAYS * 86_400, keys);
+/**
+ * A read-only link to a case's status page: the case, the generation of its status links and the key id, signed
+ * with the status keys (never the keys of the confirmation links: the status page must not be able to mint a link
+ * that acts). The link carries no expiry of its own: how long it works follows the case (statusLinkStanding).
+ */
+export function statusUrl(baseUrl: string, subject: StatusLinkSubject, keys: SigningKeys): string {
+  const keyId = keys.current;
+  const generation = subject.statusLinkGeneration ?? 0;
+  const signature = hmac(keys.keys[keyId]!, statusCanonical(subject.caseId, generation, keyId)).toString('base64url');
+  return `${baseUrl}${STATUS_PATH}?${new URLSearchParams({ c: subject.caseId, g: String(generation), k: keyId, sig: signature }).toString()}`;
+}
+
+export type StatusLinks = (subject: StatusLinkSubject) => string;
+
+export function statusLinks(baseUrl: string, keys: SigningKeys): StatusLinks {
+  return (subject) => statusUrl(baseUrl, subject, keys);
+}
+
+/**
+ * How long a status link works after its case ended (completed, rejected, lapsed, escalated, failed, cancelled),
+ * unless configured otherwise (STATUS_LINK_DAYS_AFTER_END): a month, the ordinary term of an administrative
+ * matter (art. 35 § 3 KPA), is long enough to read the outcome and answer it, and no longer than that a link
+ * forwarded or left in a mailbox shows the case. While the case runs (at most a year: a Standard execution's
+ * limit, see case-life.ts) its links work unless revoked.
+ */
+export const STATUS_LINK_DAYS_AFTER_END = 30;
+
+export type StatusLinkStanding = 'VALID' | 'REVOKED' | 'EXPIRED';
+
+/** Whether a verified status link of `generation` still shows the case. */
+export function statusLinkStanding(
+  record: Pick<CaseRecord, 'status' | 'statusLinkGeneration' | 'endedAt' | 'updatedAt'>,
+  generation: number,
+  now: Date,
+  daysAfterEnd: number,
+): StatusLinkStanding {
+  if (generation !== (record.statusLinkGeneration ?? 0)) return 'REVOKED';
+  if (OPEN_CASE_STATUSES.includes(record.status)) return 'VALID';
+  // Cases that ended before `endedAt` was recorded: their last change is when they ended.
+  const endedAt = Date.parse(record.endedAt ?? record.updatedAt);
+  return now.getTime() < endedAt + daysAfterEnd * 86_400_000 ? 'VALID' : 'EXPIRED';
 }
 
 const statusQuerySchema = z
   .object({
     c: z.string().regex(CASE_ID_PATTERN).max(40),
-    e: z.string().regex(/^[1-9]\d{0,11}$/).transform(Number),
+    g: z.string().regex(/^(0|[1-9]\d{0,5})$/).transform(Number),
     k: z.string().regex(/^[A-Za-z0-9_-]{1,16}$/),
     sig: z.string().regex(/^[A-Za-z0-9_-]{43}$/),
     lang: z.enum(['pl', 'en']).optional(),
   })
   .strict();
 
-export function verifyStatusLink(query: Record<string, string | undefined>, keys: SigningKeys, nowSeconds: number): { ok: true; caseId: string } | { ok: false; reason: 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' } {
+export function verifyStatusLink(query: Record<string, string | undefined>, keys: SigningKeys): { ok: true; caseId: string; generation: number } | { ok: false; reason: 'MALFORMED' | 'BAD_SIGNATURE' } {
   const parsed = statusQuerySchema.safeParse(Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)));
   if (!parsed.success) return { ok: false, reason: 'MALFORMED' };
-  const { c, e, k, sig } = parsed.data;
+  const { c, g, k, sig } = parsed.data;
   const key = Object.hasOwn(keys.keys, k) ? keys.keys[k] : undefined;
-  const matches = macMatches(sig, hmac(key ?? Buffer.alloc(32), ['v1-status', c, String(e), k].join('\n')));
+  const matches = macMatches(sig, hmac(key ?? Buffer.alloc(32), statusCanonical(c, g, k)));
   if (!key || !matches) return { ok: false, reason: 'BAD_SIGNATURE' };
-  if (e <= nowSeconds) return { ok: false, reason: 'EXPIRED' };
-  return { ok: true, caseId: c };
+  return { ok: true, caseId: c, generation: g };
 }

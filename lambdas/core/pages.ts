@@ -279,7 +279,7 @@ ${
   );
 }
 
-export type LinkProblem = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'SUPERSEDED' | 'NOT_PENDING' | 'NOT_FOUND' | 'TOO_LATE' | 'FORM_TOKEN';
+export type LinkProblem = 'MALFORMED' | 'BAD_SIGNATURE' | 'EXPIRED' | 'SUPERSEDED' | 'NOT_PENDING' | 'NOT_FOUND' | 'TOO_LATE' | 'FORM_TOKEN' | 'STATUS_REVOKED' | 'STATUS_EXPIRED';
 
 const LINK_PROBLEMS: Record<LinkProblem, { status: number; title: string; text: string }> = {
   MALFORMED: { status: 400, title: 'Niepełny link', text: 'Link jest niepełny lub uszkodzony. Otwórz go ponownie z wiadomości e-mail, w całości (niektóre programy pocztowe dzielą długie adresy).' },
@@ -289,6 +289,8 @@ const LINK_PROBLEMS: Record<LinkProblem, { status: number; title: string; text: 
   NOT_PENDING: { status: 409, title: 'Krok nie oczekuje na potwierdzenie', text: 'Ten krok nie oczekuje już na potwierdzenie (sprawa jest zakończona, anulowana albo krok został zamknięty). Nic nie zostało zmienione.' },
   NOT_FOUND: { status: 404, title: 'Nie znaleziono sprawy', text: 'Nie znaleziono sprawy lub kroku wskazanego w linku.' },
   FORM_TOKEN: { status: 403, title: 'Formularz nieważny', text: 'Formularz nie pochodzi ze strony otwartej z linku albo jest niepełny. Otwórz link z wiadomości e-mail ponownie i wyślij formularz z tej strony. Nic nie zostało zmienione.' },
+  STATUS_REVOKED: { status: 410, title: 'Link unieważniony', text: 'Linki do strony stanu tej sprawy zostały unieważnione przez MRPiPS. Aktualny link znajduje się w każdej wiadomości e-mail w tej sprawie wysłanej po unieważnieniu; w razie potrzeby prosimy o kontakt z MRPiPS.' },
+  STATUS_EXPIRED: { status: 410, title: 'Link wygasł', text: 'Sprawa została zakończona, a okres, w którym link do strony jej stanu był ważny, upłynął. Informacji o sprawie udziela MRPiPS.' },
   TOO_LATE: { status: 410, title: 'Link nieaktualny', text: 'Czas na potwierdzenie tego linku upłynął i wysyłamy nowy link. Użyj linku z najnowszej wiadomości. Nic nie zostało zmienione.' },
 };
 

@@ -5,7 +5,7 @@ import type { Mailer } from '../core/outbox.js';
 import { sendOnce } from '../adapters/mail-once.js';
 import { countCase } from '../adapters/metrics.js';
 import { directory, stateMachineHandler } from '../adapters/runtime.js';
-import { statusLinksNow } from '../adapters/signing-keys.js';
+import { loadStatusLinks } from '../adapters/signing-keys.js';
 import type { StatusLinks } from '../core/links.js';
 import { escalationEmail, stepStalledEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
@@ -23,7 +23,7 @@ export async function escalateStep(input: z.infer<typeof escalateStepEvent>, dep
   const key = stepKey(input.step, input.round);
   const [record, step] = await Promise.all([deps.store.getCase(input.caseId), deps.store.getStep(input.caseId, key)]);
   if (!record || !step) throw new NotFoundError(`Step ${key} of ${input.caseId} not found`);
-  const about = { record, step: input.step, awaited: step.recipient, remindersSent: input.remindersSent, requestedAt: step.requestedAt, to: deps.directory.mrpipsEmail, statusUrl: deps.statusUrl(record.caseId) };
+  const about = { record, step: input.step, awaited: step.recipient, remindersSent: input.remindersSent, requestedAt: step.requestedAt, to: deps.directory.mrpipsEmail, statusUrl: deps.statusUrl(record) };
   if (input.stalled) {
     // Status first: the case shows STALLED even if the e-mail has to be retried. Counted once per stall: by the
     // invocation whose write marked it.
@@ -50,4 +50,4 @@ export async function escalateStep(input: z.infer<typeof escalateStepEvent>, dep
   return {};
 }
 
-export const handler = stateMachineHandler('escalate-step', escalateStepEvent, async (input) => escalateStep(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await statusLinksNow(), count: countCase }));
+export const handler = stateMachineHandler('escalate-step', escalateStepEvent, async (input) => escalateStep(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await loadStatusLinks(), count: countCase }));

@@ -2,7 +2,7 @@ import { caseStore } from '../adapters/case-store.js';
 import { outbox } from '../adapters/outbox.js';
 import { countCase } from '../adapters/metrics.js';
 import { once, stateMachineHandler } from '../adapters/runtime.js';
-import { statusLinksNow } from '../adapters/signing-keys.js';
+import { loadStatusLinks } from '../adapters/signing-keys.js';
 import { incidentConfigSchema, parseConfig } from '../core/config.js';
 import { openIncidentEvent } from '../core/events.js';
 import { openIncident } from '../services/incidents.js';
@@ -16,7 +16,7 @@ const incidentConfig = once(() => parseConfig(incidentConfigSchema, process.env)
 export const handler = stateMachineHandler('open-incident', openIncidentEvent, async (input) => {
   const config = incidentConfig();
   return openIncident(
-    { store: caseStore(), mailer: outbox(), statusLinks: await statusLinksNow(), operationsEmail: config.OPERATIONS_EMAIL, maxIncidentsPerCase: config.MAX_INCIDENTS_PER_CASE, count: countCase },
+    { store: caseStore(), mailer: outbox(), statusLinks: await loadStatusLinks(), operationsEmail: config.OPERATIONS_EMAIL, maxIncidentsPerCase: config.MAX_INCIDENTS_PER_CASE, count: countCase },
     input,
   );
 });

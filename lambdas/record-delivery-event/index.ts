@@ -2,7 +2,7 @@ import { caseStore } from '../adapters/case-store.js';
 import { outbox } from '../adapters/outbox.js';
 import { countCase } from '../adapters/metrics.js';
 import { mailConfig, stateMachineHandler } from '../adapters/runtime.js';
-import { statusLinksNow } from '../adapters/signing-keys.js';
+import { loadStatusLinks } from '../adapters/signing-keys.js';
 import { deliveryEventSchema } from '../core/delivery-events.js';
 import { recordDeliveryEvent } from '../services/delivery-events.js';
 
@@ -11,5 +11,5 @@ import { recordDeliveryEvent } from '../services/delivery-events.js';
  * deliveries, bounces, complaints, rejections and delays go on the case they are about.
  */
 export const handler = stateMachineHandler('record-delivery-event', deliveryEventSchema, async (event) =>
-  recordDeliveryEvent({ store: caseStore(), mailer: outbox(), statusLinks: await statusLinksNow(), mrpipsEmail: mailConfig().MRPIPS_EMAIL, count: countCase }, event),
+  recordDeliveryEvent({ store: caseStore(), mailer: outbox(), statusLinks: await loadStatusLinks(), mrpipsEmail: mailConfig().MRPIPS_EMAIL, count: countCase }, event),
 );

@@ -2,7 +2,7 @@ import { caseStore } from '../adapters/case-store.js';
 import { outbox } from '../adapters/outbox.js';
 import { countCase } from '../adapters/metrics.js';
 import { once, stateMachineHandler } from '../adapters/runtime.js';
-import { statusLinksNow } from '../adapters/signing-keys.js';
+import { loadStatusLinks } from '../adapters/signing-keys.js';
 import { operationsConfigSchema, parseConfig } from '../core/config.js';
 import { executionEndedEvent } from '../core/events.js';
 import { recordEndedExecution } from '../services/ended-executions.js';
@@ -14,5 +14,5 @@ const operationsConfig = once(() => parseConfig(operationsConfigSchema, process.
  * (lib/ended-execution-watch.ts): no case is left open, and nobody uninformed, by an execution that ended anyway.
  */
 export const handler = stateMachineHandler('record-ended-execution', executionEndedEvent, async (ended) =>
-  recordEndedExecution({ store: caseStore(), mailer: outbox(), statusLinks: await statusLinksNow(), operationsEmail: operationsConfig().OPERATIONS_EMAIL, count: countCase }, ended),
+  recordEndedExecution({ store: caseStore(), mailer: outbox(), statusLinks: await loadStatusLinks(), operationsEmail: operationsConfig().OPERATIONS_EMAIL, count: countCase }, ended),
 );

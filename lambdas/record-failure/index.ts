@@ -18,11 +18,13 @@ export async function recordFailure(input: z.infer<typeof recordFailureEvent>, d
   if (input.step !== 'PROCEDURE' && (await deps.store.getStep(input.caseId, where))) {
     await deps.store.markStep(input.caseId, where, { status: 'FAILED' });
   }
+  // The case ends here: no step or incident keeps a task token (before the status, as send-notice does).
+  await deps.store.forgetTaskTokens(input.caseId);
   try {
     const written = await deps.store.updateCase(
       input.caseId,
       { id: `failed:${where}`, at: now, actor: { role: 'SYSTEM' }, action: 'CASE_FAILED', step: where, summary: `Błąd przetwarzania (${where}): ${reason}` },
-      { status: 'FAILED', failure: { step: where, reason, at: now } },
+      { status: 'FAILED', failure: { step: where, reason, at: now }, endedAt: now },
     );
     if (written === 'applied') deps.count('CaseFailed');
   } catch (error) {

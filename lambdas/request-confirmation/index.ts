@@ -3,14 +3,14 @@ import { caseStore, type CaseStore } from '../adapters/case-store.js';
 import { sendOnce } from '../adapters/mail-once.js';
 import { outbox } from '../adapters/outbox.js';
 import type { Mailer } from '../core/outbox.js';
-import { loadSigningKeys } from '../adapters/signing-keys.js';
+import { loadSigningKeys, loadStatusLinks } from '../adapters/signing-keys.js';
 import { directory, mailConfig, stateMachineHandler } from '../adapters/runtime.js';
 import { ROLE_LABEL } from '../core/case.js';
 import { confirmationRequestEmail, supplierInformedEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { requestConfirmationEvent } from '../core/events.js';
 import { formatDateTime } from '../core/format.js';
-import { hashLinkId, linkUrl, newLinkId, statusLinks, type SigningKeys } from '../core/links.js';
+import { hashLinkId, linkUrl, newLinkId, type SigningKeys, type StatusLinks } from '../core/links.js';
 import { addressOf, supplierContact, type Directory } from '../core/participants.js';
 import { recipientUnreachable } from '../core/step-record.js';
 import { STEPS, stepKey } from '../core/steps.js';
@@ -28,7 +28,7 @@ import { STEPS, stepKey } from '../core/steps.js';
  */
 export async function requestConfirmation(
   input: z.infer<typeof requestConfirmationEvent>,
-  deps: { store: CaseStore; mailer: Mailer; directory: Directory; keys: SigningKeys; baseUrl: string; now?: Date },
+  deps: { store: CaseStore; mailer: Mailer; directory: Directory; keys: SigningKeys; statusLinks: StatusLinks; baseUrl: string; now?: Date },
 ) {
   const now = deps.now ?? new Date();
   const record = await deps.store.getCase(input.caseId);
@@ -42,7 +42,7 @@ export async function requestConfirmation(
   const deadline = new Date(expiresAt * 1000).toISOString();
   const requestId = `${key}:${input.remindersSent}${input.final ? ':final' : ''}`;
   const mailKey = `request:${requestId}`;
-  const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
+  const statusUrl = deps.statusLinks(record);
   // The supplier is told what the JST is asked to do in a message of its own (no link: the address is unverified),
   // once per request (its own mail key), after the JST's request went out.
   const informSupplier = async (by: string) => {
@@ -121,5 +121,5 @@ export async function requestConfirmation(
 }
 
 export const handler = stateMachineHandler('request-confirmation', requestConfirmationEvent, async (input) =>
-  requestConfirmation(input, { store: caseStore(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
+  requestConfirmation(input, { store: caseStore(), mailer: outbox(), directory: directory(), keys: await loadSigningKeys(), statusLinks: await loadStatusLinks(), baseUrl: mailConfig().PUBLIC_BASE_URL }),
 );

@@ -5,7 +5,7 @@ import { outbox } from '../adapters/outbox.js';
 import { mailConfig, once } from '../adapters/runtime.js';
 import { sendSchedule } from '../adapters/send-schedule.js';
 import { sesMailer } from '../adapters/ses-mailer.js';
-import { statusLinksNow } from '../adapters/signing-keys.js';
+import { loadStatusLinks } from '../adapters/signing-keys.js';
 import { parseConfig, sesConfigSchema } from '../core/config.js';
 import { ValidationError } from '../core/errors.js';
 import { log } from '../core/log.js';
@@ -51,7 +51,7 @@ export const handler = async (event: unknown) => {
       ses: sesMailer(),
       requeue: (message, delaySeconds) => outbox().put(message, delaySeconds),
       recordRejection: async (rejection) =>
-        recordDeliveryEvent({ store, mailer: outbox(), statusLinks: await statusLinksNow(), mrpipsEmail: mailConfig().MRPIPS_EMAIL, count: countCase }, rejection),
+        recordDeliveryEvent({ store, mailer: outbox(), statusLinks: await loadStatusLinks(), mrpipsEmail: mailConfig().MRPIPS_EMAIL, count: countCase }, rejection),
       pacer: new SendPacer(senderConfig().SEND_RATE_PER_SECOND, realClock, sendSchedule()),
       count: countCase,
     },

@@ -5,7 +5,7 @@ import type { Mailer } from '../core/outbox.js';
 import { sendAllOnce } from '../adapters/mail-once.js';
 import { countCase } from '../adapters/metrics.js';
 import { directory, stateMachineHandler } from '../adapters/runtime.js';
-import { statusLinksNow } from '../adapters/signing-keys.js';
+import { loadStatusLinks } from '../adapters/signing-keys.js';
 import type { StatusLinks } from '../core/links.js';
 import type { CaseRecord, CaseStatus } from '../core/case.js';
 import { completedEmail, registeredEmail, rejectedEmail, verificationEscalatedEmail, type EmailMessage } from '../core/emails.js';
@@ -60,11 +60,14 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
   }
   // E-mail first, then the timeline: a crash in between never loses the notice, and the retry finds the
   // e-mail's marker and does not send it again (a duplicate delivery of this action neither).
-  await sendAllOnce(deps, record.caseId, `notice:${input.notice}`, notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory, deps.statusUrl(record.caseId)));
-  const written = await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status } : {});
+  await sendAllOnce(deps, record.caseId, `notice:${input.notice}`, notice.emails({ ...record, ...(notice.status ? { status: notice.status } : {}) }, deps.directory, deps.statusUrl(record)));
+  // Every notice that sets a status ends the case: its tokens go first, so an ended case never shows one (a
+  // crash before the status is written leaves it to the retry of this action).
+  if (notice.status) await deps.store.forgetTaskTokens(record.caseId);
+  const written = await deps.store.updateCase(record.caseId, { id: `notice:${input.notice}`, at: now, actor: { role: 'SYSTEM' }, action: input.notice, summary: notice.summary }, notice.status ? { status: notice.status, endedAt: now } : {});
   // Counted by the invocation whose write set the status (not by a duplicate, nor on a cancelled case).
   if (written === 'applied' && notice.metric) deps.count(notice.metric);
   return {};
 }
 
-export const handler = stateMachineHandler('send-notice', sendNoticeEvent, async (input) => sendNotice(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await statusLinksNow(), count: countCase }));
+export const handler = stateMachineHandler('send-notice', sendNoticeEvent, async (input) => sendNotice(input, { store: caseStore(), mailer: outbox(), directory: directory(), statusUrl: await loadStatusLinks(), count: countCase }));

@@ -80,7 +80,7 @@ export async function recordDeliveryEvent(deps: DeliveryEventDeps, event: Delive
       deps,
       caseId,
       `undeliverable:${step.stepKey}:${recipient}`,
-      stepUndeliverableEmail({ record, step: step.step, stepKey: step.stepKey, address: recipient, what: WHAT_HAPPENED[what], to: deps.mrpipsEmail, statusUrl: deps.statusLinks(caseId) }),
+      stepUndeliverableEmail({ record, step: step.step, stepKey: step.stepKey, address: recipient, what: WHAT_HAPPENED[what], to: deps.mrpipsEmail, statusUrl: deps.statusLinks(record) }),
       now,
     );
   }

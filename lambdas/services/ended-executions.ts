@@ -37,13 +37,15 @@ export async function recordEndedExecution(deps: EndedExecutionDeps, ended: Ende
   const at = now.toISOString();
   const reason = endedExecutionReason(ended);
   const eventId = endedExecutionEventId(ended.executionArn);
+  // The execution is gone, so no task token of the case is of use any more, whatever the case's status.
+  await deps.store.forgetTaskTokens(ended.caseId);
   const record = await deps.store.getCase(ended.caseId);
   if (record) {
     try {
       const written = await deps.store.updateCaseIf(
         ended.caseId,
         { id: eventId, at, actor: { role: 'SYSTEM' }, action: 'CASE_FAILED', step: 'PROCEDURE', summary: `Wykonanie procedury zakończyło się nieprawidłowo (${ended.status}); sprawa nie będzie kontynuowana. ${reason}`, details: { executionStatus: ended.status } },
-        { status: 'FAILED', failure: { step: 'PROCEDURE', reason, at } },
+        { status: 'FAILED', failure: { step: 'PROCEDURE', reason, at }, endedAt: at },
         [...OPEN_CASE_STATUSES],
       );
       if (written === 'applied') deps.count('CaseFailed');
@@ -56,15 +58,16 @@ export async function recordEndedExecution(deps: EndedExecutionDeps, ended: Ende
     log.warn('ended execution of an unregistered case', { caseId: ended.caseId, step: ended.status });
   }
   await closeWaitingIncidents(deps.store, ended.caseId, reason, now);
+  const marked = record ? await deps.store.getCase(ended.caseId) : undefined;
   const message = executionEndedEmail({
     caseId: ended.caseId,
-    record: record ? await deps.store.getCase(ended.caseId) : undefined,
+    record: marked,
     status: ended.status,
     reason,
     executionArn: ended.executionArn,
     endedAt: new Date(ended.stopDate).toISOString(),
     to: deps.operationsEmail,
-    statusUrl: deps.statusLinks(ended.caseId),
+    statusUrl: deps.statusLinks(marked ?? { caseId: ended.caseId }),
   });
   // Not caught: if SES refuses, the invocation fails and is retried (the case is already marked), and the
   // function's Errors alarm reaches operations.

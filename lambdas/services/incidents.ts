@@ -89,7 +89,7 @@ async function tellOperations(deps: OpenIncidentDeps, incident: IncidentRecord, 
     openedAt: incident.openedAt,
     waitsUntil: incident.waitsUntil,
     to: deps.operationsEmail,
-    statusUrl: deps.statusLinks(incident.caseId),
+    statusUrl: deps.statusLinks(record ?? { caseId: incident.caseId }),
   });
   try {
     await sendOnce(deps, incident.caseId, `incident:${incident.incidentId}`, message, deps.now);

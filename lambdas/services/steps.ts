@@ -8,7 +8,7 @@ import type { StepLimitsConfig } from '../core/config.js';
 import { ConflictError, LimitReachedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { emailAddress, multiLine } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
-import { hashLinkId, linkUrl, newLinkId, statusLinks, type SigningKeys } from '../core/links.js';
+import { hashLinkId, linkUrl, newLinkId, type SigningKeys, type StatusLinks } from '../core/links.js';
 import { supplierContact, type Directory } from '../core/participants.js';
 import type { HandOver, StepCounter, StepRecord } from '../core/step-record.js';
 import { STEPS } from '../core/steps.js';
@@ -29,6 +29,8 @@ export interface StepServiceDeps {
   mailer: Mailer;
   directory: Directory;
   keys: SigningKeys;
+  /** The read-only status links every e-mail carries (signed with the status keys). */
+  statusLinks: StatusLinks;
   baseUrl: string;
   /** The bounds of hand-overs, reassignments and resends of one step. */
   limits: StepLimitsConfig;
@@ -66,8 +68,6 @@ async function openStep(store: CaseStore, caseId: string, stepKey: string): Prom
   if (step.status !== 'PENDING') throw new ConflictError(`Step ${stepKey} of case ${caseId} is ${step.status}, not pending`);
   return { record, step };
 }
-
-const statusUrlOf = (deps: StepServiceDeps, now: Date, caseId: string) => statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(caseId);
 
 export interface HandOverResult {
   record: CaseRecord;
@@ -153,7 +153,7 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
   try {
     await deps.store.reassignStep(record.caseId, step.stepKey, currentLink, { recipient: to, linkIdHash, delegatedBy: input.by.email, handOver }, limit);
     await deps.mailer.send(
-      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl: statusUrlOf(deps, now, record.caseId), delegatedBy: input.by.email }),
+      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl: deps.statusLinks(record), delegatedBy: input.by.email }),
       // Its own mail key: the sender sends one message per key, and the notices (finishHandOver) are keyed by handOver.id.
       { caseId: record.caseId, mailKey: `${handOver.id}:request`, stepKey: step.stepKey },
     );
@@ -176,7 +176,7 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
 
 /** The notices of a hand-over and its timeline entry, each once (mail-once keys and the entry id are the hand-over's id). */
 async function finishHandOver(deps: StepServiceDeps, record: CaseRecord, step: Pick<StepRecord, 'step' | 'stepKey'>, handOver: HandOver, now: Date): Promise<void> {
-  const statusUrl = statusUrlOf(deps, now, record.caseId);
+  const statusUrl = deps.statusLinks(record);
   const notices: EmailMessage[] =
     handOver.by.email === handOver.from
       ? [stepReassignedEmail({ record, step: step.step, from: handOver.from, to: handOver.to, notify: deps.directory.mrpipsEmail, statusUrl })]
@@ -226,7 +226,7 @@ export async function resendStepLink(deps: StepServiceDeps, input: { caseId: str
         to: step.recipient,
         url,
         deadline: formatDateTime(step.deadline),
-        statusUrl: statusUrlOf(deps, now, record.caseId),
+        statusUrl: deps.statusLinks(record),
         delegatedBy: step.delegatedBy || undefined,
       }),
       { caseId: record.caseId, mailKey: `resent:${step.stepKey}:${linkIdHash.slice(0, 12)}`, stepKey: step.stepKey },
@@ -287,9 +287,9 @@ const NOTIFIED_EVENT = 'cancelled:notified';
 /**
  * Cancels a case. Order, so a crash and a retry converge (every step is idempotent):
  *  1. status CANCELLED with the reason and the timeline entry CASE_CANCELLED, in one conditional write:
- *     from here on every link of the case shows "no longer pending";
+ *     from here on every link of the case shows "no longer pending", and its status links are revoked;
  *  2. StopExecution of the procedure (the `.sync:2` children stop with it); an ended execution is left as is;
- *  3. pending steps closed (status CANCELLED, task token removed);
+ *  3. pending steps closed (status CANCELLED), and no step or incident keeps a task token;
  *  4. collections the case holds released, state unchanged (a later notification can take them);
  *  5. a Polish e-mail with the reason to every participant, each once (mail-once markers; the timeline entry
  *     that records them is written after the e-mails, so a crash never loses one).
@@ -312,8 +312,9 @@ export async function cancelCase(deps: CancelDeps, input: { caseId: string; reas
   const written = await deps.store
     .updateCaseIf(
       record.caseId,
-      { id: CANCELLED_EVENT, at, actor: { role: input.by.role, email: input.by.email }, action: 'CASE_CANCELLED', summary: `Sprawa anulowana przez MRPiPS. Powód: ${reason}`, details: { reason, previousStatus: record.status } },
-      { status: 'CANCELLED', cancellation },
+      { id: CANCELLED_EVENT, at, actor: { role: input.by.role, email: input.by.email }, action: 'CASE_CANCELLED', summary: `Sprawa anulowana przez MRPiPS. Powód: ${reason}`, details: { reason, previousStatus: record.status, statusLinksRevoked: true } },
+      // The status links sent so far are revoked with it; the cancellation e-mails carry links of the new generation.
+      { status: 'CANCELLED', cancellation, endedAt: at, statusLinkGeneration: (record.statusLinkGeneration ?? 0) + 1 },
       [...CANCELLABLE_CASE_STATUSES],
     )
     .catch((error: unknown) => {
@@ -335,6 +336,8 @@ export async function cancelCase(deps: CancelDeps, input: { caseId: string; reas
   }
   // Incidents stopped waiting with the execution: their tokens go too.
   await closeWaitingIncidents(deps.store, record.caseId, 'the case was cancelled', now);
+  // A token left on a step that was not pending (an answered step whose token a crash left, a failed one) goes too.
+  await deps.store.forgetTaskTokens(record.caseId);
 
   // 4. Release the collections the case holds, without changing their state.
   const codes = [...new Set(record.collections.flatMap((c) => [c.oldCode, ...(c.newCode ? [c.newCode] : [])]))];
@@ -357,7 +360,7 @@ export async function cancelCase(deps: CancelDeps, input: { caseId: string; reas
   let notified: string[] = [];
   if (!(await deps.store.hasEvent(record.caseId, NOTIFIED_EVENT))) {
     notified = cancellationRecipients(record, steps, deps.directory);
-    const statusUrl = statusUrlOf(deps, now, record.caseId);
+    const statusUrl = deps.statusLinks(record);
     // Keyed per message (mail-once markers): a retry after a crash half-way sends only the ones not sent yet.
     await sendAllOnce(deps, record.caseId, 'cancelled', notified.map((to) => caseCancelledEmail(record!, to, firstReason, statusUrl)), now);
     await append(deps.store, record.caseId, { id: NOTIFIED_EVENT, at, actor: { role: 'SYSTEM' }, action: 'CASE_CANCELLATION_SENT', summary: `Poinformowano o anulowaniu sprawy: ${notified.join(', ')}.` });

@@ -26,10 +26,11 @@ export function policyTemplateOf(stack: SupplierChangeStack, resources: Record<s
   local[id(stack.outbox.queue)] = { kind: 'queue', queue: 'outbox' };
   local[id(stack.outbox.deadLetterQueue)] = { kind: 'queue', queue: 'dead-letter' };
   local[id(stack.sender.configurationSet)] = { kind: 'configuration-set' };
-  // Not served locally (the keys come from LINK_SIGNING_KEYS): named so its grants can still be listed.
+  // Not served locally (the keys come from LINK_SIGNING_KEYS and STATUS_LINK_KEYS): named so their grants can still be listed.
   local[id(stack.signingKeys.secret)] = { kind: 'secret', name: 'link-signing-keys' };
   // Likewise CloudFront's origin-verification value (local/edge.ts passes it as ORIGIN_VERIFICATION_VALUE).
   local[id(stack.edge.originSecret)] = { kind: 'secret', name: 'origin-verification' };
+  local[id(stack.statusKeys.secret)] = { kind: 'secret', name: 'status-link-keys' };
 
   const principals: PolicyTemplate['principals'] = {};
   for (const [logicalId, resource] of Object.entries(resources)) {

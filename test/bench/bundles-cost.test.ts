@@ -216,10 +216,11 @@ describe('bundles', () => {
       expect(lines.slice(0, -1).map((line) => JSON.parse(line) as Record<string, any>)).toEqual([
         expect.objectContaining({ _aws: expect.objectContaining({ CloudWatchMetrics: [{ Namespace: 'ZmianaSD', Dimensions: [['service']], Metrics: [{ Name: 'CaseFailed', Unit: 'Count' }] }] }), service: 'SupplierChangeStack', CaseFailed: 1 }),
       ]);
+      // Each: the steps and incidents still holding a task token (none), then
       // 00042: the refused update, the read that finds no case, its waiting incidents closed (none);
       // 00043: the update, its timeline entry, its waiting incidents closed (none).
       const [update, get, query, put] = ['UpdateItem', 'GetItem', 'Query', 'PutItem'].map((op) => `DynamoDB_20120810.${op}`);
-      expect(requests.map((r) => r.target)).toEqual([update, get, query, update, put, query]);
+      expect(requests.map((r) => r.target)).toEqual([query, query, update, get, query, query, query, update, put, query]);
       expect(requests.every((r) => r.authorization.startsWith('AWS4-HMAC-SHA256 Credential=AKIDBUNDLETEST/'))).toBe(true);
     } finally {
       server.close();

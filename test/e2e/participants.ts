@@ -1,4 +1,4 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type AttributeValue, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, ListExecutionsCommand, SFNClient, type HistoryEvent } from '@aws-sdk/client-sfn';
 import { expect } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
@@ -222,4 +222,16 @@ export async function notifyAndConfirmContact(formUrl: string, inbox: Inbox, fie
 /** The timeline of a case as the status page and the CLI read it (its entry items, oldest first). */
 export function readTimeline(db: DynamoDBClient, tableName: string, caseId: string): Promise<TimelineEntry[]> {
   return new CaseStore(db, tableName).getTimeline(caseId);
+}
+
+/** The sort keys of every item of the case (the whole partition, read from the table) that holds a task token. */
+export async function itemsWithTaskToken(db: DynamoDBClient, tableName: string, caseId: string): Promise<string[]> {
+  const holding: string[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const out = await db.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: `CASE#${caseId}` } }, ExclusiveStartKey: start, ConsistentRead: true }));
+    for (const item of out.Items ?? []) if (item.taskToken) holding.push(item.sk!.S!);
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return holding;
 }

@@ -1,4 +1,4 @@
-import { GetItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DescribeExecutionCommand, ListExecutionsCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,7 +8,7 @@ import type { CaseRecord } from '../../lambdas/core/case.js';
 import { recipientTag, signingKeysSchema } from '../../lambdas/core/links.js';
 import { retryIncidents } from '../../lambdas/services/incidents.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, submitOnPage, waitForExecution } from './participants.js';
+import { Inbox, confirmThroughLink, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, submitOnPage, waitForExecution } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 const JST = 'anna.kowalska@mops.przykladowo.pl';
@@ -42,6 +42,9 @@ async function submitNotification(fields: Record<string, string>): Promise<strin
   expect(res.status, res.body).toBe(201);
   return /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
 }
+
+/** No item of the ended case holds a task token (read from the table). */
+const expectNoTaskTokens = async (caseId: string) => expect(await itemsWithTaskToken(db, stack.config.TABLE_NAME, caseId)).toEqual([]);
 
 const executionArn = (caseId: string) => stack.procedureArn.replace(':stateMachine:', ':execution:') + `:${caseId}`;
 
@@ -106,6 +109,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
 
     const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
     expect(record.status).toBe('COMPLETED');
+    await expectNoTaskTokens(caseId);
     expect(record.variant).toBe('WITH_MIGRATION');
     expect(record.outcome?.collectionsState).toBe('ARCHIVED');
     const timeline = await readTimeline(db, stack.config.TABLE_NAME, caseId);
@@ -171,6 +175,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
     const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
     expect(record.status).toBe('COMPLETED');
+    await expectNoTaskTokens(caseId);
     expect(record.verification).toEqual({ round: 2, result: 'OK' });
     expect((await readTimeline(db, stack.config.TABLE_NAME, caseId)).filter((e) => e.action === 'VERIFY_COLLECTIONS_APPLIED').map((e) => e.step)).toEqual(['VERIFY_COLLECTIONS.1', 'VERIFY_COLLECTIONS.2']);
     const oldCollection = await readItem<{ state: string }>(`COLLECTION#${fields['areas.1.oldCollectionCode']}`, 'COLLECTION');
@@ -183,6 +188,8 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     const fields = notificationFields();
     const caseId = await notifyAndConfirmContact(stack.urls.form, inbox, fields);
     const request = await inbox.take(MRPIPS, [caseId, 'Uzgodnienie trybu']);
+    // A token a crash left on an answered step (handed to Step Functions, then the function died before removing it).
+    await db.send(new UpdateItemCommand({ TableName: stack.config.TABLE_NAME, Key: { pk: { S: `CASE#${caseId}` }, sk: { S: 'STEP#CONFIRM_CONTACT.1' } }, UpdateExpression: 'SET taskToken = :t', ExpressionAttributeValues: { ':t': { S: 'left-by-a-crash' } } }));
     const missingReason = await confirmThroughLink(request, { decision: 'REJECT' });
     expect(missingReason.status).toBe(400);
     expect(missingReason.body).toContain('Podaj powód odrzucenia');
@@ -193,6 +200,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
     const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
     expect(record.status).toBe('REJECTED');
+    await expectNoTaskTokens(caseId);
     const collection = await readItem<{ state: string; lockedByCase?: string }>(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION');
     expect(collection).toMatchObject({ state: 'ACTIVE' });
     expect(collection.lockedByCase).toBeUndefined();
@@ -217,6 +225,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect((await waitForExecution(sfn, executionArn(caseId))).status).toBe('SUCCEEDED');
     const record = await readItem<CaseRecord>(`CASE#${caseId}`, 'CASE');
     expect(record.status).toBe('ESCALATED');
+    await expectNoTaskTokens(caseId);
     expect(record.verification).toMatchObject({ round: 3, result: 'DISCREPANCIES' });
     const collection = await readItem<{ state: string; lockedByCase?: string }>(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION');
     expect(collection).toMatchObject({ state: 'ACTIVE', lockedByCase: caseId });
@@ -261,6 +270,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect(execution.error).toBe('CaseFailed');
     const incidents = await store.listIncidents(caseId);
     expect(incidents).toHaveLength(stack.config.MAX_INCIDENTS_PER_CASE);
-    expect(incidents.every((i) => i.status === 'RETRIED' && !i.taskToken)).toBe(true);
+    expect(incidents.every((i) => i.status === 'RETRIED')).toBe(true);
+    await expectNoTaskTokens(caseId);
   });
 });

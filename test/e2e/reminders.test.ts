@@ -3,7 +3,7 @@ import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { Inbox, confirmThroughLink, executionHistory, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, stepExecutionArn } from './participants.js';
+import { Inbox, confirmThroughLink, executionHistory, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, stepExecutionArn } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 // Seconds here, days in production: the same state machine reads the timeout from its input.
@@ -77,6 +77,8 @@ describe('a participant who does not answer', () => {
     await stack.outbox.settled();
     expect(await inbox.to(MRPIPS, caseId)).toEqual([]);
     expect((await read(`COLLECTION#${fields['areas.0.oldCollectionCode']}`, 'COLLECTION')).lockedByCase).toBeUndefined();
+    // The address confirmation that lapsed keeps no task token.
+    expect(await itemsWithTaskToken(db, stack.config.TABLE_NAME, caseId)).toEqual([]);
     const late = await fetch(linkIn(request));
     expect(late.status).toBeGreaterThanOrEqual(400);
   });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
-import { notificationFields, notifyAndConfirmContact, postForm, waitForExecution } from '../e2e/participants.js';
+import { itemsWithTaskToken, notificationFields, notifyAndConfirmContact, postForm, waitForExecution } from '../e2e/participants.js';
 import { runCli } from '../ops/run-cli.js';
 import { childExecutionArn, executionArn, MRPIPS, readCase, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
 
@@ -57,6 +57,8 @@ describe('an execution stopped outside `cancel`', () => {
     expect((await readTimeline(world, caseId)).filter((e) => e.action === 'CASE_FAILED')).toHaveLength(1);
     expect(await world.inbox.to(world.stack.config.OPERATIONS_EMAIL, caseId)).toHaveLength(1);
     expect((await waitForExecution(world.sfn, childExecutionArn(world, caseId, 'AGREE_VARIANT'))).status).toBe('ABORTED');
+    // The step MRPiPS was asked to confirm keeps no task token: the case has ended.
+    expect(await itemsWithTaskToken(world.db, world.stack.config.TABLE_NAME, caseId)).toEqual([]);
   });
 });
 
@@ -80,6 +82,7 @@ describe('an execution failed by an AWS limit', () => {
     const record = await readCase(world, caseId);
     expect(record.status).toBe('FAILED');
     expect(record.failure).toMatchObject({ step: 'PROCEDURE', reason: `the execution ended FAILED: States.DataLimitExceeded: ${cause}` });
+    expect(await itemsWithTaskToken(world.db, world.stack.config.TABLE_NAME, caseId)).toEqual([]);
     expect(world.faults.seen('lambda', 'open-incident')).toBe(incidents);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
-import { linkIn, notificationFields, notifyAndConfirmContact, waitForExecution } from '../e2e/participants.js';
+import { itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, waitForExecution } from '../e2e/participants.js';
 import { sqsAccessDenied } from '../../local/faults.js';
 import { childExecutionArn, executionArn, JST, MRPIPS, outboxQueueName, queuedMessageTo, readCase, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
 
@@ -39,6 +39,8 @@ describe('an execution past its time limit', () => {
     expect(record.failure).toMatchObject({ step: 'PROCEDURE', reason: 'the execution ended TIMED_OUT' });
     expect((await readTimeline(world, caseId)).filter((e) => e.action === 'CASE_FAILED')).toHaveLength(1);
     expect(await world.inbox.to(OPERATIONS(), caseId)).toHaveLength(1);
+    // The step that waited keeps no task token: the case has ended.
+    expect(await itemsWithTaskToken(world.db, world.stack.config.TABLE_NAME, caseId)).toEqual([]);
     // The step's child was stopped with its parent; an answer now changes nothing.
     expect((await waitForExecution(world.sfn, childExecutionArn(world, caseId, 'AGREE_VARIANT'))).status).toBe('ABORTED');
     const page = await fetch(linkIn(request));
@@ -59,6 +61,6 @@ describe('an execution past its time limit', () => {
     expect(await readCase(world, caseId)).toMatchObject({ status: 'FAILED', failure: { reason: 'the execution ended TIMED_OUT' } });
     const incidents = await new CaseStore(world.db, world.stack.config.TABLE_NAME).listIncidents(caseId);
     expect(incidents).toMatchObject([{ status: 'CLOSED', closedBecause: 'the execution ended TIMED_OUT' }]);
-    expect(incidents[0]!.taskToken).toBeUndefined();
+    expect(await itemsWithTaskToken(world.db, world.stack.config.TABLE_NAME, caseId)).toEqual([]);
   });
 });

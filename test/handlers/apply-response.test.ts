@@ -5,8 +5,8 @@ import { applyResponse } from '../../lambdas/apply-response/index.js';
 import type { CaseRecord, Role } from '../../lambdas/core/case.js';
 import { ConflictError, ValidationError } from '../../lambdas/core/errors.js';
 import type { StepId } from '../../lambdas/core/steps.js';
-import { verifyStatusLink } from '../../lambdas/core/links.js';
-import { CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { verifyStatusLink, type StatusLinkSubject } from '../../lambdas/core/links.js';
+import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STATUS_KEYS, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, timelineWrites, updates } from './aws.js';
 
 const { ddb, sqs, sfn, store, mailer } = awsMocks();
@@ -27,9 +27,9 @@ afterEach(() => {
 });
 
 const statusCalls: string[] = [];
-const statusUrl = (caseId: string) => {
-  statusCalls.push(caseId);
-  return STATUS_LINKS(caseId);
+const statusUrl = (subject: StatusLinkSubject) => {
+  statusCalls.push(subject.caseId);
+  return STATUS_LINKS(subject);
 };
 
 /** The read-only status link in a message, checked to open this case. */
@@ -38,7 +38,7 @@ function statusLinkIn(text: string): string {
   if (!match) throw new Error('no status link in the e-mail');
   const url = new URL(match[1]!);
   expect(url.pathname).toBe('/sprawa');
-  expect(verifyStatusLink(Object.fromEntries(url.searchParams), LINK_KEYS, NOW.getTime() / 1000)).toEqual({ ok: true, caseId: CASE_ID });
+  expect(verifyStatusLink(Object.fromEntries(url.searchParams), STATUS_KEYS)).toEqual({ ok: true, caseId: CASE_ID, generation: 0 });
   return match[1]!;
 }
 

@@ -42,7 +42,7 @@ const marked = (key: string) => table.put(`CASE#${CASE_ID}`, `MAIL#${key}`, { ke
 const request = (taskToken: string) =>
   requestConfirmation(
     { caseId: CASE_ID, step: 'AGREE_VARIANT', round: 1, comment: null, remindersSent: 0, responseTimeoutSeconds: 3600, final: false, taskToken },
-    { store, mailer, directory: DIRECTORY, keys: LINK_KEYS, baseUrl: BASE_URL, now: NOW },
+    { store, mailer, directory: DIRECTORY, keys: LINK_KEYS, statusLinks: STATUS_LINKS, baseUrl: BASE_URL, now: NOW },
   );
 const pendingStep = (taskToken: string) => ({
   caseId: CASE_ID, stepKey: 'AGREE_VARIANT.1', step: 'AGREE_VARIANT', round: 1, role: 'MRPIPS', recipient: MRPIPS_EMAIL, status: 'PENDING',

@@ -91,13 +91,18 @@ export class FakeTable {
       const pk = values[match[1]!]!;
       const prefix = values[match[2]!]!;
       const after = input.ExclusiveStartKey ? (unmarshall(input.ExclusiveStartKey) as { sk: string }).sk : undefined;
+      // The one filter the store uses: attribute_exists(#name) (items that still hold a task token).
+      const filter = /^attribute_exists\((#\w+)\)$/.exec(input.FilterExpression ?? '');
+      if (input.FilterExpression && !filter) throw new Error(`FakeTable cannot apply the filter ${input.FilterExpression}`);
+      const mustHave = filter ? input.ExpressionAttributeNames![filter[1]!]! : undefined;
       const rows = [...this.items.entries()]
         .map(([key, item]) => ({ pk: key.split('|')[0]!, sk: key.slice(key.indexOf('|') + 1), item }))
         .filter((row) => row.pk === pk && row.sk.startsWith(prefix) && (after === undefined || row.sk > after))
         .sort((a, b) => (a.sk < b.sk ? -1 : 1));
       const page = rows.slice(0, this.pageSize);
       return {
-        Items: page.map((row) => marshall({ pk: row.pk, sk: row.sk, ...row.item }, { removeUndefinedValues: true })),
+        // As DynamoDB: the filter applies to the page read, so a page may come back with fewer items (or none).
+        Items: page.filter((row) => mustHave === undefined || row.item[mustHave] !== undefined).map((row) => marshall({ pk: row.pk, sk: row.sk, ...row.item }, { removeUndefinedValues: true })),
         ...(rows.length > page.length ? { LastEvaluatedKey: marshall({ pk, sk: page.at(-1)!.sk }) } : {}),
       };
     });

@@ -7,7 +7,7 @@ import { ROLE_LABEL } from '../../lambdas/core/case.js';
 import { hashLinkId, signingKeysSchema, statusUrl, type SigningKeys } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
-import { BASE_URL, CASE_ID, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_LINKS, caseAfterStepA } from '../unit/fixtures.js';
+import { BASE_URL, CASE_ID, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_KEYS, STATUS_LINKS, caseAfterStepA } from '../unit/fixtures.js';
 import { FakeTable, awsMocks, captureLogs, serviceError } from './aws.js';
 
 const { ddb, ses, sfn, store } = awsMocks();
@@ -36,7 +36,9 @@ function step(overrides: Partial<StepRecord> & Pick<StepRecord, 'step' | 'stepKe
 }
 
 /** The status link as the e-mails carry it. */
-const statusQuery = (caseId = CASE_ID, keys: SigningKeys = LINK_KEYS, expiresAt = NOW_S + 400 * 86_400) => new URL(statusUrl(BASE_URL, caseId, expiresAt, keys)).search.slice(1);
+const statusQuery = (caseId = CASE_ID, keys: SigningKeys = STATUS_KEYS, generation = 0) => new URL(statusUrl(BASE_URL, { caseId, statusLinkGeneration: generation }, keys)).search.slice(1);
+const DAYS_AFTER_END = 30;
+const DAY_MS = 86_400_000;
 
 function request(method: string, rawQuery: string): PageRequest {
   const query: Record<string, string> = {};
@@ -44,7 +46,7 @@ function request(method: string, rawQuery: string): PageRequest {
   return { method, path: '/sprawa', query, rawQuery, body: '', ip: '203.0.113.7', userAgent: 'test' };
 }
 
-const show = (method = 'GET', rawQuery = statusQuery(), now = NOW, keys: SigningKeys = LINK_KEYS) => handleCaseStatus(request(method, rawQuery), { store, keys, now });
+const show = (method = 'GET', rawQuery = statusQuery(), now = NOW, keys: SigningKeys = STATUS_KEYS) => handleCaseStatus(request(method, rawQuery), { store, keys, daysAfterEnd: DAYS_AFTER_END, now });
 
 beforeEach(() => {
   ddb.reset();
@@ -150,9 +152,52 @@ describe('the case status page (GET/HEAD /sprawa)', () => {
     expect(body).toContain('Stan sprawy: <strong>zakończona</strong>');
   });
 
-  it('GIVEN the status link of e-mails signed at NOW THEN it opens the page until it expires 400 days later', async () => {
-    const rawQuery = new URL(STATUS_LINKS(CASE_ID)).search.slice(1);
-    expect((await show('GET', rawQuery, new Date((NOW_S + 400 * 86_400 - 1) * 1000))).statusCode).toBe(200);
+  it('GIVEN the status link of an e-mail WHEN the case still runs, however long THEN it opens the page (a case lives at most a year)', async () => {
+    const rawQuery = new URL(STATUS_LINKS({ caseId: CASE_ID })).search.slice(1);
+    expect((await show('GET', rawQuery, new Date(NOW.getTime() + 364 * DAY_MS))).statusCode).toBe(200);
+  });
+});
+
+describe('how long a status link works, and its revocation', () => {
+  const ended = (endedAt: string) => table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ status: 'COMPLETED', endedAt, updatedAt: endedAt }));
+  const onlyTheCaseRead = () => expect(ddb.calls().map((c) => c.args[0].constructor.name)).toEqual(['GetItemCommand']);
+
+  it('GIVEN an ended case WHEN its link is opened within the days after the end THEN the page opens; on the last day\'s end THEN 410 "Link wygasł" and nothing more is read', async () => {
+    ended(NOW.toISOString());
+    expect((await show('GET', statusQuery(), new Date(NOW.getTime() + DAYS_AFTER_END * DAY_MS - 1))).statusCode).toBe(200);
+    ddb.resetHistory();
+    const page = await show('GET', statusQuery(), new Date(NOW.getTime() + DAYS_AFTER_END * DAY_MS));
+    expect(page.statusCode).toBe(410);
+    expect(page.body).toContain('Link wygasł');
+    expect(page.body).toContain('okres, w którym link do strony jej stanu był ważny, upłynął');
+    expect(page.body).not.toContain('Uzgodniono tryb zmiany.');
+    onlyTheCaseRead();
+  });
+
+  it('GIVEN a case that ended before endedAt was recorded THEN its last change counts as its end', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ status: 'REJECTED', updatedAt: NOW.toISOString() }));
+    expect((await show('GET', statusQuery(), new Date(NOW.getTime() + DAYS_AFTER_END * DAY_MS - 1))).statusCode).toBe(200);
+    expect((await show('GET', statusQuery(), new Date(NOW.getTime() + DAYS_AFTER_END * DAY_MS))).statusCode).toBe(410);
+  });
+
+  it('GIVEN the status links of the case were revoked (generation 1) WHEN a link of generation 0 is opened THEN 410 "Link unieważniony" in Polish and English, and nothing more is read', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ statusLinkGeneration: 1 }));
+    const page = await show('GET', statusQuery(CASE_ID, STATUS_KEYS, 0));
+    expect(page.statusCode).toBe(410);
+    expect(page.body).toContain('Link unieważniony');
+    expect(page.body).toContain('Linki do strony stanu tej sprawy zostały unieważnione przez MRPiPS.');
+    expect(page.body).not.toContain('Uzgodniono tryb zmiany.');
+    onlyTheCaseRead();
+    const english = await show('GET', `${statusQuery(CASE_ID, STATUS_KEYS, 0)}&lang=en`);
+    expect(english.statusCode).toBe(410);
+    expect(english.body).toContain('Link revoked');
+    expect(english.body).toContain('The links to the status page of this case have been revoked by MRPiPS.');
+  });
+
+  it('GIVEN revoked links WHEN the link of the new generation (as e-mails now carry) is opened THEN the page opens', async () => {
+    const record = caseAfterStepA({ statusLinkGeneration: 1 });
+    table.put(`CASE#${CASE_ID}`, 'CASE', record);
+    expect((await show('GET', new URL(STATUS_LINKS(record)).search.slice(1))).statusCode).toBe(200);
   });
 });
 
@@ -172,7 +217,7 @@ describe('refusals of the status page', () => {
 
   it.each([
     ['the case', 'c', 'ZSD-2026-00041'],
-    ['the expiry', 'e', String(NOW_S + 999 * 86_400)],
+    ['the generation (to dodge a revocation)', 'g', '1'],
     ['the key id', 'k', 'k2'],
     ['the signature', 'sig', 'A'.repeat(43)],
   ])('GIVEN a status link with %s changed THEN 403 and the store is not read', async (_what, field, value) => {
@@ -199,15 +244,15 @@ describe('refusals of the status page', () => {
     noAwsCalls();
   });
 
-  it('GIVEN an expired status link THEN 410 and the store is not read', async () => {
-    const page = await show('GET', statusQuery(CASE_ID, LINK_KEYS, NOW_S - 1));
-    expect(page.statusCode).toBe(410);
-    expect(page.body).toContain('Link wygasł');
+  it('GIVEN a status link signed with the keys of the confirmation links THEN 403 and the store is not read (the status page holds only the status keys)', async () => {
+    const page = await show('GET', statusQuery(CASE_ID, LINK_KEYS));
+    expect(page.statusCode).toBe(403);
+    expect(page.body).toContain('Nieprawidłowy link');
     noAwsCalls();
   });
 
   it('GIVEN a link signed with a key that was rotated out THEN 403', async () => {
-    const old = signingKeysSchema.parse({ current: 'k0', k0: 'k0-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
+    const old = signingKeysSchema.parse({ current: 's0', s0: 's0-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
     const page = await show('GET', statusQuery(CASE_ID, old));
     expect(page.statusCode).toBe(403);
     noAwsCalls();

@@ -8,7 +8,7 @@ import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.j
 import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkFor, type SigningKeys } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
-import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STATUS_KEYS, STATUS_LINKS, STEP_LIMITS, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, serviceError, timelineWrites, updates } from './aws.js';
 
 const { ddb, sqs, sfn, store, workflow, mailer } = awsMocks();
@@ -61,7 +61,7 @@ function pageRequest(method: string, rawQuery: string, form?: Record<string, str
   return { method, path: '/potwierdzenie', query, rawQuery, body: form ? new URLSearchParams(form).toString() : '', ip: '203.0.113.7', userAgent: 'Mozilla/5.0 (test)' };
 }
 
-const deps = (now = NOW, keys: SigningKeys = KEYS) => ({ store, workflow, mailer, directory: DIRECTORY, keys, baseUrl: BASE_URL, limits: STEP_LIMITS, now });
+const deps = (now = NOW, keys: SigningKeys = KEYS) => ({ store, workflow, mailer, directory: DIRECTORY, keys, statusLinks: STATUS_LINKS, baseUrl: BASE_URL, limits: STEP_LIMITS, now });
 const open = (method: string, rawQuery = linkQuery(), form?: Record<string, string>, now = NOW, keys: SigningKeys = KEYS) => handleConfirmationLink(pageRequest(method, rawQuery, form), deps(now, keys));
 
 /** The token the page opened by this link carries in its forms. */
@@ -648,7 +648,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
     for (const mail of mails) {
       const status = new URL(/Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(mail.text)![1]!);
       expect(status.pathname).toBe('/sprawa');
-      expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, NOW_S)).toEqual({ ok: true, caseId: CASE_ID });
+      expect(verifyStatusLink(Object.fromEntries(status.searchParams), STATUS_KEYS)).toEqual({ ok: true, caseId: CASE_ID, generation: 0 });
     }
     // Nobody is copied, and no message goes to the supplier: the hand-over changes nothing the supplier does.
     expect(mails.map((m) => m.cc)).toEqual([[], []]);

@@ -26,6 +26,8 @@ import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, queuedEmails,
 const { ddb, sqs, sfn } = awsMocks();
 const KEYS_JSON = JSON.stringify({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
 const KEYS = signingKeysSchema.parse(JSON.parse(KEYS_JSON));
+const STATUS_KEYS_JSON = JSON.stringify({ current: 's1', s1: 's1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
+const STATUS_KEYS = signingKeysSchema.parse(JSON.parse(STATUS_KEYS_JSON));
 const PUBLIC_BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
 const ORIGIN_SECRET = 'origin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
 /** What CloudFront adds to every request it passes to the API (lib/link-pages-distribution.ts). */
@@ -37,6 +39,7 @@ beforeAll(() => {
   Object.assign(process.env, {
     TABLE_NAME: 'zmiana-sd-test',
     LINK_SIGNING_KEYS: KEYS_JSON,
+    STATUS_LINK_KEYS: STATUS_KEYS_JSON,
     PROCEDURE_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:123456789012:stateMachine:procedure',
     RESPONSE_TIMEOUT_SECONDS: '604800',
     ESCALATE_AFTER_REMINDERS: '2',
@@ -49,6 +52,7 @@ beforeAll(() => {
   });
   delete process.env.LINK_KEYS_SECRET_ARN;
   delete process.env.ORIGIN_VERIFICATION_SECRET_ARN;
+  delete process.env.STATUS_KEYS_SECRET_ARN;
 });
 
 beforeEach(() => {
@@ -173,14 +177,14 @@ describe('HTTP handlers: the page edge', () => {
   });
 
   it('GIVEN the status page handler WHEN posted to THEN 405 with Allow: GET, HEAD and no AWS call', async () => {
-    const result = await caseStatusHandler(httpEvent('POST', '/sprawa', new URL(statusUrl(PUBLIC_BASE_URL, CASE_ID, Math.floor(Date.now() / 1000) + 3600, KEYS)).search.slice(1)));
+    const result = await caseStatusHandler(httpEvent('POST', '/sprawa', new URL(statusUrl(PUBLIC_BASE_URL, { caseId: CASE_ID }, STATUS_KEYS)).search.slice(1)));
     expect(result.statusCode).toBe(405);
     expect(result.headers!.allow).toBe('GET, HEAD');
     noAwsCalls();
   });
 
   it('GIVEN a tampered status link through the handler THEN 403 with security headers and no AWS call', async () => {
-    const query = new URLSearchParams(new URL(statusUrl(PUBLIC_BASE_URL, CASE_ID, Math.floor(Date.now() / 1000) + 3600, KEYS)).search);
+    const query = new URLSearchParams(new URL(statusUrl(PUBLIC_BASE_URL, { caseId: CASE_ID }, STATUS_KEYS)).search);
     query.set('c', 'ZSD-2026-00041');
     const result = await caseStatusHandler(httpEvent('GET', '/sprawa', query.toString()));
     expect(result.statusCode).toBe(403);
@@ -188,9 +192,18 @@ describe('HTTP handlers: the page edge', () => {
     noAwsCalls();
   });
 
+  it('GIVEN a status link signed with the keys of the confirmation links THEN the status page refuses it (403): it verifies with the status keys only', async () => {
+    new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    const result = await caseStatusHandler(httpEvent('GET', '/sprawa', new URL(statusUrl(PUBLIC_BASE_URL, { caseId: CASE_ID }, KEYS)).search.slice(1)));
+    expect(result.statusCode).toBe(403);
+    expect(result.body).toContain('Nieprawidłowy link');
+    expect(result.body).not.toContain('Stan sprawy');
+    noAwsCalls();
+  });
+
   it('GIVEN a HEAD request for a valid status link through the handler THEN 200 with no body', async () => {
     new FakeTable(ddb).put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
-    const result = await caseStatusHandler(httpEvent('HEAD', '/sprawa', new URL(statusUrl(PUBLIC_BASE_URL, CASE_ID, Math.floor(Date.now() / 1000) + 3600, KEYS)).search.slice(1)));
+    const result = await caseStatusHandler(httpEvent('HEAD', '/sprawa', new URL(statusUrl(PUBLIC_BASE_URL, { caseId: CASE_ID }, STATUS_KEYS)).search.slice(1)));
     expect(result.statusCode).toBe(200);
     expect(result.body).toBe('');
     expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
@@ -230,8 +243,8 @@ describe('status links from the runtime', () => {
     expect(mail!.to).toEqual([JST_EMAIL]);
     const status = new URL(/Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(mail!.text)![1]!);
     expect(status.origin + status.pathname).toBe(`${PUBLIC_BASE_URL}/sprawa`);
-    expect(status.searchParams.get('k')).toBe('k1');
-    expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, Math.floor(Date.now() / 1000))).toEqual({ ok: true, caseId: CASE_ID });
+    expect(status.searchParams.get('k')).toBe('s1');
+    expect(verifyStatusLink(Object.fromEntries(status.searchParams), STATUS_KEYS)).toEqual({ ok: true, caseId: CASE_ID, generation: 0 });
   });
 });
 

@@ -27,6 +27,7 @@ beforeAll(() => {
     POWERTOOLS_SERVICE_NAME: SERVICE,
     TABLE_NAME: 'zmiana-sd-test',
     LINK_SIGNING_KEYS: JSON.stringify({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' }),
+    STATUS_LINK_KEYS: JSON.stringify({ current: 's1', s1: 's1-secret-0123456789abcdefghijklmnopqrstuvwxyz' }),
     AWS_REGION: 'eu-central-1',
     OUTBOX_QUEUE_URL: 'https://sqs.eu-central-1.amazonaws.com/111111111111/zmiana-sd-outbox',
     MRPIPS_EMAIL,

@@ -116,7 +116,7 @@ describe('sendNotice', () => {
     await sendNotice({ caseId: CASE_ID, notice }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     const mails = queuedEmails(sqs);
     expect(mails.length).toBeGreaterThan(0);
-    for (const mail of mails) expect(mail.text).toContain(`Przebieg i stan sprawy (tylko do odczytu): ${STATUS_LINKS(CASE_ID)}`);
+    for (const mail of mails) expect(mail.text).toContain(`Przebieg i stan sprawy (tylko do odczytu): ${STATUS_LINKS({ caseId: CASE_ID })}`);
   });
 
   it('GIVEN the acknowledgement notice THEN the JST is thanked and the status is unchanged', async () => {
@@ -213,7 +213,7 @@ describe('escalateStep', () => {
     expect(mail!.subject).toContain('brak odpowiedzi (eskalacja)');
     expect(mail!.text).toContain(`${adminOf('14')}, województwo mazowieckie`);
     expect(updates(ddb, { sk: 'STEP#MZT_DEACTIVATED.1' })[0]!.set).toEqual({ escalatedAt: NOW.toISOString() });
-    expect(mail!.text).toContain(STATUS_LINKS(CASE_ID));
+    expect(mail!.text).toContain(STATUS_LINKS({ caseId: CASE_ID }));
     expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'escalated:MZT_DEACTIVATED.1:2', action: 'STEP_ESCALATED' });
     // An escalation is not a stall: the case still waits within its deadlines.
     expect(counted).toEqual([]);

@@ -5,7 +5,7 @@ import { ConflictError, NotFoundError, TransientError } from '../../lambdas/core
 import { hashLinkId, recipientTag, signingKeysSchema, verifyLink, verifyStatusLink } from '../../lambdas/core/links.js';
 import { STEPS, type StepId } from '../../lambdas/core/steps.js';
 import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
-import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STATUS_KEYS, STATUS_LINKS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 import { FakeTable, OUTBOX_URL, awsMocks, captureLogs, conditionalCheckFailed, queuedEmails, timelineWrites, updates } from './aws.js';
 
 const { ddb, sqs, sfn, store, mailer } = awsMocks();
@@ -33,7 +33,7 @@ afterEach(() => {
 const request = (step: StepId, extra: { remindersSent?: number; round?: number; comment?: string | null } = {}) =>
   requestConfirmation(
     { caseId: CASE_ID, step, round: extra.round ?? 1, comment: extra.comment ?? null, remindersSent: extra.remindersSent ?? 0, responseTimeoutSeconds: TIMEOUT, final: false, taskToken: TOKEN },
-    { store, mailer, directory: DIRECTORY, keys: KEYS, baseUrl: BASE_URL, now: NOW },
+    { store, mailer, directory: DIRECTORY, keys: KEYS, statusLinks: STATUS_LINKS, baseUrl: BASE_URL, now: NOW },
   );
 
 function linkOf(text: string): URL {
@@ -303,12 +303,12 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
     expect(queuedEmails(sqs)[0]!.text).not.toContain('przekazał(a) Ci ten krok');
   });
 
-  it('GIVEN a request THEN the e-mail links the read-only status page of the case, signed with the current key', async () => {
+  it('GIVEN a request THEN the e-mail links the read-only status page of the case, signed with the status keys (not the link keys)', async () => {
     await request('AGREE_VARIANT');
     const match = /Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(queuedEmails(sqs)[0]!.text);
     const status = new URL(match![1]!);
     expect(status.origin + status.pathname).toBe(`${BASE_URL}/sprawa`);
-    expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, NOW.getTime() / 1000)).toEqual({ ok: true, caseId: CASE_ID });
-    expect(Number(status.searchParams.get('e'))).toBe(NOW.getTime() / 1000 + 400 * 86_400);
+    expect(verifyStatusLink(Object.fromEntries(status.searchParams), STATUS_KEYS)).toEqual({ ok: true, caseId: CASE_ID, generation: 0 });
+    expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
   });
 });

@@ -64,3 +64,35 @@ describe('link signing keys from Secrets Manager', () => {
     await expect(loadSigningKeys(env, 0)).rejects.toMatchObject({ name: 'AccessDeniedException' });
   });
 });
+
+describe('status link keys from Secrets Manager', () => {
+  const STATUS_SECRET_ARN = 'arn:aws:secretsmanager:eu-central-1:123456789012:secret:StatusLinkKeys-GhIjKl';
+  const both = { ...env, STATUS_KEYS_SECRET_ARN: STATUS_SECRET_ARN };
+  beforeEach(() => secretsManager.reset());
+
+  it('GIVEN both secrets WHEN the status keys are loaded THEN only the status secret is read, and each set of keys is cached on its own', async () => {
+    secretsManager.on(GetSecretValueCommand, { SecretId: STATUS_SECRET_ARN }).resolves(secret({ current: 's1', s1: K2 }));
+    secretsManager.on(GetSecretValueCommand, { SecretId: SECRET_ARN }).resolves(secret({ current: 'k1', k1: K1 }));
+    const { loadSigningKeys, loadStatusKeys } = await freshSandbox();
+    const status = await loadStatusKeys(both, 0);
+    expect(secretsManager.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input)).toEqual([{ SecretId: STATUS_SECRET_ARN }]);
+    expect(status.current).toBe('s1');
+    expect(status.keys.s1?.toString('utf8')).toBe(K2);
+    // The link keys are another secret, not the cached status keys.
+    expect((await loadSigningKeys(both, 1)).current).toBe('k1');
+    expect((await loadStatusKeys(both, 2)).current).toBe('s1');
+    expect(secretsManager.commandCalls(GetSecretValueCommand).map((call) => call.args[0].input.SecretId)).toEqual([STATUS_SECRET_ARN, SECRET_ARN]);
+  });
+
+  it('GIVEN no status secret nor STATUS_LINK_KEYS THEN the status keys are a configuration error naming both', async () => {
+    const { loadStatusKeys } = await freshSandbox();
+    await expect(loadStatusKeys(env, 0)).rejects.toThrow('Invalid configuration: STATUS_KEYS_SECRET_ARN or STATUS_LINK_KEYS must be set');
+    expect(secretsManager.calls()).toHaveLength(0);
+  });
+
+  it('GIVEN a status secret that is not JSON THEN the message names the status link keys', async () => {
+    secretsManager.on(GetSecretValueCommand).resolves(secret('s1=aaaa'));
+    const { loadStatusKeys } = await freshSandbox();
+    await expect(loadStatusKeys(both, 0)).rejects.toThrow('Status link keys from Secrets Manager are not JSON');
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ONE_YEAR_SECONDS, worstCaseLife } from '../../lambdas/core/case-life.js';
-import { formConfigSchema, incidentConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, stepLimitsConfigSchema, timingConfigSchema } from '../../lambdas/core/config.js';
+import { formConfigSchema, incidentConfigSchema, mailConfigSchema, parseConfig as parseLambdaConfig, statusPageConfigSchema, stepLimitsConfigSchema, timingConfigSchema } from '../../lambdas/core/config.js';
 import { VOIVODESHIP_CODES as LAMBDA_VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { stepTimings } from '../../lambdas/core/timing.js';
@@ -44,6 +44,7 @@ describe('parseConfig (CDK context)', () => {
       incidentsTo: 'sekretariat.di@mrpips.gov.pl',
       notificationsPerHourPerIp: 20,
       maxHandOversPerStep: 3,
+      statusLinkDaysAfterEnd: 30,
       logRetentionDays: 90,
       createSesIdentity: false,
       allowPlaceholderAddresses: true,
@@ -84,6 +85,7 @@ describe('parseConfig (CDK context)', () => {
       reminderSchedule: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200,"stalledAfterReminders":8}}',
       notificationsPerHourPerIp: '5',
       maxHandOversPerStep: '1',
+      statusLinkDaysAfterEnd: '90',
       logRetentionDays: '365',
       createSesIdentity: 'true',
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl/',
@@ -103,6 +105,7 @@ describe('parseConfig (CDK context)', () => {
       reminderSchedule: { MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200, stalledAfterReminders: 8 } },
       notificationsPerHourPerIp: 5,
       maxHandOversPerStep: 1,
+      statusLinkDaysAfterEnd: 90,
       logRetentionDays: 365,
       createSesIdentity: true,
       publicBaseUrl: 'https://zmiana-sd.mrpips.gov.pl',
@@ -216,6 +219,9 @@ describe('parseConfig (CDK context)', () => {
     ['maxHandOversPerStep', -1, 'must be at least 0'],
     ['maxHandOversPerStep', '1.5', 'must be an integer'],
     ['maxHandOversPerStep', 21, 'must be at most 20'],
+    ['statusLinkDaysAfterEnd', -1, 'must be at least 0'],
+    ['statusLinkDaysAfterEnd', '7.5', 'must be an integer'],
+    ['statusLinkDaysAfterEnd', 3651, 'must be at most 3650'],
     ['publicBaseUrl', 'ftp://example.gov.pl', 'must be an http(s) URL'],
     ['logRetentionDays', 2, 'must be one of the CloudWatch Logs retention values'],
     ['createSesIdentity', 'yes', 'must be true or false'],
@@ -458,6 +464,8 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
     expect(() => parseLambdaConfig(mailConfigSchema, mailEnv)).not.toThrow();
     // confirmation-links reads the hand-over bound with the lambdas' own schema
     expect(parseLambdaConfig(stepLimitsConfigSchema, { MAX_HAND_OVERS_PER_STEP: String(config.maxHandOversPerStep) }).MAX_HAND_OVERS_PER_STEP).toBe(config.maxHandOversPerStep);
+    // and case-status the status links' days after the end of a case with its own
+    expect(parseLambdaConfig(statusPageConfigSchema, { STATUS_LINK_DAYS_AFTER_END: String(config.statusLinkDaysAfterEnd) }).STATUS_LINK_DAYS_AFTER_END).toBe(config.statusLinkDaysAfterEnd);
     expect(() => parseLambdaConfig(timingConfigSchema, formEnv)).not.toThrow();
     expect(form).toMatchObject({
       NOTIFICATIONS_PER_HOUR_PER_IP: config.notificationsPerHourPerIp,

@@ -64,6 +64,7 @@ const SES_ENV = ['SENDER_EMAIL', 'SES_CONFIGURATION_SET', 'SEND_RATE_PER_SECOND'
 const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
 /** The page functions answer only what CloudFront passes on (LinkPagesDistribution's origin-verification secret). */
 const ORIGIN_ENV = ['ORIGIN_VERIFICATION_SECRET_ARN'];
+const STATUS_KEYS_ENV = ['STATUS_KEYS_SECRET_ARN'];
 /** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
 const FORM_ENV = [
   'PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'STALLED_AFTER_REMINDERS', 'STALLED_WAIT_SECONDS',
@@ -71,25 +72,30 @@ const FORM_ENV = [
 ];
 const EXPECTED_ENV: Record<ActionName, string[]> = {
   'register-case': [],
-  'request-confirmation': [...MAIL_ENV, ...KEYS_ENV],
-  'escalate-step': [...MAIL_ENV, ...KEYS_ENV],
-  'apply-response': [...MAIL_ENV, ...KEYS_ENV],
+  'request-confirmation': [...MAIL_ENV, ...KEYS_ENV, ...STATUS_KEYS_ENV],
+  'escalate-step': [...MAIL_ENV, ...STATUS_KEYS_ENV],
+  'apply-response': [...MAIL_ENV, ...STATUS_KEYS_ENV],
   'change-collection-states': [],
-  'send-notice': [...MAIL_ENV, ...KEYS_ENV],
+  'send-notice': [...MAIL_ENV, ...STATUS_KEYS_ENV],
   'record-failure': [],
-  'open-incident': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL', 'MAX_INCIDENTS_PER_CASE'],
-  'record-ended-execution': [...MAIL_ENV, ...KEYS_ENV, 'OPERATIONS_EMAIL'],
-  'record-delivery-event': [...MAIL_ENV, ...KEYS_ENV],
-  'send-email': [...MAIL_ENV, ...KEYS_ENV, ...SES_ENV],
+  'open-incident': [...MAIL_ENV, ...STATUS_KEYS_ENV, 'OPERATIONS_EMAIL', 'MAX_INCIDENTS_PER_CASE'],
+  'record-ended-execution': [...MAIL_ENV, ...STATUS_KEYS_ENV, 'OPERATIONS_EMAIL'],
+  'record-delivery-event': [...MAIL_ENV, ...STATUS_KEYS_ENV],
+  'send-email': [...MAIL_ENV, ...STATUS_KEYS_ENV, ...SES_ENV],
   'notification-form': [...FORM_ENV, ...ORIGIN_ENV],
-  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, ...ORIGIN_ENV, 'MAX_HAND_OVERS_PER_STEP'],
-  'case-status': [...KEYS_ENV, ...ORIGIN_ENV],
+  'confirmation-links': [...MAIL_ENV, ...KEYS_ENV, ...STATUS_KEYS_ENV, ...ORIGIN_ENV, 'MAX_HAND_OVERS_PER_STEP'],
+  'case-status': [...STATUS_KEYS_ENV, ...ORIGIN_ENV, 'STATUS_LINK_DAYS_AFTER_END'],
 };
-/** Every e-mail carries a signed status link: every sender reads the signing keys. */
+/** Every e-mail carries a signed status link: every sender reads the status keys. */
 const MAIL_SENDERS: ActionName[] = ['request-confirmation', 'escalate-step', 'apply-response', 'send-notice', 'open-incident', 'record-ended-execution', 'record-delivery-event', 'send-email', 'confirmation-links'];
 /** Only the outbox's sender talks to SES. */
 const SES_SENDERS: ActionName[] = ['send-email'];
-const SECRET_READERS: ActionName[] = [...MAIL_SENDERS, 'case-status'];
+/** Only the two functions that sign or verify links that act on a step read the link-signing keys. */
+const SECRET_READERS: ActionName[] = ['request-confirmation', 'confirmation-links'];
+/** The status page verifies status links, and reads no other key. */
+const STATUS_SECRET_READERS: ActionName[] = [...MAIL_SENDERS, 'case-status'];
+/** The link pages, behind CloudFront: each reads the origin-verification value (LinkPagesDistribution). */
+const PAGE_FUNCTIONS: ActionName[] = ['notification-form', 'confirmation-links', 'case-status'];
 const WRITE_ACTIONS = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem', 'dynamodb:TransactWriteItems'];
 
 const handlerSource = (name: ActionName) => readFileSync(join(PROJECT_ROOT, 'lambdas', name, 'index.ts'), 'utf8');
@@ -193,11 +199,12 @@ describe('ProcedureFunctions', () => {
     // GIVEN
     const source = handlerSource(name);
     const needs: ActionNeeds = ACTION_NEEDS[name];
-    // THEN (the handlers build their dependencies with the adapters' factories: caseStore(), outbox(), sesMailer(), workflow(), statusLinksNow(), mailConfig())
+    // THEN (the handlers build their dependencies with the adapters' factories: caseStore(), outbox(), sesMailer(), workflow(), loadStatusLinks(), mailConfig())
     expect(needs.sendsEmail, 'sendsEmail <=> outbox()').toBe(/\boutbox\(\)/.test(source));
     expect(needs.drainsOutbox ?? false, 'drainsOutbox <=> sesMailer()').toBe(/\bsesMailer\(\)/.test(source));
-    expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys() / statusLinksNow()').toBe(/\b(loadSigningKeys|statusLinksNow)\(\)/.test(source));
-    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / outbox()').toBe(/\b(mailConfig|statusLinksNow|outbox)\(\)/.test(source));
+    expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys()').toBe(/\bloadSigningKeys\(\)/.test(source));
+    expect(needs.statusKeys, 'statusKeys <=> loadStatusKeys() / loadStatusLinks()').toBe(/\b(loadStatusKeys|loadStatusLinks)\(\)/.test(source));
+    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / loadStatusLinks() / outbox()').toBe(/\b(mailConfig|loadStatusLinks|outbox)\(\)/.test(source));
     expect(needs.startsProcedure, 'startsProcedure <=> formConfigSchema').toBe(source.includes('formConfigSchema'));
     expect(needs.answersTasks, 'answersTasks <=> workflow.completeTask').toBe(/\.completeTask\(/.test(source));
     expect(source, 'every action uses the case table').toMatch(/\bcaseStore\(\)/);
@@ -208,13 +215,14 @@ describe('ProcedureFunctions', () => {
     }
   });
 
-  it('keeps ACTION_NEEDS consistent (every sender gets PUBLIC_BASE_URL and the signing keys)', () => {
+  it('keeps ACTION_NEEDS consistent (every sender gets PUBLIC_BASE_URL and the status keys)', () => {
     // THEN
     expect(ACTION_NAMES.flatMap((name) => needsProblems(name, ACTION_NEEDS[name]))).toEqual([]);
     expect(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].sendsEmail).sort()).toEqual([...MAIL_SENDERS].sort());
     expect(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].signingKeys).sort()).toEqual([...SECRET_READERS].sort());
+    expect(ACTION_NAMES.filter((name) => ACTION_NEEDS[name].statusKeys).sort()).toEqual([...STATUS_SECRET_READERS].sort());
     // and a row that breaks it is reported
-    const broken: ActionNeeds = { ...ACTION_NEEDS['send-notice'], signingKeys: false, publicBaseUrl: false };
+    const broken: ActionNeeds = { ...ACTION_NEEDS['send-notice'], statusKeys: false, publicBaseUrl: false };
     expect(needsProblems('x', broken)).toEqual([
       expect.stringContaining('PUBLIC_BASE_URL'),
       expect.stringContaining('status link'),
@@ -334,37 +342,59 @@ describe('SES sender', () => {
 });
 
 describe('LinkSigningSecret', () => {
-  it('generates {"current":"k1","k1":<64 alphanumerics>} and keeps the value out of the template', () => {
+  it('two secrets, the confirmation links\' and the status links\', each generating {"current":"k1","k1":<64 alphanumerics>} with the value out of the template', () => {
     // THEN
-    // (the other secret is CloudFront's origin-verification value, LinkPagesDistribution)
-    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 2);
-    synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
-      GenerateSecretString: {
-        SecretStringTemplate: JSON.stringify({ current: 'k1' }),
-        GenerateStringKey: 'k1',
-        PasswordLength: 64,
-        ExcludePunctuation: true,
-        IncludeSpace: false,
-      },
-      SecretString: Match.absent(),
-    });
-    synth.template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    // (the third secret is CloudFront's origin-verification value, LinkPagesDistribution)
+    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    for (const secret of [synth.stack.signingKeys.secret, synth.stack.statusKeys.secret]) {
+      expect(json.Resources[logicalId(secret)]).toMatchObject({
+        Type: 'AWS::SecretsManager::Secret',
+        DeletionPolicy: 'Retain',
+        Properties: {
+          GenerateSecretString: {
+            SecretStringTemplate: JSON.stringify({ current: 'k1' }),
+            GenerateStringKey: 'k1',
+            PasswordLength: 64,
+            ExcludePunctuation: true,
+            IncludeSpace: false,
+          },
+        },
+      });
+      expect(json.Resources[logicalId(secret)]!.Properties).not.toHaveProperty('SecretString');
+    }
   });
 
-  it('is readable exactly by the mail senders (status link in every e-mail), confirmation-links and case-status', () => {
+  /** The secrets each function's role may read (GetSecretValue only, nothing else of Secrets Manager). */
+  const secretsReadBy = (name: ActionName): unknown[] => {
+    const statements = statementsOfRole(fnRoleId(name)).filter((s) => actionsOf(s).some((a) => a.startsWith('secretsmanager:')));
+    for (const statement of statements) expect(actionsOf(statement), name).toEqual(['secretsmanager:GetSecretValue']);
+    return statements.flatMap((s) => [s.Resource].flat());
+  };
+
+  it.each(ACTION_NAMES)('%s: reads exactly the secrets it needs, each with its variable', (name) => {
     // THEN
-    const secretRef = { Ref: logicalId(synth.stack.signingKeys.secret) };
-    const readers = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')) && JSON.stringify(statement.Resource) === JSON.stringify(secretRef));
-    const key = (roles: unknown) => JSON.stringify(roles);
-    expect(readers.map(({ roles }) => key(roles)).sort()).toEqual(SECRET_READERS.map((name) => key([{ Ref: fnRoleId(name) }])).sort());
-    for (const { statement } of readers) {
-      expect(statement).toEqual({ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretRef });
-    }
-    for (const name of ACTION_NAMES) {
-      const value = json.Resources[fnId(name)]!.Properties!.Environment.Variables.LINK_KEYS_SECRET_ARN as unknown;
-      if (SECRET_READERS.includes(name)) expect(value, name).toEqual(secretRef);
-      else expect(value, name).toBeUndefined();
-    }
+    const linkKeys = { Ref: logicalId(synth.stack.signingKeys.secret) };
+    const statusKeys = { Ref: logicalId(synth.stack.statusKeys.secret) };
+    const originValue = { Ref: logicalId(synth.stack.edge.originSecret) };
+    const expected = [
+      ...(SECRET_READERS.includes(name) ? [linkKeys] : []),
+      ...(STATUS_SECRET_READERS.includes(name) ? [statusKeys] : []),
+      ...(PAGE_FUNCTIONS.includes(name) ? [originValue] : []),
+    ];
+    expect(secretsReadBy(name).map((r) => JSON.stringify(r)).sort()).toEqual(expected.map((r) => JSON.stringify(r)).sort());
+    const variables = json.Resources[fnId(name)]!.Properties!.Environment.Variables as Record<string, unknown>;
+    expect(variables.LINK_KEYS_SECRET_ARN, name).toEqual(SECRET_READERS.includes(name) ? linkKeys : undefined);
+    expect(variables.STATUS_KEYS_SECRET_ARN, name).toEqual(STATUS_SECRET_READERS.includes(name) ? statusKeys : undefined);
+  });
+
+  it('the status page (case-status) cannot read the link-signing secret: it could mint links that act', () => {
+    // THEN
+    const linkKeys = JSON.stringify({ Ref: logicalId(synth.stack.signingKeys.secret) });
+    expect(secretsReadBy('case-status').map((r) => JSON.stringify(r))).not.toContain(linkKeys);
+    expect(secretsReadBy('case-status').map((r) => JSON.stringify(r)).sort()).toEqual(
+      [{ Ref: logicalId(synth.stack.statusKeys.secret) }, { Ref: logicalId(synth.stack.edge.originSecret) }].map((r) => JSON.stringify(r)).sort(),
+    );
+    expect(json.Resources[fnId('case-status')]!.Properties!.Environment.Variables).not.toHaveProperty('LINK_KEYS_SECRET_ARN');
   });
 });
 
@@ -580,6 +610,7 @@ describe('SupplierChangeStack outputs', () => {
       ConfirmationStateMachineArn: { Value: { Ref: confirmationId() } },
       CaseTableName: { Value: { Ref: logicalId(synth.stack.cases.table) } },
       LinkKeysSecretArn: { Value: { Ref: logicalId(synth.stack.signingKeys.secret) } },
+      StatusKeysSecretArn: { Value: { Ref: logicalId(synth.stack.statusKeys.secret) } },
     });
   });
 });

@@ -50,6 +50,12 @@ describe('parsing the command line (node:util parseArgs + zod)', () => {
     expect(parseCommandLine(['export']).command).toMatchObject({ progressEvery: 500, bom: false });
   });
 
+  it('reads revoke-status-links with its case and operator', () => {
+    expect(parseCommandLine(['revoke-status-links', 'zsd-2026-00042', '--by', 'Ops@MRPiPS.gov.pl', '--json']).command).toEqual({ name: 'revoke-status-links', caseId: CASE_ID, by: 'ops@mrpips.gov.pl', json: true });
+    expect(usageError(['revoke-status-links'])).toBe('revoke-status-links needs <caseId> (missing <caseId>)');
+    expect(usageError(['revoke-status-links', CASE_ID, '--reason', 'x'])).toBe('--reason is not an option of revoke-status-links');
+  });
+
   it('takes the operator from ZMIANA_SD_OPERATOR when --by is not given', () => {
     expect(parseCommandLine(['resend', CASE_ID, 'AGREE_VARIANT.1'], { ZMIANA_SD_OPERATOR: 'Jan@mrpips.gov.pl' }).command).toMatchObject({ by: 'jan@mrpips.gov.pl' });
     expect(usageError(['resend', CASE_ID, 'AGREE_VARIANT.1'], { ZMIANA_SD_OPERATOR: 'nobody' })).toMatch(/^ZMIANA_SD_OPERATOR: /);
@@ -68,7 +74,7 @@ describe('parsing the command line (node:util parseArgs + zod)', () => {
   });
 
   it.each([
-    [['frobnicate'], 'unknown command "frobnicate" (commands: list, show, cancel, resend, reassign, export, incidents, retry, outbox, redrive)'],
+    [['frobnicate'], 'unknown command "frobnicate" (commands: list, show, cancel, resend, reassign, export, incidents, retry, revoke-status-links, outbox, redrive)'],
     [['list', '--bogus'], "Unknown option '--bogus'."],
     [['list', '--reason', 'x'], '--reason is not an option of list'],
     [['show', CASE_ID, '--status', 'X', '--yes'], '--status, --yes are not options of show'],
@@ -265,6 +271,7 @@ describe('exit codes and messages', () => {
         mrpipsEmail: MRPIPS_EMAIL,
         voivodeshipAdmins: '{}',
         linkSigningKeys: '{}',
+        statusLinkKeys: '{}',
       }),
     );
     const run = await runCli(['--local', '--runtime-file', stale, 'list']);

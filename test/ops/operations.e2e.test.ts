@@ -13,7 +13,7 @@ import type { CollectionItem } from '../../lambdas/adapters/case-store.js';
 import type { CaseSummary } from '../../lambdas/services/case-report.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline } from '../e2e/participants.js';
+import { Inbox, confirmThroughLink, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, statusLinkIn } from '../e2e/participants.js';
 import { parseCsv, runCli } from './run-cli.js';
 
 /**
@@ -265,10 +265,53 @@ describe('reassign a step (MRPiPS)', () => {
   });
 });
 
+describe('revoke the status links of a case (MRPiPS)', () => {
+  it('the links sent so far show "Link unieważniony" (410), the revocation is on the timeline, and the next e-mail\'s link works', async () => {
+    const { caseId, email } = await caseAwaitingVariant();
+    const leaked = statusLinkIn(email);
+    expect((await fetch(leaked)).status).toBe(200);
+
+    const run = await cli(['revoke-status-links', caseId.toLowerCase(), '--by', 'Ops.DI@mrpips.gov.pl', '--json']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(JSON.parse(run.stdout)).toEqual({ caseId, status: 'IN_PROGRESS', statusLinkGeneration: 1, revokedBy: 'ops.di@mrpips.gov.pl' });
+
+    const refused = await fetch(leaked);
+    expect(refused.status).toBe(410);
+    const page = await refused.text();
+    expect(page).toContain('Link unieważniony');
+    expect(page).not.toContain('Uzgodnienie trybu');
+    const english = await fetch(`${leaked}&lang=en`);
+    expect(english.status).toBe(410);
+    expect(await english.text()).toContain('Link revoked');
+    const timeline = await readTimeline(db, stack.config.TABLE_NAME, caseId);
+    expect(timeline.find((e) => e.action === 'STATUS_LINKS_REVOKED')).toMatchObject({ actor: { role: 'MRPIPS', email: 'ops.di@mrpips.gov.pl' }, details: { generation: 1 } });
+
+    // An e-mail sent after the revocation carries a link of the new generation, which opens the page.
+    expect((await cli(['resend', caseId, 'AGREE_VARIANT.1'])).code).toBe(0);
+    const fresh = statusLinkIn(await inbox.take(MRPIPS, [caseId, 'link wysłany ponownie']));
+    expect(fresh).not.toBe(leaked);
+    const opened = await fetch(fresh);
+    expect(opened.status).toBe(200);
+    expect(await opened.text()).toContain('Unieważniono dotychczasowe linki do strony stanu sprawy (ops.di@mrpips.gov.pl).');
+
+    // A second revocation revokes that one too, and the page answers it as it did the first.
+    expect((await cli(['revoke-status-links', caseId])).stdout).toContain(`Status links of ${caseId} revoked (generation 2, by ${MRPIPS})`);
+    expect((await fetch(fresh)).status).toBe(410);
+  });
+
+  it('refuses an unknown case with exit code 1', async () => {
+    const run = await cli(['revoke-status-links', 'ZSD-2026-99999']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe('error: Case ZSD-2026-99999 not found\n');
+  });
+});
+
 describe('cancel a case', () => {
   it('stops the execution, closes the links, releases the collections and tells every participant; a retry converges', async () => {
     const { caseId, fields, feedingLink, mztLink, oldCodes, newCodes } = await caseInStepsBandC();
     const reason = 'Jednostka wycofała zgłoszenie — zmiana dostawcy przesunięta na przyszły rok.';
+    const statusLinkBefore = statusLinkIn((await inbox.to(JST, caseId))[0]!);
+    expect((await fetch(statusLinkBefore)).status).toBe(200);
 
     // At a terminal, a wrong answer to the confirmation changes nothing.
     const declined = await cli(['cancel', caseId, '--reason', reason], { interactive: true, answers: ['nie'] });
@@ -311,8 +354,13 @@ describe('cancel a case', () => {
     for (const key of ['NEW_SD_FEEDING.1', 'MZT_DEACTIVATED.1']) {
       const step = (await item<StepRecord>(`CASE#${caseId}`, `STEP#${key}`))!;
       expect(step.status).toBe('CANCELLED');
-      expect(step.taskToken).toBeUndefined();
     }
+    // No item of the cancelled case keeps a task token.
+    expect(await itemsWithTaskToken(db, stack.config.TABLE_NAME, caseId)).toEqual([]);
+    // The status links sent before the cancellation are revoked with it.
+    const revoked = await fetch(statusLinkBefore);
+    expect(revoked.status).toBe(410);
+    expect(await revoked.text()).toContain('Link unieważniony');
 
     // Every participant is told, with the reason: JST, MRPiPS, the voivodeship administrator (step c), the supplier.
     for (const address of [JST, MRPIPS, ADMIN_14, SUPPLIER]) {

@@ -5,11 +5,12 @@ import { DescribeExecutionCommand, StopExecutionCommand } from '@aws-sdk/client-
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lambdas/core/errors.js';
-import { hashLinkId, newLinkId, recipientTag, verifyLink } from '../../lambdas/core/links.js';
+import { hashLinkId, newLinkId, recipientTag, verifyLink, verifyStatusLink } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
+import { revokeStatusLinks } from '../../lambdas/services/status-links.js';
 import { cancelCase, cancellationRecipients, handOverStep, procedureExecutionArn, resendStepLink } from '../../lambdas/services/steps.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, queuedEmails, updates } from '../handlers/aws.js';
-import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
+import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, LINK_KEYS, MRPIPS_EMAIL, NOW, STATUS_KEYS, STATUS_LINKS, STEP_LIMITS, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 
 /**
  * The shared step operations with mocked AWS clients: the order of the writes (so a crash and a retry
@@ -20,7 +21,7 @@ const PROCEDURE_ARN = 'arn:aws:states:eu-central-1:123456789012:stateMachine:Pro
 const EXECUTION_ARN = 'arn:aws:states:eu-central-1:123456789012:execution:ProcedureStateMachine:ZSD-2026-00042';
 const OPERATOR = { role: 'MRPIPS' as const, email: 'ops.di@mrpips.gov.pl' };
 const NOW_S = NOW.getTime() / 1000;
-const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, baseUrl: BASE_URL, limits: STEP_LIMITS, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
+const deps = () => ({ store, mailer, workflow, directory: DIRECTORY, keys: LINK_KEYS, statusLinks: STATUS_LINKS, baseUrl: BASE_URL, limits: STEP_LIMITS, now: NOW, procedureStateMachineArn: PROCEDURE_ARN });
 
 let table: FakeTable;
 let linkId: string;
@@ -74,7 +75,7 @@ function tableAppliesUpdates() {
       table.items.set(key, next);
     } else if (u.sk.startsWith('INCIDENT#')) {
       const from = Object.entries(u.values).filter(([name]) => name.startsWith(':from')).map(([, value]) => value);
-      if (!from.includes((current as { status?: string } | undefined)?.status)) throw conditionalCheckFailed();
+      if (!current || (from.length && !from.includes((current as { status?: string }).status))) throw conditionalCheckFailed();
       const next: Record<string, unknown> = { ...current, ...u.set };
       if (u.update.includes('REMOVE #token')) delete next.taskToken;
       table.items.set(key, next);
@@ -243,6 +244,46 @@ describe('cancelCase', () => {
     await expect(cancelCase(deps(), { caseId: CASE_ID, reason: 'Wycofane.', by: OPERATOR })).rejects.toThrow(`Case ${CASE_ID} cannot be cancelled: Case ${CASE_ID} is COMPLETED`);
     expect(sfn.calls()).toHaveLength(0);
     expect(sqs.calls()).toHaveLength(0);
+  });
+});
+
+describe('status links of a cancelled or revoked case', () => {
+  const statusLinkOf = (text: string) => Object.fromEntries(new URL(/Przebieg i stan sprawy \(tylko do odczytu\): (\S+)/.exec(text)![1]!).searchParams);
+
+  beforeEach(() => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA({ executionId: EXECUTION_ARN })).put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', step('OLD_SD_DEACTIVATED.1'));
+  });
+
+  it('cancel revokes the status links sent before (generation 0 → 1, once, a retry does not raise it again), records when the case ended, and its e-mails carry links of the new generation', async () => {
+    await cancelCase(deps(), { caseId: CASE_ID, reason: 'Wycofane przez JST.', by: OPERATOR });
+    expect(caseItem()).toMatchObject({ status: 'CANCELLED', statusLinkGeneration: 1, endedAt: NOW.toISOString() });
+    for (const mail of queuedEmails(sqs)) expect(verifyStatusLink(statusLinkOf(mail.text), STATUS_KEYS)).toEqual({ ok: true, caseId: CASE_ID, generation: 1 });
+    expect((await timeline()).find((e) => e.action === 'CASE_CANCELLED')).toMatchObject({ actor: { role: 'MRPIPS', email: OPERATOR.email }, at: NOW.toISOString(), details: { statusLinksRevoked: true } });
+    await cancelCase(deps(), { caseId: CASE_ID, reason: 'Inny powód.', by: OPERATOR });
+    expect(caseItem().statusLinkGeneration).toBe(1);
+  });
+
+  it('cancel leaves no task token, also on a step that was not pending (answered, its token left by a crash)', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#MZT_DEACTIVATED.1', step('MZT_DEACTIVATED.1', { status: 'COMPLETED' }));
+    await cancelCase(deps(), { caseId: CASE_ID, reason: 'Wycofane przez JST.', by: OPERATOR });
+    const holding = [...table.items.entries()].filter(([key, item]) => key.startsWith(`CASE#${CASE_ID}|`) && 'taskToken' in item);
+    expect(holding).toEqual([]);
+  });
+
+  it('revokeStatusLinks raises the generation and records who and when; two operators at once raise it once', async () => {
+    const first = await revokeStatusLinks(store, { caseId: CASE_ID, by: OPERATOR }, NOW);
+    expect(first).toMatchObject({ generation: 1, record: { statusLinkGeneration: 1, status: 'IN_PROGRESS' } });
+    expect((await timeline()).find((e) => e.action === 'STATUS_LINKS_REVOKED')).toMatchObject({
+      id: 'status-links-revoked:1',
+      at: NOW.toISOString(),
+      actor: { role: 'MRPIPS', email: OPERATOR.email },
+      summary: `Unieważniono dotychczasowe linki do strony stanu sprawy (${OPERATOR.email}). Wiadomości wysyłane od tej chwili zawierają nowy link.`,
+    });
+    const [a, b] = await Promise.all([revokeStatusLinks(store, { caseId: CASE_ID, by: OPERATOR }, NOW), revokeStatusLinks(store, { caseId: CASE_ID, by: { role: 'MRPIPS', email: 'inny@mrpips.gov.pl' } }, NOW)]);
+    expect([a.generation, b.generation]).toEqual([2, 2]);
+    expect(caseItem().statusLinkGeneration).toBe(2);
+    expect((await timeline()).filter((e) => e.action === 'STATUS_LINKS_REVOKED')).toHaveLength(2);
+    await expect(revokeStatusLinks(store, { caseId: 'ZSD-2026-00099', by: OPERATOR }, NOW)).rejects.toBeInstanceOf(NotFoundError);
   });
 });
 

@@ -19,8 +19,10 @@ export const LINK_KEYS = signingKeysSchema.parse({ current: 'k1', k1: 'k1-secret
 export const BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
 /** The default bounds of hand-overs, reassignments and resends of a step. */
 export const STEP_LIMITS = stepLimitsConfigSchema.parse({});
-/** Status links as the actions get them in their deps (signed at NOW). */
-export const STATUS_LINKS = statusLinks(BASE_URL, LINK_KEYS, NOW.getTime() / 1000);
+/** The status links' own keys (another secret: the status page holds no key of the confirmation links). */
+export const STATUS_KEYS = signingKeysSchema.parse({ current: 's1', s1: 's1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
+/** Status links as the actions get them in their deps. */
+export const STATUS_LINKS = statusLinks(BASE_URL, STATUS_KEYS);
 
 export const adminOf = (code: string) => `administrator.mzt.${code}@uw.gov.pl`;
 export const DIRECTORY: Directory = {

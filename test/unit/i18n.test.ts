@@ -40,7 +40,7 @@ const TODAY = '2026-03-10';
 const AT = '2026-03-10T09:00:00.000Z';
 const EMAIL = 'anna.kowalska@mops.example.pl';
 const QUERY = 'c=ZSD-2026-00042&s=OLD_SD_DEACTIVATED.1&r=JST&t=abcdefghijklmnop&e=1773103600&l=abcdefghijklmnopqrstuv&k=k1&sig=xyz';
-const PROBLEMS: LinkProblem[] = ['MALFORMED', 'BAD_SIGNATURE', 'EXPIRED', 'SUPERSEDED', 'NOT_PENDING', 'NOT_FOUND', 'TOO_LATE', 'FORM_TOKEN'];
+const PROBLEMS: LinkProblem[] = ['MALFORMED', 'BAD_SIGNATURE', 'EXPIRED', 'SUPERSEDED', 'NOT_PENDING', 'NOT_FOUND', 'TOO_LATE', 'FORM_TOKEN', 'STATUS_REVOKED', 'STATUS_EXPIRED'];
 
 /** What a person sees: the text without the style sheet, tags and entities (the <title> included). */
 function visibleText(body: string): string {
@@ -97,6 +97,8 @@ function everyTimelineEntry(record: CaseRecord): TimelineEntry[] {
     `Brak potwierdzenia kroku „${title('NEW_SD_FEEDING')}” po 2 przypomnieniach — poinformowano MRPiPS.`,
     // confirmation-links (hand-over)
     `${ROLE_LABEL.JST}: krok „${title('OLD_SD_DEACTIVATED')}” przekazano z ${EMAIL} do colleague@mops.example.pl.`,
+    // revoke-status-links (CLI)
+    `Unieważniono dotychczasowe linki do strony stanu sprawy (${EMAIL}). Wiadomości wysyłane od tej chwili zawierają nowy link.`,
     // change-collection-states
     ...(['ARCHIVED', 'CLOSED'] as const).map((state) => `Dotychczasowe zbiory CBB (SR-01, FA-01): ${COLLECTION_STATE_LABEL[state]}.`),
     // record-failure
@@ -588,7 +590,7 @@ describe('the handlers choose the language from the query', () => {
   it('GIVEN the case status handler with lang=en THEN dates and labels are English', async () => {
     const keys = signingKeysSchema.parse({ current: 'k1', k1: 'k'.repeat(40) });
     const now = new Date(AT);
-    const url = new URL(statusUrl('https://example.test', 'ZSD-2026-00042', Math.floor(now.getTime() / 1000) + 3600, keys));
+    const url = new URL(statusUrl('https://example.test', { caseId: 'ZSD-2026-00042' }, keys));
     const record = sampleCase();
     const store = {
       getCase: async () => record,
@@ -596,11 +598,11 @@ describe('the handlers choose the language from the query', () => {
       getTimeline: async () => everyTimelineEntry(record),
     } as unknown as CaseStore;
     const rawQuery = `${url.search.slice(1)}&lang=en`;
-    const page = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: Object.fromEntries(new URLSearchParams(rawQuery)), rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, now });
+    const page = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: Object.fromEntries(new URLSearchParams(rawQuery)), rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, daysAfterEnd: 30, now });
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('<li><strong>Agreeing the mode of the SD supplier change</strong> (step 2) — waiting for: MRPiPS, IT Department, sekretariat.di@mrpips.gov.pl; deadline 17 March 2026 at 10:00</li>');
     expect(polishLeft(page.body)).toEqual([]);
-    const tampered = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: { ...Object.fromEntries(new URLSearchParams(rawQuery)), sig: 'x'.repeat(43) }, rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, now });
+    const tampered = await handleCaseStatus({ method: 'GET', path: '/sprawa', query: { ...Object.fromEntries(new URLSearchParams(rawQuery)), sig: 'x'.repeat(43) }, rawQuery, body: '', ip: '', userAgent: '' }, { store, keys, daysAfterEnd: 30, now });
     expect(tampered.statusCode).toBe(403);
     expect(tampered.body).toContain('<h1>Invalid link</h1>');
   });

@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { CaseStatus } from '../../lambdas/core/case.js';
 import {
   CONFIRMATION_PATH,
-  STATUS_LINK_DAYS,
+  STATUS_LINK_DAYS_AFTER_END,
   STATUS_PATH,
   formToken,
   formTokenMatches,
@@ -13,6 +15,7 @@ import {
   sentTo,
   signLink,
   signingKeysSchema,
+  statusLinkStanding,
   statusLinks,
   statusUrl,
   verifyLink,
@@ -336,83 +339,78 @@ describe('form token (per page, no cookies)', () => {
 
 describe('status links (read-only /sprawa)', () => {
   const CASE = 'ZSD-2026-00042';
-  const EXPIRES = NOW + 400 * 86_400;
-  const url = new URL(statusUrl('https://zmiana-sd.mrpips.gov.pl', CASE, EXPIRES, KEYS));
+  const url = new URL(statusUrl('https://zmiana-sd.mrpips.gov.pl', { caseId: CASE }, KEYS));
   const query = Object.fromEntries(url.searchParams);
+  const valid = (generation = 0) => ({ ok: true, caseId: CASE, generation });
 
-  it('GIVEN a status link THEN it points at /sprawa and carries exactly c, e, k, sig', () => {
+  it('GIVEN a status link THEN it points at /sprawa and carries exactly c, g, k, sig (no expiry: its lifetime follows the case)', () => {
     expect(url.origin + url.pathname).toBe(`https://zmiana-sd.mrpips.gov.pl${STATUS_PATH}`);
     expect(STATUS_PATH).toBe('/sprawa');
-    expect(Object.keys(query).sort()).toEqual(['c', 'e', 'k', 'sig']);
-    expect(query).toMatchObject({ c: CASE, e: String(EXPIRES), k: 'k1' });
+    expect(Object.keys(query).sort()).toEqual(['c', 'g', 'k', 'sig']);
+    expect(query).toMatchObject({ c: CASE, g: '0', k: 'k1' });
     expect(query.sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it('GIVEN a status link WHEN verified before expiry THEN it names the case', () => {
-    expect(verifyStatusLink(query, KEYS, NOW)).toEqual({ ok: true, caseId: CASE });
+  it('GIVEN a status link WHEN verified THEN it names the case and the generation it was signed for', () => {
+    expect(verifyStatusLink(query, KEYS)).toEqual(valid());
+    const revoked = Object.fromEntries(new URL(statusUrl('https://x.example', { caseId: CASE, statusLinkGeneration: 3 }, KEYS)).searchParams);
+    expect(verifyStatusLink(revoked, KEYS)).toEqual(valid(3));
   });
 
   it.each(['pl', 'en'])('GIVEN lang=%s THEN the status link still verifies (the switch is not signed)', (lang) => {
-    expect(verifyStatusLink({ ...query, lang }, KEYS, NOW)).toEqual({ ok: true, caseId: CASE });
-  });
-
-  it.each([
-    ['c', 'ZSD-2026-00043'],
-    ['c', 'ZSD-2027-00042'],
-    ['e', String(EXPIRES + 1)],
-    ['e', String(EXPIRES - 1)],
-    ['e', `0${EXPIRES}`],
-    ['k', 'k2'],
-    ['sig', 'A'.repeat(43)],
-  ])('GIVEN a status link with %s changed to %j THEN it is BAD_SIGNATURE or MALFORMED', (field, value) => {
-    const check = verifyStatusLink({ ...query, [field]: value }, KEYS, NOW);
-    expect(check.ok).toBe(false);
-    expect(['BAD_SIGNATURE', 'MALFORMED']).toContain(!check.ok && check.reason);
+    expect(verifyStatusLink({ ...query, lang }, KEYS)).toEqual(valid());
   });
 
   it.each([
     ['c', 'ZSD-2026-00043', 'BAD_SIGNATURE'],
-    ['e', String(EXPIRES + 1), 'BAD_SIGNATURE'],
+    ['c', 'ZSD-2027-00042', 'BAD_SIGNATURE'],
+    ['g', '1', 'BAD_SIGNATURE'],
+    ['g', '00', 'MALFORMED'],
+    ['g', '-1', 'MALFORMED'],
+    ['g', '1234567', 'MALFORMED'],
     ['k', 'k2', 'BAD_SIGNATURE'],
+    ['sig', 'A'.repeat(43), 'BAD_SIGNATURE'],
     ['c', '42', 'MALFORMED'],
     ['c', '<script>', 'MALFORMED'],
-    ['e', 'jutro', 'MALFORMED'],
     ['k', 'k 1', 'MALFORMED'],
     ['sig', 'short', 'MALFORMED'],
     ['lang', 'de', 'MALFORMED'],
   ])('GIVEN %s = %j THEN the reason is %s', (field, value, reason) => {
-    expect(verifyStatusLink({ ...query, [field]: value }, KEYS, NOW)).toEqual({ ok: false, reason });
+    expect(verifyStatusLink({ ...query, [field]: value }, KEYS)).toEqual({ ok: false, reason });
   });
 
-  it.each(['c', 'e', 'k', 'sig'])('GIVEN the status link without %s THEN it is MALFORMED', (field) => {
+  it.each(['c', 'g', 'k', 'sig'])('GIVEN the status link without %s THEN it is MALFORMED', (field) => {
     const { [field]: _gone, ...rest } = query;
-    expect(verifyStatusLink(rest, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
-    expect(verifyStatusLink({ ...query, [field]: undefined }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+    expect(verifyStatusLink(rest, KEYS)).toEqual({ ok: false, reason: 'MALFORMED' });
+    expect(verifyStatusLink({ ...query, [field]: undefined }, KEYS)).toEqual({ ok: false, reason: 'MALFORMED' });
   });
 
-  it('GIVEN an extra parameter THEN the status link is MALFORMED', () => {
-    expect(verifyStatusLink({ ...query, s: 'AGREE_VARIANT.1' }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+  it('GIVEN an extra parameter (such as the old links\' expiry) THEN the status link is MALFORMED', () => {
+    expect(verifyStatusLink({ ...query, s: 'AGREE_VARIANT.1' }, KEYS)).toEqual({ ok: false, reason: 'MALFORMED' });
+    expect(verifyStatusLink({ ...query, e: String(NOW) }, KEYS)).toEqual({ ok: false, reason: 'MALFORMED' });
+  });
+
+  it('property: a status link verifies only for the case and the generation it was signed for', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 99_999 }), fc.nat(999_999), fc.integer({ min: 1, max: 99_999 }), fc.nat(999_999), (sequence, generation, otherSequence, otherGeneration) => {
+        const caseId = `ZSD-2026-${String(sequence).padStart(5, '0')}`;
+        const signed = Object.fromEntries(new URL(statusUrl('https://x.example', { caseId, statusLinkGeneration: generation }, KEYS)).searchParams);
+        expect(verifyStatusLink(signed, KEYS)).toEqual({ ok: true, caseId, generation });
+        const other = { ...signed, c: `ZSD-2026-${String(otherSequence).padStart(5, '0')}`, g: String(otherGeneration) };
+        if (otherSequence !== sequence || otherGeneration !== generation) expect(verifyStatusLink(other, KEYS)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+      }),
+    );
   });
 
   it('GIVEN one character of the signature changed THEN it is refused', () => {
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const sig = alphabet[alphabet.indexOf(query.sig![0]!) ^ 1]! + query.sig!.slice(1);
-    expect(verifyStatusLink({ ...query, sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
-  });
-
-  it('GIVEN the expiry WHEN verified one second before, exactly at and after it THEN ok, EXPIRED, EXPIRED', () => {
-    expect(verifyStatusLink(query, KEYS, EXPIRES - 1).ok).toBe(true);
-    expect(verifyStatusLink(query, KEYS, EXPIRES)).toEqual({ ok: false, reason: 'EXPIRED' });
-    expect(verifyStatusLink(query, KEYS, EXPIRES + 1)).toEqual({ ok: false, reason: 'EXPIRED' });
-  });
-
-  it('GIVEN an expired status link whose expiry was pushed forward THEN it is BAD_SIGNATURE', () => {
-    expect(verifyStatusLink({ ...query, e: String(EXPIRES + 86_400) }, KEYS, EXPIRES + 10)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifyStatusLink({ ...query, sig }, KEYS)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
   });
 
   it('GIVEN a status link signed by someone with a different key under the same id THEN it is BAD_SIGNATURE', () => {
-    const forged = new URL(statusUrl('https://x.example', CASE, EXPIRES, keys({ current: 'k1', k1: KEY_2 })));
-    expect(verifyStatusLink(Object.fromEntries(forged.searchParams), KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    const forged = new URL(statusUrl('https://x.example', { caseId: CASE }, keys({ current: 'k1', k1: KEY_2 })));
+    expect(verifyStatusLink(Object.fromEntries(forged.searchParams), KEYS)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
   });
 
   describe('key rotation', () => {
@@ -420,37 +418,79 @@ describe('status links (read-only /sprawa)', () => {
     const after = keys({ current: 'k2', k2: KEY_2 });
 
     it('GIVEN a status link signed with the old key WHEN the old key is still in the set THEN it verifies', () => {
-      expect(verifyStatusLink(query, during, NOW)).toEqual({ ok: true, caseId: CASE });
+      expect(verifyStatusLink(query, during)).toEqual(valid());
     });
 
     it('GIVEN the new key is current THEN new status links use it and survive the removal of the old key', () => {
-      const fresh = Object.fromEntries(new URL(statusUrl('https://x.example', CASE, EXPIRES, during)).searchParams);
+      const fresh = Object.fromEntries(new URL(statusUrl('https://x.example', { caseId: CASE }, during)).searchParams);
       expect(fresh.k).toBe('k2');
-      expect(verifyStatusLink(fresh, after, NOW)).toEqual({ ok: true, caseId: CASE });
+      expect(verifyStatusLink(fresh, after)).toEqual(valid());
     });
 
     it('GIVEN the old key was removed THEN an old status link is BAD_SIGNATURE', () => {
-      expect(verifyStatusLink(query, after, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+      expect(verifyStatusLink(query, after)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     });
   });
 
-  it('GIVEN statusLinks at a moment THEN each case gets a link valid for STATUS_LINK_DAYS from then', () => {
-    const links = statusLinks('https://zmiana-sd.mrpips.gov.pl', KEYS, NOW);
-    const link = new URL(links(CASE));
-    expect(link.searchParams.get('e')).toBe(String(NOW + STATUS_LINK_DAYS * 86_400));
-    expect(STATUS_LINK_DAYS).toBe(400);
-    expect(verifyStatusLink(Object.fromEntries(link.searchParams), KEYS, NOW + STATUS_LINK_DAYS * 86_400 - 1)).toEqual({ ok: true, caseId: CASE });
-    expect(new URL(links('ZSD-2026-00043')).searchParams.get('sig')).not.toBe(link.searchParams.get('sig'));
+  it('GIVEN statusLinks THEN each case gets its own link, of its current generation', () => {
+    const links = statusLinks('https://zmiana-sd.mrpips.gov.pl', KEYS);
+    const link = new URL(links({ caseId: CASE, statusLinkGeneration: 2 }));
+    expect(verifyStatusLink(Object.fromEntries(link.searchParams), KEYS)).toEqual(valid(2));
+    expect(new URL(links({ caseId: 'ZSD-2026-00043', statusLinkGeneration: 2 })).searchParams.get('sig')).not.toBe(link.searchParams.get('sig'));
   });
 
   it('GIVEN a status link and a confirmation link THEN neither signature opens the other kind of page', () => {
     const confirmation = queryOf(signLink(LINK, KEYS));
     // A confirmation signature under a status link's fields, and the status signature under a confirmation link's.
-    expect(verifyStatusLink({ c: CASE, e: String(CLAIMS.expiresAt), k: 'k1', sig: confirmation.sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifyStatusLink({ c: CASE, g: '0', k: 'k1', sig: confirmation.sig }, KEYS)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     expect(verifyLink({ ...confirmation, sig: query.sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     // A form token is not a status signature either.
-    expect(verifyStatusLink({ ...query, sig: formToken(KEYS, 'k1', query.sig!) }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifyStatusLink({ ...query, sig: formToken(KEYS, 'k1', query.sig!) }, KEYS)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     // A confirmation link's query is not a status link (it has fields a status link has not).
-    expect(verifyStatusLink(confirmation, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+    expect(verifyStatusLink(confirmation, KEYS)).toEqual({ ok: false, reason: 'MALFORMED' });
+  });
+});
+
+describe('statusLinkStanding: how long a verified status link shows its case', () => {
+  const AT = new Date('2026-03-10T09:00:00.000Z');
+  const DAY = 86_400_000;
+  const OPEN: CaseStatus[] = ['IN_PROGRESS', 'STALLED', 'INCIDENT'];
+  const ENDED: CaseStatus[] = ['UNCONFIRMED', 'REJECTED', 'COMPLETED', 'ESCALATED', 'FAILED', 'CANCELLED'];
+  const record = (status: CaseStatus, overrides: { statusLinkGeneration?: number; endedAt?: string } = {}) => ({ status, updatedAt: AT.toISOString(), ...overrides });
+
+  it('GIVEN the default THEN a link works a month (30 days) after the case ended', () => {
+    expect(STATUS_LINK_DAYS_AFTER_END).toBe(30);
+  });
+
+  it('property: a link of another generation than the case\'s is REVOKED, whatever the status and the time', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...OPEN, ...ENDED), fc.nat(1000), fc.nat(1000), fc.integer({ min: -400, max: 400 }), fc.nat(3650), (status, current, given, offsetDays, days) => {
+        fc.pre(current !== given);
+        const standing = statusLinkStanding(record(status, { statusLinkGeneration: current, endedAt: AT.toISOString() }), given, new Date(AT.getTime() + offsetDays * DAY), days);
+        expect(standing).toBe('REVOKED');
+      }),
+    );
+  });
+
+  it('property: a link of the current generation is VALID while the case is open, however long it runs', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...OPEN), fc.nat(1000), fc.nat(366 * DAY), fc.nat(3650), (status, generation, later, days) => {
+        expect(statusLinkStanding(record(status, { statusLinkGeneration: generation }), generation, new Date(AT.getTime() + later), days)).toBe('VALID');
+      }),
+    );
+  });
+
+  it('property: once the case ended, a current link is VALID exactly until `days` after endedAt, then EXPIRED', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ENDED), fc.nat(3650), fc.integer({ min: -DAY, max: 4000 * DAY }), (status, days, sinceEnd) => {
+        const standing = statusLinkStanding(record(status, { endedAt: AT.toISOString() }), 0, new Date(AT.getTime() + sinceEnd), days);
+        expect(standing).toBe(sinceEnd < days * DAY ? 'VALID' : 'EXPIRED');
+      }),
+    );
+  });
+
+  it('GIVEN an ended case without endedAt (ended before it was recorded) THEN its last change counts as its end', () => {
+    expect(statusLinkStanding(record('COMPLETED'), 0, new Date(AT.getTime() + 30 * DAY - 1), 30)).toBe('VALID');
+    expect(statusLinkStanding(record('COMPLETED'), 0, new Date(AT.getTime() + 30 * DAY), 30)).toBe('EXPIRED');
   });
 });
