@@ -29,8 +29,8 @@ const NEEDS: Record<ActionName, Record<string, string[]>> = {
   // lockCollection of the new codes
   'apply-response': { 'CASE#*': RECORDS_ON_CASE, 'COLLECTION#*': [GET, UPDATE] },
   'change-collection-states': { 'CASE#*': RECORDS_ON_CASE, 'COLLECTION#*': [UPDATE] },
-  // releaseCollection of a rejected or unconfirmed notification
-  // an ending removes the task tokens of the case's steps and incidents (forgetTaskTokens queries them)
+  // releaseCollection of a rejected or unconfirmed notification; an ending removes the task tokens of the case's
+  // steps and incidents (forgetTaskTokens queries them)
   'send-notice': { 'CASE#*': [GET, QUERY, PUT, UPDATE], 'COLLECTION#*': [UPDATE] },
   // closeWaitingIncidents queries the case's incidents
   'record-failure': { 'CASE#*': [GET, QUERY, PUT, UPDATE] },
