@@ -43,6 +43,9 @@ const SIGNING_KEY_ROTATION_REASON =
   'keep k1 until links it signed have expired (the response timeout; status links 400 days). Secrets Manager rotation replaces ' +
   'the secret value, which would invalidate every outstanding e-mailed link at once; no rotation Lambda can keep old keys ' +
   'verifying without reimplementing that procedure.';
+const FORM_KEY_ROTATION_REASON =
+  'The form-token keys rotate by key id as the link keys do (lib/form-token-secret.ts): add k2, make it current, drop k1 a day ' +
+  'later. Secrets Manager rotation replaces the secret value, which would refuse every form opened before it.';
 
 /** Logical id of a construct's CloudFormation resource. */
 const logicalIdOf = (construct: IConstruct): string => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
@@ -86,6 +89,7 @@ export function acknowledgeNagFindings(stack: SupplierChangeStack): NagAcknowled
 
   // The link-signing keys: manual rotation that keeps old keys verifying.
   acknowledge(stack.signingKeys.secret, 'AwsSolutions-SMG4', SIGNING_KEY_ROTATION_REASON);
+  acknowledge(stack.formKeys.secret, 'AwsSolutions-SMG4', FORM_KEY_ROTATION_REASON);
 
   return acknowledged;
 }

@@ -210,6 +210,13 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
+  /** Read the notification form's token keys (`FORM_KEYS_SECRET_ARN`): GetSecretValue on that secret only. */
+  public readFormKeys(secret: ISecret): this {
+    this.addEnvironment('FORM_KEYS_SECRET_ARN', secret.secretArn);
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
+    return this;
+  }
+
   /**
    * Start executions of the procedure state machine (`PROCEDURE_STATE_MACHINE_ARN`), with the timing it passes in
    * (`RESPONSE_TIMEOUT_SECONDS`, `ESCALATE_AFTER_REMINDERS`, `STALLED_AFTER_REMINDERS`, `STALLED_WAIT_SECONDS`, and
@@ -228,11 +235,13 @@ export class ProcedureFunction extends NodejsFunction {
   }
 
   /**
-   * Accepted notifications per client address per hour (`NOTIFICATIONS_PER_HOUR_PER_IP`); the counters are
-   * table items that expire by TTL. No permission of its own (the counters need the case table's writes).
+   * Accepted notifications per client address and per contact address per hour (`NOTIFICATIONS_PER_HOUR_PER_IP`,
+   * `NOTIFICATIONS_PER_HOUR_PER_CONTACT`); the counters are table items that expire by TTL. No permission of its
+   * own (the counters need the case table's writes).
    */
-  public limitNotificationsPerIp(perHour: number): this {
-    this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_IP', String(perHour));
+  public limitNotifications(perHourPerIp: number, perHourPerContact: number): this {
+    this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_IP', String(perHourPerIp));
+    this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_CONTACT', String(perHourPerContact));
     return this;
   }
 

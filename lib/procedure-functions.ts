@@ -27,6 +27,8 @@ export interface ActionNeeds {
   readonly sendsEmail: boolean;
   /** Read the link-signing secret (`LINK_KEYS_SECRET_ARN`): sign or verify links. */
   readonly signingKeys: boolean;
+  /** Read the form-token secret (`FORM_KEYS_SECRET_ARN`): issue and verify the notification form's token. */
+  readonly formKeys?: boolean;
   /** The outbox's consumer: SES as the sender (SENDER_EMAIL, SES_CONFIGURATION_SET, SEND_RATE_PER_SECOND) and the queue's event source. */
   readonly drainsOutbox?: boolean;
   /** `PUBLIC_BASE_URL`: base of the links it builds. */
@@ -34,7 +36,7 @@ export interface ActionNeeds {
   /**
    * states:StartExecution on the procedure + PROCEDURE_STATE_MACHINE_ARN, RESPONSE_TIMEOUT_SECONDS,
    * ESCALATE_AFTER_REMINDERS, STALLED_AFTER_REMINDERS, STALLED_WAIT_SECONDS, REMINDER_SCHEDULE (when given)
-   * (the execution's timing) and NOTIFICATIONS_PER_HOUR_PER_IP.
+   * (the execution's timing), NOTIFICATIONS_PER_HOUR_PER_IP and NOTIFICATIONS_PER_HOUR_PER_CONTACT.
    */
   readonly startsProcedure: boolean;
   /** states:SendTaskSuccess/Failure/Heartbeat on the confirmation state machine (no environment). */
@@ -97,7 +99,7 @@ export const ACTION_NEEDS = {
   },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
-    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: true, answersTasks: false,
+    table: 'read-write', sendsEmail: false, signingKeys: false, formKeys: true, publicBaseUrl: true, startsProcedure: true, answersTasks: false,
   },
   'confirmation-links': {
     description: 'Link page: signed confirmation links, hand a step to a colleague (/potwierdzenie)',
@@ -134,8 +136,9 @@ export function needsProblems(name: string, needs: ActionNeeds): string[] {
 export interface StateMachineBindings extends ProcedureTiming {
   readonly procedure: IStateMachine;
   readonly confirmation: IStateMachine;
-  /** NOTIFICATIONS_PER_HOUR_PER_IP of the functions that start the procedure. */
+  /** NOTIFICATIONS_PER_HOUR_PER_IP and NOTIFICATIONS_PER_HOUR_PER_CONTACT of the functions that start the procedure. */
   readonly notificationsPerHourPerIp: number;
+  readonly notificationsPerHourPerContact: number;
   /** OPERATIONS_EMAIL and MAX_INCIDENTS_PER_CASE of the function that opens incidents. */
   readonly incidents: IncidentPolicy;
 }
@@ -146,6 +149,7 @@ export interface ProcedureFunctionsProps {
   readonly outbox: EmailOutbox;
   readonly routing: MailRouting;
   readonly signingKeys: ISecret;
+  readonly formKeys: ISecret;
   readonly logRetention: RetentionDays;
   /**
    * Directory holding `<action>/index.ts`.
@@ -185,6 +189,7 @@ export class ProcedureFunctions extends Construct {
       if (needs.sendsEmail) fn.mailThrough(props.outbox, props.routing);
       if (needs.drainsOutbox) fn.drainOutbox(props.outbox, props.sender);
       if (needs.signingKeys) fn.readSigningKeys(props.signingKeys);
+      if (needs.formKeys) fn.readFormKeys(props.formKeys);
       byName[name] = fn;
     }
     this.byName = byName;
@@ -196,7 +201,7 @@ export class ProcedureFunctions extends Construct {
       const needs: ActionNeeds = ACTION_NEEDS[name];
       const fn = this.byName[name];
       if (needs.startsProcedure) {
-        fn.startProcedure(bindings.procedure, bindings).limitNotificationsPerIp(bindings.notificationsPerHourPerIp);
+        fn.startProcedure(bindings.procedure, bindings).limitNotifications(bindings.notificationsPerHourPerIp, bindings.notificationsPerHourPerContact);
       }
       if (needs.answersTasks) fn.respondToTasksOf(bindings.confirmation);
       if (needs.opensIncidents) fn.openIncidents(bindings.incidents);

@@ -8,6 +8,7 @@ import { EmailOutbox } from './email-outbox.js';
 import { EmailSender } from './email-sender.js';
 import { EndedExecutionWatch } from './ended-execution-watch.js';
 import { LinkPagesApi } from './link-pages-api.js';
+import { FormTokenSecret } from './form-token-secret.js';
 import { LinkSigningSecret } from './link-signing-secret.js';
 import { acknowledgeNagFindings, type NagAcknowledgement } from './nag-acknowledgements.js';
 import { OperationsMonitoring } from './operations-monitoring.js';
@@ -33,6 +34,7 @@ export interface SupplierChangeStackProps extends StackProps {
 export class SupplierChangeStack extends Stack {
   public readonly cases: CaseTable;
   public readonly signingKeys: LinkSigningSecret;
+  public readonly formKeys: FormTokenSecret;
   public readonly sender: EmailSender;
   public readonly outbox: EmailOutbox;
   public readonly functions: ProcedureFunctions;
@@ -52,6 +54,7 @@ export class SupplierChangeStack extends Stack {
 
     this.cases = new CaseTable(this, 'Cases');
     this.signingKeys = new LinkSigningSecret(this, 'LinkSigningKeys');
+    this.formKeys = new FormTokenSecret(this, 'FormTokenKeys');
     this.sender = new EmailSender(this, 'Sender', {
       address: config.senderEmail,
       createIdentity: config.createSesIdentity,
@@ -66,6 +69,7 @@ export class SupplierChangeStack extends Stack {
       outbox: this.outbox,
       routing: { mrpipsEmail: config.mrpipsEmail, voivodeshipAdmins: config.voivodeshipAdmins },
       signingKeys: this.signingKeys.secret,
+      formKeys: this.formKeys.secret,
       logRetention,
       lambdasDir: props.lambdasDir,
       functionProps: props.functionProps,
@@ -89,6 +93,7 @@ export class SupplierChangeStack extends Stack {
       reminderSchedule: config.reminderSchedule,
       incidentWaitSeconds: config.incidentWaitSeconds,
       notificationsPerHourPerIp: config.notificationsPerHourPerIp,
+      notificationsPerHourPerContact: config.notificationsPerHourPerContact,
       incidents: { operationsEmail: config.incidentsTo, maxIncidentsPerCase: config.maxIncidentsPerCase },
     });
 

@@ -24,6 +24,7 @@ export const localConfigSchema = z.object({
   RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).default(2),
   NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).default(20),
+  NOTIFICATIONS_PER_HOUR_PER_CONTACT: z.coerce.number().int().min(1).default(5),
   /** Hand-overs of one step through its link page (lambdas/core/config.ts stepLimitsConfigSchema). */
   MAX_HAND_OVERS_PER_STEP: z.coerce.number().int().min(0).default(3),
   /** After this many reminders a step is past its final deadline and the case is STALLED. */
@@ -51,6 +52,8 @@ export const localConfigSchema = z.object({
   VOIVODESHIP_ADMINS: z.string().default(JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `administrator.mzt.${code}@uw.local`])))),
   /** Generated per run unless given: links from an earlier run stop working, as its data is gone anyway. */
   LINK_SIGNING_KEYS: z.string().default(() => JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') })),
+  /** The notification form's token keys, generated per run like LINK_SIGNING_KEYS (a key of their own). */
+  FORM_TOKEN_KEYS: z.string().default(() => JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') })),
   TABLE_NAME: z.string().default('zmiana-sd-cases'),
   /**
    * How long an execution may run before it ends TIMED_OUT: a year, as a Standard execution on AWS; tests

@@ -196,10 +196,12 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       VOIVODESHIP_ADMINS: config.VOIVODESHIP_ADMINS,
       PUBLIC_BASE_URL: pages.url,
       LINK_SIGNING_KEYS: config.LINK_SIGNING_KEYS,
+      FORM_TOKEN_KEYS: config.FORM_TOKEN_KEYS,
       PROCEDURE_STATE_MACHINE_ARN: procedureArn,
       RESPONSE_TIMEOUT_SECONDS: String(config.RESPONSE_TIMEOUT_SECONDS),
       ESCALATE_AFTER_REMINDERS: String(config.ESCALATE_AFTER_REMINDERS),
       NOTIFICATIONS_PER_HOUR_PER_IP: String(config.NOTIFICATIONS_PER_HOUR_PER_IP),
+      NOTIFICATIONS_PER_HOUR_PER_CONTACT: String(config.NOTIFICATIONS_PER_HOUR_PER_CONTACT),
       MAX_HAND_OVERS_PER_STEP: String(config.MAX_HAND_OVERS_PER_STEP),
       STALLED_AFTER_REMINDERS: String(config.STALLED_AFTER_REMINDERS),
       STALLED_WAIT_SECONDS: String(config.STALLED_WAIT_SECONDS),
@@ -213,6 +215,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       POWERTOOLS_SERVICE_NAME: 'zmiana-sd-local',
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
+    delete process.env.FORM_KEYS_SECRET_ARN;
 
     await createCaseTable(new DynamoDBClient({ endpoint: dynamodbUrl }), config.TABLE_NAME);
 

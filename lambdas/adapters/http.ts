@@ -14,6 +14,9 @@ export interface PageRequest {
   body: string;
   ip: string;
   userAgent: string;
+  /** `Origin` and `Sec-Fetch-Site`, which tell a cross-site form post (absent from older clients). */
+  origin?: string;
+  fetchSite?: string;
 }
 
 export function toPageRequest(event: APIGatewayProxyEventV2): PageRequest {
@@ -30,6 +33,8 @@ export function toPageRequest(event: APIGatewayProxyEventV2): PageRequest {
     body: event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw,
     ip: event.requestContext.http.sourceIp ?? '',
     userAgent: (event.requestContext.http.userAgent ?? '').slice(0, 300),
+    origin: event.headers?.origin,
+    fetchSite: event.headers?.['sec-fetch-site'],
   };
 }
 

@@ -32,7 +32,7 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
   {
     principal: 'function:*',
     action: 'secretsmanager:GetSecretValue',
-    why: 'on AWS the link-signing keys are read from Secrets Manager (LINK_KEYS_SECRET_ARN); locally they come from LINK_SIGNING_KEYS',
+    why: 'on AWS the link-signing and form-token keys are read from Secrets Manager (LINK_KEYS_SECRET_ARN, FORM_KEYS_SECRET_ARN); locally they come from LINK_SIGNING_KEYS and FORM_TOKEN_KEYS',
   },
   {
     principal: 'function:send-email',

@@ -28,6 +28,7 @@ export function policyTemplateOf(stack: SupplierChangeStack, resources: Record<s
   local[id(stack.sender.configurationSet)] = { kind: 'configuration-set' };
   // Not served locally (the keys come from LINK_SIGNING_KEYS): named so its grants can still be listed.
   local[id(stack.signingKeys.secret)] = { kind: 'secret', name: 'link-signing-keys' };
+  local[id(stack.formKeys.secret)] = { kind: 'secret', name: 'form-token-keys' };
 
   const principals: PolicyTemplate['principals'] = {};
   for (const [logicalId, resource] of Object.entries(resources)) {
