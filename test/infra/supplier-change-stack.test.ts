@@ -66,7 +66,9 @@ const KEYS_ENV = ['LINK_KEYS_SECRET_ARN'];
 /** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
 const FORM_ENV = [
   'PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'STALLED_AFTER_REMINDERS', 'STALLED_WAIT_SECONDS',
-  'NOTIFICATIONS_PER_HOUR_PER_IP', 'INCIDENT_WAIT_SECONDS',
+  'NOTIFICATIONS_PER_HOUR_PER_IP', 'NOTIFICATIONS_PER_HOUR_PER_CONTACT', 'INCIDENT_WAIT_SECONDS',
+  // the site's own origin (cross-site posts are refused) and the form-token keys, not the link-signing ones
+  'PUBLIC_BASE_URL', 'FORM_KEYS_SECRET_ARN',
 ];
 const EXPECTED_ENV: Record<ActionName, string[]> = {
   'register-case': [],
@@ -197,7 +199,8 @@ describe('ProcedureFunctions', () => {
     expect(needs.sendsEmail, 'sendsEmail <=> outbox()').toBe(/\boutbox\(\)/.test(source));
     expect(needs.drainsOutbox ?? false, 'drainsOutbox <=> sesMailer()').toBe(/\bsesMailer\(\)/.test(source));
     expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys() / statusLinksNow()').toBe(/\b(loadSigningKeys|statusLinksNow)\(\)/.test(source));
-    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / outbox()').toBe(/\b(mailConfig|statusLinksNow|outbox)\(\)/.test(source));
+    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / statusLinksNow() / outbox() / formConfigSchema').toBe(/\b(mailConfig|statusLinksNow|outbox)\(\)/.test(source) || source.includes('formConfigSchema'));
+    expect(needs.formKeys ?? false, 'formKeys <=> loadFormKeys()').toBe(/\bloadFormKeys\(\)/.test(source));
     expect(needs.startsProcedure, 'startsProcedure <=> formConfigSchema').toBe(source.includes('formConfigSchema'));
     expect(needs.answersTasks, 'answersTasks <=> workflow.completeTask').toBe(/\.completeTask\(/.test(source));
     expect(source, 'every action uses the case table').toMatch(/\bcaseStore\(\)/);
@@ -250,6 +253,7 @@ describe('ProcedureFunctions', () => {
           STALLED_AFTER_REMINDERS: '3',
           STALLED_WAIT_SECONDS: String(7 * 86_400),
           NOTIFICATIONS_PER_HOUR_PER_IP: '20',
+          NOTIFICATIONS_PER_HOUR_PER_CONTACT: '5',
           INCIDENT_WAIT_SECONDS: String(7 * 86_400),
         }),
       },
@@ -269,7 +273,7 @@ describe('ProcedureFunctions', () => {
     const env = json.Resources[fnId('notification-form')]!.Properties!.Environment.Variables as Record<string, unknown>;
     // THEN
     expect(env).not.toHaveProperty('REMINDER_SCHEDULE');
-    const parsed = parseLambdaConfig(formConfigSchema, resolvedForLambda(env));
+    const parsed = parseLambdaConfig(formConfigSchema, { ...resolvedForLambda(env), PUBLIC_BASE_URL: 'https://resolved.example' });
     expect(parsed).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2, STALLED_AFTER_REMINDERS: 3, STALLED_WAIT_SECONDS: 604_800, REMINDER_SCHEDULE: {}, INCIDENT_WAIT_SECONDS: 604_800 });
   });
 
@@ -347,8 +351,7 @@ describe('SES sender', () => {
 describe('LinkSigningSecret', () => {
   it('generates {"current":"k1","k1":<64 alphanumerics>} and keeps the value out of the template', () => {
     // THEN
-    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 1);
-    synth.template.hasResourceProperties('AWS::SecretsManager::Secret', {
+    expect(json.Resources[logicalId(synth.stack.signingKeys.secret)]!.Properties).toMatchObject({
       GenerateSecretString: {
         SecretStringTemplate: JSON.stringify({ current: 'k1' }),
         GenerateStringKey: 'k1',
@@ -356,15 +359,15 @@ describe('LinkSigningSecret', () => {
         ExcludePunctuation: true,
         IncludeSpace: false,
       },
-      SecretString: Match.absent(),
     });
-    synth.template.hasResource('AWS::SecretsManager::Secret', { DeletionPolicy: 'Retain' });
+    expect(json.Resources[logicalId(synth.stack.signingKeys.secret)]!.Properties).not.toHaveProperty('SecretString');
+    expect(json.Resources[logicalId(synth.stack.signingKeys.secret)]!.DeletionPolicy).toBe('Retain');
   });
 
   it('is readable exactly by the mail senders (status link in every e-mail), confirmation-links and case-status', () => {
     // THEN
     const secretRef = { Ref: logicalId(synth.stack.signingKeys.secret) };
-    const readers = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
+    const readers = allStatements().filter(({ statement }) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')) && JSON.stringify(statement.Resource) === JSON.stringify(secretRef));
     const key = (roles: unknown) => JSON.stringify(roles);
     expect(readers.map(({ roles }) => key(roles)).sort()).toEqual(SECRET_READERS.map((name) => key([{ Ref: fnRoleId(name) }])).sort());
     for (const { statement } of readers) {
@@ -377,6 +380,28 @@ describe('LinkSigningSecret', () => {
     }
   });
 });
+describe('FormTokenSecret', () => {
+  it('is a secret of its own, generated as the link keys are, its value not in the template', () => {
+    const resource = json.Resources[logicalId(synth.stack.formKeys.secret)]!;
+    expect(resource.Type).toBe('AWS::SecretsManager::Secret');
+    expect(logicalId(synth.stack.formKeys.secret)).not.toBe(logicalId(synth.stack.signingKeys.secret));
+    expect(resource.Properties).toMatchObject({ GenerateSecretString: { SecretStringTemplate: JSON.stringify({ current: 'k1' }), GenerateStringKey: 'k1', PasswordLength: 64, ExcludePunctuation: true } });
+    expect(resource.Properties).not.toHaveProperty('SecretString');
+  });
+
+  it('is readable by notification-form alone, which reads no other secret (it cannot mint action links)', () => {
+    const secretRef = { Ref: logicalId(synth.stack.formKeys.secret) };
+    const readers = allStatements().filter(({ statement }) => JSON.stringify(statement.Resource) === JSON.stringify(secretRef));
+    expect(readers.map(({ roles, statement }) => [roles, statement])).toEqual([[[{ Ref: fnRoleId('notification-form') }], { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretRef }]]);
+    const formSecrets = statementsOfRole(fnRoleId('notification-form')).filter((statement) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
+    expect(formSecrets.map((statement) => statement.Resource)).toEqual([secretRef]);
+    for (const name of ACTION_NAMES) {
+      const value = json.Resources[fnId(name)]!.Properties!.Environment.Variables.FORM_KEYS_SECRET_ARN as unknown;
+      expect(value, name).toEqual(name === 'notification-form' ? secretRef : undefined);
+    }
+  });
+});
+
 
 describe('ProcedureStateMachines', () => {
   it('creates two STANDARD state machines with logging (no execution data) and tracing', () => {
