@@ -95,7 +95,7 @@ export async function playCase(unit: UnitData, ctx: CaseContext): Promise<{ case
     check(caseId, 'no case id on the form answer page');
 
     stage = '1 confirm contact e-mail';
-    const contact = await take(JST, ['Potwierdzenie adresu e-mail']);
+    const contact = await take(JST, ['prośba o potwierdzenie adresu e-mail']);
     let posted = await confirm(contact, { confirmed: 'tak' });
     const [ack, agreeRequest] = await Promise.all([take(JST, ['przyjęto zgłoszenie']), take(MRPIPS, ['Uzgodnienie trybu'])]);
     sample('contact → MRPiPS variant', posted, [agreeRequest]);

@@ -103,8 +103,9 @@ ${table(summaryTitle, rows)}
 
 /** The request (or its reminder, or MRPiPS's resend) to confirm the contact address: sent before it is confirmed. */
 function contactConfirmationEmail(args: { record: CaseRecord; to: string; url: string; deadline: string; remindersSent: number; resent?: boolean; final?: boolean; statusUrl: string }): EmailMessage {
-  const what = 'prośba o potwierdzenie adresu e-mail — zgłoszenie zmiany dostawcy SD';
-  const topic = args.resent ? `Ponownie wysłana ${what}` : args.remindersSent > 0 ? `Przypomnienie nr ${args.remindersSent}: ${what}` : `Prośba o potwierdzenie adresu e-mail — zgłoszenie zmiany dostawcy SD`;
+  const which = args.resent ? ' (link wysłany ponownie)' : args.final ? ' (ostatnie przypomnienie)' : args.remindersSent > 0 ? ` (przypomnienie nr ${args.remindersSent})` : '';
+  // Shaped as every subject ("[case] <unit>: <topic>"), with a fixed label where the unit's name would be.
+  const topic = `Zgłoszenie zmiany dostawcy SD: prośba o potwierdzenie adresu e-mail${which}`;
   return compose(args.record, [args.to], [], topic, {
     heading: 'Prośba o potwierdzenie adresu e-mail',
     paragraphs: [
@@ -112,7 +113,6 @@ function contactConfirmationEmail(args: { record: CaseRecord; to: string; url: s
       ...(args.remindersSent > 0 || args.resent ? ['Nie otrzymaliśmy jeszcze potwierdzenia. Poprzednie linki w tej sprawie przestały działać — prosimy użyć linku z tej wiadomości.'] : []),
       'Zgłoszenie trafi do MRPiPS dopiero po potwierdzeniu, że adres należy do Państwa i że zgłoszenie złożono w imieniu jednostki. Dane zgłoszenia podajemy poniżej dokładnie tak, jak wpisano je w formularzu; MRPiPS ich nie sprawdzało.',
       'Jeżeli nie składali Państwo tego zgłoszenia, prosimy zignorować tę wiadomość — niepotwierdzone zgłoszenie wygaśnie, a adres nie zostanie użyty w żadnej sprawie.',
-      ...(args.final ? ['To ostatnie przypomnienie.'] : []),
       'Otwarcie linku niczego nie zmienia; potwierdzenie następuje dopiero przyciskiem na otwartej stronie.',
     ],
     action: { url: args.url, label: 'Otwórz stronę potwierdzenia', deadline: args.deadline },

@@ -202,7 +202,7 @@ describe('the e-mails before the contact address is confirmed (anyone may have t
     const base = caseAfterStepA();
     return { ...base, notification: { ...base.notification, officeName, remarks } };
   };
-  const SUBJECT = `[${CASE_ID}] Prośba o potwierdzenie adresu e-mail — zgłoszenie zmiany dostawcy SD`;
+  const SUBJECT = `[${CASE_ID}] Zgłoszenie zmiany dostawcy SD: prośba o potwierdzenie adresu e-mail`;
   const request = (record: CaseRecord, remindersSent = 0) =>
     confirmationRequestEmail({ record, step: 'CONFIRM_CONTACT', round: 1, comment: null, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent, statusUrl: STATUS });
   const sent = (record: CaseRecord): [string, EmailMessage][] => [
@@ -213,7 +213,7 @@ describe('the e-mails before the contact address is confirmed (anyone may have t
 
   it('GIVEN the request THEN its subject is fixed: the case id and the topic, nothing the submitter wrote', () => {
     expect(request(hostileCase()).subject).toBe(SUBJECT);
-    expect(request(hostileCase(), 2).subject).toBe(`[${CASE_ID}] Przypomnienie nr 2: prośba o potwierdzenie adresu e-mail — zgłoszenie zmiany dostawcy SD`);
+    expect(request(hostileCase(), 2).subject).toBe(`${SUBJECT} (przypomnienie nr 2)`);
   });
 
   it.each(sent(hostileCase()))('GIVEN a hostile office name and remarks WHEN the %s is sent THEN the remarks are not in it, the office name only quoted among the unchecked form data, and it says to ignore it if unknown', (_what, message) => {
