@@ -24,7 +24,8 @@ export const localConfigSchema = z.object({
   RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).default(2),
   NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).default(20),
-  NOTIFICATIONS_PER_HOUR_PER_CONTACT: z.coerce.number().int().min(1).default(5),
+  /** As the per-address limit: locally every notification comes from this machine, mostly with the same contact. */
+  NOTIFICATIONS_PER_HOUR_PER_CONTACT: z.coerce.number().int().min(1).default(20),
   /** Hand-overs of one step through its link page (lambdas/core/config.ts stepLimitsConfigSchema). */
   MAX_HAND_OVERS_PER_STEP: z.coerce.number().int().min(0).default(3),
   /** After this many reminders a step is past its final deadline and the case is STALLED. */
