@@ -1,3 +1,4 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
@@ -44,8 +45,11 @@ describe('the notification form', () => {
     expect(refused.body).toContain('Zbyt wiele zgłoszeń');
     expect(refused.headers.get('content-type')).toContain('text/html');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Only the accepted ones started a case.
+    // Only the accepted ones started a case, and only they were counted: refusals take nothing from the limit.
     expect(await executions()).toHaveLength(1 + firstRefusal);
+    const db = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.dynamodb });
+    const counters = (await db.send(new ScanCommand({ TableName: stack.config.TABLE_NAME }))).Items!.filter((item) => item.pk!.S!.startsWith('LIMIT#notification#'));
+    expect(counters.map((item) => Number(item.count!.N))).toEqual([LIMIT]);
   });
 
   it('refuses a post from another site (Origin, Sec-Fetch-Site) and one without the form token, and creates nothing', async () => {
