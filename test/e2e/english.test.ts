@@ -70,6 +70,7 @@ describe('the pages in English', () => {
     const action = /<form method="post" action="([^"]+)"/.exec(form)![1]!;
     expect(action).toBe('/zgloszenie?lang=en');
     const submissionId = /name="submissionId" value="([^"]+)"/.exec(form)![1]!;
+    const formToken = /name="formToken" value="([^"]+)"/.exec(form)![1]!;
     // The switch is a link to the Polish form.
     const polish = await fetch(switchLink(form, formUrl));
     expect(polish.status).toBe(200);
@@ -78,7 +79,7 @@ describe('the pages in English', () => {
     expect(polishForm).toContain('<form method="post" action="/zgloszenie" novalidate>');
 
     const target = new URL(action, formUrl).toString();
-    const fields = { ...asciiFields(), submissionId };
+    const fields = { ...asciiFields(), submissionId, formToken };
     const invalid = await postForm(target, { ...fields, teryt: '123', 'contact.email': 'anna', 'contact.phone': '12', 'areas.0.oldCollectionCode': 'bad code!' });
     expect(invalid.status).toBe(400);
     expectEnglish(invalid.body, 'form with errors');
