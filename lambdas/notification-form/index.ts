@@ -61,12 +61,13 @@ export async function handleNotificationForm(
   const form = formOf(request);
   let submissionId = SUBMISSION_ID_PATTERN.test(form.submissionId ?? '') ? form.submissionId! : newSubmissionId();
   const values = { ...form, submissionId };
-  const tokenProblem = formTokenProblem(deps.formKeys, form.formToken, form.submissionId ?? '', request.ip, nowSeconds);
-  if (tokenProblem) return formPage({ values, errors: { formToken: FORM_TOKEN_MESSAGE[tokenProblem] } });
+  // "Add another area" only shows the form again (with a fresh token) and touches nothing: no token needed.
   if (form.action === 'addArea') {
     const rows = Number.parseInt(form.rows ?? '', 10);
     return formPage({ values, rows: areaRowCount(form, Math.min(MAX_AREAS, (Number.isFinite(rows) ? rows : 3) + 1)) });
   }
+  const tokenProblem = formTokenProblem(deps.formKeys, form.formToken, form.submissionId ?? '', request.ip, nowSeconds);
+  if (tokenProblem) return formPage({ values, errors: { formToken: FORM_TOKEN_MESSAGE[tokenProblem] } });
   const parsed = parseNotificationForm(form, todayInPoland(now));
   if (!parsed.ok) return formPage({ values, errors: parsed.errors });
   const notification = parsed.notification;
