@@ -17,9 +17,10 @@ export const FORM_PATH = '/zgloszenie';
 const SUBMISSION_TTL_SECONDS = 30 * 86_400;
 const HOUR = 3600;
 
+const NOT_FROM_OUR_FORM = 'Nie można potwierdzić, że formularz wypełniono na tej stronie. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.';
 const FORM_TOKEN_MESSAGE: Record<FormTokenProblem, string> = {
-  MISSING: 'Nie można potwierdzić, że formularz wypełniono na tej stronie. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.',
-  INVALID: 'Nie można potwierdzić, że formularz wypełniono na tej stronie. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.',
+  MISSING: NOT_FROM_OUR_FORM,
+  INVALID: NOT_FROM_OUR_FORM,
   EXPIRED: 'Formularz był otwarty dłużej niż 24 godziny. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.',
 };
 
