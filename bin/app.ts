@@ -1,7 +1,7 @@
 #!/usr/bin/env -S npx tsx
 import { App, Validations } from 'aws-cdk-lib';
 import { ConfigError, parseConfig } from '../lib/config.js';
-import { SupplierChangeStack } from '../lib/supplier-change-stack.js';
+import { addSupplierChangeStacks } from '../lib/supplier-change-app.js';
 
 const app = new App();
 
@@ -23,9 +23,6 @@ if (String(app.node.tryGetContext('nag')) === 'true') {
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
 }
 
-new SupplierChangeStack(app, 'SupplierChangeStack', {
-  description: 'Zmiana dostawcy SD (MRPiPS): notification, confirmations and collection changes as a Step Functions workflow',
-  config,
-});
+addSupplierChangeStacks(app, 'SupplierChangeStack', config);
 
 app.synth();

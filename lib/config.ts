@@ -29,7 +29,8 @@ import { type ReminderSchedule, reminderScheduleSchema, type StepTiming, stepTim
  * | notificationsPerHourPerIp | 20 (accepted notifications per client address per hour, 1..10000) |
  * | notificationsPerHourPerContact | 5 (accepted notifications per contact e-mail address per hour, 1..1000) |
  * | maxHandOversPerStep    | 3 (hand-overs of one step through its link page, 0..20; MRPiPS can still reassign it) |
- * | publicBaseUrl          | (unset: the HTTP API endpoint)            |
+ * | publicBaseUrl          | (unset: the CloudFront distribution's https://<id>.cloudfront.net) |
+ * | formPostsPerClient     | 30 (form POSTs one client address may make in AWS WAF's 5-minute window, 10..2000000000) |
  * | logRetentionDays       | 90 (one of the CloudWatch Logs retention values) |
  * | createSesIdentity      | false                                     |
  * | sesMaxSendRate         | 14 (SES's maximum send rate of the account, messages/s, > 0, at most 10000: the outbox's sender keeps to it) |
@@ -75,6 +76,7 @@ export const CONTEXT_DEFAULTS = {
   createSesIdentity: false,
   sesMaxSendRate: 14,
   allowPlaceholderAddresses: false,
+  formPostsPerClient: 30,
 } as const;
 
 /**
@@ -247,6 +249,14 @@ export const configSchema = z.object({
     .url({ protocol: /^https?$/, error: 'must be an http(s) URL' })
     .transform((url) => url.replace(/\/+$/, ''))
     .optional(),
+  /**
+   * Limit of the web ACL's rate-based rule (lib/link-pages-web-acl.ts): a person filling in the form posts it a few times
+   * (errors shown, corrected); 30 in 5 minutes leaves room for an office behind one address and stops one client flooding it.
+   * AWS WAF's bounds.
+   */
+  formPostsPerClient: numeric
+    .pipe(z.number().int('must be an integer').min(10, 'must be at least 10').max(2_000_000_000, 'must be at most 2000000000'))
+    .default(CONTEXT_DEFAULTS.formPostsPerClient),
   logRetentionDays: numeric
     .pipe(
       z.number().refine((v) => RETENTION_VALUES.includes(v), {

@@ -1,3 +1,4 @@
+import { PAGE_SECURITY_HEADERS } from '../lambdas/core/html.js';
 import type { ActionName } from './procedure-functions.js';
 
 /**
@@ -17,7 +18,9 @@ export interface Throttle {
 export const DEFAULT_THROTTLE: Throttle = { burstLimit: 50, rateLimit: 20 };
 /**
  * Posting the notification form creates cases and sends e-mail: it is limited harder at the API (besides
- * the per-address hourly limit notification-form itself applies, NOTIFICATIONS_PER_HOUR_PER_IP).
+ * the per-address hourly limit notification-form itself applies, NOTIFICATIONS_PER_HOUR_PER_IP). This bucket is
+ * shared by every client; what keeps one client from emptying it is WAF's per-client rate rule in front
+ * (lib/link-pages-web-acl.ts, FORM_POST_PATHS below).
  */
 export const FORM_POST_THROTTLE: Throttle = { burstLimit: 10, rateLimit: 2 };
 
@@ -53,3 +56,24 @@ export const LINK_PAGE_ROUTES: readonly LinkPageRoute[] = [
   { path: '/potwierdzenie', methods: ['ANY'], target: 'confirmation-links' },
   { path: '/sprawa', methods: ['ANY'], target: 'case-status' },
 ];
+
+/** The paths whose POST submits the notification form: what the edge's per-client rate rule counts (lib/link-pages-web-acl.ts). */
+export const FORM_POST_PATHS: readonly string[] = LINK_PAGE_ROUTES.filter((route) => route.target === 'notification-form' && route.methods.includes('POST')).map((route) => route.path);
+
+/** The window AWS WAF counts a rate-based rule's requests over (its default, 5 minutes); locally shorter for the tests (local/edge.ts). */
+export const FORM_POST_RATE_WINDOW_SECONDS = 300;
+
+/**
+ * What WAF answers a client over the form's rate (its custom response): 429 with Retry-After, one page in Polish and
+ * English (WAF cannot choose by `lang`), and the pages' security headers (HSTS among them).
+ */
+export const RATE_LIMITED_ANSWER = {
+  status: 429,
+  bodyKey: 'form-posts-per-client',
+  headers: { ...PAGE_SECURITY_HEADERS, 'retry-after': String(FORM_POST_RATE_WINDOW_SECONDS) },
+  body:
+    '<!doctype html><html lang="pl"><head><meta charset="utf-8"><meta name="robots" content="noindex, nofollow"><title>Zbyt wiele żądań — Zmiana dostawcy SD</title></head><body>' +
+    '<h1>Zbyt wiele żądań</h1><p>Z tego adresu wysłano w krótkim czasie zbyt wiele formularzy. Nic nie zostało zapisane. Prosimy spróbować ponownie za kilka minut.</p>' +
+    '<div lang="en"><h2>Too many requests</h2><p>Too many forms have been sent from this address in a short time. Nothing has been saved. Please try again in a few minutes.</p></div>' +
+    '</body></html>',
+} as const;

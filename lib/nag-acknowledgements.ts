@@ -37,7 +37,7 @@ const PUBLIC_PAGES_REASON =
   'The link pages are public by design: the JST fills in the notification form without an account, and officials act through ' +
   'the signed links e-mailed to them. Every confirmation and status request is authorised by its HMAC-SHA256 signature ' +
   '(bound to case, step, role, recipient and expiry, one-time via the stored link-id hash); the form is throttled at the ' +
-  'route and limited per client address. There is no user directory to authorise against.';
+  'route, rate-limited per client address by AWS WAF and limited per client address by the form. There is no user directory to authorise against.';
 const SIGNING_KEY_ROTATION_REASON =
   'The link-signing keys rotate by the documented manual procedure (README "Rotating the link key"): add k2, make it current, ' +
   'keep k1 until links it signed have expired (the response timeout; status links 400 days). Secrets Manager rotation replaces ' +
@@ -46,6 +46,21 @@ const SIGNING_KEY_ROTATION_REASON =
 const FORM_KEY_ROTATION_REASON =
   'The form-token keys rotate by key id as the link keys do (lib/form-token-secret.ts): add k2, make it current, drop k1 a day ' +
   'later. Secrets Manager rotation replaces the secret value, which would refuse every form opened before it.';
+
+const ORIGIN_SECRET_ROTATION_REASON =
+  'The origin-verification value is resolved into the distribution\'s origin header when CloudFormation updates the distribution; ' +
+  'a scheduled rotation would change the secret without updating CloudFront, and every page would answer 403 until the next ' +
+  'deployment that touches the distribution. It is changed by hand with such a deployment (the functions read the new value within five minutes).';
+const DISTRIBUTION_LOGS_REASON =
+  'CloudFront standard logs record every request\'s query string, which carries the signed link fields (case, step, link id, signature); ' +
+  'the project keeps them out of every log. Requests are logged without it by AWS WAF (query string redacted, every request) and by the ' +
+  'HTTP API\'s access log (route key, status, no query string).';
+const DEFAULT_CERTIFICATE_REASON =
+  'The distribution uses its default *.cloudfront.net certificate, whose viewer TLS policy CloudFront fixes (TLSv1) and no property can ' +
+  'raise; a minimum of TLSv1.2_2021 needs a custom domain with an ACM certificate in us-east-1 (publicBaseUrl), which is outside this stack.';
+const NO_GEO_RESTRICTION_REASON =
+  'Participants are Polish officials and suppliers, but a supplier\'s staff or an official may open a link from abroad (travel, a foreign ' +
+  'supplier\'s office): a geographic block would lock them out of a step they must confirm. WAF\'s rules and the signed links protect the pages instead.';
 
 /** Logical id of a construct's CloudFormation resource. */
 const logicalIdOf = (construct: IConstruct): string => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
@@ -86,6 +101,12 @@ export function acknowledgeNagFindings(stack: SupplierChangeStack): NagAcknowled
 
   // The public link pages (every route of the HTTP API).
   acknowledge(stack.linkPages.httpApi, 'AwsSolutions-APIG4', PUBLIC_PAGES_REASON);
+
+  // The edge: CloudFront's origin header value, logs, certificate and reach.
+  acknowledge(stack.edge.originSecret, 'AwsSolutions-SMG4', ORIGIN_SECRET_ROTATION_REASON);
+  acknowledge(stack.edge.distribution, 'AwsSolutions-CFR3', DISTRIBUTION_LOGS_REASON);
+  acknowledge(stack.edge.distribution, 'AwsSolutions-CFR4', DEFAULT_CERTIFICATE_REASON);
+  acknowledge(stack.edge.distribution, 'AwsSolutions-CFR1', NO_GEO_RESTRICTION_REASON);
 
   // The link-signing keys: manual rotation that keeps old keys verifying.
   acknowledge(stack.signingKeys.secret, 'AwsSolutions-SMG4', SIGNING_KEY_ROTATION_REASON);

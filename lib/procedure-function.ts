@@ -66,16 +66,32 @@ export interface MailRouting {
 }
 
 /**
- * What the case store reads (lambdas/adapters/case-store.ts): single items (GetItem) and the items of one
- * case (Query on the table's own key; the table has no index).
+ * The case table's partitions, by what their partition key is (lambdas/adapters/case-store.ts, send-schedule.ts):
+ * the `dynamodb:LeadingKeys` pattern each grant is confined to. `cases` holds every case's items: the case, its
+ * timeline, its steps (with their task tokens), e-mail markers and incidents.
  */
-export const CASE_TABLE_READ_ACTIONS = ['dynamodb:GetItem', 'dynamodb:Query'] as const;
+export const CASE_TABLE_PARTITIONS = {
+  cases: 'CASE#*',
+  collections: 'COLLECTION#*',
+  caseNumbers: 'COUNTER#*',
+  submissions: 'SUBMISSION#*',
+  limits: 'LIMIT#*',
+  sendSchedule: 'OUTBOX',
+} as const;
+export type CaseTablePartition = keyof typeof CASE_TABLE_PARTITIONS;
 
-/**
- * What the case store does (lambdas/adapters/case-store.ts): the reads above plus single-item conditional
- * or atomic writes (PutItem, UpdateItem). No transactions, batches, deletes (expired items go by TTL) or Scan.
- */
-export const CASE_TABLE_ACTIONS = [...CASE_TABLE_READ_ACTIONS, 'dynamodb:PutItem', 'dynamodb:UpdateItem'] as const;
+/** The single-item reads and writes the stores make; no Scan, deletes (TTL removes items), batches or transactions. */
+export type CaseTableRead = 'dynamodb:GetItem' | 'dynamodb:Query';
+export type CaseTableWrite = 'dynamodb:PutItem' | 'dynamodb:UpdateItem';
+
+/** What one function does in one partition of the case table. */
+export interface PartitionAccess {
+  readonly read?: readonly CaseTableRead[];
+  readonly write?: readonly CaseTableWrite[];
+}
+
+/** What one function does in the case table, partition by partition; a partition not named is not touched. */
+export type CaseTableAccess = Readonly<Partial<Record<CaseTablePartition, PartitionAccess>>>;
 
 /**
  * The `service` dimension of the business metrics (lambdas/adapters/metrics.ts): the stack's name, so that two
@@ -154,19 +170,28 @@ export class ProcedureFunction extends NodejsFunction {
   }
 
   /**
-   * Read and write items of the case table (`TABLE_NAME`): the item-level actions in
-   * CASE_TABLE_ACTIONS, on the table only (no Scan, no deletes, no streams, no table management).
+   * Read items of one partition of the case table (`TABLE_NAME`): the given actions on the table only, on items
+   * whose partition key matches the partition's pattern (`dynamodb:LeadingKeys`), nothing that writes.
    */
-  public readWriteCases(table: ITable): this {
-    this.addEnvironment('TABLE_NAME', table.tableName);
-    table.grant(this, ...CASE_TABLE_ACTIONS);
-    return this;
+  public readCaseItems(table: ITable, partition: CaseTablePartition, actions: readonly CaseTableRead[]): this {
+    return this.accessCaseItems(table, partition, actions);
   }
 
-  /** Read items of the case table (`TABLE_NAME`): CASE_TABLE_READ_ACTIONS only, nothing that writes. */
-  public readCases(table: ITable): this {
+  /** Write items of one partition of the case table (`TABLE_NAME`), as readCaseItems reads them. */
+  public writeCaseItems(table: ITable, partition: CaseTablePartition, actions: readonly CaseTableWrite[]): this {
+    return this.accessCaseItems(table, partition, actions);
+  }
+
+  private accessCaseItems(table: ITable, partition: CaseTablePartition, actions: readonly string[]): this {
     this.addEnvironment('TABLE_NAME', table.tableName);
-    table.grant(this, ...CASE_TABLE_READ_ACTIONS);
+    // ForAllValues: every partition key the request touches must match (a single-item call or Query has one).
+    this.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: [...actions],
+        resources: [table.tableArn],
+        conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [CASE_TABLE_PARTITIONS[partition]] } },
+      }),
+    );
     return this;
   }
 
@@ -218,6 +243,16 @@ export class ProcedureFunction extends NodejsFunction {
   }
 
   /**
+   * Answer only requests that came through CloudFront: the origin-verification value (`ORIGIN_VERIFICATION_SECRET_ARN`),
+   * secretsmanager:GetSecretValue on that secret only.
+   */
+  public verifyOriginWith(secret: ISecret): this {
+    this.addEnvironment('ORIGIN_VERIFICATION_SECRET_ARN', secret.secretArn);
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
+    return this;
+  }
+
+  /**
    * Start executions of the procedure state machine (`PROCEDURE_STATE_MACHINE_ARN`), with the timing it passes in
    * (`RESPONSE_TIMEOUT_SECONDS`, `ESCALATE_AFTER_REMINDERS`, `STALLED_AFTER_REMINDERS`, `STALLED_WAIT_SECONDS`, and
    * `REMINDER_SCHEDULE` as compact JSON when per-step overrides are given, `INCIDENT_WAIT_SECONDS`).
@@ -237,7 +272,7 @@ export class ProcedureFunction extends NodejsFunction {
   /**
    * Accepted notifications per client address and per contact address per hour (`NOTIFICATIONS_PER_HOUR_PER_IP`,
    * `NOTIFICATIONS_PER_HOUR_PER_CONTACT`); the counters are table items that expire by TTL. No permission of its
-   * own (the counters need the case table's writes).
+   * own (the counters are the `limits` partition's writes).
    */
   public limitNotifications(perHourPerIp: number, perHourPerContact: number): this {
     this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_IP', String(perHourPerIp));
@@ -247,7 +282,7 @@ export class ProcedureFunction extends NodejsFunction {
 
   /**
    * Hold cases for the operator (`OPERATIONS_EMAIL`, `MAX_INCIDENTS_PER_CASE`). No permission of its own: the
-   * incident is a table item and an e-mail (readWriteCases, sendEmailAs).
+   * incident is a table item and an e-mail (writeCaseItems, mailThrough).
    */
   public openIncidents(policy: IncidentPolicy): this {
     this.tellOperations(policy.operationsEmail);
@@ -255,7 +290,7 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
-  /** E-mail what needs an operator to the operations address (`OPERATIONS_EMAIL`); no permission of its own (sendEmailAs). */
+  /** E-mail what needs an operator to the operations address (`OPERATIONS_EMAIL`); no permission of its own (mailThrough). */
   public tellOperations(operationsEmail: string): this {
     this.addEnvironment('OPERATIONS_EMAIL', operationsEmail);
     return this;

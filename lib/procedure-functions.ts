@@ -8,17 +8,26 @@ import { Construct } from 'constructs';
 import type { EmailOutbox } from './email-outbox.js';
 import type { EmailSender } from './email-sender.js';
 import { FUNCTION_TIMEOUT_SECONDS } from './function-timeouts.js';
-import { type IncidentPolicy, type MailRouting, ProcedureFunction, type ProcedureFunctionProps, type ProcedureTiming } from './procedure-function.js';
+import {
+  type CaseTableAccess,
+  type CaseTablePartition,
+  type IncidentPolicy,
+  type MailRouting,
+  type PartitionAccess,
+  ProcedureFunction,
+  type ProcedureFunctionProps,
+  type ProcedureTiming,
+} from './procedure-function.js';
 import { PROJECT_ROOT } from './paths.js';
 
 /** What one action needs; ProcedureFunctions grants exactly this, with the environment each grant goes with. */
 export interface ActionNeeds {
   readonly description: string;
   /**
-   * The case table (`TABLE_NAME`): 'read-write' = CASE_TABLE_ACTIONS (GetItem, Query, PutItem, UpdateItem),
-   * 'read' = CASE_TABLE_READ_ACTIONS (GetItem, Query).
+   * The case table (`TABLE_NAME`): per partition (CASE_TABLE_PARTITIONS), the reads and the writes the action's
+   * code paths make, each granted only on items of that partition (`dynamodb:LeadingKeys`).
    */
-  readonly table: 'read-write' | 'read';
+  readonly table: CaseTableAccess;
   /**
    * Put e-mail on the outbox + OUTBOX_QUEUE_URL, MRPIPS_EMAIL, VOIVODESHIP_ADMINS. Every e-mail carries a signed
    * read-only status link, so a sender also needs `signingKeys` and `publicBaseUrl`
@@ -47,6 +56,11 @@ export interface ActionNeeds {
   readonly tellsOperations?: boolean;
 }
 
+const GET = 'dynamodb:GetItem';
+const QUERY = 'dynamodb:Query';
+const PUT = 'dynamodb:PutItem';
+const UPDATE = 'dynamodb:UpdateItem';
+
 /**
  * What each action (lambdas/<name>/index.ts) needs: the single source of truth for every function's
  * environment and permissions (the contract's "needs" column, brought in line with the handlers).
@@ -55,59 +69,74 @@ export interface ActionNeeds {
 export const ACTION_NEEDS = {
   'register-case': {
     description: 'Registers a notification as a new case',
-    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    table: { cases: { write: [PUT] } },
+    sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
   'request-confirmation': {
     description: 'E-mails a signed confirmation link and stores the task token',
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'escalate-step': {
     description: 'Escalates an unanswered step to MRPiPS',
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'apply-response': {
     description: 'Applies a confirmed response to the case',
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { read: [GET], write: [UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'change-collection-states': {
     description: 'Records the CBB collection changes (close / archive)',
-    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { write: [UPDATE] } },
+    sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
   'send-notice': {
     description: 'Sends the notices of the procedure',
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { read: [GET], write: [UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'record-failure': {
     description: 'Records a failed step on the case (status FAILED, reason)',
-    table: 'read-write', sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] } },
+    sendsEmail: false, signingKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
   'open-incident': {
     description: 'Holds a case whose action failed for good as an incident for the operator',
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, opensIncidents: true,
+    table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, opensIncidents: true,
   },
   'record-ended-execution': {
     description: 'Marks the case of a procedure execution that ended abnormally (TIMED_OUT, FAILED, ABORTED) FAILED and tells operations',
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, tellsOperations: true,
+    table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, tellsOperations: true,
   },
   'record-delivery-event': {
     description: "Records SES's delivery events (delivery, bounce, complaint, reject, delay) on the case; tells MRPiPS of an unreachable step recipient",
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'send-email': {
     description: "Sends the outbox's e-mail through SES at the sending rate; records SES's refusals on the case",
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, drainsOutbox: true,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] }, sendSchedule: { read: [GET], write: [UPDATE] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false, drainsOutbox: true,
   },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
-    table: 'read-write', sendsEmail: false, signingKeys: false, formKeys: true, publicBaseUrl: true, startsProcedure: true, answersTasks: false,
+    // No collection write: the form holds no collection (they are taken at CONFIRM_CONTACT by apply-response).
+    table: { submissions: { read: [GET], write: [UPDATE] }, limits: { write: [UPDATE] }, caseNumbers: { write: [UPDATE] }, collections: { read: [GET] } },
+    sendsEmail: false, signingKeys: false, formKeys: true, publicBaseUrl: true, startsProcedure: true, answersTasks: false,
   },
   'confirmation-links': {
     description: 'Link page: signed confirmation links, hand a step to a colleague (/potwierdzenie)',
-    table: 'read-write', sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: true,
+    table: { cases: { read: [GET], write: [PUT, UPDATE] }, collections: { read: [GET] } },
+    sendsEmail: true, signingKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: true,
   },
   'case-status': {
     description: 'Link page: read-only case status behind the signed link in every e-mail (/sprawa)',
-    table: 'read', sendsEmail: false, signingKeys: true, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
+    table: { cases: { read: [GET, QUERY] } },
+    sendsEmail: false, signingKeys: true, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
 } as const satisfies Record<string, ActionNeeds>;
 
@@ -123,7 +152,8 @@ export function needsProblems(name: string, needs: ActionNeeds): string[] {
   const problems: string[] = [];
   if (needs.sendsEmail && !needs.publicBaseUrl) problems.push(`${name} sends e-mail but gets no PUBLIC_BASE_URL (mailConfigSchema requires it)`);
   if (needs.sendsEmail && !needs.signingKeys) problems.push(`${name} sends e-mail but cannot sign the status link every e-mail carries`);
-  if (needs.sendsEmail && needs.table !== 'read-write') problems.push(`${name} sends e-mail but cannot record it on the case`);
+  // The e-mail's marker (lambdas/adapters/mail-once.ts): read before queueing, put after.
+  if (needs.sendsEmail && !(needs.table.cases?.read?.includes(GET) && needs.table.cases.write?.includes(PUT))) problems.push(`${name} sends e-mail but cannot record it on the case`);
   if (needs.drainsOutbox && !needs.sendsEmail) problems.push(`${name} drains the outbox but cannot put a throttled message back on it`);
   return problems;
 }
@@ -184,8 +214,10 @@ export class ProcedureFunctions extends Construct {
         description: `${name}: ${needs.description}`,
         logRetention: props.logRetention,
       });
-      if (needs.table === 'read-write') fn.readWriteCases(props.table);
-      else fn.readCases(props.table);
+      for (const [partition, access] of Object.entries(needs.table) as [CaseTablePartition, PartitionAccess][]) {
+        if (access.read) fn.readCaseItems(props.table, partition, access.read);
+        if (access.write) fn.writeCaseItems(props.table, partition, access.write);
+      }
       if (needs.sendsEmail) fn.mailThrough(props.outbox, props.routing);
       if (needs.drainsOutbox) fn.drainOutbox(props.outbox, props.sender);
       if (needs.signingKeys) fn.readSigningKeys(props.signingKeys);

@@ -9,6 +9,7 @@ import { EmailSender } from './email-sender.js';
 import { EndedExecutionWatch } from './ended-execution-watch.js';
 import { LinkPagesApi } from './link-pages-api.js';
 import { FormTokenSecret } from './form-token-secret.js';
+import { LinkPagesDistribution } from './link-pages-distribution.js';
 import { LinkSigningSecret } from './link-signing-secret.js';
 import { acknowledgeNagFindings, type NagAcknowledgement } from './nag-acknowledgements.js';
 import { OperationsMonitoring } from './operations-monitoring.js';
@@ -18,6 +19,8 @@ import { ProcedureStateMachines } from './procedure-state-machines.js';
 
 export interface SupplierChangeStackProps extends StackProps {
   readonly config: DeploymentConfig;
+  /** The link pages' web ACL (LinkPagesWebAcl, created in us-east-1 as CloudFront requires; lib/supplier-change-app.ts). */
+  readonly webAclArn: string;
   /** @default <project>/lambdas */
   readonly lambdasDir?: string;
   /** @default <project>/statemachine */
@@ -42,6 +45,7 @@ export class SupplierChangeStack extends Stack {
   public readonly endedExecutions: EndedExecutionWatch;
   public readonly deliveryEvents: DeliveryEventWatch;
   public readonly linkPages: LinkPagesApi;
+  public readonly edge: LinkPagesDistribution;
   public readonly monitoring: OperationsMonitoring;
   /** cdk-nag findings acknowledged as intended, each with its reason. */
   public readonly nagAcknowledgements: readonly NagAcknowledgement[];
@@ -109,8 +113,12 @@ export class SupplierChangeStack extends Stack {
       functions: { 'notification-form': fns['notification-form'], 'confirmation-links': fns['confirmation-links'], 'case-status': fns['case-status'] },
       logRetention,
     });
-    // The API only depends on the functions' ARNs; functions referencing the API endpoint make no cycle.
-    this.functions.linkPagesAt(config.publicBaseUrl ?? this.linkPages.url);
+    // Every page request comes through CloudFront and WAF; the page functions refuse any other (origin verification).
+    this.edge = new LinkPagesDistribution(this, 'LinkPagesEdge', { httpApi: this.linkPages.httpApi, webAclArn: props.webAclArn });
+    for (const action of ['notification-form', 'confirmation-links', 'case-status'] as const) fns[action].verifyOriginWith(this.edge.originSecret);
+    // The distribution only depends on the API's id; functions referencing the distribution's domain make no cycle.
+    const publicBaseUrl = config.publicBaseUrl ?? this.edge.url;
+    this.functions.linkPagesAt(publicBaseUrl);
 
     this.monitoring = new OperationsMonitoring(this, 'Operations', {
       stateMachines: { procedure: this.stateMachines.procedure, confirmation: this.stateMachines.confirmation },
@@ -135,8 +143,8 @@ export class SupplierChangeStack extends Stack {
       );
     }
 
-    new CfnOutput(this, 'LinkPagesUrl', { description: 'Base URL of the link pages (HTTP API)', value: this.linkPages.url });
-    new CfnOutput(this, 'PublicBaseUrl', { description: 'PUBLIC_BASE_URL given to the lambdas', value: config.publicBaseUrl ?? this.linkPages.url });
+    new CfnOutput(this, 'LinkPagesUrl', { description: 'The link pages\' HTTP API, the origin (answers only requests through CloudFront)', value: this.linkPages.url });
+    new CfnOutput(this, 'PublicBaseUrl', { description: 'PUBLIC_BASE_URL given to the lambdas (the CloudFront distribution unless publicBaseUrl is set)', value: publicBaseUrl });
     new CfnOutput(this, 'ProcedureStateMachineArn', { value: this.stateMachines.procedure.stateMachineArn });
     new CfnOutput(this, 'ConfirmationStateMachineArn', { value: this.stateMachines.confirmation.stateMachineArn });
     new CfnOutput(this, 'CaseTableName', { value: this.cases.table.tableName });

@@ -26,6 +26,10 @@ export const localConfigSchema = z.object({
   NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).default(20),
   /** As the per-address limit: locally every notification comes from this machine, mostly with the same contact. */
   NOTIFICATIONS_PER_HOUR_PER_CONTACT: z.coerce.number().int().min(1).default(20),
+  /** The web ACL's rate rule on the form's POSTs (local/edge.ts): per client address in the window, as deployed (lib/config.ts formPostsPerClient). */
+  FORM_POSTS_PER_CLIENT: z.coerce.number().int().min(1).default(30),
+  /** The window WAF counts them over: AWS's 5 minutes (lib/link-page-routes.ts FORM_POST_RATE_WINDOW_SECONDS). */
+  FORM_POST_RATE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(300),
   /** Hand-overs of one step through its link page (lambdas/core/config.ts stepLimitsConfigSchema). */
   MAX_HAND_OVERS_PER_STEP: z.coerce.number().int().min(0).default(3),
   /** After this many reminders a step is past its final deadline and the case is STALLED. */

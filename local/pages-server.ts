@@ -11,6 +11,8 @@ export type PageHandlers = Partial<Record<PageAction, HttpLambda>>;
 /**
  * The HTTP API of lib/link-pages-api.ts on this machine: the same route table (lib/link-page-routes.ts), and
  * API Gateway's own answers where no handler is reached, so the handlers and the tests meet what AWS sends.
+ * In the local stack it is the API's own endpoint, behind the CloudFront and WAF model (local/edge.ts) on the public
+ * port: the page functions refuse what reaches it without the edge's origin-verification header, as on AWS.
  */
 
 // HTTP APIs take request bodies up to 10 MB (API Gateway's quotas, "HTTP API quotas"); its front end answers a larger one

@@ -17,6 +17,8 @@ import { withPayloadLimits } from './lambda-payloads.js';
 import { STATE_MACHINE_ACTIONS } from './state-machine-functions.js';
 import { METRICS_NAMESPACE } from '../lambdas/core/metrics.js';
 import { startPagesServer, type HttpLambda, type PageHandlers } from './pages-server.js';
+import { startLocalEdge } from './edge.js';
+import { randomBytes } from 'node:crypto';
 import { localLambdaArn, localStateMachineArn, startLocalStepFunctions, type IntegrationCall, type LocalInvocation, type LocalLambda, type LocalStepFunctions } from './stepfunctions/index.js';
 
 /**
@@ -33,7 +35,8 @@ const root = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.u
 
 export interface LocalStack {
   config: LocalConfig;
-  urls: { pages: string; form: string; inbox: string; dynamodb: string; sqs: string; stepFunctions: string };
+  /** `pages` is the public address (CloudFront and WAF, local/edge.ts); `origin` the pages server behind it (the API's own endpoint). */
+  urls: { pages: string; form: string; origin: string; inbox: string; dynamodb: string; sqs: string; stepFunctions: string };
   procedureArn: string;
   stepFunctions: LocalStepFunctions;
   /** EventBridge's deliveries of Step Functions' events to the functions the rules in lib/ target (local/event-rules.ts). */
@@ -152,8 +155,19 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
 
     // The pages server must know its own URL before the handlers (which put it into links) are loaded.
     const pageHandlers: PageHandlers = {};
-    const pages = await startPagesServer(pageHandlers, host, config.PAGES_PORT);
+    const pages = await startPagesServer(pageHandlers, host, 0);
     closers.push(() => new Promise((resolve) => { pages.server.close(() => resolve()); pages.server.closeAllConnections(); }));
+    // The public port is CloudFront's and WAF's (local/edge.ts), in front of the pages server as on AWS.
+    const originSecret = randomBytes(32).toString('base64url');
+    const edge = await startLocalEdge({
+      origin: pages.url,
+      originSecret,
+      formPostsPerClient: config.FORM_POSTS_PER_CLIENT,
+      windowSeconds: config.FORM_POST_RATE_WINDOW_SECONDS,
+      host,
+      port: config.PAGES_PORT,
+    });
+    closers.push(() => new Promise((resolve) => { edge.server.close(() => resolve()); edge.server.closeAllConnections(); }));
 
     // SES's mailbox simulator and event publishing (local/ses-simulator.ts) between the handlers and the SES stand-in.
     const sesSimulator = await startSesSimulator({ upstream: inboxUrl, host, region: REGION, account: ACCOUNT, recordDeliveryEvent: invoked('record-delivery-event') });
@@ -194,7 +208,8 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       SES_CONFIGURATION_SET: config.SES_CONFIGURATION_SET,
       MRPIPS_EMAIL: config.MRPIPS_EMAIL,
       VOIVODESHIP_ADMINS: config.VOIVODESHIP_ADMINS,
-      PUBLIC_BASE_URL: pages.url,
+      PUBLIC_BASE_URL: edge.url,
+      ORIGIN_VERIFICATION_VALUE: originSecret,
       LINK_SIGNING_KEYS: config.LINK_SIGNING_KEYS,
       FORM_TOKEN_KEYS: config.FORM_TOKEN_KEYS,
       PROCEDURE_STATE_MACHINE_ARN: procedureArn,
@@ -216,6 +231,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
     delete process.env.FORM_KEYS_SECRET_ARN;
+    delete process.env.ORIGIN_VERIFICATION_SECRET_ARN;
 
     await createCaseTable(new DynamoDBClient({ endpoint: dynamodbUrl }), config.TABLE_NAME);
 
@@ -265,7 +281,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
 
     return {
       config,
-      urls: { pages: pages.url, form: `${pages.url}/zgloszenie`, inbox: inboxUrl, dynamodb: dynamodbUrl, sqs: outbox.url, stepFunctions: stepFunctions.endpoint },
+      urls: { pages: edge.url, form: `${edge.url}/zgloszenie`, origin: pages.url, inbox: inboxUrl, dynamodb: dynamodbUrl, sqs: outbox.url, stepFunctions: stepFunctions.endpoint },
       procedureArn,
       stepFunctions,
       eventRules,

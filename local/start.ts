@@ -11,7 +11,8 @@ const runtimeFile = await writeRuntimeFile(stack);
 console.log(`
 Zmiana dostawcy SD — local stack is up (${Date.now() - started} ms)
 
-  Notification form (JST):      ${urls.form}
+  Notification form (JST):      ${urls.form}   through the CloudFront + WAF model: ${config.FORM_POSTS_PER_CLIENT} form POSTs per client per ${config.FORM_POST_RATE_WINDOW_SECONDS} s
+  API's own endpoint (origin):  ${urls.origin}   refuses every request not through the edge (403)
   E-mail inbox (SES stand-in):  ${urls.inbox}
   Step Functions API:           ${urls.stepFunctions}
   DynamoDB API (dynalite):      ${urls.dynamodb}   table ${config.TABLE_NAME}

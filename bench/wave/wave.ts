@@ -211,6 +211,8 @@ export async function runWave(o: WaveOptions): Promise<WaveResult> {
     RESPONSE_TIMEOUT_SECONDS: 86_400,
     // Every case comes from this machine's address; the form's hourly per-address limit must admit the wave.
     NOTIFICATIONS_PER_HOUR_PER_IP: 10_000,
+    // Likewise WAF's per-client rate rule on the form's POSTs (local/edge.ts).
+    FORM_POSTS_PER_CLIENT: 2_000_000_000,
     // Retries are not expected: no action waits for SES any more (the outbox does).
     RETRY_INTERVAL_SCALE: 0.01,
   };

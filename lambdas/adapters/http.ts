@@ -1,9 +1,11 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { viewerOf } from '../core/edge.js';
 import { ValidationError } from '../core/errors.js';
 import { MAX_FORM_BYTES, parseFormBody } from '../core/form.js';
 import { langOf, type Lang } from '../core/i18n.js';
 import { log } from '../core/log.js';
 import { messagePage, type PageResponse } from '../core/pages.js';
+import { loadOriginSecret } from './origin-secret.js';
 
 /** The parts of an HTTP API (payload 2.0) request the link pages use. */
 export interface PageRequest {
@@ -12,6 +14,11 @@ export interface PageRequest {
   query: Record<string, string>;
   rawQuery: string;
   body: string;
+  /**
+   * The viewer's IP as CloudFront forwards it (CloudFront-Viewer-Address, port dropped), what per-client limits
+   * count; set by pageHandler once the request is verified to come through CloudFront. Never
+   * requestContext.http.sourceIp: behind CloudFront that is an edge server's address, shared by many clients.
+   */
   ip: string;
   userAgent: string;
   /** `Origin` and `Sec-Fetch-Site`, which tell a cross-site form post (absent from older clients). */
@@ -31,7 +38,7 @@ export function toPageRequest(event: APIGatewayProxyEventV2): PageRequest {
     query,
     rawQuery,
     body: event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw,
-    ip: event.requestContext.http.sourceIp ?? '',
+    ip: '',
     userAgent: (event.requestContext.http.userAgent ?? '').slice(0, 300),
     origin: event.headers?.origin,
     fetchSite: event.headers?.['sec-fetch-site'],
@@ -51,8 +58,12 @@ export function langOfRequest(request: Pick<PageRequest, 'query'>): Lang {
   return langOf(request.query);
 }
 
+const NOT_THROUGH_EDGE = 'Żądanie nie zostało przyjęte: strony procedury są dostępne wyłącznie pod adresem podanym w wiadomości e-mail. Nic nie zostało zapisane.';
+
 /**
- * Runs a page handler: bad bodies are a 400/413 page, anything unexpected a 500/503 page (Polish, or English
+ * Runs a page handler, only for requests that came through CloudFront: one without the origin-verification header's
+ * secret value or the viewer's address (sent straight to the API's own endpoint) gets a 403 page before the handler
+ * runs. Bad bodies are a 400/413 page, anything unexpected a 500/503 page (Polish, or English
  * with `lang=en`; logged without personal data); the raw error never reaches the participant.
  */
 export function pageHandler(action: string, handle: (request: PageRequest) => Promise<PageResponse>) {
@@ -60,7 +71,9 @@ export function pageHandler(action: string, handle: (request: PageRequest) => Pr
     const request = toPageRequest(event);
     const lang = langOfRequest(request);
     try {
-      return toHttpResult(request, await handle(request));
+      const ip = viewerOf(event.headers ?? {}, await loadOriginSecret());
+      if (ip === undefined) return toHttpResult(request, messagePage(403, 'Dostęp zabroniony', NOT_THROUGH_EDGE, lang, request.rawQuery));
+      return toHttpResult(request, await handle({ ...request, ip }));
     } catch (error) {
       if (error instanceof ValidationError) {
         const tooLarge = Buffer.byteLength(request.body) > MAX_FORM_BYTES;

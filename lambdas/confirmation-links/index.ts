@@ -14,7 +14,7 @@ import { ConflictError, LimitReachedError } from '../core/errors.js';
 import { emailAddress, fieldErrors, todayInPoland } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
 import type { Lang } from '../core/i18n.js';
-import { formToken, formTokenMatches, hashLinkId, recipientTag, verifyLink, type LinkClaims, type SigningKeys } from '../core/links.js';
+import { formToken, formTokenMatches, hashLinkId, sentTo, verifyLink, type SigningKeys } from '../core/links.js';
 import { log } from '../core/log.js';
 import type { Directory } from '../core/participants.js';
 import { alreadyRecordedPage, confirmedPage, handOverLimitPage, handOverUnfinishedPage, linkProblemPage, reassignedPage, stepPage, type PageResponse } from '../core/pages.js';
@@ -51,7 +51,8 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
   const [record, step] = await Promise.all([deps.store.getCase(claims.caseId), deps.store.getStep(claims.caseId, claims.step)]);
   if (!record || !step || step.role !== claims.role) return linkProblemPage('NOT_FOUND', page.lang, page.query);
   const linkIdHash = hashLinkId(claims.linkId);
-  const refusal = refuse(record, step, linkIdHash, claims, page);
+  const holds: HeldBy = (s) => s.linkIdHash === linkIdHash && sentTo(claims, check.keyId, s.recipient, deps.keys);
+  const refusal = refuse(record, step, holds, page);
   // This link handed the step over: its hand-over form posted again finishes what a failure left undone.
   const handedOverHere = request.method === 'POST' && step.handOver?.fromLinkIdHash === linkIdHash;
   if (refusal && !handedOverHere) return refusal;
@@ -68,7 +69,7 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
 
   const form = formOf(request);
   if (!formTokenMatches(form.csrf, deps.keys, check.keyId, check.signature)) return linkProblemPage('FORM_TOKEN', page.lang, page.query);
-  if (form.action === 'reassign') return reassign({ record, step, claims, linkIdHash, form, show, page }, deps, now);
+  if (form.action === 'reassign') return reassign({ record, step, holds, linkIdHash, form, show, page }, deps, now);
   if (refusal) return refusal;
 
   const parsed = def.schema(ctx).safeParse(def.fromForm(form, ctx));
@@ -97,7 +98,7 @@ export async function handleConfirmationLink(request: PageRequest, deps: LinkDep
     }
     // Another submission won the race (or a reminder replaced the link): show what the store says now.
     const current = await deps.store.getStep(record.caseId, step.stepKey);
-    return (current && refuse(record, current, linkIdHash, claims, page)) || linkProblemPage('NOT_PENDING', page.lang, page.query);
+    return (current && refuse(record, current, holds, page)) || linkProblemPage('NOT_PENDING', page.lang, page.query);
   }
 
   let handed: Awaited<ReturnType<Workflow['completeTask']>>;
@@ -138,7 +139,7 @@ async function reassign(
   args: {
     record: CaseRecord;
     step: StepRecord;
-    claims: LinkClaims;
+    holds: HeldBy;
     linkIdHash: string;
     form: Record<string, string>;
     show: (values?: Record<string, string>, errors?: Record<string, string>) => PageResponse;
@@ -152,7 +153,7 @@ async function reassign(
   const parsed = emailAddress.safeParse(form.delegateEmail ?? '');
   const retried = step.handOver?.fromLinkIdHash === args.linkIdHash && parsed.success && parsed.data === step.handOver.to;
   if (!retried) {
-    const refusal = refuse(record, step, args.linkIdHash, args.claims, args.page);
+    const refusal = refuse(record, step, args.holds, args.page);
     if (refusal) return refusal;
     if (!def.delegable) return args.show(form, { delegateEmail: 'Tego kroku nie można przekazać: potwierdza go właściciel adresu.' });
     if (!canHandOverThroughLink(step, deps.limits)) return handOverLimitPage(record, def, args.page.lang, args.page.query);
@@ -173,7 +174,7 @@ async function reassign(
     if (error instanceof LimitReachedError) return handOverLimitPage(record, def, args.page.lang, args.page.query);
     if (!(error instanceof ConflictError)) throw error;
     const current = await deps.store.getStep(record.caseId, step.stepKey);
-    return (current && refuse(record, current, args.linkIdHash, args.claims, args.page)) || linkProblemPage('NOT_PENDING', args.page.lang, args.page.query);
+    return (current && refuse(record, current, args.holds, args.page)) || linkProblemPage('NOT_PENDING', args.page.lang, args.page.query);
   }
   return reassignedPage(record, def, colleague, args.page.lang, args.page.query);
 }
@@ -187,14 +188,21 @@ interface PageIn {
 /** How much earlier than its link's expiry a task may time out (invocation delay, rounding to seconds). */
 const TASK_TIMEOUT_SKEW_SECONDS = 60;
 
-/** Why this link cannot act on this step now, as a page; undefined when the step waits for this very link. */
-function refuse(record: CaseRecord, step: StepRecord, linkIdHash: string, claims: LinkClaims, page: PageIn = { lang: 'pl', query: '' }): PageResponse | undefined {
+/** Whether a step (as read now) waits for the link of this request: its current link id, sent to its current recipient. */
+type HeldBy = (step: StepRecord) => boolean;
+
+/**
+ * Why this link cannot act on this step now, as a page; undefined when the step waits for this very link. A link
+ * that is no longer the step's own (handed over, replaced by a reminder or a re-send) shows nothing of the step:
+ * not who confirmed it, when, or what.
+ */
+function refuse(record: CaseRecord, step: StepRecord, holds: HeldBy, page: PageIn): PageResponse | undefined {
+  if (!holds(step)) return linkProblemPage('SUPERSEDED', page.lang, page.query);
   if (step.status === 'COMPLETED' && step.completedBy && step.completedAt) {
     const confirmed = step.response ? describeResponse(step.step, { record, round: step.round, comment: step.comment }, step.response) : [];
     return alreadyRecordedPage(record, STEPS[step.step], step.completedBy.email, step.completedAt, confirmed, page.lang, page.query);
   }
   if (step.status !== 'PENDING' || !OPEN_CASE_STATUSES.includes(record.status)) return linkProblemPage('NOT_PENDING', page.lang, page.query);
-  if (step.linkIdHash !== linkIdHash || recipientTag(step.recipient) !== claims.recipientTag) return linkProblemPage('SUPERSEDED', page.lang, page.query);
   return undefined;
 }
 

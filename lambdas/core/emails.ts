@@ -2,7 +2,7 @@ import type { CaseRecord, Role } from './case.js';
 import { COLLECTION_STATE_LABEL, ROLE_LABEL, VARIANT_LABEL, unitLabel, voivodeshipName } from './case.js';
 import { formatDateTime } from './format.js';
 import { html } from './html.js';
-import { STEPS, type StepId } from './steps.js';
+import { STEPS, type StepDefinition, type StepId } from './steps.js';
 
 /** One e-mail, rendered both as HTML and as plain text from the same content. Polish throughout. */
 export interface EmailMessage {
@@ -16,8 +16,17 @@ export interface EmailMessage {
 interface Content {
   heading: string;
   paragraphs: string[];
-  action?: { url: string; label: string; deadline: string };
   rows?: { title: string; rows: [string, string][] };
+}
+
+/** Said under every action link: it acts for its recipient alone. */
+const PERSONAL_LINK_NOTE = 'Link jest osobisty i działa tylko dla adresata tej wiadomości — prosimy go nie przekazywać.';
+
+/** A participant's personal link to a step page: only `personalEmail` renders one. */
+interface Action {
+  url: string;
+  label: string;
+  deadline: string;
 }
 
 /** The case summary every e-mail carries, so a participant can act without looking anything up. */
@@ -67,7 +76,20 @@ function unconfirmedFormRows(record: CaseRecord): [string, string][] {
 
 const UNCONFIRMED_SUMMARY_TITLE = 'Dane podane w formularzu zgłoszenia (niesprawdzone)';
 
-function compose(record: CaseRecord, to: string[], cc: string[], topic: string, content: Content, statusUrl: string, unconfirmed = false): EmailMessage {
+/** An informational e-mail: any number of recipients, and no action link (its Content cannot carry one). */
+function compose(record: CaseRecord, to: string[], cc: string[], topic: string, content: Content, statusUrl: string): EmailMessage {
+  return { to, cc, ...render(record, topic, content, statusUrl) };
+}
+
+/**
+ * The only e-mail that carries an action link: to exactly one recipient, nobody copied, so a link that acts
+ * for someone never reaches anyone else (the link's recipient tag is this recipient's).
+ */
+function personalEmail(record: CaseRecord, to: string, topic: string, content: Content, action: Action, statusUrl: string, unconfirmed = false): EmailMessage {
+  return { to: [to], cc: [], ...render(record, topic, content, statusUrl, action, unconfirmed) };
+}
+
+function render(record: CaseRecord, topic: string, content: Content, statusUrl: string, action?: Action, unconfirmed = false): Pick<EmailMessage, 'subject' | 'html' | 'text'> {
   const rows = unconfirmed ? unconfirmedFormRows(record) : caseSummaryRows(record);
   const summaryTitle = unconfirmed ? UNCONFIRMED_SUMMARY_TITLE : 'Podsumowanie sprawy';
   const table = (title: string, data: [string, string][]) =>
@@ -77,7 +99,7 @@ function compose(record: CaseRecord, to: string[], cc: string[], topic: string, 
   const body = html`<!doctype html><html lang="pl"><head><meta charset="utf-8"><title>${topic}</title></head><body style="font-family:Arial,sans-serif;color:#1b1b1b;line-height:1.5">
 <h1 style="font-size:20px">${content.heading}</h1>
 ${content.paragraphs.map((p) => html`<p>${p}</p>`)}
-${content.action ? html`<p><a href="${content.action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${content.action.label}</a></p><p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Termin: ${content.action.deadline}. Link jest osobisty — nie przekazuj go dalej. Jeśli przycisk nie działa, skopiuj adres: ${content.action.url}</p>` : ''}
+${action ? html`<p><a href="${action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${action.label}</a></p><p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Termin: ${action.deadline}. ${PERSONAL_LINK_NOTE} Jeśli przycisk nie działa, prosimy skopiować adres: ${action.url}</p>` : ''}
 ${content.rows ? table(content.rows.title, content.rows.rows) : ''}
 ${table(summaryTitle, rows)}
 <p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Przebieg i stan sprawy (strona tylko do odczytu): <a href="${statusUrl}">${statusUrl}</a></p>
@@ -88,7 +110,7 @@ ${table(summaryTitle, rows)}
     content.heading,
     '',
     ...content.paragraphs.flatMap((p) => [p, '']),
-    ...(content.action ? [`${content.action.label}: ${content.action.url}`, `Termin: ${content.action.deadline}. Link jest osobisty — nie przekazuj go dalej.`, ''] : []),
+    ...(action ? [`${action.label}: ${action.url}`, `Termin: ${action.deadline}. ${PERSONAL_LINK_NOTE}`, ''] : []),
     ...(content.rows ? [`${content.rows.title}:`, textRows(content.rows.rows), ''] : []),
     `${summaryTitle}:`,
     textRows(rows),
@@ -98,7 +120,7 @@ ${table(summaryTitle, rows)}
     '-- ',
     'Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS).',
   ].join('\n');
-  return { to, cc, subject: unconfirmed ? `[${record.caseId}] ${topic}` : subject(record, topic), html: body.value, text };
+  return { subject: unconfirmed ? `[${record.caseId}] ${topic}` : subject(record, topic), html: body.value, text };
 }
 
 /** The request (or its reminder, or MRPiPS's resend) to confirm the contact address: sent before it is confirmed. */
@@ -106,7 +128,7 @@ function contactConfirmationEmail(args: { record: CaseRecord; to: string; url: s
   const which = args.resent ? ' (link wysłany ponownie)' : args.final ? ' (ostatnie przypomnienie)' : args.remindersSent > 0 ? ` (przypomnienie nr ${args.remindersSent})` : '';
   // Shaped as every subject ("[case] <unit>: <topic>"), with a fixed label where the unit's name would be.
   const topic = `Zgłoszenie zmiany dostawcy SD: prośba o potwierdzenie adresu e-mail${which}`;
-  return compose(args.record, [args.to], [], topic, {
+  return personalEmail(args.record, args.to, topic, {
     heading: 'Prośba o potwierdzenie adresu e-mail',
     paragraphs: [
       'Dzień dobry, ten adres e-mail podano w formularzu zgłoszenia zmiany dostawcy systemu dziedzinowego (SD), prowadzonym przez MRPiPS (Departament Informatyki), jako adres osoby kontaktowej jednostki samorządu terytorialnego.',
@@ -115,8 +137,15 @@ function contactConfirmationEmail(args: { record: CaseRecord; to: string; url: s
       'Jeżeli nie składali Państwo tego zgłoszenia, prosimy zignorować tę wiadomość — niepotwierdzone zgłoszenie wygaśnie, a adres nie zostanie użyty w żadnej sprawie.',
       'Otwarcie linku niczego nie zmienia; potwierdzenie następuje dopiero przyciskiem na otwartej stronie.',
     ],
-    action: { url: args.url, label: 'Otwórz stronę potwierdzenia', deadline: args.deadline },
-  }, args.statusUrl, true);
+  }, { url: args.url, label: 'Otwórz stronę potwierdzenia', deadline: args.deadline }, args.statusUrl, true);
+}
+
+function stepAction(def: StepDefinition, args: { url: string; deadline: string }): Action {
+  return { url: args.url, label: def.submitLabel.startsWith('Potwierdzam') ? 'Otwórz stronę potwierdzenia' : 'Otwórz formularz', deadline: args.deadline };
+}
+
+function requestTopic(args: { remindersSent: number; final?: boolean }): string {
+  return args.final ? 'termin minął, ostatnie przypomnienie' : args.remindersSent > 0 ? `przypomnienie nr ${args.remindersSent}` : 'prośba o potwierdzenie';
 }
 
 export function confirmationRequestEmail(args: {
@@ -125,7 +154,6 @@ export function confirmationRequestEmail(args: {
   round: number;
   comment?: string | null;
   to: string;
-  cc: string[];
   url: string;
   deadline: string;
   remindersSent: number;
@@ -139,8 +167,7 @@ export function confirmationRequestEmail(args: {
   const def = STEPS[args.step];
   const reminder = args.remindersSent > 0;
   const instructions = def.instructions({ record: args.record, round: args.round, comment: args.comment });
-  const topic = args.final ? 'termin minął, ostatnie przypomnienie' : reminder ? `przypomnienie nr ${args.remindersSent}` : 'prośba o potwierdzenie';
-  return compose(args.record, [args.to], args.cc, `${def.title} — ${topic}`, {
+  return personalEmail(args.record, args.to, `${def.title} — ${requestTopic(args)}`, {
     heading: `${reminder ? 'Przypomnienie: ' : ''}${def.title} (krok ${def.ref} procedury)`,
     paragraphs: [
       `Dzień dobry, ta wiadomość jest skierowana do: ${ROLE_LABEL[def.role]}.`,
@@ -150,7 +177,30 @@ export function confirmationRequestEmail(args: {
       ...instructions,
       'Po wykonaniu czynności otwórz link poniżej, sprawdź dane i potwierdź je przyciskiem na stronie. Samo otwarcie strony niczego nie zmienia.',
     ],
-    action: { url: args.url, label: def.submitLabel.startsWith('Potwierdzam') ? 'Otwórz stronę potwierdzenia' : 'Otwórz formularz', deadline: args.deadline },
+  }, stepAction(def, args), args.statusUrl);
+}
+
+/**
+ * The new supplier's own copy of a request to the JST (step b): what the JST is asked to do and by when, for
+ * information only. The supplier's address comes from the public form and is never verified, so this e-mail
+ * carries no action link: the JST confirms the step through its own link.
+ */
+export function supplierInformedEmail(args: { record: CaseRecord; step: StepId; round: number; comment?: string | null; to: string; deadline: string; remindersSent: number; final?: boolean; statusUrl: string }): EmailMessage {
+  const def = STEPS[args.step];
+  const office = args.record.notification.officeName;
+  // What the JST declares on its page, quoted: the supplier reads what is asked of the JST, not the JST's instructions.
+  const declaration = def.fields({ record: args.record, round: args.round, comment: args.comment }).find((field) => field.kind === 'checkbox')?.label;
+  return compose(args.record, [args.to], [], `${def.title} — informacja dla nowego dostawcy SD (${requestTopic(args)})`, {
+    heading: `Informacja: ${def.title} (krok ${def.ref} procedury)`,
+    paragraphs: [
+      `Dzień dobry, ta wiadomość jest skierowana do nowego dostawcy SD (${args.record.notification.newSd.supplier}) i ma charakter wyłącznie informacyjny.`,
+      args.remindersSent > 0 || args.final
+        ? `Jednostka ${office} nie potwierdziła jeszcze wykonania kroku „${def.title}” i otrzymała ${args.final ? 'ostatnie przypomnienie' : `przypomnienie nr ${args.remindersSent}`}.`
+        : `Jednostka ${office} została poproszona o wykonanie kroku „${def.title}” i jego potwierdzenie.`,
+      ...(declaration ? [`JST potwierdzi w systemie oświadczenie: „${declaration}”`] : []),
+      ...(args.round > 1 ? [`Weryfikacja MRPiPS wykazała rozbieżności (runda ${args.round}). Uwagi MRPiPS: ${args.comment ?? '(brak)'}`] : []),
+      `Termin potwierdzenia: ${args.deadline}. Krok potwierdza JST osobistym linkiem, przesłanym jej w osobnej wiadomości; od nowego dostawcy SD nie jest wymagane potwierdzenie w systemie.`,
+    ],
   }, args.statusUrl);
 }
 
@@ -274,10 +324,10 @@ export function stepStalledEmail(args: { record: CaseRecord; step: StepId; await
 }
 
 /** MRPiPS sent a step's link again (operations): same task and deadline, a new link; older links stopped working. */
-export function stepLinkResentEmail(args: { record: CaseRecord; step: StepId; round: number; comment?: string | null; to: string; cc: string[]; url: string; deadline: string; statusUrl: string; delegatedBy?: string }): EmailMessage {
+export function stepLinkResentEmail(args: { record: CaseRecord; step: StepId; round: number; comment?: string | null; to: string; url: string; deadline: string; statusUrl: string; delegatedBy?: string }): EmailMessage {
   if (args.step === 'CONFIRM_CONTACT') return contactConfirmationEmail({ ...args, remindersSent: 0, resent: true });
   const def = STEPS[args.step];
-  return compose(args.record, [args.to], args.cc, `${def.title} — link wysłany ponownie`, {
+  return personalEmail(args.record, args.to, `${def.title} — link wysłany ponownie`, {
     heading: `${def.title} (krok ${def.ref} procedury) — link wysłany ponownie`,
     paragraphs: [
       `Dzień dobry, ta wiadomość jest skierowana do: ${ROLE_LABEL[def.role]}.`,
@@ -286,8 +336,7 @@ export function stepLinkResentEmail(args: { record: CaseRecord; step: StepId; ro
       ...def.instructions({ record: args.record, round: args.round, comment: args.comment }),
       'Po wykonaniu czynności otwórz link poniżej, sprawdź dane i potwierdź je przyciskiem na stronie. Samo otwarcie strony niczego nie zmienia.',
     ],
-    action: { url: args.url, label: def.submitLabel.startsWith('Potwierdzam') ? 'Otwórz stronę potwierdzenia' : 'Otwórz formularz', deadline: args.deadline },
-  }, args.statusUrl);
+  }, stepAction(def, args), args.statusUrl);
 }
 
 /** MRPiPS (operations) handed a step to another person: told to MRPiPS and to the person who had it. */

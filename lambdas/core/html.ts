@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { STRICT_TRANSPORT_SECURITY } from './edge.js';
 import { LANG_NAME, otherLang, queryInLang, t, type Lang } from './i18n.js';
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
@@ -78,16 +79,22 @@ footer{max-width:46rem;margin:0 auto 2rem;padding:0 1.25rem;color:#4a505a;font-s
 
 export const PAGE_STYLE_HASH = `sha256-${createHash('sha256').update(PAGE_STYLE).digest('base64')}`;
 
-/** Security headers for every page: no scripts at all, no framing, no referrer, no caching of signed pages. */
+/**
+ * Security headers of every page: HTTPS only (HSTS), no scripts at all, no framing, no referrer, no caching of signed
+ * pages. CloudFront's response-headers policy (lib/link-pages-distribution.ts) sends the same on every answer,
+ * API Gateway's own included; the pages send them too, so they hold should that policy ever be detached.
+ */
+export const PAGE_SECURITY_HEADERS = {
+  'strict-transport-security': STRICT_TRANSPORT_SECURITY,
+  'content-security-policy': `default-src 'none'; style-src '${PAGE_STYLE_HASH}'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+} as const;
+
 export function pageHeaders(): Record<string, string> {
-  return {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': `default-src 'none'; style-src '${PAGE_STYLE_HASH}'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'`,
-    'referrer-policy': 'no-referrer',
-    'x-frame-options': 'DENY',
-    'x-content-type-options': 'nosniff',
-    'cache-control': 'no-store',
-  };
+  return { 'content-type': 'text/html; charset=utf-8', ...PAGE_SECURITY_HEADERS };
 }
 
 /**

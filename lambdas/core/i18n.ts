@@ -164,8 +164,8 @@ const EN_ENTRIES: [string, string][] = [
   ],
   ['Link nieaktualny', 'Outdated link'],
   [
-    'Ten link został zastąpiony nowszym (np. w przypomnieniu). Użyj linku z najnowszej wiadomości w tej sprawie.',
-    'This link has been replaced by a newer one (for example in a reminder). Use the link from the latest e-mail about this case.',
+    'Ten link nie jest już aktualny. Jeżeli otrzymali Państwo nowszą wiadomość w tej sprawie, prosimy skorzystać z zawartego w niej linku. Nic nie zostało zmienione.',
+    'This link is no longer valid. If you have received a newer message about this case, please use the link it contains. Nothing has been changed.',
   ],
   ['Krok nie oczekuje na potwierdzenie', 'The step is not waiting for confirmation'],
   [
@@ -194,6 +194,11 @@ const EN_ENTRIES: [string, string][] = [
     'The request could not be handled right now. Nothing has been saved — please try again in a few minutes.',
   ],
   ['Niedozwolona metoda', 'Method not allowed'],
+  ['Dostęp zabroniony', 'Access denied'],
+  [
+    'Żądanie nie zostało przyjęte: strony procedury są dostępne wyłącznie pod adresem podanym w wiadomości e-mail. Nic nie zostało zapisane.',
+    'The request was not accepted: the pages of the procedure are available only at the address given in the e-mail. Nothing has been saved.',
+  ],
   ['Ta strona nie obsługuje takiego żądania.', 'This page does not support this kind of request.'],
   ['Zbyt wiele zgłoszeń', 'Too many notifications'],
   [
@@ -269,7 +274,10 @@ const EN_ENTRIES: [string, string][] = [
 
   // Validation messages (fields.ts, notification.ts, steps.ts)
   ['Pole jest wymagane.', 'This field is required.'],
-  ['Pole zawiera niedozwolone znaki sterujące.', 'The field contains control characters that are not allowed.'],
+  [
+    'Pole zawiera niedozwolone znaki sterujące lub niewidoczne znaki formatujące (np. znaki zmiany kierunku tekstu). Prosimy je usunąć.',
+    'The field contains control characters or invisible formatting characters (for example text direction marks), which are not allowed. Please remove them.',
+  ],
   ['Adres e-mail jest za długi.', 'The e-mail address is too long.'],
   ['Wpisz poprawny adres e-mail, np. jan.kowalski@gmina.pl.', 'Enter a valid e-mail address, for example jan.kowalski@gmina.pl.'],
   ['Wpisz numer telefonu, np. +48 22 123 45 67.', 'Enter a phone number, for example +48 22 123 45 67.'],

@@ -19,17 +19,32 @@ export interface LinkClaims {
   caseId: string;
   step: string; // step key, e.g. AGREE_VARIANT.1
   role: Role;
-  /** Binds the link to the person it was sent to, without putting their address in the URL. */
+  /** Binds the link to the person it was sent to, without putting their address in the URL (see `recipientTag`). */
   recipientTag: string;
   expiresAt: number; // epoch seconds
   linkId: string;
 }
 
+/** What a link is signed for: the claims, with the recipient's address in place of its tag. */
+export type LinkFor = Omit<LinkClaims, 'recipientTag'> & { recipient: string };
+
 export const CONFIRMATION_PATH = '/potwierdzenie';
 export const STATUS_PATH = '/sprawa';
 
-export function recipientTag(email: string): string {
-  return createHash('sha256').update(email.trim().toLowerCase()).digest('base64url').slice(0, 16);
+/**
+ * The recipient's tag in a link: an HMAC of the address with the link's signing key, so whoever holds a link
+ * cannot test guessed addresses against it. Keyed by the key id the link carries: links signed with an older
+ * key keep matching their recipient while the keys rotate.
+ */
+export function recipientTag(email: string, keys: SigningKeys, keyId: string = keys.current): string {
+  return hmac(keys.keys[keyId]!, `recipient\n${email.trim().toLowerCase()}`).toString('base64url').slice(0, 16);
+}
+
+/** Whether a verified link was sent to `email` (constant-time comparison of the tags). */
+export function sentTo(claims: Pick<LinkClaims, 'recipientTag'>, keyId: string, email: string, keys: SigningKeys): boolean {
+  const expected = Buffer.from(recipientTag(email, keys, keyId));
+  const given = Buffer.from(claims.recipientTag);
+  return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
 /** Parses the secret's JSON ({"current":"k1","k1":"...","k0":"..."}): every key except `current` is a key id. */
@@ -79,9 +94,11 @@ export function hashLinkId(linkId: string): string {
   return createHash('sha256').update(linkId).digest('hex');
 }
 
-/** Returns the query string of a signed link (without the leading `?`). */
-export function signLink(claims: LinkClaims, keys: SigningKeys): string {
+/** Returns the query string of a signed link (without the leading `?`), signed and tagged with the current key. */
+export function signLink(link: LinkFor, keys: SigningKeys): string {
   const keyId = keys.current;
+  const { recipient, ...rest } = link;
+  const claims: LinkClaims = { ...rest, recipientTag: recipientTag(recipient, keys, keyId) };
   const signature = mac(keys.keys[keyId]!, claims, keyId).toString('base64url');
   return new URLSearchParams({
     c: claims.caseId,
@@ -95,8 +112,8 @@ export function signLink(claims: LinkClaims, keys: SigningKeys): string {
   }).toString();
 }
 
-export function linkUrl(baseUrl: string, claims: LinkClaims, keys: SigningKeys): string {
-  return `${baseUrl}${CONFIRMATION_PATH}?${signLink(claims, keys)}`;
+export function linkUrl(baseUrl: string, link: LinkFor, keys: SigningKeys): string {
+  return `${baseUrl}${CONFIRMATION_PATH}?${signLink(link, keys)}`;
 }
 
 const querySchema = z

@@ -1,12 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
-import { collectionCode, emailAddress, isoDate, multiLine, phoneNumber, singleLine, todayInPoland } from './fields.js';
+import { collectionCode, emailAddress, isoDate, multiLine, phoneNumber, singleLine, textField, todayInPoland } from './fields.js';
 import { isVoivodeshipCode } from './voivodeships.js';
 
 export const MAX_AREAS = 10;
 
-const teryt = z
-  .string({ error: 'Pole jest wymagane.' })
+const teryt = textField()
   .trim()
   .regex(/^\d{7}$/, 'Kod TERYT ma 7 cyfr, np. 1465011.')
   .refine((value) => isVoivodeshipCode(value.slice(0, 2)), 'Pierwsze dwie cyfry kodu TERYT muszą być kodem województwa (02, 04, …, 32).');

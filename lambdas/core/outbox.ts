@@ -42,7 +42,7 @@ export function outboxMessage(message: EmailMessage, about: MailTags, queuedAt: 
 /** What SES counts against the sending rate: every recipient of a message (To and Cc) is one. */
 export const quotaUnits = (message: Pick<EmailMessage, 'to' | 'cc'>): number => message.to.length + message.cc.length;
 
-/** Most recipients one message of the procedure has (a step's recipient and the supplier's copy). */
+/** Most recipients one message of the procedure has (a notice to the JST and its copy to the supplier; a message with a link has one). */
 export const MAX_RECIPIENTS_PER_MESSAGE = 2;
 
 /**

@@ -285,7 +285,7 @@ const LINK_PROBLEMS: Record<LinkProblem, { status: number; title: string; text: 
   MALFORMED: { status: 400, title: 'Niepełny link', text: 'Link jest niepełny lub uszkodzony. Otwórz go ponownie z wiadomości e-mail, w całości (niektóre programy pocztowe dzielą długie adresy).' },
   BAD_SIGNATURE: { status: 403, title: 'Nieprawidłowy link', text: 'Tego linku nie można zweryfikować: mógł zostać zmieniony. Otwórz link bezpośrednio z wiadomości e-mail.' },
   EXPIRED: { status: 410, title: 'Link wygasł', text: 'Termin ważności linku minął. Otrzymasz przypomnienie z nowym linkiem; możesz też skontaktować się z MRPiPS.' },
-  SUPERSEDED: { status: 410, title: 'Link nieaktualny', text: 'Ten link został zastąpiony nowszym (np. w przypomnieniu). Użyj linku z najnowszej wiadomości w tej sprawie.' },
+  SUPERSEDED: { status: 410, title: 'Link nieaktualny', text: 'Ten link nie jest już aktualny. Jeżeli otrzymali Państwo nowszą wiadomość w tej sprawie, prosimy skorzystać z zawartego w niej linku. Nic nie zostało zmienione.' },
   NOT_PENDING: { status: 409, title: 'Krok nie oczekuje na potwierdzenie', text: 'Ten krok nie oczekuje już na potwierdzenie (sprawa jest zakończona, anulowana albo krok został zamknięty). Nic nie zostało zmienione.' },
   NOT_FOUND: { status: 404, title: 'Nie znaleziono sprawy', text: 'Nie znaleziono sprawy lub kroku wskazanego w linku.' },
   FORM_TOKEN: { status: 403, title: 'Formularz nieważny', text: 'Formularz nie pochodzi ze strony otwartej z linku albo jest niepełny. Otwórz link z wiadomości e-mail ponownie i wyślij formularz z tej strony. Nic nie zostało zmienione.' },

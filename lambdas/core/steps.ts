@@ -41,7 +41,7 @@ export interface StepDefinition {
   /** Maps flat form fields to the response shape; the schema then validates it. */
   fromForm(form: Record<string, string>, ctx: StepContext): unknown;
   submitLabel: string;
-  /** The supplier's contact (if given) is copied on the JST's step b e-mails. */
+  /** The supplier's contact (if given) is told of the JST's step b requests in a message of its own, without the link. */
   copySupplier: boolean;
   /** Whether the recipient may hand the step to a colleague (not for confirming one's own address). */
   delegable: boolean;

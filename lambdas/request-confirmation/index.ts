@@ -1,15 +1,16 @@
 import type { z } from 'zod';
 import { caseStore, type CaseStore } from '../adapters/case-store.js';
+import { sendOnce } from '../adapters/mail-once.js';
 import { outbox } from '../adapters/outbox.js';
 import type { Mailer } from '../core/outbox.js';
 import { loadSigningKeys } from '../adapters/signing-keys.js';
 import { directory, mailConfig, stateMachineHandler } from '../adapters/runtime.js';
 import { ROLE_LABEL } from '../core/case.js';
-import { confirmationRequestEmail } from '../core/emails.js';
+import { confirmationRequestEmail, supplierInformedEmail } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { requestConfirmationEvent } from '../core/events.js';
 import { formatDateTime } from '../core/format.js';
-import { hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, type SigningKeys } from '../core/links.js';
+import { hashLinkId, linkUrl, newLinkId, statusLinks, type SigningKeys } from '../core/links.js';
 import { addressOf, supplierContact, type Directory } from '../core/participants.js';
 import { recipientUnreachable } from '../core/step-record.js';
 import { STEPS, stepKey } from '../core/steps.js';
@@ -37,12 +38,19 @@ export async function requestConfirmation(
   // A step handed to a colleague stays with the colleague when it is reminded.
   const existing = await deps.store.getStep(input.caseId, key);
   const recipient = existing?.recipient ?? addressOf(def.role, record, deps.directory);
-  const supplier = def.copySupplier ? supplierContact(record) : undefined;
-  const cc = supplier && supplier !== recipient ? [supplier] : [];
   const expiresAt = Math.floor(now.getTime() / 1000) + input.responseTimeoutSeconds;
   const deadline = new Date(expiresAt * 1000).toISOString();
   const requestId = `${key}:${input.remindersSent}${input.final ? ':final' : ''}`;
   const mailKey = `request:${requestId}`;
+  const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
+  // The supplier is told what the JST is asked to do in a message of its own (no link: the address is unverified),
+  // once per request (its own mail key), after the JST's request went out.
+  const informSupplier = async (by: string) => {
+    const supplier = def.copySupplier ? supplierContact(record) : undefined;
+    if (!supplier || supplier === recipient) return;
+    const message = supplierInformedEmail({ record, step: input.step, round: input.round, comment: input.comment, to: supplier, deadline: formatDateTime(by), remindersSent: input.remindersSent, final: input.final, statusUrl });
+    await sendOnce(deps, input.caseId, `supplier:${requestId}`, message, now);
+  };
   const requested = (to: string, by: string) => ({
     id: `requested:${requestId}`,
     at: now.toISOString(),
@@ -62,6 +70,7 @@ export async function requestConfirmation(
     // and finish the timeline entry (idempotent by its id).
     const answered = existing.status === 'COMPLETED' && !existing.taskToken;
     if (existing.taskToken !== input.taskToken && !answered) await deps.store.bindTaskToken(input.caseId, key, input.taskToken);
+    await informSupplier(existing.deadline);
     await deps.store.updateCase(input.caseId, requested(existing.recipient, existing.deadline));
     return { stepKey: key, deadline: existing.deadline };
   }
@@ -99,14 +108,14 @@ export async function requestConfirmation(
 
   const linkId = newLinkId();
   await deps.store.putPendingStep({ ...pending, linkIdHash: hashLinkId(linkId) });
-  const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipientTag: recipientTag(recipient), expiresAt, linkId }, deps.keys);
-  const statusUrl = statusLinks(deps.baseUrl, deps.keys, Math.floor(now.getTime() / 1000))(input.caseId);
+  const url = linkUrl(deps.baseUrl, { caseId: input.caseId, step: key, role: def.role, recipient, expiresAt, linkId }, deps.keys);
   const outboxMessageId = await deps.mailer.send(
-    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, cc, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy, final: input.final }),
+    confirmationRequestEmail({ record, step: input.step, round: input.round, comment: input.comment, to: recipient, url, deadline: formatDateTime(deadline), remindersSent: input.remindersSent, statusUrl, delegatedBy: existing?.delegatedBy, final: input.final }),
     { caseId: input.caseId, mailKey, stepKey: key },
   );
   // A crash between the queueing and this marker queues the request again on the retry (with a newer link).
   await deps.store.recordMailQueued(input.caseId, mailKey, { outboxMessageId, at: now.toISOString() });
+  await informSupplier(deadline);
   await deps.store.updateCase(input.caseId, requested(recipient, deadline));
   return { stepKey: key, deadline };
 }

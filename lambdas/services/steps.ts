@@ -8,7 +8,7 @@ import type { StepLimitsConfig } from '../core/config.js';
 import { ConflictError, LimitReachedError, NotFoundError, ValidationError } from '../core/errors.js';
 import { emailAddress, multiLine } from '../core/fields.js';
 import { formatDateTime } from '../core/format.js';
-import { hashLinkId, linkUrl, newLinkId, recipientTag, statusLinks, type SigningKeys } from '../core/links.js';
+import { hashLinkId, linkUrl, newLinkId, statusLinks, type SigningKeys } from '../core/links.js';
 import { supplierContact, type Directory } from '../core/participants.js';
 import type { HandOver, StepCounter, StepRecord } from '../core/step-record.js';
 import { STEPS } from '../core/steps.js';
@@ -149,12 +149,11 @@ export async function handOverStep(deps: StepServiceDeps, input: { caseId: strin
   const linkId = newLinkId();
   const linkIdHash = hashLinkId(linkId);
   const handOver: HandOver = { id: `reassigned:${step.stepKey}:${linkIdHash.slice(0, 12)}`, fromLinkIdHash: currentLink, from: step.recipient, to, by: input.by, at: now.toISOString() };
-  const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipientTag: recipientTag(to), expiresAt: step.linkExpiresAt, linkId }, deps.keys);
-  const supplier = def.copySupplier ? supplierContact(record) : undefined;
+  const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipient: to, expiresAt: step.linkExpiresAt, linkId }, deps.keys);
   try {
     await deps.store.reassignStep(record.caseId, step.stepKey, currentLink, { recipient: to, linkIdHash, delegatedBy: input.by.email, handOver }, limit);
     await deps.mailer.send(
-      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, cc: supplier && supplier !== to ? [supplier] : [], url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl: statusUrlOf(deps, now, record.caseId), delegatedBy: input.by.email }),
+      confirmationRequestEmail({ record, step: step.step, round: step.round, comment: step.comment, to, url, deadline: formatDateTime(step.deadline), remindersSent: 0, statusUrl: statusUrlOf(deps, now, record.caseId), delegatedBy: input.by.email }),
       // Its own mail key: the sender sends one message per key, and the notices (finishHandOver) are keyed by handOver.id.
       { caseId: record.caseId, mailKey: `${handOver.id}:request`, stepKey: step.stepKey },
     );
@@ -215,8 +214,7 @@ export async function resendStepLink(deps: StepServiceDeps, input: { caseId: str
   const def = STEPS[step.step];
   const linkId = newLinkId();
   const linkIdHash = hashLinkId(linkId);
-  const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipientTag: recipientTag(step.recipient), expiresAt: step.linkExpiresAt, linkId }, deps.keys);
-  const supplier = def.copySupplier ? supplierContact(record) : undefined;
+  const url = linkUrl(deps.baseUrl, { caseId: record.caseId, step: step.stepKey, role: step.role, recipient: step.recipient, expiresAt: step.linkExpiresAt, linkId }, deps.keys);
   try {
     await deps.store.replaceStepLink(record.caseId, step.stepKey, step.linkIdHash, linkIdHash, now.toISOString(), { ...limit, add: 1 });
     await deps.mailer.send(
@@ -226,7 +224,6 @@ export async function resendStepLink(deps: StepServiceDeps, input: { caseId: str
         round: step.round,
         comment: step.comment,
         to: step.recipient,
-        cc: supplier && supplier !== step.recipient ? [supplier] : [],
         url,
         deadline: formatDateTime(step.deadline),
         statusUrl: statusUrlOf(deps, now, record.caseId),

@@ -8,14 +8,6 @@ import type { KeptGrant } from './policies.js';
 export const KEPT_GRANTS: readonly KeptGrant[] = [
   {
     principal: 'function:*',
-    action: 'dynamodb:*',
-    why:
-      "readWriteCases / readCases grant the case store's item actions as one set (CASE_TABLE_ACTIONS); which a function calls depends on its path " +
-      '(GetItem after a conditional write failed, Query for a case\'s timeline or incidents), and a path no test drives may still need one: ' +
-      'narrowed per function, with key prefixes, in issue 13 (least privilege held by a table of what each function needs)',
-  },
-  {
-    principal: 'function:*',
     action: 'logs:*',
     why: "Lambda's runtime writes the function's log group with its role; the local stack runs the handlers without it",
   },
@@ -32,7 +24,10 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
   {
     principal: 'function:*',
     action: 'secretsmanager:GetSecretValue',
-    why: 'on AWS the link-signing and form-token keys are read from Secrets Manager (LINK_KEYS_SECRET_ARN, FORM_KEYS_SECRET_ARN); locally they come from LINK_SIGNING_KEYS and FORM_TOKEN_KEYS',
+    why:
+      'on AWS the link-signing keys (LINK_KEYS_SECRET_ARN), the form-token keys (FORM_KEYS_SECRET_ARN) and the page functions\' ' +
+      'origin-verification value (ORIGIN_VERIFICATION_SECRET_ARN) are read from Secrets Manager; locally they come from ' +
+      'LINK_SIGNING_KEYS, FORM_TOKEN_KEYS and ORIGIN_VERIFICATION_VALUE (local/edge.ts)',
   },
   {
     principal: 'function:send-email',
@@ -54,6 +49,18 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
     principal: 'function:send-email',
     action: 'sqs:ChangeMessageVisibility',
     why: "part of CDK's SqsEventSource grant for Lambda's pollers (grantConsumeMessages), which may change a received message's visibility; the local poller leaves it to time out",
+  },
+  {
+    principal: 'function:apply-response',
+    action: 'dynamodb:GetItem',
+    leadingKeys: 'COLLECTION#*',
+    why: "lockCollection reads who holds a new code when its conditional write fails: another case took the code between the link page's check and this action, a race the tests do not play",
+  },
+  {
+    principal: 'function:record-failure',
+    action: 'dynamodb:GetItem',
+    leadingKeys: 'CASE#*',
+    why: "it reads the step only for the step's own Record failure state (below), and the case's applied events only after a conditional write failed (a retried invocation); the tests drive neither",
   },
   {
     principal: 'state-machine:confirmation',

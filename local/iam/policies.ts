@@ -1,4 +1,4 @@
-import { runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
+import { getGrantReasons, runSimulation, runUnsafeSimulation, type Simulation } from '@cloud-copilot/iam-simulate';
 import type { AwsCall, Principal } from './recorder.js';
 
 /**
@@ -204,16 +204,23 @@ export async function evaluateCalls(policies: ResolvedPolicies, calls: Iterable<
       request: { action: call.action, principal: ACCOUNT_ROLE(account, call.principal), resource: { resource: call.resource, accountId: account }, contextVariables: call.context },
     } as Simulation;
     let result: string;
+    // The statements that allowed the call: those whose action matches, narrowed to those the simulator names (a
+    // statement of the same action whose condition did not hold, another partition of the table, allowed nothing).
+    let allowing = granting;
     if (TOKEN_ACTIONS.has(call.action)) result = runUnsafeSimulation(simulation, {});
     else {
       const answer = await runSimulation(simulation, {});
       result = answer.resultType === 'error' ? `simulator refused the request: ${JSON.stringify(answer.errors)}` : answer.overallResult;
+      if (answer.resultType === 'single') {
+        const sids = new Set(getGrantReasons(answer.result.analysis).map((grant) => grant.statementId));
+        allowing = granting.filter((statement) => sids.has(sidOf(statement)));
+      }
     }
     if (result !== 'Allowed') {
       denials.push({ call, result, expected: granting.map((s) => `${s.policy} statement ${s.index}: ${s.actions.join(', ')} on ${s.resources.join(', ')}${s.condition ? ` if ${JSON.stringify(s.condition)}` : ''}`) });
       continue;
     }
-    for (const statement of granting)
+    for (const statement of allowing)
       statement.resources.forEach((resource, index) => {
         if (wildcardMatch(resource, call.resource)) for (const action of statement.actions) if (wildcardMatch(action, call.action, true)) used.add(grantKey(call.principal, statement, action, index));
       });
@@ -221,8 +228,11 @@ export async function evaluateCalls(policies: ResolvedPolicies, calls: Iterable<
   return { denials, used };
 }
 
+/** A statement's Sid in the simulated policy, unique across the principal's policies (which the simulator names in its grants). */
+const sidOf = (statement: ResolvedStatement): string => `${statement.policy}S${statement.index}`;
+
 function toPolicyStatement(statement: ResolvedStatement): Record<string, unknown> {
-  return { Sid: `S${statement.index}`, Effect: statement.effect, Action: statement.actions, Resource: statement.resources, ...(statement.condition ? { Condition: statement.condition } : {}) };
+  return { Sid: sidOf(statement), Effect: statement.effect, Action: statement.actions, Resource: statement.resources, ...(statement.condition ? { Condition: statement.condition } : {}) };
 }
 
 /** A denial as a test failure names it. */
@@ -237,6 +247,8 @@ export interface UnusedGrant {
   principal: Principal;
   action: string;
   resource: string;
+  /** The statement's condition, when it has one (a grant on one partition of the case table: dynamodb:LeadingKeys). */
+  condition?: ResolvedStatement['condition'];
   /** Why it stays although no test used it (KEPT_GRANTS), or undefined: remove it. */
   kept?: string;
 }
@@ -250,8 +262,10 @@ export function unusedGrants(policies: ResolvedPolicies, used: Set<string>, kept
         statement.resources.forEach((resource, index) => {
           for (const action of statement.actions) {
             if (used.has(grantKey(principal, statement, action, index))) continue;
-            const why = kept.find((k) => wildcardMatch(k.principal, principal) && wildcardMatch(k.action, action, true) && (!k.resource || wildcardMatch(k.resource, resource)))?.why;
-            unused.push({ principal, action, resource, ...(why ? { kept: why } : {}) });
+            const why = kept.find(
+              (k) => wildcardMatch(k.principal, principal) && wildcardMatch(k.action, action, true) && (!k.resource || wildcardMatch(k.resource, resource)) && (!k.leadingKeys || leadingKeysOf(statement).includes(k.leadingKeys)),
+            )?.why;
+            unused.push({ principal, action, resource, ...(statement.condition ? { condition: statement.condition } : {}), ...(why ? { kept: why } : {}) });
           }
         });
   return unused;
@@ -262,5 +276,12 @@ export interface KeptGrant {
   principal: string;
   action: string;
   resource?: string;
+  /** The case table's partition the statement is confined to, as written (`CASE#*`): the grant on that partition only. */
+  leadingKeys?: string;
   why: string;
+}
+
+/** The dynamodb:LeadingKeys patterns a statement is confined to (none when it is not). */
+function leadingKeysOf(statement: ResolvedStatement): string[] {
+  return Object.values(statement.condition ?? {}).flatMap((keys) => [keys['dynamodb:LeadingKeys'] ?? []].flat());
 }

@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import type { ClientRequest, IncomingHttpHeaders } from 'node:http';
+import { CASE_PARTITION_KEY } from '../case-table.js';
 import type { ProxiedService } from '../faults.js';
 
 /**
@@ -27,7 +28,7 @@ export interface AwsCall {
   /** `dynamodb:UpdateItem` */
   action: string;
   resource: string;
-  /** Request context keys and their values (`ses:FromAddress`). */
+  /** Request context keys and their values (`ses:FromAddress`, `dynamodb:LeadingKeys`). */
   context: Record<string, string | string[]>;
 }
 
@@ -138,9 +139,13 @@ export function decodeRequest(service: ProxiedService, headers: IncomingHttpHead
   }
   const text = (key: string) => (typeof request[key] === 'string' ? (request[key] as string) : undefined);
   if (service === 'dynamodb') {
-    if (!DYNAMODB_ITEM_ACTIONS.has(operation) || !text('TableName')) return undefined;
-    const table = arn('dynamodb', `table/${text('TableName')}`);
-    return [{ action: `dynamodb:${operation}`, resource: text('IndexName') ? `${table}/index/${text('IndexName')}` : table, context: {} }];
+    if (!DYNAMODB_ACTIONS.has(operation) || !text('TableName')) return undefined;
+    const resource = arn('dynamodb', `table/${text('TableName')}`);
+    if (!DYNAMODB_ITEM_ACTIONS.has(operation)) return [{ action: `dynamodb:${operation}`, resource, context: {} }];
+    // The grants are confined to partitions (dynamodb:LeadingKeys): an item call whose key cannot be read is undecoded.
+    const leadingKey = leadingKeyOf(operation, request);
+    if (leadingKey === undefined) return undefined;
+    return [{ action: `dynamodb:${operation}`, resource, context: { 'dynamodb:LeadingKeys': [leadingKey] } }];
   }
   if (service === 'sqs') {
     // A batch is authorised as its single action (SendMessageBatch needs sqs:SendMessage).
@@ -161,7 +166,36 @@ export function decodeRequest(service: ProxiedService, headers: IncomingHttpHead
   return undefined;
 }
 
-const DYNAMODB_ITEM_ACTIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'BatchGetItem', 'BatchWriteItem', 'TransactWriteItems', 'TransactGetItems', 'DescribeTable']);
+/** Calls on one table; those that name no key (Scan, DescribeTable) have no dynamodb:LeadingKeys on AWS either. */
+const DYNAMODB_ACTIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query', 'Scan', 'DescribeTable']);
+const DYNAMODB_ITEM_ACTIONS = new Set(['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query']);
+
+/**
+ * The partition key value a single-item call (Key, or a PutItem's Item) or a Query of the table (the equality on
+ * the partition key in its KeyConditionExpression) touches: what AWS gives IAM as dynamodb:LeadingKeys. Undefined
+ * when it cannot be read, e.g. a Query of an index (whose partition key is not the table's) or with KeyConditions.
+ */
+function leadingKeyOf(operation: string, request: Record<string, unknown>): string | undefined {
+  if (operation !== 'Query') {
+    const key = (operation === 'PutItem' ? request.Item : request.Key) as Record<string, unknown> | undefined;
+    return scalarOf(key?.[CASE_PARTITION_KEY]);
+  }
+  const condition = request.KeyConditionExpression;
+  if (request.IndexName !== undefined || typeof condition !== 'string') return undefined;
+  const names = (request.ExpressionAttributeNames ?? {}) as Record<string, string>;
+  const values = (request.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  for (const [, left, right] of condition.matchAll(/([#:]?[\w.]+)\s*=\s*([#:]?[\w.]+)/g)) {
+    const [attribute, value] = left!.startsWith(':') ? [right!, left!] : [left!, right!];
+    if ((names[attribute] ?? attribute) === CASE_PARTITION_KEY && value.startsWith(':')) return scalarOf(values[value]);
+  }
+  return undefined;
+}
+
+/** A key attribute's value as IAM compares it (keys are strings, numbers or binary). */
+function scalarOf(value: unknown): string | undefined {
+  const typed = value as { S?: string; N?: string; B?: string } | undefined;
+  return typed?.S ?? typed?.N ?? typed?.B;
+}
 
 const SQS_ACTIONS: Record<string, string> = {
   SendMessage: 'SendMessage',

@@ -29,6 +29,8 @@ export function policyTemplateOf(stack: SupplierChangeStack, resources: Record<s
   // Not served locally (the keys come from LINK_SIGNING_KEYS): named so its grants can still be listed.
   local[id(stack.signingKeys.secret)] = { kind: 'secret', name: 'link-signing-keys' };
   local[id(stack.formKeys.secret)] = { kind: 'secret', name: 'form-token-keys' };
+  // Likewise CloudFront's origin-verification value (local/edge.ts passes it as ORIGIN_VERIFICATION_VALUE).
+  local[id(stack.edge.originSecret)] = { kind: 'secret', name: 'origin-verification' };
 
   const principals: PolicyTemplate['principals'] = {};
   for (const [logicalId, resource] of Object.entries(resources)) {

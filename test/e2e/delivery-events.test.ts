@@ -55,14 +55,18 @@ describe('an administrator who complains (complaint@) and a supplier on the supp
       })).status,
     ).toBe(200);
     const deactivation = await inbox.take(JST, [caseId, 'Deaktywacja dotychczasowego SD']);
-    expect(deactivation.destination.cc).toEqual([SUPPRESSED]);
+    expect(deactivation.destination.cc).toEqual([]);
+    await inbox.take(SUPPRESSED, [caseId, 'Deaktywacja dotychczasowego SD — informacja dla nowego dostawcy SD']);
 
-    // WHEN SES reports the supplier's copies as bounced (Permanent/Suppressed)
+    // WHEN SES reports the supplier's messages as bounced (Permanent/Suppressed)
     await stack.sesEvents.settled();
-    // THEN each bounce is recorded: the step b request (the JST stays its recipient, the step is not marked) and the notice
+    // THEN each bounce is recorded: the codes notice and the supplier's own message about step b, neither tagged with the JST's step (which is not marked)
     const supplierBounces = deliveryEntries(await store.getTimeline(caseId), 'EMAIL_BOUNCED', SUPPRESSED);
     expect(supplierBounces.every((e) => e.details?.kind === 'Permanent/Suppressed')).toBe(true);
-    expect(supplierBounces.map((e) => e.step ?? 'notice')).toEqual(expect.arrayContaining(['OLD_SD_DEACTIVATED.1', 'notice']));
+    expect(supplierBounces.map((e) => [e.step ?? 'no step', e.details?.mail]).sort()).toEqual([
+      ['no step', 'applied:NEW_COLLECTIONS.1'],
+      ['no step', 'supplier:OLD_SD_DEACTIVATED.1:0'],
+    ]);
     expect((await store.getStep(caseId, 'OLD_SD_DEACTIVATED.1'))?.undeliverable).toBeUndefined();
     // (what is still in the outbox counts too)
     await stack.outbox.settled();

@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CaseStore } from '../../lambdas/adapters/case-store.js';
 import { Workflow } from '../../lambdas/adapters/workflow.js';
 import type { CaseRecord } from '../../lambdas/core/case.js';
+import { recipientTag, signingKeysSchema } from '../../lambdas/core/links.js';
 import { retryIncidents } from '../../lambdas/services/incidents.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { confirmThroughLink, Inbox, notificationFields, notifyAndConfirmContact, readTimeline, submitForm, submitOnPage, waitForExecution } from './participants.js';
+import { Inbox, confirmThroughLink, linkIn, notificationFields, notifyAndConfirmContact, readTimeline, submitForm, submitOnPage, waitForExecution } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 const JST = 'anna.kowalska@mops.przykladowo.pl';
@@ -66,7 +67,10 @@ async function playCase(decision: 'WITH_MIGRATION' | 'WITHOUT_MIGRATION', failed
 
   const today = new Date().toISOString().slice(0, 10);
   const deactivation = await inbox.take(JST, [caseId, 'Deaktywacja dotychczasowego SD']);
-  expect(deactivation.destination.cc).toEqual([SUPPLIER]);
+  // The JST's link goes to the JST alone; the supplier is told in a message of its own, without a link.
+  expect(deactivation.destination.cc).toEqual([]);
+  const supplierCopy = await inbox.take(SUPPLIER, [caseId, 'Deaktywacja dotychczasowego SD — informacja dla nowego dostawcy SD']);
+  expect(supplierCopy.body.text).not.toContain('/potwierdzenie');
   expect((await confirmThroughLink(deactivation, { deactivatedOn: today, confirmed: 'tak' })).status).toBe(200);
   await inbox.take(MRPIPS, [caseId, 'Deaktywacja dotychczasowego SD — potwierdzono']);
 
@@ -141,8 +145,23 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect((await inbox.to(VOIVODESHIP_14, caseId)).map((e) => e.subject.split(': ').slice(1).join(': '))).toEqual([
       'Deaktywacja urzędników i jednostki w MZT CSIZS — prośba o potwierdzenie',
     ]);
+    expect((await inbox.to(SUPPLIER, caseId)).map((e) => [e.destination.to, e.subject.split(': ').slice(1).join(': ')])).toEqual([
+      [[JST], 'kody nowych zbiorów CBB'],
+      [[SUPPLIER], 'Deaktywacja dotychczasowego SD — informacja dla nowego dostawcy SD (prośba o potwierdzenie)'],
+      [[SUPPLIER], 'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — informacja dla nowego dostawcy SD (prośba o potwierdzenie)'],
+      [[JST], 'zmiana dostawcy SD zakończona'],
+    ]);
     // Nothing secret in any e-mail: no task token, only signed links.
     for (const email of await inbox.all()) expect(email.body.text).not.toMatch(/taskToken|__LOCAL_SFN/);
+    // Every e-mail with a confirmation link went to one person, the one its recipient tag names.
+    const keys = signingKeysSchema.parse(JSON.parse(stack.config.LINK_SIGNING_KEYS));
+    const linked = (await inbox.all()).filter((e) => e.subject.includes(caseId) && (e.body.text ?? '').includes('/potwierdzenie?'));
+    expect(linked.length).toBeGreaterThanOrEqual(7);
+    for (const email of linked) {
+      expect({ subject: email.subject, ...email.destination }).toEqual({ subject: email.subject, to: [email.destination.to[0]], cc: [], bcc: [] });
+      const link = new URL(linkIn(email));
+      expect(link.searchParams.get('t'), email.subject).toBe(recipientTag(email.destination.to[0]!, keys, link.searchParams.get('k')!));
+    }
   });
 
   it('WITHOUT data migration, with one failed verification round: back to the JST with the comment, then CLOSED', async () => {

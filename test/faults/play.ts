@@ -194,12 +194,12 @@ export function expectCompletedCase(outcome: CaseOutcome): void {
       'Weryfikacja zbiorów starych z nowymi — prośba o potwierdzenie',
     ].sort(),
   );
-  // The supplier is in copy of the codes, both step-b requests and the final notice.
+  // The supplier is in copy of the codes and the final notice, and told of both step-b requests in messages of its own (no link).
   expect(outcome.emails[SUPPLIER]).toEqual(
     [
       'kody nowych zbiorów CBB',
-      'Deaktywacja dotychczasowego SD — prośba o potwierdzenie',
-      'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — prośba o potwierdzenie',
+      'Deaktywacja dotychczasowego SD — informacja dla nowego dostawcy SD (prośba o potwierdzenie)',
+      'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — informacja dla nowego dostawcy SD (prośba o potwierdzenie)',
       'zmiana dostawcy SD zakończona',
     ].sort(),
   );

@@ -5,7 +5,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { PageRequest } from '../../lambdas/adapters/http.js';
 import { handleConfirmationLink } from '../../lambdas/confirmation-links/index.js';
-import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkClaims, type SigningKeys } from '../../lambdas/core/links.js';
+import { formToken, hashLinkId, newLinkId, recipientTag, signLink, signingKeysSchema, verifyLink, verifyStatusLink, type LinkFor, type SigningKeys } from '../../lambdas/core/links.js';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { STEPS } from '../../lambdas/core/steps.js';
 import { BASE_URL, CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, STEP_LIMITS, SUPPLIER_EMAIL, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
@@ -51,8 +51,8 @@ function pendingStep(overrides: Partial<StepRecord> = {}): StepRecord {
   };
 }
 
-function linkQuery(overrides: Partial<LinkClaims> = {}, keys: SigningKeys = KEYS): string {
-  return signLink({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL), expiresAt: NOW_S + 3600, linkId, ...overrides }, keys);
+function linkQuery(overrides: Partial<LinkFor> = {}, keys: SigningKeys = KEYS): string {
+  return signLink({ caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipient: JST_EMAIL, expiresAt: NOW_S + 3600, linkId, ...overrides }, keys);
 }
 
 function pageRequest(method: string, rawQuery: string, form?: Record<string, string>): PageRequest {
@@ -161,7 +161,7 @@ describe('opening a link (GET/HEAD)', () => {
     ['the step', { s: 'NEW_SD_FEEDING.1' }],
     ['the case', { c: 'ZSD-2026-00041' }],
     ['the expiry', { e: String(NOW_S + 999_999) }],
-    ['the recipient tag', { t: recipientTag(COLLEAGUE) }],
+    ['the recipient tag', { t: recipientTag(COLLEAGUE, KEYS) }],
   ])('GIVEN a link with %s changed WHEN opened THEN 403 and the store is not even read', async (_what, change) => {
     const query = new URLSearchParams(linkQuery());
     for (const [k, v] of Object.entries(change)) query.set(k, v);
@@ -192,7 +192,7 @@ describe('opening a link (GET/HEAD)', () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ linkIdHash: hashLinkId(newLinkId()) }));
     const page = await submit(linkQuery(), GOOD_FORM);
     expect(page.statusCode).toBe(410);
-    expect(page.body).toContain('zastąpiony nowszym');
+    expect(page.body).toContain('Ten link nie jest już aktualny');
     expect(writes()).toBe(0);
     expect(sfn.calls()).toHaveLength(0);
   });
@@ -265,6 +265,19 @@ describe('confirming (POST)', () => {
     expect(page.statusCode).toBe(400);
     expect(page.body).toContain('<p class="error" id="f-confirmed-error">Błąd: Zaznacz potwierdzenie, aby kontynuować.</p>');
     expect(page.body).toContain(`value="${TODAY}"`);
+    expect(writes()).toBe(0);
+    expect(sfn.calls()).toHaveLength(0);
+  });
+
+  it.each([
+    ['pl', 'Pole zawiera niedozwolone znaki sterujące lub niewidoczne znaki formatujące'],
+    ['en', 'The field contains control characters or invisible formatting characters'],
+  ])('GIVEN a note with a direction override (lang=%s) WHEN posted THEN 400 with the message on the note, nothing written or handed on', async (lang, message) => {
+    const query = lang === 'en' ? `${linkQuery()}&lang=en` : linkQuery();
+    const page = await submit(query, { ...GOOD_FORM, note: 'Zgodnie z umową \u202Egnp.exe' });
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain('id="f-note-error"');
+    expect(page.body).toContain(message);
     expect(writes()).toBe(0);
     expect(sfn.calls()).toHaveLength(0);
   });
@@ -405,7 +418,7 @@ describe('confirming (POST)', () => {
       .put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ variant: 'WITH_MIGRATION' }))
       .put(`CASE#${CASE_ID}`, 'STEP#NEW_COLLECTIONS.1', pendingStep({ stepKey: 'NEW_COLLECTIONS.1', step: 'NEW_COLLECTIONS', role: 'MRPIPS', recipient: MRPIPS_EMAIL }))
       .put('COLLECTION#NFA-01', 'COLLECTION', { code: 'NFA-01', state: 'ACTIVE', area: 'x', teryt: '0201011', kind: 'NEW', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: '2026-01-01T00:00:00Z' });
-    const page = await submit(linkQuery({ step: 'NEW_COLLECTIONS.1', role: 'MRPIPS', recipientTag: recipientTag(MRPIPS_EMAIL) }), { 'newCollections.0.newCollectionCode': 'NSR-01', 'newCollections.1.newCollectionCode': 'nfa-01' });
+    const page = await submit(linkQuery({ step: 'NEW_COLLECTIONS.1', role: 'MRPIPS', recipient: MRPIPS_EMAIL }), { 'newCollections.0.newCollectionCode': 'NSR-01', 'newCollections.1.newCollectionCode': 'nfa-01' });
     expect(page.statusCode).toBe(409);
     expect(page.body).toContain('<p class="error" id="f-newCollections-1-newCollectionCode-error">Błąd: Zbiór o kodzie NFA-01 jest już zarejestrowany w CBB.</p>');
     expect(writes()).toBe(0);
@@ -480,7 +493,7 @@ describe('links are bound to their recipient', () => {
     table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL }));
     const page = await open('GET');
     expect(page.statusCode).toBe(410);
-    expect(page.body).toContain('zastąpiony nowszym');
+    expect(page.body).toContain('Ten link nie jest już aktualny');
     nothingChanged();
   });
 
@@ -493,7 +506,7 @@ describe('links are bound to their recipient', () => {
   });
 
   it('GIVEN a link signed for another person but carrying the current link id THEN 410 (the tag alone refuses it)', async () => {
-    const page = await submit(linkQuery({ recipientTag: recipientTag('ktos.inny@mops.przykladowo.pl') }), GOOD_FORM);
+    const page = await submit(linkQuery({ recipient: 'ktos.inny@mops.przykladowo.pl' }), GOOD_FORM);
     expect(page.statusCode).toBe(410);
     nothingChanged();
   });
@@ -508,7 +521,7 @@ describe('links are bound to their recipient', () => {
       if (update.condition !== COMPLETE_CONDITION) return {};
       return { Attributes: marshall({ pk: update.pk, sk: update.sk, ...step, status: 'COMPLETED', response: update.values[':response'], completedBy: update.values[':by'] }, { removeUndefinedValues: true }) };
     });
-    const query = linkQuery({ recipientTag: recipientTag(COLLEAGUE), linkId: colleagueLinkId });
+    const query = linkQuery({ recipient: COLLEAGUE, linkId: colleagueLinkId });
     expect((await open('GET', query)).body).toContain(`Potwierdzasz jako: <strong>${COLLEAGUE}</strong>`);
     const page = await submit(query, GOOD_FORM);
     expect(page.statusCode).toBe(200);
@@ -516,6 +529,58 @@ describe('links are bound to their recipient', () => {
     expect(JSON.parse(sfn.commandCalls(SendTaskSuccessCommand)[0]!.args[0].input.output!).participant).toEqual({ email: COLLEAGUE, role: 'JST' });
     const event = timelineWrites(ddb)[0]!;
     expect(event.actor).toEqual({ role: 'JST', email: COLLEAGUE });
+  });
+});
+
+describe('a superseded link shows nothing of the step', () => {
+  const SECRET_NOTE = 'Uwagi poufne: serwer SD-7 wyłączono po awarii';
+  const otherLink = hashLinkId(newLinkId());
+  const handOver = (by: { role: 'JST' | 'MRPIPS'; email: string }) => ({ id: 'reassigned:OLD_SD_DEACTIVATED.1:abcdef012345', fromLinkIdHash: hashLinkId(linkId), from: JST_EMAIL, to: COLLEAGUE, by, at: '2026-03-10T08:30:00.000Z' });
+  const superseded: [string, () => Partial<StepRecord>][] = [
+    ['replaced by a reminder', () => ({ linkIdHash: otherLink, remindersSent: 1 })],
+    ['sent again by MRPiPS (resend)', () => ({ linkIdHash: otherLink, resends: 1 })],
+    ['handed over through the link page', () => ({ linkIdHash: otherLink, recipient: COLLEAGUE, delegatedBy: JST_EMAIL, handOvers: 1, handOver: handOver({ role: 'JST', email: JST_EMAIL }) })],
+    ['reassigned by MRPiPS', () => ({ linkIdHash: otherLink, recipient: COLLEAGUE, delegatedBy: MRPIPS_EMAIL, reassignments: 1, handOver: handOver({ role: 'MRPIPS', email: MRPIPS_EMAIL }) })],
+  ];
+  const cases = superseded.flatMap(([how, change]) => (['pl', 'en'] as const).map((lang): [string, string, () => Partial<StepRecord>, 'pl' | 'en'] => [how, lang, change, lang]));
+
+  it.each(cases)('GIVEN a link %s and the step then confirmed WHEN the old link is opened (lang=%s) THEN a neutral page: no name, address, date, answer or note', async (_how, _lang, change, lang) => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      ...pendingStep(change()),
+      status: 'COMPLETED',
+      taskToken: undefined,
+      response: { deactivatedOn: '2026-03-09', confirmed: true, note: SECRET_NOTE },
+      completedAt: '2026-03-10T08:59:00.000Z',
+      completedBy: { email: COLLEAGUE, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId: 'the-current-link-id-0123' },
+    });
+    const query = lang === 'en' ? `${linkQuery()}&lang=en` : linkQuery();
+    for (const page of [await open('GET', query), await submit(query, GOOD_FORM)]) {
+      expect(page.statusCode).toBe(410);
+      expect(page.body).toContain(lang === 'en' ? 'This link is no longer valid' : 'Ten link nie jest już aktualny. Jeżeli otrzymali Państwo nowszą wiadomość');
+      for (const secret of [COLLEAGUE, JST_EMAIL, MRPIPS_EMAIL, SECRET_NOTE, '2026-03-09', '9 marca 2026', '10 marca 2026', 'March 2026', '08:59', '09:59', 'potwierdzon', 'confirmed by']) expect(page.body).not.toContain(secret);
+    }
+    nothingChanged();
+  });
+
+  it('GIVEN the link that confirmed the step WHEN opened again THEN it still shows who confirmed and what (it is the step\'s current link)', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      ...pendingStep(),
+      status: 'COMPLETED',
+      response: { deactivatedOn: '2026-03-09', confirmed: true, note: SECRET_NOTE },
+      completedAt: '2026-03-10T08:59:00.000Z',
+      completedBy: { email: JST_EMAIL, role: 'JST', ip: '198.51.100.1', userAgent: 'x', linkId },
+    });
+    const page = await open('GET');
+    expect(page.statusCode).toBe(409);
+    expect(page.body).toContain('Ten krok został już potwierdzony');
+    expect(page.body).toContain(SECRET_NOTE);
+  });
+
+  it('GIVEN a step cancelled after its link was replaced WHEN the old link is opened THEN the same neutral page', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', { ...pendingStep({ linkIdHash: otherLink }), status: 'CANCELLED' });
+    const page = await open('GET');
+    expect(page.statusCode).toBe(410);
+    expect(page.body).toContain('Ten link nie jest już aktualny');
   });
 });
 
@@ -558,13 +623,13 @@ describe('handing the step to a colleague (action=reassign)', () => {
   it('GIVEN a hand-over THEN the colleague gets a request with their own link (same step, same expiry), naming who handed it over, without the task token', async () => {
     await reassign(COLLEAGUE);
     const [toColleague] = queuedEmails(sqs);
-    // Step b copies the supplier's contact, for the colleague as for the original recipient.
-    expect(toColleague).toMatchObject({ to: [COLLEAGUE], cc: [SUPPLIER_EMAIL] });
+    // The colleague's link goes to the colleague alone: nobody (not the supplier) is copied.
+    expect(toColleague).toMatchObject({ to: [COLLEAGUE], cc: [] });
     expect(toColleague!.subject).toContain(`${STEPS.OLD_SD_DEACTIVATED.title} — prośba o potwierdzenie`);
     expect(toColleague!.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
     const link = linkIn(toColleague!.text);
     const check = verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW_S);
-    expect(check).toMatchObject({ ok: true, claims: { caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(COLLEAGUE), expiresAt: NOW_S + 3600 } });
+    expect(check).toMatchObject({ ok: true, claims: { caseId: CASE_ID, step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(COLLEAGUE, KEYS), expiresAt: NOW_S + 3600 } });
     expect(check.ok && hashLinkId(check.claims.linkId)).toBe(reassignments()[0]!.values[':newLink']);
     expect(JSON.stringify(toColleague)).not.toContain(TOKEN);
   });
@@ -585,8 +650,9 @@ describe('handing the step to a colleague (action=reassign)', () => {
       expect(status.pathname).toBe('/sprawa');
       expect(verifyStatusLink(Object.fromEntries(status.searchParams), KEYS, NOW_S)).toEqual({ ok: true, caseId: CASE_ID });
     }
-    // The supplier is copied on the colleague's step-b request only, never on the notice to MRPiPS.
-    expect(mails.filter((m) => m.cc.includes(SUPPLIER_EMAIL)).map((m) => m.to)).toEqual([[COLLEAGUE]]);
+    // Nobody is copied, and no message goes to the supplier: the hand-over changes nothing the supplier does.
+    expect(mails.map((m) => m.cc)).toEqual([[], []]);
+    expect(mails.flatMap((m) => m.to)).not.toContain(SUPPLIER_EMAIL);
   });
 
   it('GIVEN a hand-over THEN the timeline records STEP_REASSIGNED by the person who handed it over, after the write and the e-mails', async () => {
@@ -615,7 +681,7 @@ describe('handing the step to a colleague (action=reassign)', () => {
   it('GIVEN a step handed over before (A → B) WHEN B hands it on to C THEN C is told B handed it over', async () => {
     const bLinkId = newLinkId();
     table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', pendingStep({ recipient: COLLEAGUE, delegatedBy: JST_EMAIL, linkIdHash: hashLinkId(bLinkId) }));
-    const page = await reassign('ewa.zielinska@mops.przykladowo.pl', linkQuery({ recipientTag: recipientTag(COLLEAGUE), linkId: bLinkId }));
+    const page = await reassign('ewa.zielinska@mops.przykladowo.pl', linkQuery({ recipient: COLLEAGUE, linkId: bLinkId }));
     expect(page.statusCode).toBe(200);
     expect(reassignments()[0]!.values).toMatchObject({ ':currentLink': hashLinkId(bLinkId), ':recipient': 'ewa.zielinska@mops.przykladowo.pl', ':delegatedBy': COLLEAGUE });
     expect(queuedEmails(sqs)[0]!.text).toContain(`${COLLEAGUE} przekazał(a) Ci ten krok`);

@@ -14,7 +14,7 @@ import { handler as applyResponseHandler } from '../../lambdas/apply-response/in
 import { handler as caseStatusHandler } from '../../lambdas/case-status/index.js';
 import { handler as confirmationLinksHandler } from '../../lambdas/confirmation-links/index.js';
 import { ConflictError, TransientError, ValidationError } from '../../lambdas/core/errors.js';
-import { hashLinkId, recipientTag, signLink, signingKeysSchema, statusUrl, verifyStatusLink } from '../../lambdas/core/links.js';
+import { hashLinkId, signLink, signingKeysSchema, statusUrl, verifyStatusLink } from '../../lambdas/core/links.js';
 import { VOIVODESHIP_CODES } from '../../lambdas/core/voivodeships.js';
 import { handler as notificationFormHandler } from '../../lambdas/notification-form/index.js';
 import { handler as registerCaseHandler } from '../../lambdas/register-case/index.js';
@@ -27,6 +27,9 @@ const { ddb, sqs, sfn } = awsMocks();
 const KEYS_JSON = JSON.stringify({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
 const KEYS = signingKeysSchema.parse(JSON.parse(KEYS_JSON));
 const PUBLIC_BASE_URL = 'https://zmiana-sd.mrpips.gov.pl';
+const ORIGIN_SECRET = 'origin-secret-0123456789abcdefghijklmnopqrstuvwxyz';
+/** What CloudFront adds to every request it passes to the API (lib/link-pages-distribution.ts). */
+const THROUGH_CLOUDFRONT = { 'x-origin-verification': ORIGIN_SECRET, 'cloudfront-viewer-address': '198.51.100.7:46532' };
 let logs: () => string;
 
 beforeAll(() => {
@@ -43,9 +46,11 @@ beforeAll(() => {
     MRPIPS_EMAIL,
     VOIVODESHIP_ADMINS: JSON.stringify(Object.fromEntries(VOIVODESHIP_CODES.map((code) => [code, `administrator.mzt.${code}@uw.gov.pl`]))),
     PUBLIC_BASE_URL,
+    ORIGIN_VERIFICATION_VALUE: ORIGIN_SECRET,
   });
   delete process.env.LINK_KEYS_SECRET_ARN;
   delete process.env.FORM_KEYS_SECRET_ARN;
+  delete process.env.ORIGIN_VERIFICATION_SECRET_ARN;
 });
 
 beforeEach(() => {
@@ -122,8 +127,9 @@ function httpEvent(method: string, path: string, rawQueryString = '', body?: str
     routeKey: `${method} ${path}`,
     rawPath: path,
     rawQueryString,
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '203.0.113.5', userAgent: 'test-agent' } },
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...THROUGH_CLOUDFRONT },
+    // CloudFront's edge server, as API Gateway sees it: never the participant's address.
+    requestContext: { http: { method, path, protocol: 'HTTP/1.1', sourceIp: '130.176.0.1', userAgent: 'test-agent' } },
     body,
     isBase64Encoded,
   } as unknown as APIGatewayProxyEventV2;
@@ -131,7 +137,7 @@ function httpEvent(method: string, path: string, rawQueryString = '', body?: str
 
 describe('HTTP handlers: the page edge', () => {
   const query = () =>
-    signLink({ caseId: CASE_ID, step: 'AGREE_VARIANT.1', role: 'MRPIPS', recipientTag: recipientTag(MRPIPS_EMAIL), expiresAt: Math.floor(Date.now() / 1000) + 3600, linkId: 'abcdefghijklmnopqrstuvwx' }, KEYS);
+    signLink({ caseId: CASE_ID, step: 'AGREE_VARIANT.1', role: 'MRPIPS', recipient: MRPIPS_EMAIL, expiresAt: Math.floor(Date.now() / 1000) + 3600, linkId: 'abcdefghijklmnopqrstuvwx' }, KEYS);
   const pendingAgreeVariant = () =>
     new FakeTable(ddb)
       .put(`CASE#${CASE_ID}`, 'CASE', caseRecord())

@@ -3,7 +3,7 @@ import { GetItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ConflictError, NotFoundError, TransientError } from '../../lambdas/core/errors.js';
 import { hashLinkId, recipientTag, signingKeysSchema, verifyLink, verifyStatusLink } from '../../lambdas/core/links.js';
-import type { StepId } from '../../lambdas/core/steps.js';
+import { STEPS, type StepId } from '../../lambdas/core/steps.js';
 import { requestConfirmation } from '../../lambdas/request-confirmation/index.js';
 import { CASE_ID, DIRECTORY, JST_EMAIL, MRPIPS_EMAIL, NOW, SUPPLIER_EMAIL, adminOf, caseAfterStepA, caseRecord } from '../unit/fixtures.js';
 import { FakeTable, OUTBOX_URL, awsMocks, captureLogs, conditionalCheckFailed, queuedEmails, timelineWrites, updates } from './aws.js';
@@ -90,31 +90,70 @@ describe('requestConfirmation', () => {
     expect(timelineWrites(ddb)).toMatchObject([{ sk: 'EVENT#requested:AGREE_VARIANT.1:0', id: 'requested:AGREE_VARIANT.1:0', action: 'CONFIRMATION_REQUESTED', condition: 'attribute_not_exists(pk)' }]);
   });
 
-  it.each(['OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING'] as const)('GIVEN JST step b (%s) WHEN requested THEN it goes to the JST with the supplier in copy', async (step) => {
+  it.each(['OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING'] as const)('GIVEN JST step b (%s) WHEN requested THEN the JST alone gets its link, and the supplier a message of its own with no link', async (step) => {
     await request(step);
-    const [mail] = queuedEmails(sqs);
-    expect(mail!.to).toEqual([JST_EMAIL]);
-    expect(mail!.cc).toEqual([SUPPLIER_EMAIL]);
-    expect(linkOf(mail!.text).searchParams.get('r')).toBe('JST');
+    const [toJst, toSupplier, ...more] = queuedEmails(sqs);
+    expect(more).toEqual([]);
+    expect(toJst).toMatchObject({ to: [JST_EMAIL], cc: [], mailKey: `request:${step}.1:0` });
+    expect(linkOf(toJst!.text).searchParams.get('r')).toBe('JST');
+    expect(toSupplier).toMatchObject({ to: [SUPPLIER_EMAIL], cc: [], mailKey: `supplier:${step}.1:0` });
+    // Not tagged with the step: a bounce of the supplier's address does not stop the JST's reminders.
+    expect(toSupplier).not.toHaveProperty('stepKey');
+    expect(toSupplier!.text).toContain(STEPS[step].title);
+    expect(toSupplier!.text).toContain('Termin potwierdzenia:');
+    for (const part of [toSupplier!.text, toSupplier!.html]) expect(part).not.toContain('/potwierdzenie');
   });
 
-  it('GIVEN JST step b and no supplier contact in the notification THEN there is no copy', async () => {
+  it.each([0, 1, 2])('GIVEN any request of JST step b (reminders sent: %i) THEN every e-mail with a link has one recipient, whose tag the link carries', async (remindersSent) => {
+    await request('NEW_SD_FEEDING', { remindersSent });
+    const mails = queuedEmails(sqs);
+    expect(mails.length).toBe(2);
+    for (const mail of mails) {
+      if (!mail.text.includes('/potwierdzenie')) continue;
+      expect(mail.to.length + mail.cc.length).toBe(1);
+      expect(linkOf(mail.text).searchParams.get('t')).toBe(recipientTag(mail.to[0]!, KEYS));
+    }
+  });
+
+  const pendingStepB = () =>
+    table.putsIfAbsent().put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', {
+      caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', step: 'OLD_SD_DEACTIVATED', round: 1, role: 'JST', recipient: JST_EMAIL, status: 'PENDING', taskToken: TOKEN,
+      linkIdHash: hashLinkId('the-link-in-the-inbox-0123'), linkExpiresAt: NOW.getTime() / 1000 + TIMEOUT, deadline: new Date(NOW.getTime() + TIMEOUT * 1000).toISOString(), remindersSent: 0,
+    });
+
+  it('GIVEN the request of step b runs again (a second delivery, or a retry after the send) THEN neither the JST nor the supplier get a second e-mail', async () => {
+    pendingStepB();
+    await request('OLD_SD_DEACTIVATED');
+    await request('OLD_SD_DEACTIVATED');
+    expect(queuedEmails(sqs).map((m) => m.mailKey)).toEqual(['request:OLD_SD_DEACTIVATED.1:0', 'supplier:OLD_SD_DEACTIVATED.1:0']);
+  });
+
+  it('GIVEN the supplier\'s message failed after the JST\'s request was queued WHEN the request runs again THEN the supplier gets it, and the JST no second e-mail', async () => {
+    pendingStepB();
+    sqs.on(SendMessageCommand).resolvesOnce({ MessageId: 'msg-1' }).rejectsOnce(new Error('SQS unavailable')).resolves({ MessageId: 'msg-2' });
+    await expect(request('OLD_SD_DEACTIVATED')).rejects.toThrow('SQS unavailable');
+    await request('OLD_SD_DEACTIVATED');
+    expect(queuedEmails(sqs).map((m) => m.mailKey)).toEqual(['request:OLD_SD_DEACTIVATED.1:0', 'supplier:OLD_SD_DEACTIVATED.1:0', 'supplier:OLD_SD_DEACTIVATED.1:0']);
+    expect(timelineWrites(ddb).map((e) => e.id)).toEqual(['requested:OLD_SD_DEACTIVATED.1:0']);
+  });
+
+  it('GIVEN JST step b and no supplier contact in the notification THEN only the JST is e-mailed', async () => {
     const record = caseAfterStepA();
     table.put(`CASE#${CASE_ID}`, 'CASE', { ...record, notification: { ...record.notification, newSd: { product: 'Nowy System 2', supplier: 'Nowy Dostawca S.A.' } } });
     await request('OLD_SD_DEACTIVATED');
-    expect(queuedEmails(sqs)[0]!.cc).toEqual([]);
+    expect(queuedEmails(sqs).map((m) => [m.to, m.cc])).toEqual([[[JST_EMAIL], []]]);
   });
 
-  it('GIVEN the supplier contact is the JST contact itself THEN the JST is not copied to itself', async () => {
+  it('GIVEN the supplier contact is the JST contact itself THEN the JST gets its request only', async () => {
     const record = caseAfterStepA();
     table.put(`CASE#${CASE_ID}`, 'CASE', { ...record, notification: { ...record.notification, newSd: { ...record.notification.newSd, contactEmail: JST_EMAIL } } });
     await request('NEW_SD_FEEDING');
-    expect(queuedEmails(sqs)[0]!).toMatchObject({ to: [JST_EMAIL], cc: [] });
+    expect(queuedEmails(sqs).map((m) => [m.to, m.cc, m.mailKey])).toEqual([[[JST_EMAIL], [], 'request:NEW_SD_FEEDING.1:0']]);
   });
 
-  it.each(['AGREE_VARIANT', 'NEW_COLLECTIONS', 'MZT_DEACTIVATED', 'VERIFY_COLLECTIONS'] as const)('GIVEN step %s (not the JST\'s step b) THEN nobody is copied', async (step) => {
+  it.each(['AGREE_VARIANT', 'NEW_COLLECTIONS', 'MZT_DEACTIVATED', 'VERIFY_COLLECTIONS'] as const)('GIVEN step %s (not the JST\'s step b) THEN nobody is copied and the supplier is not told', async (step) => {
     await request(step);
-    expect(queuedEmails(sqs)[0]!.cc).toEqual([]);
+    expect(queuedEmails(sqs).map((m) => m.cc)).toEqual([[]]);
   });
 
   it.each([
@@ -136,7 +175,7 @@ describe('requestConfirmation', () => {
     await request('OLD_SD_DEACTIVATED', { remindersSent: 1 });
     const [first, second] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
     expect(second!.set.linkIdHash).not.toBe(first!.set.linkIdHash);
-    const [, reminder] = queuedEmails(sqs);
+    const [, reminder] = queuedEmails(sqs).filter((m) => m.to[0] === JST_EMAIL);
     expect(reminder!.subject).toContain('przypomnienie nr 1');
     expect(hashLinkId(linkOf(reminder!.text).searchParams.get('l')!)).toBe(second!.set.linkIdHash);
     expect(timelineWrites(ddb).map((e) => e.id)).toEqual(['requested:OLD_SD_DEACTIVATED.1:0', 'requested:OLD_SD_DEACTIVATED.1:1']);
@@ -226,9 +265,9 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
   it('GIVEN a request THEN the link carries the recipient\'s tag (not the address) and verifies with it', async () => {
     await request('AGREE_VARIANT');
     const link = linkOf(queuedEmails(sqs)[0]!.text);
-    expect(link.searchParams.get('t')).toBe(recipientTag(MRPIPS_EMAIL));
+    expect(link.searchParams.get('t')).toBe(recipientTag(MRPIPS_EMAIL, KEYS));
     expect(decodeURIComponent(link.search)).not.toContain(MRPIPS_EMAIL);
-    expect(verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000)).toMatchObject({ ok: true, claims: { recipientTag: recipientTag(MRPIPS_EMAIL) } });
+    expect(verifyLink(Object.fromEntries(link.searchParams), KEYS, NOW.getTime() / 1000)).toMatchObject({ ok: true, claims: { recipientTag: recipientTag(MRPIPS_EMAIL, KEYS) } });
   });
 
   it('GIVEN a request THEN the step is read before it is written (to keep a colleague it was handed to)', async () => {
@@ -245,14 +284,15 @@ describe('requestConfirmation: the link is bound to its recipient', () => {
       recipient: COLLEAGUE, delegatedBy: JST_EMAIL, linkIdHash: hashLinkId('old-link-id-0123456789'), remindersSent: 0,
     });
     await request('OLD_SD_DEACTIVATED', { remindersSent: 1 });
-    const [mail] = queuedEmails(sqs);
-    expect(mail!.to).toEqual([COLLEAGUE]);
-    // The supplier is still copied on the JST's step b.
-    expect(mail!.cc).toEqual([SUPPLIER_EMAIL]);
+    const [mail, toSupplier] = queuedEmails(sqs);
+    expect(mail).toMatchObject({ to: [COLLEAGUE], cc: [] });
+    // The supplier is told of the reminder in its own message, without the colleague's link.
+    expect(toSupplier).toMatchObject({ to: [SUPPLIER_EMAIL], cc: [], mailKey: 'supplier:OLD_SD_DEACTIVATED.1:1' });
+    expect(toSupplier!.text).not.toContain('/potwierdzenie');
     expect(mail!.subject).toContain('przypomnienie nr 1');
     expect(mail!.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
     const link = linkOf(mail!.text);
-    expect(link.searchParams.get('t')).toBe(recipientTag(COLLEAGUE));
+    expect(link.searchParams.get('t')).toBe(recipientTag(COLLEAGUE, KEYS));
     const [stepWrite] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
     expect(stepWrite!.set).toMatchObject({ recipient: COLLEAGUE, remindersSent: 1, linkIdHash: hashLinkId(link.searchParams.get('l')!) });
     expect(timelineWrites(ddb)[0]!.summary).toContain(`do: ${COLLEAGUE}`);

@@ -50,7 +50,7 @@ function report(template: PolicyTemplate, callsDir: string): void {
   mkdirSync(OUTPUT, { recursive: true });
   writeFileSync(REPORT, `${JSON.stringify({ stacks: records.length, calls, unused }, null, 2)}\n`);
   const toRemove = unused.filter((grant) => !grant.kept);
-  const lines = unused.map((g) => `  ${g.kept ? 'kept' : 'UNUSED'}  ${g.principal}  ${g.action}  ${g.resource}${g.kept ? `\n          why: ${g.kept}` : ''}`);
+  const lines = unused.map((g) => `  ${g.kept ? 'kept' : 'UNUSED'}  ${g.principal}  ${g.action}  ${g.resource}${g.condition ? ` if ${JSON.stringify(g.condition)}` : ''}${g.kept ? `\n          why: ${g.kept}` : ''}`);
   console.log(
     `\nIAM: ${calls} calls of ${records.length} local stacks checked against the synthesized policies (${unattributed} requests of the tests' own clients through the proxies not checked); ` +
       `${unused.length} granted actions never used (${toRemove.length} without a reason to keep them), ${REPORT}:\n${lines.join('\n')}\n`,

@@ -459,7 +459,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('acknowledges the expected kinds of findings only', () => {
     const kinds = new Set(synth.stack.nagAcknowledgements.map((a) => a.id.replace(/\[.*$/, '')));
-    expect(kinds).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-APIG4', 'AwsSolutions-SMG4']));
+    expect(kinds).toEqual(new Set(['AwsSolutions-IAM5', 'AwsSolutions-APIG4', 'AwsSolutions-SMG4', 'AwsSolutions-CFR1', 'AwsSolutions-CFR3', 'AwsSolutions-CFR4']));
   });
 
   it('keeps Resource "*" to X-Ray and Step Functions log delivery (what the IAM5[Resource::*] acknowledgements cover)', () => {

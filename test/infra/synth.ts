@@ -5,7 +5,9 @@ import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { parseConfig } from '../../lib/config.js';
-import { SupplierChangeStack } from '../../lib/supplier-change-stack.js';
+import { addSupplierChangeStacks } from '../../lib/supplier-change-app.js';
+import type { LinkPagesWebAclStack } from '../../lib/link-pages-web-acl.js';
+import type { SupplierChangeStack } from '../../lib/supplier-change-stack.js';
 
 /**
  * Shared synthesis for the infra tests: one App per call, without esbuild bundling
@@ -15,6 +17,9 @@ import { SupplierChangeStack } from '../../lib/supplier-change-stack.js';
 export interface Synthesized {
   readonly stack: SupplierChangeStack;
   readonly template: Template;
+  /** The web ACL's stack in us-east-1 and its template. */
+  readonly webAclStack: LinkPagesWebAclStack;
+  readonly webAclTemplate: Template;
   /** The synthesized CloudFormation template as plain JSON. */
   readonly json: CfnTemplate;
   /** Cloud assembly directory (staged assets live here). */
@@ -53,10 +58,11 @@ export function synthesize(context: Record<string, unknown>, options: SynthOptio
   const app = new App({ outdir, context: { 'aws:cdk:bundling-stacks': [], ...context } });
   if (options.nag) Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const config = parseConfig((key) => app.node.tryGetContext(key));
-  const stack = new SupplierChangeStack(app, options.stackName ?? 'SupplierChangeStack', { config });
+  const { product: stack, webAcl: webAclStack } = addSupplierChangeStacks(app, options.stackName ?? 'SupplierChangeStack', config);
   const assembly = app.synth();
   const json = assembly.getStackByName(stack.stackName).template as CfnTemplate;
-  return { stack, template: Template.fromJSON(json), json, outdir: assembly.directory };
+  const webAclTemplate = Template.fromJSON(assembly.getStackByName(webAclStack.stackName).template as CfnTemplate);
+  return { stack, template: Template.fromJSON(json), json, outdir: assembly.directory, webAclStack, webAclTemplate };
 }
 
 /** Reads a file asset staged in the cloud assembly from its S3 object key. */

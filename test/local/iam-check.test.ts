@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle, PROJECT_ROOT } from '../../bench/bundles.js';
 import { FaultLayer } from '../../local/faults.js';
@@ -85,10 +86,104 @@ describe('the IAM check', () => {
     expect(decodeRequest('sqs', { 'x-amz-target': 'AmazonSQS.DeleteMessageBatch' }, JSON.stringify({ QueueUrl: 'http://127.0.0.1:9/000000000000/outbox', Entries: [] }), scope)).toEqual([
       { action: 'sqs:DeleteMessage', resource: 'arn:aws:sqs:eu-central-1:000000000000:outbox', context: {} },
     ]);
-    expect(decodeRequest('dynamodb', { 'x-amz-target': 'DynamoDB_20120810.Query' }, JSON.stringify({ TableName: 'cases', IndexName: 'byStatus' }), scope)).toEqual([
-      { action: 'dynamodb:Query', resource: 'arn:aws:dynamodb:eu-central-1:000000000000:table/cases/index/byStatus', context: {} },
+    expect(decodeRequest('dynamodb', { 'x-amz-target': 'DynamoDB_20120810.DescribeTable' }, JSON.stringify({ TableName: 'cases' }), scope)).toEqual([
+      { action: 'dynamodb:DescribeTable', resource: 'arn:aws:dynamodb:eu-central-1:000000000000:table/cases', context: {} },
     ]);
     expect(decodeRequest('dynamodb', { 'x-amz-target': 'DynamoDB_20120810.BatchWriteItem' }, JSON.stringify({ RequestItems: {} }), scope)).toBeUndefined();
+  });
+
+  it('decodes the partition key each item call touches into dynamodb:LeadingKeys, and leaves undecoded what it cannot read', () => {
+    const leadingKeys = (operation: string, request: Record<string, unknown>) => decodeRequest('dynamodb', { 'x-amz-target': `DynamoDB_20120810.${operation}` }, JSON.stringify({ TableName: 'cases', ...request }), scope)?.map((call) => call.context);
+    const key = { pk: { S: 'CASE#2026-000001' }, sk: { S: 'STEP#AGREE_VARIANT' } };
+    expect(leadingKeys('GetItem', { Key: key })).toEqual([{ 'dynamodb:LeadingKeys': ['CASE#2026-000001'] }]);
+    expect(leadingKeys('UpdateItem', { Key: { pk: { S: 'OUTBOX' }, sk: { S: 'SEND_SCHEDULE' } } })).toEqual([{ 'dynamodb:LeadingKeys': ['OUTBOX'] }]);
+    expect(leadingKeys('PutItem', { Item: { ...key, taskToken: { S: 't' } } })).toEqual([{ 'dynamodb:LeadingKeys': ['CASE#2026-000001'] }]);
+    // The key condition as the case store writes it, and with the operands swapped and the name aliased.
+    expect(leadingKeys('Query', { KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)', ExpressionAttributeValues: { ':pk': { S: 'CASE#7' }, ':prefix': { S: 'EVENT#' } } })).toEqual([
+      { 'dynamodb:LeadingKeys': ['CASE#7'] },
+    ]);
+    expect(leadingKeys('Query', { KeyConditionExpression: 'begins_with(sk, :p) AND :v = #k', ExpressionAttributeNames: { '#k': 'pk' }, ExpressionAttributeValues: { ':v': { S: 'LIMIT#x#1' }, ':p': { S: 'L' } } })).toEqual([
+      { 'dynamodb:LeadingKeys': ['LIMIT#x#1'] },
+    ]);
+    // A condition on the sort key only, an index (its partition key is not the table's), no key: not what IAM would see, so undecoded.
+    expect(leadingKeys('Query', { KeyConditionExpression: 'sk = :sk', ExpressionAttributeValues: { ':sk': { S: 'CASE' } } })).toBeUndefined();
+    expect(leadingKeys('Query', { IndexName: 'byStatus', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': { S: 'CASE#7' } } })).toBeUndefined();
+    expect(leadingKeys('GetItem', { Key: { sk: { S: 'CASE' } } })).toBeUndefined();
+  });
+});
+
+describe('the case table confined to partitions (dynamodb:LeadingKeys)', () => {
+  const item = (principal: AwsCall['principal'], operation: string, pk: string): AwsCall => ({
+    principal,
+    ...decodeRequest('dynamodb', { 'x-amz-target': `DynamoDB_20120810.${operation}` }, JSON.stringify({ TableName: NAMES.tableName, Key: { pk: { S: pk }, sk: { S: 'X' } }, Item: { pk: { S: pk }, sk: { S: 'X' } } }), scope)![0]!,
+  });
+  const denied = async (calls: AwsCall[]) => (await evaluateCalls(resolvePolicies(template, NAMES), calls, NAMES.account)).denials.map(({ call }) => `${call.principal} ${call.action} ${String(call.context['dynamodb:LeadingKeys'])}`);
+
+  it('allows a call inside the partitions a function is granted', async () => {
+    expect(
+      await denied([
+        item('function:confirmation-links', 'GetItem', 'CASE#2026-000001'),
+        item('function:confirmation-links', 'UpdateItem', 'CASE#2026-000001'),
+        item('function:confirmation-links', 'GetItem', 'COLLECTION#ABC'),
+        item('function:notification-form', 'UpdateItem', 'SUBMISSION#s1'),
+        item('function:notification-form', 'UpdateItem', 'LIMIT#notification#10.0.0.1#491234'),
+        item('function:send-email', 'UpdateItem', 'OUTBOX'),
+      ]),
+    ).toEqual([]);
+  });
+
+  it('denies a call outside them, naming the statement and its condition', async () => {
+    expect(
+      await denied([
+        // the link handler: no form submissions, counters or send schedule, and collections only read
+        item('function:confirmation-links', 'UpdateItem', 'SUBMISSION#s1'),
+        item('function:confirmation-links', 'UpdateItem', 'COLLECTION#ABC'),
+        item('function:confirmation-links', 'GetItem', 'OUTBOX'),
+        // the public form: no case's items (task tokens)
+        item('function:notification-form', 'GetItem', 'CASE#2026-000001'),
+        item('function:notification-form', 'PutItem', 'CASE#2026-000001'),
+        // the pattern is a prefix of the whole key, not anywhere in it
+        item('function:case-status', 'GetItem', 'LIMIT#CASE#1'),
+        item('function:send-email', 'UpdateItem', 'OUTBOX#2'),
+      ]),
+    ).toEqual([
+      'function:confirmation-links dynamodb:UpdateItem SUBMISSION#s1',
+      'function:confirmation-links dynamodb:UpdateItem COLLECTION#ABC',
+      'function:confirmation-links dynamodb:GetItem OUTBOX',
+      'function:notification-form dynamodb:GetItem CASE#2026-000001',
+      'function:notification-form dynamodb:PutItem CASE#2026-000001',
+      'function:case-status dynamodb:GetItem LIMIT#CASE#1',
+      'function:send-email dynamodb:UpdateItem OUTBOX#2',
+    ]);
+    const [denial] = (await evaluateCalls(resolvePolicies(template, NAMES), [item('function:notification-form', 'GetItem', 'CASE#2026-000001')], NAMES.account)).denials;
+    expect(describeDenial(denial!)).toMatch(/^function:notification-form may not dynamodb:GetItem on arn:aws:dynamodb:eu-central-1:000000000000:table\/cases \(ImplicitlyDenied; context \{"dynamodb:LeadingKeys":\["CASE#2026-000001"\]\}\); expected to be allowed by .*if \{"ForAllValues:StringLike":\{"dynamodb:LeadingKeys":\["SUBMISSION#\*"\]\}\}/);
+  });
+
+  it('reports a partition no call used as an unused grant, naming the partition', async () => {
+    const policies = resolvePolicies(template, NAMES);
+    const { used } = await evaluateCalls(policies, [item('function:confirmation-links', 'GetItem', 'CASE#1')], NAMES.account);
+    const unused = unusedGrants(policies, used, []).filter((grant) => grant.principal === 'function:confirmation-links' && grant.action === 'dynamodb:GetItem');
+    expect(unused.map((grant) => grant.condition)).toEqual([{ 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['COLLECTION#*'] } }]);
+    // and a kept grant names the partition it keeps, not the others of the same action
+    const kept = unusedGrants(policies, new Set(), [{ principal: 'function:confirmation-links', action: 'dynamodb:GetItem', leadingKeys: 'COLLECTION#*', why: 'because' }]).filter(
+      (grant) => grant.principal === 'function:confirmation-links' && grant.action === 'dynamodb:GetItem',
+    );
+    expect(kept.map((grant) => [grant.condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'], grant.kept])).toEqual([
+      [['CASE#*'], undefined],
+      [['COLLECTION#*'], 'because'],
+    ]);
+  });
+
+  it('allows a key exactly when it starts with a granted prefix, whatever follows it', async () => {
+    const prefixes = ['CASE#', 'COLLECTION#', 'COUNTER#', 'SUBMISSION#', 'LIMIT#', 'OUTBOX', ''];
+    await fc.assert(
+      fc.asyncProperty(fc.constantFrom(...prefixes), fc.string({ maxLength: 40 }), async (prefix, rest) => {
+        const pk = `${prefix}${rest}`;
+        const allowed = (await denied([item('function:confirmation-links', 'GetItem', pk)])).length === 0;
+        expect(allowed, pk).toBe(pk.startsWith('CASE#') || pk.startsWith('COLLECTION#'));
+      }),
+      { numRuns: 200 },
+    );
   });
 });
 
@@ -120,7 +215,7 @@ describe('recording through the proxies', () => {
     await get();
     client.destroy();
     expect([...recorder.calls.values()]).toEqual([
-      { call: { principal: 'function:case-status', action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:eu-central-1:000000000000:table/cases', context: {} }, count: 1 },
+      { call: { principal: 'function:case-status', action: 'dynamodb:GetItem', resource: 'arn:aws:dynamodb:eu-central-1:000000000000:table/cases', context: { 'dynamodb:LeadingKeys': ['CASE#1'] } }, count: 1 },
     ]);
     expect(Object.fromEntries(recorder.unattributed)).toEqual({ 'dynamodb dynamodb:GetItem': 1 });
   });

@@ -266,7 +266,7 @@ describe('resendStepLink', () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseAfterStepA()).put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', step('OLD_SD_DEACTIVATED.1', { delegatedBy: '' }));
   });
 
-  it('replaces the link conditionally on the current one, e-mails the same recipient (supplier in copy) a link to the same task and deadline, and records it', async () => {
+  it('replaces the link conditionally on the current one, e-mails the same recipient alone (the supplier is not copied) a link to the same task and deadline, and records it', async () => {
     const result = await resendStepLink(deps(), { caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', by: OPERATOR });
     expect(result.recipient).toBe(JST_EMAIL);
     const [write] = updates(ddb, { sk: 'STEP#OLD_SD_DEACTIVATED.1' });
@@ -276,13 +276,14 @@ describe('resendStepLink', () => {
     expect(write!.values).toMatchObject({ ':add': 1, ':max': STEP_LIMITS.MAX_RESENDS_PER_STEP });
     expect(write!.names['#count']).toBe('resends');
     expect(write!.values[':currentLink']).toBe(hashLinkId(linkId));
-    const [mail] = queuedEmails(sqs);
-    expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
+    const [mail, ...more] = queuedEmails(sqs);
+    expect(more).toEqual([]);
+    expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [] });
     expect(mail!.subject).toContain('Deaktywacja dotychczasowego SD — link wysłany ponownie');
     expect(mail!.text).not.toContain('przekazał(a) Ci ten krok');
     const url = new URL(/(https:\/\/\S+\/potwierdzenie\?\S+)/.exec(mail!.text)![1]!);
     const check = verifyLink(Object.fromEntries(url.searchParams), LINK_KEYS, NOW_S);
-    expect(check).toMatchObject({ ok: true, claims: { step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL), expiresAt: NOW_S + 3600 } });
+    expect(check).toMatchObject({ ok: true, claims: { step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(JST_EMAIL, LINK_KEYS), expiresAt: NOW_S + 3600 } });
     expect(check.ok && hashLinkId(check.claims.linkId)).toBe(write!.values[':newLink']);
     expect(mail!.text).not.toContain('token-');
     expect((await timeline()).at(-1)).toMatchObject({ action: 'STEP_LINK_RESENT', actor: OPERATOR, step: 'OLD_SD_DEACTIVATED.1' });
@@ -330,6 +331,19 @@ describe('handOverStep by MRPiPS (no link)', () => {
     expect(mails[1]!.text).toContain(`MRPiPS (${OPERATOR.email}) przekazało krok 3c/4c od ${adminOf('14')} osobie: ${to}.`);
     expect(mails[2]!.text).toContain('Nie musisz już wykonywać tego kroku.');
     expect((await timeline()).at(-1)).toMatchObject({ action: 'STEP_REASSIGNED', actor: OPERATOR, summary: `MRPiPS, Departament Informatyki: krok „Deaktywacja urzędników i jednostki w MZT CSIZS” przekazano z ${adminOf('14')} do ${to}.` });
+  });
+
+  it('GIVEN the JST\'s step b WHEN MRPiPS reassigns it THEN the new link goes to the new recipient alone, tagged for them; the supplier gets no e-mail and no copy', async () => {
+    table.put(`CASE#${CASE_ID}`, 'STEP#OLD_SD_DEACTIVATED.1', step('OLD_SD_DEACTIVATED.1', { delegatedBy: '' }));
+    const to = 'zastepca@mops.przykladowo.pl';
+    await handOverStep(deps(), { caseId: CASE_ID, stepKey: 'OLD_SD_DEACTIVATED.1', to, by: OPERATOR });
+    const mails = queuedEmails(sqs);
+    expect(mails.map((m) => m.to)).toEqual([[to], [MRPIPS_EMAIL], [JST_EMAIL]]);
+    expect(mails.map((m) => m.cc)).toEqual([[], [], []]);
+    const linked = mails.filter((m) => m.text.includes('/potwierdzenie'));
+    expect(linked.map((m) => m.to)).toEqual([[to]]);
+    const url = new URL(/(https:\/\/\S+\/potwierdzenie\?\S+)/.exec(linked[0]!.text)![1]!);
+    expect(url.searchParams.get('t')).toBe(recipientTag(to, LINK_KEYS));
   });
 
   it('refuses the contact-address step, the current recipient, a bad address and a newer link, writing nothing', async () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FORM_BYTES } from '../../lambdas/core/form.js';
-import { signLink, signingKeysSchema, type LinkClaims, type SigningKeys } from '../../lambdas/core/links.js';
+import { signLink, signingKeysSchema, type LinkFor, type SigningKeys } from '../../lambdas/core/links.js';
 import {
   HEADER_INJECTIONS,
   OBJECT_KEYS,
@@ -426,8 +426,8 @@ describe('signed links (/potwierdzenie) under hostile input', () => {
     const reply = await send(real.link, { headers: withCookie() });
     expectPage(reply, 'the untampered link', { status: 200 });
     const q = Object.fromEntries(original);
-    const claims = { caseId: q.c, step: q.s, role: q.r, recipientTag: q.t, expiresAt: Number(q.e), linkId: q.l } as unknown as LinkClaims;
-    expect(new URLSearchParams(signLink(claims, keys)).get('sig'), 'the link format changed: update the forged-link property').toBe(q.sig);
+    const link = { caseId: q.c, step: q.s, role: q.r, recipient, expiresAt: Number(q.e), linkId: q.l } as unknown as LinkFor;
+    expect(new URLSearchParams(signLink(link, keys)).get('sig'), 'the link format changed: update the forged-link property').toBe(q.sig);
     await expectUnchanged('opening the real link');
   });
 
@@ -462,7 +462,7 @@ describe('signed links (/potwierdzenie) under hostile input', () => {
     'links signed with the real key but for another case, step, role, recipient, link id, or already expired get a Polish 4xx page, nothing changes',
     async () => {
       const q = Object.fromEntries(original);
-      const base = { caseId: q.c!, step: q.s!, role: q.r!, recipientTag: q.t!, expiresAt: Number(q.e), linkId: q.l! };
+      const base = { caseId: q.c!, step: q.s!, role: q.r!, recipient, expiresAt: Number(q.e), linkId: q.l! };
       const forged = fc.oneof(
         fc.integer({ min: 1, max: 10 * 365 * 86_400 }).map((ago) => ({ why: 'expired', claims: { ...base, expiresAt: Math.max(1, nowSeconds() - ago) } })),
         fc.constantFrom('JST', 'MRPIPS', 'VOIVODESHIP_ADMIN').filter((r) => r !== base.role).map((role) => ({ why: `role ${role}`, claims: { ...base, role } })),
@@ -471,12 +471,12 @@ describe('signed links (/potwierdzenie) under hostile input', () => {
           .filter((s) => s !== base.step)
           .map((step) => ({ why: `step ${step}`, claims: { ...base, step } })),
         fc.integer({ min: 1, max: 99_999 }).map((n) => `ZSD-${new Date().getFullYear()}-${String(n).padStart(5, '0')}`).filter((c) => c !== base.caseId).map((caseId) => ({ why: `case ${caseId}`, claims: { ...base, caseId } })),
-        fc.stringMatching(/^[A-Za-z0-9_-]{16}$/).filter((t) => t !== base.recipientTag).map((recipientTag) => ({ why: 'another recipient', claims: { ...base, recipientTag } })),
+        fc.emailAddress().filter((other) => other.toLowerCase() !== recipient.toLowerCase()).map((other) => ({ why: 'another recipient', claims: { ...base, recipient: other } })),
         fc.stringMatching(/^[A-Za-z0-9_-]{24}$/).filter((l) => l !== base.linkId).map((linkId) => ({ why: 'another link id', claims: { ...base, linkId } })),
       );
       await fc.assert(
         fc.asyncProperty(forged, fc.constantFrom('GET', 'HEAD', 'POST'), async ({ why, claims }, method) => {
-          const url = `${linkBase()}?${signLink(claims as unknown as LinkClaims, keys)}`;
+          const url = `${linkBase()}?${signLink(claims as unknown as LinkFor, keys)}`;
           const reply =
             method === 'POST'
               ? await send(url, { method, contentType: FORM_CONTENT_TYPE, body: encodePairs(validAnswer(real.form)), headers: withCookie() })

@@ -1,21 +1,30 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
+import * as emails from '../../lambdas/core/emails.js';
 import {
+  caseCancelledEmail,
+  collectionsUnavailableEmail,
   completedEmail,
   confirmationRequestEmail,
   escalationEmail,
   executionEndedEmail,
+  incidentOpenedEmail,
   newCollectionCodesEmail,
   participantConfirmedEmail,
   registeredEmail,
   rejectedEmail,
   stepLinkResentEmail,
+  stepReassignedByMrpipsEmail,
   stepReassignedEmail,
+  stepStalledEmail,
+  stepUndeliverableEmail,
+  supplierInformedEmail,
   variantAgreedEmail,
   verificationEscalatedEmail,
   type EmailMessage,
 } from '../../lambdas/core/emails.js';
+import { CONFIRMATION_PATH } from '../../lambdas/core/links.js';
 import { STEP_IDS, STEPS } from '../../lambdas/core/steps.js';
 import { CASE_ID, HOSTILE_ATTR, HOSTILE_SCRIPT, JST_EMAIL, MRPIPS_EMAIL, OFFICE, SUPPLIER_EMAIL, caseAfterStepA } from './fixtures.js';
 
@@ -35,30 +44,106 @@ function completedCase(overrides: Partial<CaseRecord> = {}): CaseRecord {
   });
 }
 
-/** Every template sent once the contact address is confirmed, with the topic its subject must name. */
+/** The builders allEmails called: every exported e-mail builder must be among them. */
+const BUILT = new Set<string>();
+function build<A extends unknown[]>(builder: (...args: A) => EmailMessage, ...args: A): EmailMessage {
+  BUILT.add(builder.name);
+  return builder(...args);
+}
+
+/** Every template with the topic its subject must name. */
 function allEmails(record: CaseRecord): [string, EmailMessage, string][] {
   return [
+    // The contact-address request goes out before the address is confirmed: its own tests are below.
     ...STEP_IDS.filter((step) => step !== 'CONFIRM_CONTACT').map((step): [string, EmailMessage, string] => [
       `request ${step}`,
-      confirmationRequestEmail({ record, step, round: 1, comment: null, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS }),
+      build(confirmationRequestEmail, { record, step, round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS }),
       STEPS[step].title,
     ]),
     [
       'delegated request',
-      confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: JST_EMAIL }),
+      build(confirmationRequestEmail, { record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: JST_EMAIL }),
       'Deaktywacja dotychczasowego SD — prośba o potwierdzenie',
     ],
-    ['escalation', escalationEmail({ record, step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS }), 'brak odpowiedzi (eskalacja)'],
-    ['participant confirmed', participantConfirmedEmail({ record, step: 'OLD_SD_DEACTIVATED', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Data', '2026-03-09']], to: MRPIPS_EMAIL, statusUrl: STATUS }), 'potwierdzono'],
-    ['variant agreed', variantAgreedEmail(record, JST_EMAIL, [], STATUS), 'uzgodniono tryb zmiany: z migracją danych'],
-    ['new collection codes', newCollectionCodesEmail(record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'kody nowych zbiorów CBB'],
-    ['registered', registeredEmail(record, JST_EMAIL, STATUS), 'przyjęto zgłoszenie zmiany dostawcy SD'],
-    ['rejected', rejectedEmail({ ...record, agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }, JST_EMAIL, STATUS), 'zgłoszenie odrzucone'],
-    ['verification escalated', verificationEscalatedEmail(record, MRPIPS_EMAIL, STATUS), 'weryfikacja zbiorów — eskalacja'],
-    ['completed', completedEmail(record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'zmiana dostawcy SD zakończona'],
-    ['step reassigned', stepReassignedEmail({ record, step: 'OLD_SD_DEACTIVATED', from: JST_EMAIL, to: COLLEAGUE, notify: MRPIPS_EMAIL, statusUrl: STATUS }), 'Deaktywacja dotychczasowego SD — przekazano innej osobie'],
+    [
+      'supplier informed',
+      build(supplierInformedEmail, { record, step: 'NEW_SD_FEEDING', round: 1, comment: null, to: SUPPLIER_EMAIL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS }),
+      'Aktywacja nowego SD i zasilenie nowych zbiorów CBB — informacja dla nowego dostawcy SD',
+    ],
+    ['escalation', build(escalationEmail, { record, step: 'MZT_DEACTIVATED', round: 1, awaited: 'administrator.mzt.14@uw.gov.pl', remindersSent: 2, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS }), 'brak odpowiedzi (eskalacja)'],
+    ['participant confirmed', build(participantConfirmedEmail, { record, step: 'OLD_SD_DEACTIVATED', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Data', '2026-03-09']], to: MRPIPS_EMAIL, statusUrl: STATUS }), 'potwierdzono'],
+    ['variant agreed', build(variantAgreedEmail, record, JST_EMAIL, [], STATUS), 'uzgodniono tryb zmiany: z migracją danych'],
+    ['new collection codes', build(newCollectionCodesEmail, record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'kody nowych zbiorów CBB'],
+    ['registered', build(registeredEmail, record, JST_EMAIL, STATUS), 'przyjęto zgłoszenie zmiany dostawcy SD'],
+    ['collections unavailable', build(collectionsUnavailableEmail, record, JST_EMAIL, STATUS), 'zgłoszenie nie może zostać przyjęte'],
+    ['rejected', build(rejectedEmail, { ...record, agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }, JST_EMAIL, STATUS), 'zgłoszenie odrzucone'],
+    ['verification escalated', build(verificationEscalatedEmail, record, MRPIPS_EMAIL, STATUS), 'weryfikacja zbiorów — eskalacja'],
+    ['completed', build(completedEmail, record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'zmiana dostawcy SD zakończona'],
+    ['step reassigned', build(stepReassignedEmail, { record, step: 'OLD_SD_DEACTIVATED', from: JST_EMAIL, to: COLLEAGUE, notify: MRPIPS_EMAIL, statusUrl: STATUS }), 'Deaktywacja dotychczasowego SD — przekazano innej osobie'],
+    ['step stalled', build(stepStalledEmail, { record, step: 'OLD_SD_DEACTIVATED', awaited: JST_EMAIL, remindersSent: 3, requestedAt: '2026-03-01T08:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS }), 'termin minął, sprawa wstrzymana'],
+    ['link resent', build(stepLinkResentEmail, { record, step: 'NEW_SD_FEEDING', round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, statusUrl: STATUS }), 'link wysłany ponownie'],
+    ['reassigned by MRPiPS', build(stepReassignedByMrpipsEmail, { record, step: 'NEW_SD_FEEDING', from: JST_EMAIL, to: COLLEAGUE, by: MRPIPS_EMAIL, notify: JST_EMAIL, statusUrl: STATUS }), 'MRPiPS przekazało krok innej osobie'],
+    ['case cancelled', build(caseCancelledEmail, record, SUPPLIER_EMAIL, 'Zgłoszenie złożono omyłkowo.', STATUS), 'sprawa anulowana'],
+    ['incident opened', build(incidentOpenedEmail, { caseId: CASE_ID, record, state: 'ApplyResponse', reason: 'Lambda.Unknown', openedAt: '2026-03-10T09:00:00Z', waitsUntil: '2026-03-17T09:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS }), 'incydent techniczny'],
+    ['execution ended', build(executionEndedEmail, { caseId: CASE_ID, record, status: 'FAILED', reason: 'States.Runtime', executionArn: `arn:aws:states:eu-central-1:123456789012:execution:procedure:${CASE_ID}`, endedAt: '2026-03-10T09:00:00Z', to: MRPIPS_EMAIL, statusUrl: STATUS }), 'wykonanie procedury zakończyło się nieprawidłowo'],
+    ['step undeliverable', build(stepUndeliverableEmail, { record, step: 'OLD_SD_DEACTIVATED', stepKey: 'OLD_SD_DEACTIVATED.1', address: JST_EMAIL, what: 'adres nie istnieje', to: MRPIPS_EMAIL, statusUrl: STATUS }), 'nie można doręczyć wiadomości'],
   ];
 }
+
+describe('action links reach exactly one person', () => {
+  const messages = allEmails(completedCase());
+
+  it('GIVEN the list of templates below THEN it covers every e-mail builder the product exports', () => {
+    const builders = Object.entries(emails).filter(([name, value]) => typeof value === 'function' && name.endsWith('Email')).map(([name]) => name);
+    expect(builders.filter((name) => !BUILT.has(name))).toEqual([]);
+  });
+
+  it.each(messages)('GIVEN the %s e-mail THEN if it carries a confirmation link it has exactly one recipient and nobody in copy', (_name, message) => {
+    const carriesLink = [message.text, message.html].some((part) => part.includes(CONFIRMATION_PATH));
+    if (carriesLink) expect({ to: message.to.length, cc: message.cc }).toEqual({ to: 1, cc: [] });
+    else expect(message.text).not.toContain(URL);
+  });
+
+  it('GIVEN the builders of e-mails with an action link THEN they take one recipient and no copies at all', () => {
+    const request = { record: completedCase(), step: 'NEW_SD_FEEDING' as const, round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS };
+    // @ts-expect-error a request e-mail has no copies
+    confirmationRequestEmail({ ...request, cc: [SUPPLIER_EMAIL] });
+    // @ts-expect-error a re-sent link has no copies
+    stepLinkResentEmail({ ...request, cc: [SUPPLIER_EMAIL] });
+    // @ts-expect-error one recipient, not a list
+    confirmationRequestEmail({ ...request, to: [JST_EMAIL, SUPPLIER_EMAIL] });
+    expect(confirmationRequestEmail(request)).toMatchObject({ to: [JST_EMAIL], cc: [] });
+  });
+});
+
+describe('supplierInformedEmail', () => {
+  const record = completedCase();
+  const informed = (remindersSent: number, final?: boolean) => supplierInformedEmail({ record, step: 'NEW_SD_FEEDING', round: 1, comment: null, to: SUPPLIER_EMAIL, deadline: DEADLINE, remindersSent, final, statusUrl: STATUS });
+
+  it('GIVEN a step b request THEN the supplier alone is told what the JST is asked to do and by when, with the case summary, and no action link', () => {
+    const message = informed(0);
+    expect(message).toMatchObject({ to: [SUPPLIER_EMAIL], cc: [] });
+    expect(message.text).toContain('ma charakter wyłącznie informacyjny');
+    expect(message.text).toContain(`Termin potwierdzenia: ${DEADLINE}`);
+    expect(message.text).toContain('JST potwierdzi w systemie oświadczenie: „Potwierdzam, że nowy SD jest aktywny');
+    // Not the JST's own instructions (addressed to the JST).
+    expect(message.text).not.toContain('Aktywuj nowy SD');
+    expect(message.text).toContain('Podsumowanie sprawy');
+    for (const part of [message.text, message.html]) expect(part).not.toContain(CONFIRMATION_PATH);
+    expect(message.text).toContain(STATUS);
+  });
+
+  it('GIVEN a reminder or the last link to the JST THEN the supplier\'s message says the JST has not confirmed yet', () => {
+    expect(informed(2).text).toContain('nie potwierdziła jeszcze wykonania kroku „Aktywacja nowego SD i zasilenie nowych zbiorów CBB” i otrzymała przypomnienie nr 2');
+    expect(informed(2).subject).toContain('przypomnienie nr 2');
+    expect(informed(3, true).text).toContain('otrzymała ostatnie przypomnienie');
+  });
+
+  it('GIVEN the feeding step repeated after a failed verification THEN the supplier reads MRPiPS\'s comment', () => {
+    const again = supplierInformedEmail({ record, step: 'NEW_SD_FEEDING', round: 2, comment: 'Brakuje 12 rekordów w NSR-01.', to: SUPPLIER_EMAIL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS });
+    expect(again.text).toContain('Weryfikacja MRPiPS wykazała rozbieżności (runda 2). Uwagi MRPiPS: Brakuje 12 rekordów w NSR-01.');
+  });
+});
 
 describe('every e-mail template', () => {
   it.each(allEmails(completedCase()))('GIVEN the %s e-mail THEN its subject names the case id, the unit and the topic', (_name, message, topic) => {
@@ -120,8 +205,8 @@ describe('every e-mail template', () => {
   it('GIVEN a hostile confirmed value and MRPiPS comment THEN they are escaped too', () => {
     const record = completedCase();
     const confirmed = participantConfirmedEmail({ record, step: 'NEW_SD_FEEDING', by: JST_EMAIL, role: 'JST', at: '2026-03-10T09:00:00Z', response: [['Uwagi', HOSTILE_SCRIPT]], to: MRPIPS_EMAIL, statusUrl: STATUS });
-    const again = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 2, comment: HOSTILE_ATTR, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS });
-    const delegated = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: HOSTILE_ATTR });
+    const again = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 2, comment: HOSTILE_ATTR, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS });
+    const delegated = confirmationRequestEmail({ record, step: 'NEW_SD_FEEDING', round: 1, comment: null, to: COLLEAGUE, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: HOSTILE_ATTR });
     const reassigned = stepReassignedEmail({ record, step: 'NEW_SD_FEEDING', from: HOSTILE_SCRIPT, to: HOSTILE_ATTR, notify: MRPIPS_EMAIL, statusUrl: STATUS });
     for (const message of [confirmed, again, delegated, reassigned]) {
       expect(message.html).not.toContain('<script');
@@ -134,18 +219,18 @@ describe('every e-mail template', () => {
 describe('confirmationRequestEmail', () => {
   const record = completedCase();
   const request = (remindersSent: number) =>
-    confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: JST_EMAIL, cc: [SUPPLIER_EMAIL], url: URL, deadline: DEADLINE, remindersSent, statusUrl: STATUS });
+    confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent, statusUrl: STATUS });
 
   it('GIVEN a request THEN the text part contains the link and the deadline, and the HTML links to it (attribute-escaped)', () => {
     const message = request(0);
     expect(message.text).toContain(URL);
-    expect(message.text).toContain(`Termin: ${DEADLINE}`);
+    expect(message.text).toContain(`Termin: ${DEADLINE}. Link jest osobisty i działa tylko dla adresata tej wiadomości — prosimy go nie przekazywać.`);
     expect(message.html).toContain(`href="${URL.replace(/&/g, '&amp;')}"`);
     expect(message.html).toContain(DEADLINE);
   });
 
-  it('GIVEN a request THEN it goes to the participant with the given copies', () => {
-    expect(request(0)).toMatchObject({ to: [JST_EMAIL], cc: [SUPPLIER_EMAIL] });
+  it('GIVEN a request THEN it goes to the participant alone, with no copy', () => {
+    expect(request(0)).toMatchObject({ to: [JST_EMAIL], cc: [] });
   });
 
   it('GIVEN the first request THEN it is worded as a request, not a reminder', () => {
@@ -180,19 +265,18 @@ describe('confirmationRequestEmail', () => {
   });
 
   it('GIVEN a step handed over by a colleague THEN the colleague reads who handed it over, in both parts', () => {
-    const message = confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: JST_EMAIL });
+    const message = confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS, delegatedBy: JST_EMAIL });
     expect(message.to).toEqual([COLLEAGUE]);
     expect(message.text).toContain(`${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.`);
     expect(message.html).toContain(`<p>${JST_EMAIL} przekazał(a) Ci ten krok do wykonania.</p>`);
   });
 
   it('GIVEN a reminder of a handed-over step THEN it says both: who handed it over and that it is a reminder', () => {
-    const message = confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, cc: [], url: URL, deadline: DEADLINE, remindersSent: 1, statusUrl: STATUS, delegatedBy: JST_EMAIL });
+    const message = confirmationRequestEmail({ record, step: 'OLD_SD_DEACTIVATED', round: 1, comment: null, to: COLLEAGUE, url: URL, deadline: DEADLINE, remindersSent: 1, statusUrl: STATUS, delegatedBy: JST_EMAIL });
     expect(message.subject).toContain('przypomnienie nr 1');
     expect(message.text).toContain('przekazał(a) Ci ten krok');
     expect(message.text).toContain('Poprzednie linki w tej sprawie przestały działać');
   });
-
 });
 
 describe('the e-mails before the contact address is confirmed (anyone may have typed it into the form)', () => {
@@ -204,11 +288,11 @@ describe('the e-mails before the contact address is confirmed (anyone may have t
   };
   const SUBJECT = `[${CASE_ID}] Zgłoszenie zmiany dostawcy SD: prośba o potwierdzenie adresu e-mail`;
   const request = (record: CaseRecord, remindersSent = 0) =>
-    confirmationRequestEmail({ record, step: 'CONFIRM_CONTACT', round: 1, comment: null, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, remindersSent, statusUrl: STATUS });
+    confirmationRequestEmail({ record, step: 'CONFIRM_CONTACT', round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent, statusUrl: STATUS });
   const sent = (record: CaseRecord): [string, EmailMessage][] => [
     ['request', request(record)],
     ['reminder', request(record, 2)],
-    ['resend by MRPiPS', stepLinkResentEmail({ record, step: 'CONFIRM_CONTACT', round: 1, to: JST_EMAIL, cc: [], url: URL, deadline: DEADLINE, statusUrl: STATUS })],
+    ['resend by MRPiPS', stepLinkResentEmail({ record, step: 'CONFIRM_CONTACT', round: 1, to: JST_EMAIL, url: URL, deadline: DEADLINE, statusUrl: STATUS })],
   ];
 
   it('GIVEN the request THEN its subject is fixed: the case id and the topic, nothing the submitter wrote', () => {

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { CaseStore } from '../../lambdas/adapters/case-store.js';
 import { methodNotAllowed, pageHandler } from '../../lambdas/adapters/http.js';
 import { handleCaseStatus } from '../../lambdas/case-status/index.js';
@@ -548,8 +548,12 @@ describe('Polish stays the default, unchanged', () => {
 });
 
 describe('the handlers choose the language from the query', () => {
+  beforeAll(() => {
+    process.env.ORIGIN_VERIFICATION_VALUE = 'origin-secret';
+  });
   function event(method: string, rawPath: string, rawQueryString: string, body?: string): APIGatewayProxyEventV2 {
-    return { rawPath, rawQueryString, body, isBase64Encoded: false, requestContext: { http: { method, sourceIp: '192.0.2.1', userAgent: 'test' } } } as unknown as APIGatewayProxyEventV2;
+    const throughCloudFront = { 'x-origin-verification': 'origin-secret', 'cloudfront-viewer-address': '192.0.2.1:443' };
+    return { rawPath, rawQueryString, body, headers: throughCloudFront, isBase64Encoded: false, requestContext: { http: { method, sourceIp: '130.176.0.1', userAgent: 'test' } } } as unknown as APIGatewayProxyEventV2;
   }
 
   it('GIVEN an unexpected error or a bad body on an English page THEN the error page is English', async () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import {
   CONFIRMATION_PATH,
@@ -9,6 +10,7 @@ import {
   linkUrl,
   newLinkId,
   recipientTag,
+  sentTo,
   signLink,
   signingKeysSchema,
   statusLinks,
@@ -16,6 +18,7 @@ import {
   verifyLink,
   verifyStatusLink,
   type LinkClaims,
+  type LinkFor,
   type SigningKeys,
 } from '../../lambdas/core/links.js';
 
@@ -27,7 +30,13 @@ const keys = (raw: Record<string, string>): SigningKeys => signingKeysSchema.par
 const KEYS = keys({ current: 'k1', k1: KEY_1 });
 
 const RECIPIENT = 'anna.kowalska@mops.przykladowo.pl';
-const CLAIMS: LinkClaims = { caseId: 'ZSD-2026-00042', step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipientTag: recipientTag(RECIPIENT), expiresAt: NOW + 3600, linkId: 'Qm9yZWFsaXMtbGluay1pZC0x' };
+const LINK: LinkFor = { caseId: 'ZSD-2026-00042', step: 'OLD_SD_DEACTIVATED.1', role: 'JST', recipient: RECIPIENT, expiresAt: NOW + 3600, linkId: 'Qm9yZWFsaXMtbGluay1pZC0x' };
+/** The claims a link for LINK carries when signed with `keys`: the recipient as its tag under the current key. */
+const claimsOf = (keys: SigningKeys): LinkClaims => {
+  const { recipient, ...rest } = LINK;
+  return { ...rest, recipientTag: recipientTag(recipient, keys) };
+};
+const CLAIMS = claimsOf(KEYS);
 
 const queryOf = (qs: string): Record<string, string> => Object.fromEntries(new URLSearchParams(qs));
 /** What verifyLink returns for a good link: the claims, and the key id and signature the form token is bound to. */
@@ -35,30 +44,30 @@ const verified = (query: Record<string, string>, claims: LinkClaims = CLAIMS) =>
 
 describe('signLink / verifyLink', () => {
   it('GIVEN a freshly signed link WHEN verified before expiry THEN the claims come back unchanged, with the key id and the signature', () => {
-    const query = queryOf(signLink(CLAIMS, KEYS));
+    const query = queryOf(signLink(LINK, KEYS));
     expect(verifyLink(query, KEYS, NOW)).toEqual({ ok: true, claims: CLAIMS, keyId: 'k1', signature: query.sig });
   });
 
   it('GIVEN a link WHEN signed THEN it names the current key and carries exactly c, s, r, t, e, l, k, sig', () => {
-    const query = queryOf(signLink(CLAIMS, KEYS));
+    const query = queryOf(signLink(LINK, KEYS));
     expect(Object.keys(query).sort()).toEqual(['c', 'e', 'k', 'l', 'r', 's', 'sig', 't']);
-    expect(query).toMatchObject({ c: CLAIMS.caseId, s: CLAIMS.step, r: 'JST', t: recipientTag(RECIPIENT), e: String(CLAIMS.expiresAt), l: CLAIMS.linkId, k: 'k1' });
+    expect(query).toMatchObject({ c: CLAIMS.caseId, s: CLAIMS.step, r: 'JST', t: recipientTag(RECIPIENT, KEYS), e: String(CLAIMS.expiresAt), l: CLAIMS.linkId, k: 'k1' });
     expect(query.sig).toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
   it('GIVEN a link WHEN signed THEN the recipient\'s address is nowhere in it (only its tag)', () => {
-    const qs = signLink(CLAIMS, KEYS);
+    const qs = signLink(LINK, KEYS);
     expect(qs).not.toContain('kowalska');
     expect(decodeURIComponent(qs)).not.toContain(RECIPIENT);
   });
 
   it.each(['pl', 'en'])('GIVEN the page language switch lang=%s WHEN verified THEN it is allowed and not signed (the claims are the same)', (lang) => {
-    const query = queryOf(signLink(CLAIMS, KEYS));
+    const query = queryOf(signLink(LINK, KEYS));
     expect(verifyLink({ ...query, lang }, KEYS, NOW)).toEqual(verified(query));
   });
 
   it.each(['de', 'PL', '', 'en-GB'])('GIVEN lang=%j WHEN verified THEN it is MALFORMED', (lang) => {
-    expect(verifyLink({ ...queryOf(signLink(CLAIMS, KEYS)), lang }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+    expect(verifyLink({ ...queryOf(signLink(LINK, KEYS)), lang }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
   });
 
   const tampered: [string, string][] = [
@@ -69,9 +78,9 @@ describe('signLink / verifyLink', () => {
     ['s', 'OLD_SD_DEACTIVATED.01'],
     ['r', 'MRPIPS'],
     ['r', 'VOIVODESHIP_ADMIN'],
-    ['t', recipientTag('jan.nowak@mops.przykladowo.pl')],
-    ['t', recipientTag(RECIPIENT).slice(0, 15)],
-    ['t', `${recipientTag(RECIPIENT)}A`],
+    ['t', recipientTag('jan.nowak@mops.przykladowo.pl', KEYS)],
+    ['t', recipientTag(RECIPIENT, KEYS).slice(0, 15)],
+    ['t', `${recipientTag(RECIPIENT, KEYS)}A`],
     ['e', String(NOW + 3601)],
     ['e', String(NOW + 86_400 * 365)],
     ['e', `0${NOW + 3600}`],
@@ -88,14 +97,14 @@ describe('signLink / verifyLink', () => {
   ];
 
   it.each(tampered)('GIVEN field %s changed to %j WHEN verified THEN it is refused (BAD_SIGNATURE or MALFORMED)', (field, value) => {
-    const query = { ...queryOf(signLink(CLAIMS, KEYS)), [field]: value };
+    const query = { ...queryOf(signLink(LINK, KEYS)), [field]: value };
     const check = verifyLink(query, KEYS, NOW);
     expect(check.ok).toBe(false);
     expect(['BAD_SIGNATURE', 'MALFORMED']).toContain(!check.ok && check.reason);
   });
 
   it.each([0, 1, 20, 41, 42])('GIVEN one character of the signature at position %i changed THEN it is refused', (position) => {
-    const query = queryOf(signLink(CLAIMS, KEYS));
+    const query = queryOf(signLink(LINK, KEYS));
     const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
     const original = query.sig![position]!;
     // Flip the lowest bit of the 6-bit value: the smallest possible change of the text.
@@ -106,40 +115,40 @@ describe('signLink / verifyLink', () => {
 
   it('GIVEN a missing field WHEN verified THEN it is MALFORMED', () => {
     for (const field of ['c', 's', 'r', 't', 'e', 'l', 'k', 'sig']) {
-      const query: Record<string, string | undefined> = queryOf(signLink(CLAIMS, KEYS));
+      const query: Record<string, string | undefined> = queryOf(signLink(LINK, KEYS));
       query[field] = undefined;
       expect(verifyLink(query, KEYS, NOW), field).toEqual({ ok: false, reason: 'MALFORMED' });
     }
   });
 
   it('GIVEN an extra query parameter WHEN verified THEN it is MALFORMED (nothing unsigned is accepted)', () => {
-    expect(verifyLink({ ...queryOf(signLink(CLAIMS, KEYS)), redirect: 'https://evil.example' }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
+    expect(verifyLink({ ...queryOf(signLink(LINK, KEYS)), redirect: 'https://evil.example' }, KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
   });
 
   it('GIVEN a step key naming an unknown step WHEN verified THEN it is MALFORMED', () => {
-    const forged = signLink({ ...CLAIMS, step: 'DELETE_CASE.1' }, KEYS);
+    const forged = signLink({ ...LINK, step: 'DELETE_CASE.1' }, KEYS);
     expect(verifyLink(queryOf(forged), KEYS, NOW)).toEqual({ ok: false, reason: 'MALFORMED' });
   });
 
   it('GIVEN a link signed with a key id the server does not know THEN it is BAD_SIGNATURE', () => {
     const foreign = keys({ current: 'k9', k9: KEY_1 });
-    expect(verifyLink(queryOf(signLink(CLAIMS, foreign)), KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifyLink(queryOf(signLink(LINK, foreign)), KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
   });
 
   it('GIVEN a link signed by someone with a different key under the same id THEN it is BAD_SIGNATURE', () => {
     const attacker = keys({ current: 'k1', k1: KEY_2 });
-    expect(verifyLink(queryOf(signLink(CLAIMS, attacker)), KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifyLink(queryOf(signLink(LINK, attacker)), KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
   });
 
   it('GIVEN the expiry WHEN verified one second before, exactly at and after it THEN ok, EXPIRED, EXPIRED', () => {
-    const query = queryOf(signLink(CLAIMS, KEYS));
+    const query = queryOf(signLink(LINK, KEYS));
     expect(verifyLink(query, KEYS, CLAIMS.expiresAt - 1).ok).toBe(true);
     expect(verifyLink(query, KEYS, CLAIMS.expiresAt)).toEqual({ ok: false, reason: 'EXPIRED' });
     expect(verifyLink(query, KEYS, CLAIMS.expiresAt + 1)).toEqual({ ok: false, reason: 'EXPIRED' });
   });
 
   it('GIVEN an expired link whose expiry was pushed forward THEN it is BAD_SIGNATURE (expiry cannot be extended)', () => {
-    const query = queryOf(signLink(CLAIMS, KEYS));
+    const query = queryOf(signLink(LINK, KEYS));
     const later = CLAIMS.expiresAt + 10;
     expect(verifyLink({ ...query, e: String(later + 3600) }, KEYS, later)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
   });
@@ -151,18 +160,18 @@ describe('key rotation', () => {
   const after = keys({ current: 'k2', k2: KEY_2 });
 
   it('GIVEN a link signed with the old key WHEN the new key is current and the old one still in the set THEN it verifies', () => {
-    const old = queryOf(signLink(CLAIMS, before));
-    expect(verifyLink(old, during, NOW)).toEqual(verified(old));
+    const old = queryOf(signLink(LINK, before));
+    expect(verifyLink(old, during, NOW)).toEqual(verified(old, claimsOf(before)));
   });
 
   it('GIVEN the new key is current WHEN a link is signed THEN it uses the new key id and verifies after the old key is removed', () => {
-    const fresh = queryOf(signLink(CLAIMS, during));
+    const fresh = queryOf(signLink(LINK, during));
     expect(fresh.k).toBe('k2');
     expect(verifyLink(fresh, after, NOW).ok).toBe(true);
   });
 
   it('GIVEN the old key was removed WHEN an old link is opened THEN it is BAD_SIGNATURE', () => {
-    expect(verifyLink(queryOf(signLink(CLAIMS, before)), after, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
+    expect(verifyLink(queryOf(signLink(LINK, before)), after, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
   });
 });
 
@@ -194,15 +203,15 @@ describe('signingKeysSchema', () => {
 
 describe('linkUrl: host and path are not signed', () => {
   it('GIVEN a link built for one base URL WHEN its query is served under another host and path THEN it still verifies', () => {
-    const url = new URL(linkUrl('https://zmiana-sd.mrpips.gov.pl', CLAIMS, KEYS));
+    const url = new URL(linkUrl('https://zmiana-sd.mrpips.gov.pl', LINK, KEYS));
     expect(url.pathname).toBe(CONFIRMATION_PATH);
     const moved = new URL(`https://proxy.example.org/prefix/inny${url.search}`);
     expect(verifyLink(Object.fromEntries(moved.searchParams), KEYS, NOW)).toMatchObject({ ok: true, claims: CLAIMS });
   });
 
   it('GIVEN two base URLs THEN the query strings are identical', () => {
-    const a = new URL(linkUrl('https://a.example', CLAIMS, KEYS));
-    const b = new URL(linkUrl('http://localhost:3000', CLAIMS, KEYS));
+    const a = new URL(linkUrl('https://a.example', LINK, KEYS));
+    const b = new URL(linkUrl('http://localhost:3000', LINK, KEYS));
     expect(a.search).toBe(b.search);
   });
 });
@@ -221,28 +230,58 @@ describe('link ids', () => {
   it('GIVEN new link ids THEN they are random and fit the link format', () => {
     const ids = new Set(Array.from({ length: 50 }, newLinkId));
     expect(ids.size).toBe(50);
-    for (const id of ids) expect(verifyLink(queryOf(signLink({ ...CLAIMS, linkId: id }, KEYS)), KEYS, NOW).ok).toBe(true);
+    for (const id of ids) expect(verifyLink(queryOf(signLink({ ...LINK, linkId: id }, KEYS)), KEYS, NOW).ok).toBe(true);
   });
 });
 
-describe('recipientTag', () => {
+describe('recipientTag: keyed with the link\'s signing key', () => {
+  const rotated = keys({ current: 'k2', k1: KEY_1, k2: KEY_2 });
+
   it('GIVEN an address THEN the tag is 16 URL-safe characters and does not reveal the address', () => {
-    const tag = recipientTag(RECIPIENT);
+    const tag = recipientTag(RECIPIENT, KEYS);
     expect(tag).toMatch(/^[A-Za-z0-9_-]{16}$/);
     expect(tag).not.toContain('anna');
   });
 
   it('GIVEN the same address in another case or with spaces around THEN the tag is the same', () => {
-    expect(recipientTag(' Anna.Kowalska@MOPS.przykladowo.pl ')).toBe(recipientTag(RECIPIENT));
+    expect(recipientTag(' Anna.Kowalska@MOPS.przykladowo.pl ', KEYS)).toBe(recipientTag(RECIPIENT, KEYS));
   });
 
   it('GIVEN another address THEN the tag differs', () => {
-    expect(recipientTag('jan.nowak@mops.przykladowo.pl')).not.toBe(recipientTag(RECIPIENT));
+    expect(recipientTag('jan.nowak@mops.przykladowo.pl', KEYS)).not.toBe(recipientTag(RECIPIENT, KEYS));
+  });
+
+  it('GIVEN only the address (no key) THEN the tag in a link cannot be computed from it: no unkeyed hash of the address gives it', () => {
+    const t = queryOf(signLink(LINK, KEYS)).t!;
+    for (const form of [RECIPIENT, RECIPIENT.toUpperCase(), ` ${RECIPIENT} `]) {
+      for (const algorithm of ['sha256', 'sha1', 'md5', 'sha512']) {
+        const digest = createHash(algorithm).update(form.trim().toLowerCase());
+        const unkeyed = digest.digest();
+        expect([unkeyed.toString('base64url'), unkeyed.toString('hex')].some((text) => text.includes(t))).toBe(false);
+      }
+    }
+    // The same address under another key has another tag: the tag depends on the secret key.
+    expect(recipientTag(RECIPIENT, keys({ current: 'k1', k1: KEY_2 }))).not.toBe(t);
+  });
+
+  it('GIVEN a link signed with the old key WHEN the new key is current THEN it is still sent to its recipient (the tag is checked under the key id it carries)', () => {
+    const old = verifyLink(queryOf(signLink(LINK, KEYS)), rotated, NOW);
+    expect(old.ok && sentTo(old.claims, old.keyId, RECIPIENT, rotated)).toBe(true);
+    const fresh = verifyLink(queryOf(signLink(LINK, rotated)), rotated, NOW);
+    expect(fresh.ok && fresh.keyId === 'k2' && sentTo(fresh.claims, fresh.keyId, RECIPIENT, rotated)).toBe(true);
+    // Under the other key, the tag does not match: the key id is what the tag is checked with.
+    expect(old.ok && sentTo(old.claims, 'k2', RECIPIENT, rotated)).toBe(false);
+  });
+
+  it('GIVEN a verified link WHEN checked against another address THEN it was not sent to it', () => {
+    const check = verifyLink(queryOf(signLink(LINK, KEYS)), KEYS, NOW);
+    expect(check.ok && sentTo(check.claims, check.keyId, 'jan.nowak@mops.przykladowo.pl', KEYS)).toBe(false);
+    expect(check.ok && sentTo(check.claims, check.keyId, ' ANNA.kowalska@mops.przykladowo.pl', KEYS)).toBe(true);
   });
 });
 
 describe('form token (per page, no cookies)', () => {
-  const query = queryOf(signLink(CLAIMS, KEYS));
+  const query = queryOf(signLink(LINK, KEYS));
   const token = formToken(KEYS, 'k1', query.sig!);
 
   it('GIVEN a verified link THEN its form token is stable, URL-safe, and neither the signature nor derivable without the key', () => {
@@ -261,7 +300,7 @@ describe('form token (per page, no cookies)', () => {
     ['missing', undefined],
     ['empty', ''],
     ['the link signature itself', query.sig],
-    ['the token of another link', formToken(KEYS, 'k1', queryOf(signLink({ ...CLAIMS, linkId: 'Qm9yZWFsaXMtbGluay1pZC0y' }, KEYS)).sig!)],
+    ['the token of another link', formToken(KEYS, 'k1', queryOf(signLink({ ...LINK, linkId: 'Qm9yZWFsaXMtbGluay1pZC0y' }, KEYS)).sig!)],
     ['truncated', token.slice(0, 42)],
     ['with a character appended', `${token}A`],
     ['in standard base64', Buffer.from(token, 'base64url').toString('base64')],
@@ -405,7 +444,7 @@ describe('status links (read-only /sprawa)', () => {
   });
 
   it('GIVEN a status link and a confirmation link THEN neither signature opens the other kind of page', () => {
-    const confirmation = queryOf(signLink(CLAIMS, KEYS));
+    const confirmation = queryOf(signLink(LINK, KEYS));
     // A confirmation signature under a status link's fields, and the status signature under a confirmation link's.
     expect(verifyStatusLink({ c: CASE, e: String(CLAIMS.expiresAt), k: 'k1', sig: confirmation.sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });
     expect(verifyLink({ ...confirmation, sig: query.sig }, KEYS, NOW)).toEqual({ ok: false, reason: 'BAD_SIGNATURE' });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { CONTROL_CHARACTERS_MESSAGE } from '../../lambdas/core/fields.js';
 import { notificationSchema, parseNotificationForm } from '../../lambdas/core/notification.js';
 import { TODAY, notificationForm } from './fixtures.js';
 
@@ -127,7 +128,7 @@ describe('parseNotificationForm: each invalid field gives a Polish message on it
   });
 
   it('GIVEN remarks with a control character THEN remarks refuses it', () => {
-    expect(errorsOf({ remarks: 'Uwagi\u0007' + ' końcowe' })).toEqual({ remarks: 'Pole zawiera niedozwolone znaki sterujące.' });
+    expect(errorsOf({ remarks: 'Uwagi\u0007' + ' końcowe' })).toEqual({ remarks: CONTROL_CHARACTERS_MESSAGE });
   });
 
   it.each([
