@@ -380,12 +380,13 @@ describe('FormTokenSecret', () => {
     expect(resource.Properties).not.toHaveProperty('SecretString');
   });
 
-  it('is readable by notification-form alone, which reads no other secret (it cannot mint action links)', () => {
+  it('is readable by notification-form alone, which cannot read the link-signing keys (it cannot mint action links)', () => {
     const secretRef = { Ref: logicalId(synth.stack.formKeys.secret) };
     const readers = allStatements().filter(({ statement }) => JSON.stringify(statement.Resource) === JSON.stringify(secretRef));
     expect(readers.map(({ roles, statement }) => [roles, statement])).toEqual([[[{ Ref: fnRoleId('notification-form') }], { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretRef }]]);
     const formSecrets = statementsOfRole(fnRoleId('notification-form')).filter((statement) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
-    expect(formSecrets.map((statement) => statement.Resource)).toEqual([secretRef]);
+    // (the other is CloudFront's origin-verification value, which every page function checks)
+    expect(formSecrets.map((statement) => statement.Resource)).toEqual([secretRef, { Ref: logicalId(synth.stack.edge.originSecret) }]);
     for (const name of ACTION_NAMES) {
       const value = json.Resources[fnId(name)]!.Properties!.Environment.Variables.FORM_KEYS_SECRET_ARN as unknown;
       expect(value, name).toEqual(name === 'notification-form' ? secretRef : undefined);
