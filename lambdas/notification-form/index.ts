@@ -114,11 +114,13 @@ export async function handleNotificationForm(
  * A browser says where a form post comes from: `Origin` (any POST) and `Sec-Fetch-Site`. The site's origin is the
  * one of PUBLIC_BASE_URL, the address people are given, not the request's Host: behind CloudFront the Host is the
  * API's own domain, and nothing a client sends decides what counts as our site. `same-site` is a sibling host,
- * never this origin. Clients sending neither header (no browser) are not cross-site requests of a visitor.
+ * never this origin. `Origin: null` names no site: our own pages send it (their Referrer-Policy is no-referrer),
+ * so it is left to Sec-Fetch-Site and the form token. Clients sending neither header (no browser) are not
+ * cross-site requests of a visitor; the form token still binds their post to a rendering they fetched.
  */
 function postedFromAnotherSite(request: PageRequest, publicBaseUrl: string): boolean {
   if (request.fetchSite === 'cross-site' || request.fetchSite === 'same-site') return true;
-  return request.origin !== undefined && request.origin !== new URL(publicBaseUrl).origin;
+  return request.origin !== undefined && request.origin !== 'null' && request.origin !== new URL(publicBaseUrl).origin;
 }
 
 const SOURCE_LIMIT_KEY = (ip: string) => `notification#${ip}`;

@@ -526,7 +526,7 @@ describe('cross-site posts', () => {
   it.each([
     ['another Origin', { origin: 'https://evil.example', fetchSite: 'cross-site' }],
     ['another Origin, no Sec-Fetch-Site (an older browser)', { origin: 'https://evil.example' }],
-    ['Origin "null" (a sandboxed frame)', { origin: 'null' }],
+    ['Origin "null" from another site (a sandboxed frame)', { origin: 'null', fetchSite: 'cross-site' }],
     ['Sec-Fetch-Site cross-site', { fetchSite: 'cross-site' }],
     ['Sec-Fetch-Site same-site (a sibling host)', { origin: 'https://inna.example.gov.pl', fetchSite: 'same-site' }],
     ['our host over plain http', { origin: 'http://zmiana-sd.example.gov.pl', fetchSite: 'cross-site' }],
@@ -542,6 +542,7 @@ describe('cross-site posts', () => {
   it.each([
     ['our Origin, same-origin', { origin: 'https://zmiana-sd.example.gov.pl', fetchSite: 'same-origin' }],
     ['no Origin nor Sec-Fetch-Site (not a browser)', {}],
+    ['Origin "null" from our own page (its Referrer-Policy is no-referrer), same-origin', { origin: 'null', fetchSite: 'same-origin' }],
     ['Sec-Fetch-Site none (typed by the user), our Origin', { origin: 'https://zmiana-sd.example.gov.pl', fetchSite: 'none' }],
   ])('GIVEN %s THEN the notification is accepted', async (_what, headers) => {
     expect((await post(notificationForm({ submissionId: SUBMISSION }), NOW, IP, headers)).statusCode).toBe(201);
