@@ -28,6 +28,7 @@ import { STATUS_LINK_DAYS_AFTER_END } from '../lambdas/core/links.js';
  * |                        |   (note: SECONDS here, 1..17280000; reminders 1..50), validated by the lambdas' own reminderScheduleSchema |
  * |                        |   (lambdas/core/timing.ts); each step's resulting stalledAfterReminders must exceed its escalateAfterReminders |
  * | notificationsPerHourPerIp | 20 (accepted notifications per client address per hour, 1..10000) |
+ * | notificationsPerHourPerContact | 5 (accepted notifications per contact e-mail address per hour, 1..1000) |
  * | maxHandOversPerStep    | 3 (hand-overs of one step through its link page, 0..20; MRPiPS can still reassign it) |
  * | statusLinkDaysAfterEnd | 30 (days a status link keeps working after its case ended, 0..3650; lambdas/core/links.ts says why) |
  * | publicBaseUrl          | (unset: the CloudFront distribution's https://<id>.cloudfront.net) |
@@ -71,6 +72,7 @@ export const CONTEXT_DEFAULTS = {
   incidentWaitDays: 7,
   maxIncidentsPerCase: 3,
   notificationsPerHourPerIp: 20,
+  notificationsPerHourPerContact: 5,
   maxHandOversPerStep: 3,
   statusLinkDaysAfterEnd: STATUS_LINK_DAYS_AFTER_END,
   logRetentionDays: 90,
@@ -238,6 +240,10 @@ export const configSchema = z.object({
   notificationsPerHourPerIp: numeric
     .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(10_000, 'must be at most 10000'))
     .default(CONTEXT_DEFAULTS.notificationsPerHourPerIp),
+  /** NOTIFICATIONS_PER_HOUR_PER_CONTACT of notification-form (same bounds as lambdas/core/config.ts formConfigSchema). */
+  notificationsPerHourPerContact: numeric
+    .pipe(z.number().int('must be an integer').min(1, 'must be at least 1').max(1_000, 'must be at most 1000'))
+    .default(CONTEXT_DEFAULTS.notificationsPerHourPerContact),
   /** MAX_HAND_OVERS_PER_STEP of confirmation-links (same bounds as lambdas/core/config.ts stepLimitsConfigSchema). */
   maxHandOversPerStep: numeric
     .pipe(z.number().int('must be an integer').min(0, 'must be at least 0').max(20, 'must be at most 20'))

@@ -43,6 +43,9 @@ const SIGNING_KEY_ROTATION_REASON =
   'keep k1 until links it signed have expired (the response timeout; status links while their case runs and statusLinkDaysAfterEnd, 30 by default, after). Secrets Manager rotation replaces ' +
   'the secret value, which would invalidate every outstanding e-mailed link at once; no rotation Lambda can keep old keys ' +
   'verifying without reimplementing that procedure.';
+const FORM_KEY_ROTATION_REASON =
+  'The form-token keys rotate by key id as the link keys do (lib/signing-keys-secret.ts): add k2, make it current, drop k1 a day ' +
+  'later. Secrets Manager rotation replaces the secret value, which would refuse every form opened before it.';
 
 const ORIGIN_SECRET_ROTATION_REASON =
   'The origin-verification value is resolved into the distribution\'s origin header when CloudFormation updates the distribution; ' +
@@ -108,6 +111,7 @@ export function acknowledgeNagFindings(stack: SupplierChangeStack): NagAcknowled
   // The link-signing keys: manual rotation that keeps old keys verifying.
   acknowledge(stack.signingKeys.secret, 'AwsSolutions-SMG4', SIGNING_KEY_ROTATION_REASON);
   acknowledge(stack.statusKeys.secret, 'AwsSolutions-SMG4', SIGNING_KEY_ROTATION_REASON);
+  acknowledge(stack.formKeys.secret, 'AwsSolutions-SMG4', FORM_KEY_ROTATION_REASON);
 
   return acknowledged;
 }

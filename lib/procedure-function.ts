@@ -244,6 +244,13 @@ export class ProcedureFunction extends NodejsFunction {
     return this;
   }
 
+  /** Read the notification form's token keys (`FORM_KEYS_SECRET_ARN`): GetSecretValue on that secret only. */
+  public readFormKeys(secret: ISecret): this {
+    this.addEnvironment('FORM_KEYS_SECRET_ARN', secret.secretArn);
+    iam.Grant.addToPrincipal({ grantee: this, actions: ['secretsmanager:GetSecretValue'], resourceArns: [secret.secretArn] });
+    return this;
+  }
+
   /**
    * Answer only requests that came through CloudFront: the origin-verification value (`ORIGIN_VERIFICATION_SECRET_ARN`),
    * secretsmanager:GetSecretValue on that secret only.
@@ -272,11 +279,13 @@ export class ProcedureFunction extends NodejsFunction {
   }
 
   /**
-   * Accepted notifications per client address per hour (`NOTIFICATIONS_PER_HOUR_PER_IP`); the counters are
-   * table items that expire by TTL. No permission of its own (the counters are the `limits` partition's writes).
+   * Accepted notifications per client address and per contact address per hour (`NOTIFICATIONS_PER_HOUR_PER_IP`,
+   * `NOTIFICATIONS_PER_HOUR_PER_CONTACT`); the counters are table items that expire by TTL. No permission of its
+   * own (the counters are the `limits` partition's writes).
    */
-  public limitNotificationsPerIp(perHour: number): this {
-    this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_IP', String(perHour));
+  public limitNotifications(perHourPerIp: number, perHourPerContact: number): this {
+    this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_IP', String(perHourPerIp));
+    this.addEnvironment('NOTIFICATIONS_PER_HOUR_PER_CONTACT', String(perHourPerContact));
     return this;
   }
 

@@ -38,6 +38,8 @@ export interface ActionNeeds {
   readonly signingKeys: boolean;
   /** Read the status-link secret (`STATUS_KEYS_SECRET_ARN`): sign or verify the read-only status links. */
   readonly statusKeys: boolean;
+  /** Read the form-token secret (`FORM_KEYS_SECRET_ARN`): issue and verify the notification form's token. */
+  readonly formKeys?: boolean;
   /** The outbox's consumer: SES as the sender (SENDER_EMAIL, SES_CONFIGURATION_SET, SEND_RATE_PER_SECOND) and the queue's event source. */
   readonly drainsOutbox?: boolean;
   /** `PUBLIC_BASE_URL`: base of the links it builds. */
@@ -45,7 +47,7 @@ export interface ActionNeeds {
   /**
    * states:StartExecution on the procedure + PROCEDURE_STATE_MACHINE_ARN, RESPONSE_TIMEOUT_SECONDS,
    * ESCALATE_AFTER_REMINDERS, STALLED_AFTER_REMINDERS, STALLED_WAIT_SECONDS, REMINDER_SCHEDULE (when given)
-   * (the execution's timing) and NOTIFICATIONS_PER_HOUR_PER_IP.
+   * (the execution's timing), NOTIFICATIONS_PER_HOUR_PER_IP and NOTIFICATIONS_PER_HOUR_PER_CONTACT.
    */
   readonly startsProcedure: boolean;
   /** states:SendTaskSuccess/Failure/Heartbeat on the confirmation state machine (no environment). */
@@ -69,7 +71,7 @@ const UPDATE = 'dynamodb:UpdateItem';
 export const ACTION_NEEDS = {
   'register-case': {
     description: 'Registers a notification as a new case',
-    table: { cases: { write: [PUT] }, collections: { read: [GET], write: [UPDATE] } },
+    table: { cases: { write: [PUT] } },
     sendsEmail: false, signingKeys: false, statusKeys: false, publicBaseUrl: false, startsProcedure: false, answersTasks: false,
   },
   'request-confirmation': {
@@ -94,7 +96,7 @@ export const ACTION_NEEDS = {
   },
   'send-notice': {
     description: 'Sends the notices of the procedure',
-    table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] }, collections: { write: [UPDATE] } },
+    table: { cases: { read: [GET, QUERY], write: [PUT, UPDATE] }, collections: { read: [GET], write: [UPDATE] } },
     sendsEmail: true, signingKeys: false, statusKeys: true, publicBaseUrl: true, startsProcedure: false, answersTasks: false,
   },
   'record-failure': {
@@ -124,8 +126,9 @@ export const ACTION_NEEDS = {
   },
   'notification-form': {
     description: 'Link page: the notification form (GET/POST /zgloszenie)',
-    table: { submissions: { read: [GET], write: [UPDATE] }, limits: { write: [UPDATE] }, caseNumbers: { write: [UPDATE] }, collections: { read: [GET], write: [UPDATE] } },
-    sendsEmail: false, signingKeys: false, statusKeys: false, publicBaseUrl: false, startsProcedure: true, answersTasks: false,
+    // No collection write: the form holds no collection (they are taken at CONFIRM_CONTACT by apply-response).
+    table: { submissions: { read: [GET], write: [UPDATE] }, limits: { write: [UPDATE] }, caseNumbers: { write: [UPDATE] }, collections: { read: [GET] } },
+    sendsEmail: false, signingKeys: false, statusKeys: false, formKeys: true, publicBaseUrl: true, startsProcedure: true, answersTasks: false,
   },
   'confirmation-links': {
     description: 'Link page: signed confirmation links, hand a step to a colleague (/potwierdzenie)',
@@ -165,8 +168,9 @@ export function needsProblems(name: string, needs: ActionNeeds): string[] {
 export interface StateMachineBindings extends ProcedureTiming {
   readonly procedure: IStateMachine;
   readonly confirmation: IStateMachine;
-  /** NOTIFICATIONS_PER_HOUR_PER_IP of the functions that start the procedure. */
+  /** NOTIFICATIONS_PER_HOUR_PER_IP and NOTIFICATIONS_PER_HOUR_PER_CONTACT of the functions that start the procedure. */
   readonly notificationsPerHourPerIp: number;
+  readonly notificationsPerHourPerContact: number;
   /** OPERATIONS_EMAIL and MAX_INCIDENTS_PER_CASE of the function that opens incidents. */
   readonly incidents: IncidentPolicy;
 }
@@ -177,8 +181,9 @@ export interface ProcedureFunctionsProps {
   readonly outbox: EmailOutbox;
   readonly routing: MailRouting;
   readonly signingKeys: ISecret;
-  /** The status links' keys (LinkSigningSecret, a secret of its own). */
+  /** The status links' keys (SigningKeysSecret, a secret of its own). */
   readonly statusKeys: ISecret;
+  readonly formKeys: ISecret;
   readonly logRetention: RetentionDays;
   /**
    * Directory holding `<action>/index.ts`.
@@ -221,6 +226,7 @@ export class ProcedureFunctions extends Construct {
       if (needs.drainsOutbox) fn.drainOutbox(props.outbox, props.sender);
       if (needs.signingKeys) fn.readSigningKeys(props.signingKeys);
       if (needs.statusKeys) fn.readStatusKeys(props.statusKeys);
+      if (needs.formKeys) fn.readFormKeys(props.formKeys);
       byName[name] = fn;
     }
     this.byName = byName;
@@ -232,7 +238,7 @@ export class ProcedureFunctions extends Construct {
       const needs: ActionNeeds = ACTION_NEEDS[name];
       const fn = this.byName[name];
       if (needs.startsProcedure) {
-        fn.startProcedure(bindings.procedure, bindings).limitNotificationsPerIp(bindings.notificationsPerHourPerIp);
+        fn.startProcedure(bindings.procedure, bindings).limitNotifications(bindings.notificationsPerHourPerIp, bindings.notificationsPerHourPerContact);
       }
       if (needs.answersTasks) fn.respondToTasksOf(bindings.confirmation);
       if (needs.opensIncidents) fn.openIncidents(bindings.incidents);

@@ -9,7 +9,7 @@ import { EmailSender } from './email-sender.js';
 import { EndedExecutionWatch } from './ended-execution-watch.js';
 import { LinkPagesApi } from './link-pages-api.js';
 import { LinkPagesDistribution } from './link-pages-distribution.js';
-import { LinkSigningSecret } from './link-signing-secret.js';
+import { SigningKeysSecret } from './signing-keys-secret.js';
 import { acknowledgeNagFindings, type NagAcknowledgement } from './nag-acknowledgements.js';
 import { OperationsMonitoring } from './operations-monitoring.js';
 import type { ProcedureFunctionProps } from './procedure-function.js';
@@ -35,9 +35,11 @@ export interface SupplierChangeStackProps extends StackProps {
  */
 export class SupplierChangeStack extends Stack {
   public readonly cases: CaseTable;
-  public readonly signingKeys: LinkSigningSecret;
+  public readonly signingKeys: SigningKeysSecret;
   /** The status links' own keys: the status page reads only these. */
-  public readonly statusKeys: LinkSigningSecret;
+  public readonly statusKeys: SigningKeysSecret;
+  /** The notification form's token keys: the public form reads only these. */
+  public readonly formKeys: SigningKeysSecret;
   public readonly sender: EmailSender;
   public readonly outbox: EmailOutbox;
   public readonly functions: ProcedureFunctions;
@@ -57,8 +59,9 @@ export class SupplierChangeStack extends Stack {
     const longestResponseTimeoutSeconds = Math.max(...Object.values(config.stepTimings).map((t) => t.responseTimeoutSeconds));
 
     this.cases = new CaseTable(this, 'Cases');
-    this.signingKeys = new LinkSigningSecret(this, 'LinkSigningKeys', { signs: 'confirmation links' });
-    this.statusKeys = new LinkSigningSecret(this, 'StatusLinkKeys', { signs: 'read-only status links' });
+    this.signingKeys = new SigningKeysSecret(this, 'LinkSigningKeys', { signs: 'confirmation links' });
+    this.statusKeys = new SigningKeysSecret(this, 'StatusLinkKeys', { signs: 'read-only status links' });
+    this.formKeys = new SigningKeysSecret(this, 'FormTokenKeys', { signs: "notification form's tokens", retainOnDelete: false });
     this.sender = new EmailSender(this, 'Sender', {
       address: config.senderEmail,
       createIdentity: config.createSesIdentity,
@@ -74,6 +77,7 @@ export class SupplierChangeStack extends Stack {
       routing: { mrpipsEmail: config.mrpipsEmail, voivodeshipAdmins: config.voivodeshipAdmins },
       signingKeys: this.signingKeys.secret,
       statusKeys: this.statusKeys.secret,
+      formKeys: this.formKeys.secret,
       logRetention,
       lambdasDir: props.lambdasDir,
       functionProps: props.functionProps,
@@ -97,6 +101,7 @@ export class SupplierChangeStack extends Stack {
       reminderSchedule: config.reminderSchedule,
       incidentWaitSeconds: config.incidentWaitSeconds,
       notificationsPerHourPerIp: config.notificationsPerHourPerIp,
+      notificationsPerHourPerContact: config.notificationsPerHourPerContact,
       incidents: { operationsEmail: config.incidentsTo, maxIncidentsPerCase: config.maxIncidentsPerCase },
     });
 

@@ -25,6 +25,8 @@ export const localConfigSchema = z.object({
   RESPONSE_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(300),
   ESCALATE_AFTER_REMINDERS: z.coerce.number().int().min(1).default(2),
   NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).default(20),
+  /** As the per-address limit: locally every notification comes from this machine, mostly with the same contact. */
+  NOTIFICATIONS_PER_HOUR_PER_CONTACT: z.coerce.number().int().min(1).default(20),
   /** The web ACL's rate rule on the form's POSTs (local/edge.ts): per client address in the window, as deployed (lib/config.ts formPostsPerClient). */
   FORM_POSTS_PER_CLIENT: z.coerce.number().int().min(1).default(30),
   /** The window WAF counts them over: AWS's 5 minutes (lib/link-page-routes.ts FORM_POST_RATE_WINDOW_SECONDS). */
@@ -60,6 +62,8 @@ export const localConfigSchema = z.object({
   STATUS_LINK_KEYS: z.string().default(() => JSON.stringify({ current: 'status1', status1: randomBytes(32).toString('base64url') })),
   /** Days a status link works after its case ended (lambdas/core/links.ts). */
   STATUS_LINK_DAYS_AFTER_END: z.coerce.number().int().min(0).max(3650).default(STATUS_LINK_DAYS_AFTER_END),
+  /** The notification form's token keys, generated per run like LINK_SIGNING_KEYS (a key of their own). */
+  FORM_TOKEN_KEYS: z.string().default(() => JSON.stringify({ current: 'local1', local1: randomBytes(32).toString('base64url') })),
   TABLE_NAME: z.string().default('zmiana-sd-cases'),
   /**
    * How long an execution may run before it ends TIMED_OUT: a year, as a Standard execution on AWS; tests

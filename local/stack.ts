@@ -213,10 +213,12 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       LINK_SIGNING_KEYS: config.LINK_SIGNING_KEYS,
       STATUS_LINK_KEYS: config.STATUS_LINK_KEYS,
       STATUS_LINK_DAYS_AFTER_END: String(config.STATUS_LINK_DAYS_AFTER_END),
+      FORM_TOKEN_KEYS: config.FORM_TOKEN_KEYS,
       PROCEDURE_STATE_MACHINE_ARN: procedureArn,
       RESPONSE_TIMEOUT_SECONDS: String(config.RESPONSE_TIMEOUT_SECONDS),
       ESCALATE_AFTER_REMINDERS: String(config.ESCALATE_AFTER_REMINDERS),
       NOTIFICATIONS_PER_HOUR_PER_IP: String(config.NOTIFICATIONS_PER_HOUR_PER_IP),
+      NOTIFICATIONS_PER_HOUR_PER_CONTACT: String(config.NOTIFICATIONS_PER_HOUR_PER_CONTACT),
       MAX_HAND_OVERS_PER_STEP: String(config.MAX_HAND_OVERS_PER_STEP),
       STALLED_AFTER_REMINDERS: String(config.STALLED_AFTER_REMINDERS),
       STALLED_WAIT_SECONDS: String(config.STALLED_WAIT_SECONDS),
@@ -230,6 +232,7 @@ export async function startLocalStack(overrides: Parameters<typeof localConfig>[
       POWERTOOLS_SERVICE_NAME: 'zmiana-sd-local',
     });
     delete process.env.LINK_KEYS_SECRET_ARN;
+    delete process.env.FORM_KEYS_SECRET_ARN;
     delete process.env.ORIGIN_VERIFICATION_SECRET_ARN;
     delete process.env.STATUS_KEYS_SECRET_ARN;
 

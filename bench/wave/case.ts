@@ -89,13 +89,16 @@ export async function playCase(unit: UnitData, ctx: CaseContext): Promise<{ case
     return postStart;
   };
   try {
-    const submitted = await postForm(ctx.formUrl, unit.fields);
+    // As a browser: the form's rendering carries the submission id and the form token the POST must return.
+    const rendering = await (await fetch(ctx.formUrl)).text();
+    const hidden = Object.fromEntries([...rendering.matchAll(/<input type="hidden" name="(submissionId|formToken)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
+    const submitted = await postForm(ctx.formUrl, { ...hidden, ...unit.fields });
     check(submitted.status === 201, `form answered ${submitted.status}: ${submitted.body.slice(0, 300)}`);
     caseId = /ZSD-\d{4}-\d{5}/.exec(submitted.body)?.[0];
     check(caseId, 'no case id on the form answer page');
 
     stage = '1 confirm contact e-mail';
-    const contact = await take(JST, ['Potwierdzenie adresu e-mail']);
+    const contact = await take(JST, ['prośba o potwierdzenie adresu e-mail']);
     let posted = await confirm(contact, { confirmed: 'tak' });
     const [ack, agreeRequest] = await Promise.all([take(JST, ['przyjęto zgłoszenie']), take(MRPIPS, ['Uzgodnienie trybu'])]);
     sample('contact → MRPiPS variant', posted, [agreeRequest]);

@@ -283,22 +283,36 @@ export class CaseStore {
   }
 
   /**
-   * Counts one use of a limited action in a fixed window (an atomic counter that expires with the window).
-   * Returns the count including this use.
+   * Takes one use of a limited action in a fixed window if fewer than `max` were taken: one conditional atomic
+   * increment (no read-then-write race), on a counter that expires with the window. A refusal takes nothing.
    */
-  async countUse(key: string, windowSeconds: number, nowSeconds: number): Promise<number> {
+  async takeUse(key: string, windowSeconds: number, nowSeconds: number, max: number): Promise<boolean> {
     const window = Math.floor(nowSeconds / windowSeconds);
-    const out = await this.db.send(
+    return this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
         Key: this.key(`LIMIT#${key}#${window}`, 'LIMIT'),
         UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
+        ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
         ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt' },
-        ExpressionAttributeValues: marshall({ ':one': 1, ':expiresAt': (window + 2) * windowSeconds }),
-        ReturnValues: 'UPDATED_NEW',
+        ExpressionAttributeValues: marshall({ ':one': 1, ':max': max, ':expiresAt': (window + 2) * windowSeconds }),
       }),
     );
-    return Number(unmarshall(out.Attributes!).count);
+  }
+
+  /** Gives back a use taken in the same window (the attempt was refused by another limit after all). */
+  async giveBackUse(key: string, windowSeconds: number, nowSeconds: number): Promise<void> {
+    const window = Math.floor(nowSeconds / windowSeconds);
+    await this.writeIf(
+      new UpdateItemCommand({
+        TableName: this.tableName,
+        Key: this.key(`LIMIT#${key}#${window}`, 'LIMIT'),
+        UpdateExpression: 'ADD #count :minusOne',
+        ConditionExpression: '#count > :zero',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: marshall({ ':minusOne': -1, ':zero': 0 }),
+      }),
+    );
   }
 
   getCollection(code: string): Promise<CollectionItem | undefined> {

@@ -21,6 +21,9 @@ export interface PageRequest {
    */
   ip: string;
   userAgent: string;
+  /** `Origin` and `Sec-Fetch-Site`, which tell a cross-site form post (absent from older clients). */
+  origin?: string;
+  fetchSite?: string;
 }
 
 export function toPageRequest(event: APIGatewayProxyEventV2): PageRequest {
@@ -37,6 +40,8 @@ export function toPageRequest(event: APIGatewayProxyEventV2): PageRequest {
     body: event.isBase64Encoded ? Buffer.from(raw, 'base64').toString('utf8') : raw,
     ip: '',
     userAgent: (event.requestContext.http.userAgent ?? '').slice(0, 300),
+    origin: event.headers?.origin,
+    fetchSite: event.headers?.['sec-fetch-site'],
   };
 }
 

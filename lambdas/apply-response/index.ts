@@ -10,7 +10,7 @@ import type { StatusLinks } from '../core/links.js';
 import { describeResponse, stepEffect, validateResponse } from '../core/apply.js';
 import type { CaseRecord } from '../core/case.js';
 import { newCollectionCodesEmail, participantConfirmedEmail, variantAgreedEmail, type EmailMessage } from '../core/emails.js';
-import { NotFoundError } from '../core/errors.js';
+import { ConflictError, NotFoundError } from '../core/errors.js';
 import { applyResponseEvent } from '../core/events.js';
 import { addressOf, supplierContact, type Directory } from '../core/participants.js';
 import { STEPS, stepKey, type StepId } from '../core/steps.js';
@@ -34,6 +34,8 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
   const key = stepKey(input.step, input.round);
   if (!(await deps.store.hasEvent(record.caseId, `confirmed:${key}`))) await finishConfirmation(deps.store, await deps.store.getStep(record.caseId, key));
 
+  // The contact confirmed: only now does the case take its old collections (an unconfirmed notification holds none).
+  const collections = input.step === 'CONFIRM_CONTACT' ? await takeOldCollections(deps.store, record, now) : undefined;
   for (const collection of effect.newCollections ?? []) {
     await deps.store.lockCollection({ code: collection.code, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'NEW', updatedAt: now });
   }
@@ -45,7 +47,27 @@ export async function applyResponse(input: z.infer<typeof applyResponseEvent>, d
   const updated: CaseRecord = { ...record, ...effect.set };
   // Once per step instance, even when this action runs twice (at-least-once delivery) or is retried.
   await sendAllOnce(deps, record.caseId, `applied:${stepKey(input.step, input.round)}`, notices(updated, input.step, input, deps.directory, describeResponse(input.step, ctx, response), deps.statusUrl(record)));
-  return { ...effect.outcome };
+  return { ...effect.outcome, ...(collections ? { collections } : {}) };
+}
+
+/**
+ * Takes every old collection of the case, or none: when a code is held by another (confirmed) case, or was
+ * closed or archived meanwhile, what this call took is given back and the procedure ends the case. Safe to
+ * retry: taking a code the case already holds succeeds.
+ */
+async function takeOldCollections(store: CaseStore, record: CaseRecord, now: string): Promise<'TAKEN' | 'UNAVAILABLE'> {
+  const taken: string[] = [];
+  for (const collection of record.collections) {
+    try {
+      await store.lockCollection({ code: collection.oldCode, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'OLD', updatedAt: now });
+      taken.push(collection.oldCode);
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      for (const code of taken) await store.releaseCollection(code, record.caseId, now);
+      return 'UNAVAILABLE';
+    }
+  }
+  return 'TAKEN';
 }
 
 function notices(record: CaseRecord, step: StepId, input: z.infer<typeof applyResponseEvent>, directory: Directory, rows: [string, string][], statusUrl: string): EmailMessage[] {

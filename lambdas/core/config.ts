@@ -55,6 +55,10 @@ export const formConfigSchema = tableConfigSchema.extend({
   PROCEDURE_STATE_MACHINE_ARN: z.string().min(1),
   /** Accepted notifications per client address per hour; floods get a clear page instead of cases. */
   NOTIFICATIONS_PER_HOUR_PER_IP: z.coerce.number().int().min(1).max(10_000).default(20),
+  /** Accepted notifications per contact address per hour: nobody is sent confirmation requests in bulk, from however many client addresses. */
+  NOTIFICATIONS_PER_HOUR_PER_CONTACT: z.coerce.number().int().min(1).max(1_000).default(5),
+  /** The site's own origin: a POST whose Origin is another is refused (cross-site submission). */
+  PUBLIC_BASE_URL: mailConfigSchema.shape.PUBLIC_BASE_URL,
 });
 
 /** open-incident: where operations are told, and how many incidents one case may have (every loop is bounded). */

@@ -53,6 +53,29 @@ function subject(record: CaseRecord, topic: string): string {
   return `[${record.caseId}] ${unitLabel(record)}: ${topic}`;
 }
 
+/**
+ * Before the contact has confirmed the address, anyone may have typed it into the form: the e-mails to it then
+ * carry nothing the submitter wrote in the subject, and in the body only the form's data, quoted and labelled as
+ * unchecked, never the remarks.
+ */
+function unconfirmedFormRows(record: CaseRecord): [string, string][] {
+  const n = record.notification;
+  const quoted = (text: string) => `„${text}”`;
+  return [
+    ['Numer sprawy', record.caseId],
+    ['Jednostka', quoted(n.officeName)],
+    ['Kod TERYT', n.teryt],
+    ['Kod jednostki w MZT CSIZS', quoted(n.mztUnitCode)],
+    ['Planowana data zmiany', n.plannedChangeDate],
+    ['Dotychczasowy SD', `${quoted(n.oldSd.product)} (${quoted(n.oldSd.supplier)})`],
+    ['Nowy SD', `${quoted(n.newSd.product)} (${quoted(n.newSd.supplier)})`],
+    ...record.collections.map((c): [string, string] => [`Obszar ${quoted(c.area)}`, `zbiór ${c.oldCode}`]),
+    ['Osoba kontaktowa', quoted(n.contact.name)],
+  ];
+}
+
+const UNCONFIRMED_SUMMARY_TITLE = 'Dane podane w formularzu zgłoszenia (niesprawdzone)';
+
 /** An informational e-mail: any number of recipients, and no action link (its Content cannot carry one). */
 function compose(record: CaseRecord, to: string[], cc: string[], topic: string, content: Content, statusUrl: string): EmailMessage {
   return { to, cc, ...render(record, topic, content, statusUrl) };
@@ -62,12 +85,13 @@ function compose(record: CaseRecord, to: string[], cc: string[], topic: string, 
  * The only e-mail that carries an action link: to exactly one recipient, nobody copied, so a link that acts
  * for someone never reaches anyone else (the link's recipient tag is this recipient's).
  */
-function personalEmail(record: CaseRecord, to: string, topic: string, content: Content, action: Action, statusUrl: string): EmailMessage {
-  return { to: [to], cc: [], ...render(record, topic, content, statusUrl, action) };
+function personalEmail(record: CaseRecord, to: string, topic: string, content: Content, action: Action, statusUrl: string, unconfirmed = false): EmailMessage {
+  return { to: [to], cc: [], ...render(record, topic, content, statusUrl, action, unconfirmed) };
 }
 
-function render(record: CaseRecord, topic: string, content: Content, statusUrl: string, action?: Action): Pick<EmailMessage, 'subject' | 'html' | 'text'> {
-  const rows = caseSummaryRows(record);
+function render(record: CaseRecord, topic: string, content: Content, statusUrl: string, action?: Action, unconfirmed = false): Pick<EmailMessage, 'subject' | 'html' | 'text'> {
+  const rows = unconfirmed ? unconfirmedFormRows(record) : caseSummaryRows(record);
+  const summaryTitle = unconfirmed ? UNCONFIRMED_SUMMARY_TITLE : 'Podsumowanie sprawy';
   const table = (title: string, data: [string, string][]) =>
     html`<h2 style="font-size:16px;margin:20px 0 8px">${title}</h2><table style="border-collapse:collapse;font-size:14px">${data.map(
       ([k, v]) => html`<tr><th style="text-align:left;padding:4px 12px 4px 0;vertical-align:top">${k}</th><td style="padding:4px 0">${v}</td></tr>`,
@@ -77,7 +101,7 @@ function render(record: CaseRecord, topic: string, content: Content, statusUrl: 
 ${content.paragraphs.map((p) => html`<p>${p}</p>`)}
 ${action ? html`<p><a href="${action.url}" style="display:inline-block;background:#1d7a35;color:#fff;padding:10px 18px;text-decoration:none;font-weight:bold;border-radius:4px">${action.label}</a></p><p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Termin: ${action.deadline}. ${PERSONAL_LINK_NOTE} Jeśli przycisk nie działa, prosimy skopiować adres: ${action.url}</p>` : ''}
 ${content.rows ? table(content.rows.title, content.rows.rows) : ''}
-${table('Podsumowanie sprawy', rows)}
+${table(summaryTitle, rows)}
 <p style="font-size:13px;overflow-wrap:anywhere;word-break:break-all">Przebieg i stan sprawy (strona tylko do odczytu): <a href="${statusUrl}">${statusUrl}</a></p>
 <p style="font-size:12px;color:#555">Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS). Prosimy na nią nie odpowiadać.</p>
 </body></html>`;
@@ -88,7 +112,7 @@ ${table('Podsumowanie sprawy', rows)}
     ...content.paragraphs.flatMap((p) => [p, '']),
     ...(action ? [`${action.label}: ${action.url}`, `Termin: ${action.deadline}. ${PERSONAL_LINK_NOTE}`, ''] : []),
     ...(content.rows ? [`${content.rows.title}:`, textRows(content.rows.rows), ''] : []),
-    'Podsumowanie sprawy:',
+    `${summaryTitle}:`,
     textRows(rows),
     '',
     `Przebieg i stan sprawy (tylko do odczytu): ${statusUrl}`,
@@ -96,7 +120,24 @@ ${table('Podsumowanie sprawy', rows)}
     '-- ',
     'Wiadomość wysłana automatycznie w procedurze zmiany dostawcy SD (MRPiPS, CBB CSIZS).',
   ].join('\n');
-  return { subject: subject(record, topic), html: body.value, text };
+  return { subject: unconfirmed ? `[${record.caseId}] ${topic}` : subject(record, topic), html: body.value, text };
+}
+
+/** The request (or its reminder, or MRPiPS's resend) to confirm the contact address: sent before it is confirmed. */
+function contactConfirmationEmail(args: { record: CaseRecord; to: string; url: string; deadline: string; remindersSent: number; resent?: boolean; final?: boolean; statusUrl: string }): EmailMessage {
+  const which = args.resent ? ' (link wysłany ponownie)' : args.final ? ' (ostatnie przypomnienie)' : args.remindersSent > 0 ? ` (przypomnienie nr ${args.remindersSent})` : '';
+  // Shaped as every subject ("[case] <unit>: <topic>"), with a fixed label where the unit's name would be.
+  const topic = `Zgłoszenie zmiany dostawcy SD: prośba o potwierdzenie adresu e-mail${which}`;
+  return personalEmail(args.record, args.to, topic, {
+    heading: 'Prośba o potwierdzenie adresu e-mail',
+    paragraphs: [
+      'Dzień dobry, ten adres e-mail podano w formularzu zgłoszenia zmiany dostawcy systemu dziedzinowego (SD), prowadzonym przez MRPiPS (Departament Informatyki), jako adres osoby kontaktowej jednostki samorządu terytorialnego.',
+      ...(args.remindersSent > 0 || args.resent ? ['Nie otrzymaliśmy jeszcze potwierdzenia. Poprzednie linki w tej sprawie przestały działać — prosimy użyć linku z tej wiadomości.'] : []),
+      'Zgłoszenie trafi do MRPiPS dopiero po potwierdzeniu, że adres należy do Państwa i że zgłoszenie złożono w imieniu jednostki. Dane zgłoszenia podajemy poniżej dokładnie tak, jak wpisano je w formularzu; MRPiPS ich nie sprawdzało.',
+      'Jeżeli nie składali Państwo tego zgłoszenia, prosimy zignorować tę wiadomość — niepotwierdzone zgłoszenie wygaśnie, a adres nie zostanie użyty w żadnej sprawie.',
+      'Otwarcie linku niczego nie zmienia; potwierdzenie następuje dopiero przyciskiem na otwartej stronie.',
+    ],
+  }, { url: args.url, label: 'Otwórz stronę potwierdzenia', deadline: args.deadline }, args.statusUrl, true);
 }
 
 function stepAction(def: StepDefinition, args: { url: string; deadline: string }): Action {
@@ -122,6 +163,7 @@ export function confirmationRequestEmail(args: {
   /** The last link after the final deadline passed. */
   final?: boolean;
 }): EmailMessage {
+  if (args.step === 'CONFIRM_CONTACT') return contactConfirmationEmail(args);
   const def = STEPS[args.step];
   const reminder = args.remindersSent > 0;
   const instructions = def.instructions({ record: args.record, round: args.round, comment: args.comment });
@@ -221,6 +263,17 @@ export function rejectedEmail(record: CaseRecord, to: string, statusUrl: string)
   }, statusUrl);
 }
 
+/** The contact confirmed, but a case confirmed earlier holds one of the collections (or one was closed or archived meanwhile). */
+export function collectionsUnavailableEmail(record: CaseRecord, to: string, statusUrl: string): EmailMessage {
+  return compose(record, [to], [], 'zgłoszenie nie może zostać przyjęte', {
+    heading: 'Zgłoszenie zmiany dostawcy SD nie może zostać przyjęte',
+    paragraphs: [
+      'Dziękujemy za potwierdzenie adresu e-mail. Zgłoszenia nie można jednak przekazać do MRPiPS: co najmniej jeden z podanych w nim zbiorów CBB jest już objęty inną sprawą zmiany dostawcy SD, potwierdzoną wcześniej, albo został w międzyczasie zamknięty lub zarchiwizowany.',
+      'Sprawa została zakończona; stan zbiorów CBB pozostaje bez zmian. Jeżeli zgłoszenie jest nadal potrzebne, prosimy skontaktować się z MRPiPS (sekretariat Departamentu Informatyki), podając numer sprawy.',
+    ],
+  }, statusUrl);
+}
+
 export function verificationEscalatedEmail(record: CaseRecord, to: string, statusUrl: string): EmailMessage {
   return compose(record, [to], [], 'weryfikacja zbiorów — eskalacja', {
     heading: 'Weryfikacja zbiorów nie powiodła się w trzech rundach',
@@ -272,6 +325,7 @@ export function stepStalledEmail(args: { record: CaseRecord; step: StepId; await
 
 /** MRPiPS sent a step's link again (operations): same task and deadline, a new link; older links stopped working. */
 export function stepLinkResentEmail(args: { record: CaseRecord; step: StepId; round: number; comment?: string | null; to: string; url: string; deadline: string; statusUrl: string; delegatedBy?: string }): EmailMessage {
+  if (args.step === 'CONFIRM_CONTACT') return contactConfirmationEmail({ ...args, remindersSent: 0, resent: true });
   const def = STEPS[args.step];
   return personalEmail(args.record, args.to, `${def.title} — link wysłany ponownie`, {
     heading: `${def.title} (krok ${def.ref} procedury) — link wysłany ponownie`,

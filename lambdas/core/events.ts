@@ -36,7 +36,7 @@ export const applyResponseEvent = z.object({
 
 export const changeCollectionStatesEvent = z.object({ caseId, targetState: z.enum(['ARCHIVED', 'CLOSED']) });
 
-export const NOTICES = ['NOTIFICATION_UNCONFIRMED', 'NOTIFICATION_REGISTERED', 'NOTIFICATION_REJECTED', 'VERIFICATION_ESCALATED', 'CASE_COMPLETED'] as const;
+export const NOTICES = ['NOTIFICATION_UNCONFIRMED', 'NOTIFICATION_REGISTERED', 'NOTIFICATION_COLLECTIONS_HELD', 'NOTIFICATION_REJECTED', 'VERIFICATION_ESCALATED', 'CASE_COMPLETED'] as const;
 export const sendNoticeEvent = z.object({ caseId, notice: z.enum(NOTICES) });
 
 export const recordFailureEvent = z.object({

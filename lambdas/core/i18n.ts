@@ -211,8 +211,25 @@ const EN_ENTRIES: [string, string][] = [
   ['Ta strona nie obsługuje takiego żądania.', 'This page does not support this kind of request.'],
   ['Zbyt wiele zgłoszeń', 'Too many notifications'],
   [
-    'Z tego adresu wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Spróbuj ponownie za godzinę albo skontaktuj się z MRPiPS (sekretariat Departamentu Informatyki).',
-    'Too many notifications have been sent from this address in the last hour. Nothing has been saved. Try again in an hour or contact MRPiPS (the secretariat of the IT Department).',
+    'Z tego adresu sieciowego wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Prosimy spróbować ponownie za godzinę albo skontaktować się z MRPiPS (sekretariat Departamentu Informatyki).',
+    'Too many notifications have been sent from this network address in the last hour. Nothing has been saved. Please try again in an hour or contact MRPiPS (the secretariat of the IT Department).',
+  ],
+  [
+    'Na ten adres e-mail osoby kontaktowej wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Prosimy spróbować ponownie za godzinę albo skontaktować się z MRPiPS (sekretariat Departamentu Informatyki).',
+    'Too many notifications have been sent for this contact e-mail address in the last hour. Nothing has been saved. Please try again in an hour or contact MRPiPS (the secretariat of the IT Department).',
+  ],
+  ['Formularz wysłany z innej strony', 'Form sent from another site'],
+  [
+    'Zgłoszenie można wysłać tylko z formularza na stronie MRPiPS. Nic nie zostało zapisane. Prosimy otworzyć formularz zgłoszenia bezpośrednio i wysłać go ponownie.',
+    'A notification can only be sent from the form on the MRPiPS site. Nothing has been saved. Please open the notification form directly and send it again.',
+  ],
+  [
+    'Nie można potwierdzić, że formularz wypełniono na tej stronie. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.',
+    'It cannot be confirmed that the form was filled in on this site. Nothing has been saved. Please check the data and send the form again.',
+  ],
+  [
+    'Formularz był otwarty dłużej niż 24 godziny. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.',
+    'The form was open for more than 24 hours. Nothing has been saved. Please check the data and send the form again.',
   ],
   ['To jest adres, na który wysłano ten link. Podaj adres innej osoby.', 'This is the address this link was sent to. Enter the address of another person.'],
 
@@ -299,8 +316,12 @@ const EN_ENTRIES: [string, string][] = [
   ['Potwierdzenie adresu e-mail osoby kontaktowej', "Confirmation of the contact person’s e-mail address"],
   ['Potwierdzam adres i zgłoszenie', 'I confirm the address and the notification'],
   [
-    'Potwierdź, że adres należy do Ciebie i że zgłoszenie zostało złożone w imieniu jednostki. Dopiero wtedy zgłoszenie trafi do MRPiPS. Jeśli nie składałeś(-aś) zgłoszenia, zignoruj tę wiadomość — niepotwierdzone zgłoszenie wygaśnie.',
-    'Confirm that the address is yours and that the notification was submitted on behalf of the unit. Only then will the notification go to MRPiPS. If you did not submit the notification, ignore this message — an unconfirmed notification lapses.',
+    'Ten adres podano jako adres osoby kontaktowej w zgłoszeniu zmiany dostawcy SD. Dane zgłoszenia pokazano tak, jak wpisano je w formularzu; MRPiPS ich nie sprawdzało.',
+    'This address was given as the contact person’s address in a notification of a change of SD supplier. The notification’s data are shown as they were typed into the form; MRPiPS has not checked them.',
+  ],
+  [
+    'Prosimy potwierdzić, że adres należy do Państwa i że zgłoszenie złożono w imieniu jednostki. Dopiero wtedy zgłoszenie trafi do MRPiPS. Jeżeli nie składali Państwo tego zgłoszenia, prosimy nie potwierdzać — niepotwierdzone zgłoszenie wygaśnie.',
+    'Please confirm that the address is yours and that the notification was submitted on behalf of the unit. Only then will the notification go to MRPiPS. If you did not submit this notification, please do not confirm it — an unconfirmed notification lapses.',
   ],
   [
     'Potwierdzam, że ten adres e-mail należy do mnie i że zgłoszenie złożono w imieniu jednostki.',
@@ -410,8 +431,12 @@ const EN_ENTRIES: [string, string][] = [
 
   // Timeline entries written without case data (send-notice)
   [
-    'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień. Zbiory CBB zwolnione.',
-    'The notification lapsed: the contact person did not confirm the e-mail address despite reminders. The CBB collections have been released.',
+    'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień.',
+    'The notification lapsed: the contact person did not confirm the e-mail address despite reminders.',
+  ],
+  [
+    'Sprawa zakończona przy potwierdzeniu adresu: co najmniej jeden zbiór CBB ze zgłoszenia jest objęty inną sprawą albo zamknięty lub zarchiwizowany; stan zbiorów bez zmian. JST otrzymała informację.',
+    'Case closed when the address was confirmed: at least one CBB collection of the notification is covered by another case, or closed or archived; the collections are unchanged. The JST has been told.',
   ],
   ['Wysłano JST potwierdzenie przyjęcia zgłoszenia.', 'The JST was sent an acknowledgement of the notification.'],
   ['Sprawa zakończona: zgłoszenie odrzucone; JST otrzymała powód.', 'Case closed: the notification was rejected; the JST has been given the reason.'],
@@ -444,14 +469,12 @@ const EN_PATTERNS: [RegExp, Replacement][] = [
   [/^Kod zbioru CBB (\d+)$/, 'CBB collection code $1'],
 
   // Collections refused by the handlers
-  [/^Zbiór (.+) jest już objęty sprawą (.+)\.$/s, 'Collection $1 is already covered by case $2.'],
+  [/^Zbiór (.+) jest już objęty inną sprawą zmiany dostawcy SD\.$/s, 'Collection $1 is already covered by another case of a change of SD supplier.'],
   [/^Zbiór (.+) jest już zarchiwizowany\.$/s, 'Collection $1 is already archived.'],
   [/^Zbiór (.+) jest już zamknięty\.$/s, 'Collection $1 is already closed.'],
-  [/^Zbiór (.+) jest właśnie zgłaszany w innej sprawie\.$/s, 'Collection $1 is being notified in another case right now.'],
   [/^Zbiór o kodzie (.+) jest już zarejestrowany w CBB\.$/s, 'A collection with the code $1 is already registered in the CBB.'],
 
   // Step instructions and field labels that carry case data (steps.ts)
-  [/^Ten adres podano jako kontakt w zgłoszeniu zmiany dostawcy SD jednostki (.*)\.$/s, 'This address was given as the contact in the notification of a change of SD supplier by $1.'],
   [/^Jednostka (.*) zgłosiła planowaną zmianę dostawcy SD na dzień (.*)\.$/s, '$1 has notified a planned change of SD supplier on $2.'],
   [/^Tryb zmiany: (.*)\. Runda weryfikacji: (\d+) z 3\.$/s, (mode, round) => `Change mode: ${sub(mode)}. Verification round: ${round} of 3.`],
   [/^Tryb zmiany: (.*)\.$/s, (mode) => `Change mode: ${sub(mode)}.`],

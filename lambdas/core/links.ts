@@ -81,7 +81,7 @@ function mac(key: Buffer, claims: LinkClaims, keyId: string): Buffer {
 }
 
 /** Constant-time check of a base64url MAC given by a client; only the canonical spelling is accepted. */
-function macMatches(given: string, expected: Buffer): boolean {
+export function macMatches(given: string, expected: Buffer): boolean {
   const bytes = Buffer.from(given, 'base64url');
   return bytes.length === expected.length && bytes.toString('base64url') === given && timingSafeEqual(bytes, expected);
 }

@@ -93,3 +93,8 @@ export function parseNotificationForm(form: Record<string, string>, today?: stri
 export function notificationDigest(notification: Notification): string {
   return createHash('sha256').update(JSON.stringify(notification)).digest('base64url');
 }
+
+/** What the contact address's limit is kept under: a hash of the normalised address, never the address itself. */
+export function contactKey(email: string): string {
+  return createHash('sha256').update(email.trim().toLowerCase()).digest('base64url');
+}

@@ -351,7 +351,7 @@ export function notificationFormPage(args: { values?: Values; errors?: Errors; r
   const body = html`${errorSummary(errors, labels, lang)}<h1>${t(lang, 'Zgłoszenie zmiany dostawcy systemu dziedzinowego (SD)')}</h1>
 <p>${t(lang, 'Formularz dla jednostek samorządu terytorialnego (gmin, powiatów) zasilających Centralną Bazę Beneficjentów. Zgłoszenie trafi do MRPiPS (Departament Informatyki). Wszystkie pola są wymagane, chyba że oznaczono je jako opcjonalne.')}</p>
 <form method="post" action="${lang === 'en' ? '/zgloszenie?lang=en' : '/zgloszenie'}" novalidate>
-<input type="hidden" name="submissionId" value="${values.submissionId ?? ''}">
+<input type="hidden" name="submissionId" value="${values.submissionId ?? ''}"><input type="hidden" name="formToken" value="${values.formToken ?? ''}">
 <fieldset><legend>${t(lang, 'Jednostka')}</legend>
 ${input('officeName', 'text', { maxLength: 200, autocomplete: 'organization' })}
 ${input('teryt', 'text', { hint: '7 cyfr; dwie pierwsze to kod województwa, np. 1465011.', maxLength: 7 })}

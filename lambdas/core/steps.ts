@@ -105,9 +105,10 @@ export const STEPS: Record<StepId, StepDefinition> = {
     copySupplier: false,
     delegable: false,
     submitLabel: 'Potwierdzam adres i zgłoszenie',
-    instructions: ({ record }) => [
-      `Ten adres podano jako kontakt w zgłoszeniu zmiany dostawcy SD jednostki ${record.notification.officeName}.`,
-      'Potwierdź, że adres należy do Ciebie i że zgłoszenie zostało złożone w imieniu jednostki. Dopiero wtedy zgłoszenie trafi do MRPiPS. Jeśli nie składałeś(-aś) zgłoszenia, zignoruj tę wiadomość — niepotwierdzone zgłoszenie wygaśnie.',
+    // Said before the address is confirmed: nothing the submitter typed, formal Polish.
+    instructions: () => [
+      'Ten adres podano jako adres osoby kontaktowej w zgłoszeniu zmiany dostawcy SD. Dane zgłoszenia pokazano tak, jak wpisano je w formularzu; MRPiPS ich nie sprawdzało.',
+      'Prosimy potwierdzić, że adres należy do Państwa i że zgłoszenie złożono w imieniu jednostki. Dopiero wtedy zgłoszenie trafi do MRPiPS. Jeżeli nie składali Państwo tego zgłoszenia, prosimy nie potwierdzać — niepotwierdzone zgłoszenie wygaśnie.',
     ],
     fields: () => [{ kind: 'checkbox', name: 'confirmed', label: 'Potwierdzam, że ten adres e-mail należy do mnie i że zgłoszenie złożono w imieniu jednostki.' }],
     schema: () => z.object({ confirmed }).strict(),

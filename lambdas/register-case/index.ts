@@ -13,7 +13,8 @@ import type { z } from 'zod';
 const ANY_DATE = '0000-01-01';
 
 /**
- * Step 1: the notification becomes a case; its old collections are registered ACTIVE and held by the case.
+ * Step 1: the notification becomes a case. It takes no collection: that waits until the contact confirms the
+ * address (apply-response, CONFIRM_CONTACT), so nobody can hold codes with a notification never confirmed.
  * CaseStarted is counted by the invocation that created the case, not by a retry that finds it.
  */
 export async function registerCase(input: z.infer<typeof registerCaseEvent>, store: CaseStore, count: CountCase, now = new Date().toISOString()) {
@@ -21,9 +22,6 @@ export async function registerCase(input: z.infer<typeof registerCaseEvent>, sto
   if (!parsed.success) throw new ValidationError(`Invalid notification: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const record = newCase(input.caseId, parsed.data, now, input.executionId);
   if (await store.createCase(record, registeredEvent(record))) count('CaseStarted');
-  for (const collection of record.collections) {
-    await store.lockCollection({ code: collection.oldCode, caseId: record.caseId, area: collection.area, teryt: record.notification.teryt, kind: 'OLD', updatedAt: now });
-  }
   return { caseId: record.caseId };
 }
 

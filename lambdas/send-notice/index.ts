@@ -8,7 +8,7 @@ import { directory, stateMachineHandler } from '../adapters/runtime.js';
 import { loadStatusLinks } from '../adapters/signing-keys.js';
 import type { StatusLinks } from '../core/links.js';
 import type { CaseRecord, CaseStatus } from '../core/case.js';
-import { completedEmail, registeredEmail, rejectedEmail, verificationEscalatedEmail, type EmailMessage } from '../core/emails.js';
+import { collectionsUnavailableEmail, completedEmail, registeredEmail, rejectedEmail, verificationEscalatedEmail, type EmailMessage } from '../core/emails.js';
 import { NotFoundError } from '../core/errors.js';
 import { sendNoticeEvent } from '../core/events.js';
 import type { CaseMetric, CountCase } from '../core/metrics.js';
@@ -19,13 +19,18 @@ type Notice = z.infer<typeof sendNoticeEvent>['notice'];
 const NOTICE: Record<Notice, { status?: CaseStatus; metric?: CaseMetric; summary: string; emails(record: CaseRecord, directory: Directory, statusUrl: string): EmailMessage[] }> = {
   NOTIFICATION_UNCONFIRMED: {
     status: 'UNCONFIRMED',
-    summary: 'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień. Zbiory CBB zwolnione.',
+    summary: 'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień.',
     // No e-mail: the address was never confirmed, so nothing more is sent to it.
     emails: () => [],
   },
   NOTIFICATION_REGISTERED: {
     summary: 'Wysłano JST potwierdzenie przyjęcia zgłoszenia.',
     emails: (record, d, status) => [registeredEmail(record, addressOf('JST', record, d), status)],
+  },
+  NOTIFICATION_COLLECTIONS_HELD: {
+    status: 'REJECTED',
+    summary: 'Sprawa zakończona przy potwierdzeniu adresu: co najmniej jeden zbiór CBB ze zgłoszenia jest objęty inną sprawą albo zamknięty lub zarchiwizowany; stan zbiorów bez zmian. JST otrzymała informację.',
+    emails: (record, d, status) => [collectionsUnavailableEmail(record, addressOf('JST', record, d), status)],
   },
   NOTIFICATION_REJECTED: {
     status: 'REJECTED',
@@ -55,8 +60,12 @@ export async function sendNotice(input: z.infer<typeof sendNoticeEvent>, deps: {
   const record = await deps.store.getCase(input.caseId);
   if (!record) throw new NotFoundError(`Case ${input.caseId} not found`);
   const notice = NOTICE[input.notice];
+  // A rejected case gives back what it took at CONFIRM_CONTACT; a lapsed one never took anything (except a case
+  // notified before collections waited for the confirmation), so only codes the case holds are released.
   if (input.notice === 'NOTIFICATION_REJECTED' || input.notice === 'NOTIFICATION_UNCONFIRMED') {
-    for (const collection of record.collections) await deps.store.releaseCollection(collection.oldCode, record.caseId, now);
+    for (const collection of record.collections) {
+      if ((await deps.store.getCollection(collection.oldCode))?.lockedByCase === record.caseId) await deps.store.releaseCollection(collection.oldCode, record.caseId, now);
+    }
   }
   // E-mail first, then the timeline: a crash in between never loses the notice, and the retry finds the
   // e-mail's marker and does not send it again (a duplicate delivery of this action neither).

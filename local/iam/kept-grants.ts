@@ -25,8 +25,9 @@ export const KEPT_GRANTS: readonly KeptGrant[] = [
     principal: 'function:*',
     action: 'secretsmanager:GetSecretValue',
     why:
-      'on AWS the link-signing keys (LINK_KEYS_SECRET_ARN), the status-link keys (STATUS_KEYS_SECRET_ARN) and the page functions\' origin-verification value ' +
-      '(ORIGIN_VERIFICATION_SECRET_ARN) are read from Secrets Manager; locally they come from LINK_SIGNING_KEYS, STATUS_LINK_KEYS and ORIGIN_VERIFICATION_VALUE (local/edge.ts)',
+      'on AWS the link-signing keys (LINK_KEYS_SECRET_ARN), the status-link keys (STATUS_KEYS_SECRET_ARN), the form-token keys ' +
+      '(FORM_KEYS_SECRET_ARN) and the page functions\' origin-verification value (ORIGIN_VERIFICATION_SECRET_ARN) are read from ' +
+      'Secrets Manager; locally they come from LINK_SIGNING_KEYS, STATUS_LINK_KEYS, FORM_TOKEN_KEYS and ORIGIN_VERIFICATION_VALUE (local/edge.ts)',
   },
   {
     principal: 'function:send-email',

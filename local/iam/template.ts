@@ -28,6 +28,7 @@ export function policyTemplateOf(stack: SupplierChangeStack, resources: Record<s
   local[id(stack.sender.configurationSet)] = { kind: 'configuration-set' };
   // Not served locally (the keys come from LINK_SIGNING_KEYS and STATUS_LINK_KEYS): named so their grants can still be listed.
   local[id(stack.signingKeys.secret)] = { kind: 'secret', name: 'link-signing-keys' };
+  local[id(stack.formKeys.secret)] = { kind: 'secret', name: 'form-token-keys' };
   // Likewise CloudFront's origin-verification value (local/edge.ts passes it as ORIGIN_VERIFICATION_VALUE).
   local[id(stack.edge.originSecret)] = { kind: 'secret', name: 'origin-verification' };
   local[id(stack.statusKeys.secret)] = { kind: 'secret', name: 'status-link-keys' };

@@ -7,7 +7,7 @@ import { expect } from 'vitest';
 import type { StepRecord } from '../../lambdas/core/step-record.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
 import { todayInPoland } from '../../lambdas/core/fields.js';
-import { Inbox, confirmThroughLink, linkIn, notificationFields, postForm, type StoredEmail } from '../e2e/participants.js';
+import { confirmThroughLink, Inbox, linkIn, notificationFields, submitForm, type StoredEmail } from '../e2e/participants.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 
 /**
@@ -137,7 +137,7 @@ export async function notifyInBrowser(world: World, page: Page, fields: Record<s
   return CASE_ID.exec((await page.locator('main').textContent()) ?? '')![0];
 }
 
-export const CONTACT_SUBJECT = 'Potwierdzenie adresu e-mail';
+export const CONTACT_SUBJECT = 'prośba o potwierdzenie adresu e-mail';
 export const CONTACT_BUTTON = 'Potwierdzam adres i zgłoszenie';
 
 /**
@@ -169,7 +169,7 @@ export type Stage = (typeof STAGES)[number];
  * waits in stay in the inbox for the test to take. Variant: with migration; new codes: `N` + the old code.
  */
 export async function caseAt(world: World, stage: Stage, fields: Record<string, string> = fullNotification()): Promise<string> {
-  const res = await postForm(world.stack.urls.form, fields);
+  const res = await submitForm(world.stack.urls.form, fields);
   expect(res.status, res.body).toBe(201);
   const caseId = CASE_ID.exec(res.body)![0];
   const oldCodes = Object.entries(fields).filter(([name]) => /^areas\.\d+\.oldCollectionCode$/.test(name));

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { linkIn, notificationFields, postForm, stepExecutionArn, untilWaitingForPeople, type StoredEmail } from '../e2e/participants.js';
+import { linkIn, notificationFields, stepExecutionArn, submitForm, type StoredEmail, untilWaitingForPeople } from '../e2e/participants.js';
 import {
   CASE_ID,
   CONTACT_BUTTON,
@@ -59,7 +59,7 @@ afterAll(async () => {
 });
 
 async function notify(): Promise<string> {
-  const res = await postForm(world.stack.urls.form, notificationFields());
+  const res = await submitForm(world.stack.urls.form, notificationFields());
   expect(res.status, res.body).toBe(201);
   return CASE_ID.exec(res.body)![0];
 }

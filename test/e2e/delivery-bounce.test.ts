@@ -5,7 +5,7 @@ import { mailTags } from '../../lambdas/core/delivery-events.js';
 import { LOCAL_FUNCTIONS } from '../../local/functions.js';
 import { simulatorEvents } from '../../local/ses-simulator.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, deliveryEntries, notificationFields, postForm, statusLinkIn } from './participants.js';
+import { deliveryEntries, Inbox, notificationFields, statusLinkIn, submitForm } from './participants.js';
 
 /**
  * SES's mailbox simulator, used as one would on AWS: participants whose addresses are the simulator's, the
@@ -44,7 +44,7 @@ describe('a JST contact address that bounces (bounce@)', () => {
 
   it('marks the address confirmation undeliverable, tells MRPiPS once, withholds the reminder, and the status page says so', async () => {
     // GIVEN a notification whose contact address is SES's bounce mailbox
-    const res = await postForm(stack.urls.form, notificationFields({ 'contact.email': BOUNCE }));
+    const res = await submitForm(stack.urls.form, notificationFields({ 'contact.email': BOUNCE }));
     expect(res.status, res.body).toBe(201);
     const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, linkIn, notificationFields, openStepForm, postForm, type StoredEmail } from './participants.js';
+import { Inbox, linkIn, notificationFields, openStepForm, postForm, submitForm, type StoredEmail } from './participants.js';
 
 /**
  * The participant pages in English, over HTTP on the local stack: `?lang=en` on the form, `&lang=en` on a
@@ -70,6 +70,7 @@ describe('the pages in English', () => {
     const action = /<form method="post" action="([^"]+)"/.exec(form)![1]!;
     expect(action).toBe('/zgloszenie?lang=en');
     const submissionId = /name="submissionId" value="([^"]+)"/.exec(form)![1]!;
+    const formToken = /name="formToken" value="([^"]+)"/.exec(form)![1]!;
     // The switch is a link to the Polish form.
     const polish = await fetch(switchLink(form, formUrl));
     expect(polish.status).toBe(200);
@@ -78,7 +79,7 @@ describe('the pages in English', () => {
     expect(polishForm).toContain('<form method="post" action="/zgloszenie" novalidate>');
 
     const target = new URL(action, formUrl).toString();
-    const fields = { ...asciiFields(), submissionId };
+    const fields = { ...asciiFields(), submissionId, formToken };
     const invalid = await postForm(target, { ...fields, teryt: '123', 'contact.email': 'anna', 'contact.phone': '12', 'areas.0.oldCollectionCode': 'bad code!' });
     expect(invalid.status).toBe(400);
     expectEnglish(invalid.body, 'form with errors');
@@ -99,12 +100,12 @@ describe('the pages in English', () => {
 
   it('a signed link with &lang=en: the step is shown, refused and confirmed in English; the switch and repeated GETs change nothing; the case page is English', async () => {
     const fields = asciiFields();
-    const created = await postForm(`${stack.urls.form}?lang=en`, fields);
+    const created = await submitForm(`${stack.urls.form}?lang=en`, fields);
     expect(created.status, created.body).toBe(201);
     const caseId = /ZSD-\d{4}-\d{5}/.exec(created.body)![0];
 
     // The e-mail stays Polish; its link opened with &lang=en is the English page.
-    const request: StoredEmail = await inbox.take(fields['contact.email']!, [caseId, 'Potwierdzenie adresu e-mail']);
+    const request: StoredEmail = await inbox.take(fields['contact.email']!, [caseId, 'prośba o potwierdzenie adresu e-mail']);
     expect(request.body.html).toContain('<html lang="pl">');
     const link = english(linkIn(request));
     const page = await fetch(link);

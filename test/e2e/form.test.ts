@@ -1,7 +1,8 @@
+import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { notificationFields, postForm } from './participants.js';
+import { notificationFields, openNotificationForm, postForm, submitForm } from './participants.js';
 
 const LIMIT = 4;
 let stack: LocalStack;
@@ -16,16 +17,12 @@ afterAll(async () => {
   await stack?.close();
 });
 
-async function submissionIdOfFreshForm(): Promise<string> {
-  const html = await (await fetch(stack.urls.form)).text();
-  return /name="submissionId" value="([^"]+)"/.exec(html)![1]!;
-}
 
 const executions = async () => (await sfn.send(new ListExecutionsCommand({ stateMachineArn: stack.procedureArn }))).executions!.map((e) => e.name);
 
 describe('the notification form', () => {
   it('creates the case once: a double submit and a retried POST of the same form show the same case', async () => {
-    const fields = { ...notificationFields(), submissionId: await submissionIdOfFreshForm() };
+    const fields = { ...notificationFields(), ...(await openNotificationForm(stack.urls.form)) };
     const before = await executions();
     const [first, second] = await Promise.all([postForm(stack.urls.form, fields), postForm(stack.urls.form, fields)]);
     const retry = await postForm(stack.urls.form, fields);
@@ -37,7 +34,7 @@ describe('the notification form', () => {
 
   it(`accepts at most ${LIMIT} new notifications an hour from one address, then shows a clear page and creates nothing`, async () => {
     const results = [];
-    for (let i = 0; i < LIMIT + 1; i++) results.push(await postForm(stack.urls.form, { ...notificationFields(), submissionId: await submissionIdOfFreshForm() }));
+    for (let i = 0; i < LIMIT + 1; i++) results.push(await submitForm(stack.urls.form, notificationFields()));
     // The first test already used some of the hour's allowance (the concurrent twins may both count).
     const statuses = results.map((r) => r.status);
     const firstRefusal = statuses.indexOf(429);
@@ -48,7 +45,27 @@ describe('the notification form', () => {
     expect(refused.body).toContain('Zbyt wiele zgłoszeń');
     expect(refused.headers.get('content-type')).toContain('text/html');
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(0);
-    // Only the accepted ones started a case.
+    // Only the accepted ones started a case, and only they were counted: refusals take nothing from the limit.
     expect(await executions()).toHaveLength(1 + firstRefusal);
+    const db = new DynamoDBClient({ region: 'eu-central-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, endpoint: stack.urls.dynamodb });
+    const counters = (await db.send(new ScanCommand({ TableName: stack.config.TABLE_NAME }))).Items!.filter((item) => item.pk!.S!.startsWith('LIMIT#notification#'));
+    expect(counters.map((item) => Number(item.count!.N))).toEqual([LIMIT]);
+  });
+
+  it('refuses a post from another site (Origin, Sec-Fetch-Site) and one without the form token, and creates nothing', async () => {
+    const before = await executions();
+    const fields = { ...notificationFields(), ...(await openNotificationForm(stack.urls.form)) };
+    const crossSite = await fetch(stack.urls.form, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example', 'sec-fetch-site': 'cross-site' },
+      body: new URLSearchParams(fields).toString(),
+    });
+    expect(crossSite.status).toBe(403);
+    expect(await crossSite.text()).toContain('Formularz wysłany z innej strony');
+    const { formToken: _token, ...withoutToken } = fields;
+    const tokenless = await postForm(stack.urls.form, withoutToken);
+    expect(tokenless.status).toBe(400);
+    expect(tokenless.body).toContain('Nie można potwierdzić, że formularz wypełniono na tej stronie.');
+    expect(await executions()).toEqual(before);
   });
 });

@@ -75,6 +75,18 @@ export async function postForm(url: string, fields: Record<string, string>): Pro
   return { status: res.status, body: await res.text(), headers: res.headers };
 }
 
+/** The hidden fields a fresh rendering of the notification form carries: its submission id and form token. */
+export async function openNotificationForm(formUrl: string): Promise<{ submissionId: string; formToken: string }> {
+  const html = await (await fetch(formUrl)).text();
+  const hidden = (name: string) => new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(html)![1]!;
+  return { submissionId: hidden('submissionId'), formToken: hidden('formToken') };
+}
+
+/** Sends the notification form as a browser does: opens it (at the same address, so `?lang=en` is kept) and posts it with `fields`. */
+export async function submitForm(formUrl: string, fields: Record<string, string>): Promise<{ status: number; body: string; headers: Headers }> {
+  return postForm(formUrl, { ...(await openNotificationForm(formUrl)), ...fields });
+}
+
 /** The step page's main form as a browser sees it: where it posts and its hidden fields (the form token). */
 export async function openStepForm(link: string): Promise<{ action: string; hidden: Record<string, string> }> {
   const page = await fetch(link);
@@ -210,10 +222,10 @@ export function notificationFields(overrides: Record<string, string> = {}): Reco
 
 /** Step 1 as the JST does it: submit the form, then confirm the contact address from the e-mail. */
 export async function notifyAndConfirmContact(formUrl: string, inbox: Inbox, fields: Record<string, string> = notificationFields()): Promise<string> {
-  const res = await postForm(formUrl, fields);
+  const res = await submitForm(formUrl, fields);
   expect(res.status, res.body).toBe(201);
   const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
-  const request = await inbox.take(fields['contact.email']!, [caseId, 'Potwierdzenie adresu e-mail']);
+  const request = await inbox.take(fields['contact.email']!, [caseId, 'prośba o potwierdzenie adresu e-mail']);
   const confirmed = await confirmThroughLink(request, { confirmed: 'tak' });
   expect(confirmed.status, confirmed.body).toBe(200);
   return caseId;

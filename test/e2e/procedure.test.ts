@@ -8,7 +8,7 @@ import type { CaseRecord } from '../../lambdas/core/case.js';
 import { recipientTag, signingKeysSchema } from '../../lambdas/core/links.js';
 import { retryIncidents } from '../../lambdas/services/incidents.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, submitOnPage, waitForExecution } from './participants.js';
+import { confirmThroughLink, Inbox, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, readTimeline, submitForm, submitOnPage, waitForExecution } from './participants.js';
 
 const MRPIPS = 'sekretariat.di@mrpips.gov.pl';
 const JST = 'anna.kowalska@mops.przykladowo.pl';
@@ -38,7 +38,7 @@ async function readItem<T>(pk: string, sk: string): Promise<T> {
 }
 
 async function submitNotification(fields: Record<string, string>): Promise<string> {
-  const res = await postForm(stack.urls.form, fields);
+  const res = await submitForm(stack.urls.form, fields);
   expect(res.status, res.body).toBe(201);
   return /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
 }
@@ -128,7 +128,7 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
 
     // Exactly these e-mails, per participant.
     expect((await inbox.to(JST, caseId)).map((e) => e.subject.split(': ').slice(1).join(': '))).toEqual([
-      'Potwierdzenie adresu e-mail osoby kontaktowej — prośba o potwierdzenie',
+      'prośba o potwierdzenie adresu e-mail',
       'przyjęto zgłoszenie zmiany dostawcy SD',
       'uzgodniono tryb zmiany: z migracją danych',
       'kody nowych zbiorów CBB',
@@ -209,12 +209,40 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
     expect(again).not.toBe(caseId);
   });
 
-  it('refuses a notification for collections another case holds, naming the case', async () => {
-    const fields = notificationFields();
-    const first = await submitNotification(fields);
-    const res = await postForm(stack.urls.form, { ...notificationFields(), 'areas.1.oldCollectionCode': fields['areas.0.oldCollectionCode']! });
+  it('accepts two notifications for the same collection; the first confirmed takes it, the other ends at its confirmation, told without naming the first; the form then refuses the code naming no case', async () => {
+    const code = notificationFields()['areas.0.oldCollectionCode']!;
+    const firstFields = notificationFields({ 'areas.0.oldCollectionCode': code });
+    const secondFields = notificationFields({ 'areas.1.oldCollectionCode': code, 'contact.email': 'jan.nowak@mops.przykladowo.pl' });
+    // Both accepted: an unconfirmed notification holds nothing.
+    const first = await submitNotification(firstFields);
+    const second = await submitNotification(secondFields);
+    const unheld = await db.send(new GetItemCommand({ TableName: stack.config.TABLE_NAME, Key: { pk: { S: `COLLECTION#${code}` }, sk: { S: 'COLLECTION' } } }));
+    expect(unheld.Item).toBeUndefined();
+    const secondRequest = await inbox.take('jan.nowak@mops.przykladowo.pl', [second, 'prośba o potwierdzenie adresu e-mail']);
+    // The first to confirm takes the collection and goes on to MRPiPS.
+    const firstRequest = await inbox.take(JST, [first, 'prośba o potwierdzenie adresu e-mail']);
+    expect((await confirmThroughLink(firstRequest, { confirmed: 'tak' })).status).toBe(200);
+    await inbox.take(JST, [first, 'przyjęto zgłoszenie']);
+    await inbox.take(MRPIPS, [first, 'Uzgodnienie trybu']);
+    expect(await readItem<{ lockedByCase?: string }>(`COLLECTION#${code}`, 'COLLECTION')).toMatchObject({ lockedByCase: first });
+    // The second is told at its confirmation, and its case ends; the first keeps the collection.
+    expect((await confirmThroughLink(secondRequest, { confirmed: 'tak' })).status).toBe(200);
+    const refusal = await inbox.take('jan.nowak@mops.przykladowo.pl', [second, 'zgłoszenie nie może zostać przyjęte']);
+    expect(refusal.body.text).toContain('jest już objęty inną sprawą zmiany dostawcy SD');
+    expect(refusal.body.text).not.toContain(first);
+    expect((await waitForExecution(sfn, executionArn(second))).status).toBe('SUCCEEDED');
+    expect((await readItem<CaseRecord>(`CASE#${second}`, 'CASE')).status).toBe('REJECTED');
+    const timeline = await readTimeline(db, stack.config.TABLE_NAME, second);
+    expect(timeline.map((e) => e.action)).toContain('NOTIFICATION_COLLECTIONS_HELD');
+    expect(JSON.stringify(timeline)).not.toContain(first);
+    expect(await readItem<{ lockedByCase?: string; state: string }>(`COLLECTION#${code}`, 'COLLECTION')).toMatchObject({ lockedByCase: first, state: 'ACTIVE' });
+    // MRPiPS never heard of the second case.
+    expect(await inbox.to(MRPIPS, second)).toEqual([]);
+    // A new notification for the code is refused on the form, naming no case.
+    const res = await submitForm(stack.urls.form, notificationFields({ 'areas.1.oldCollectionCode': code }));
     expect(res.status).toBe(409);
-    expect(res.body).toContain(`jest już objęty sprawą ${first}`);
+    expect(res.body).toContain(`Zbiór ${code} jest już objęty inną sprawą zmiany dostawcy SD.`);
+    expect(res.body).not.toContain(first);
   });
 
   it('after three verification rounds with discrepancies the case is ESCALATED to MRPiPS and the collections stay ACTIVE', async () => {
@@ -232,15 +260,13 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
   });
 
   it('a step that fails for good is an incident operations are told of; one that keeps failing after the allowed retries fails the case visibly', async () => {
-    // GIVEN MRPiPS staff registering an e-mailed notification through the API, for a collection another case holds
-    const held = notificationFields();
-    const holder = await submitNotification(held);
+    // GIVEN MRPiPS staff registering an e-mailed notification through the API, with a TERYT code of no voivodeship
     const caseId = 'ZSD-2026-99001';
     const notification = {
       officeName: 'Gmina Testowa',
-      teryt: '0201011',
+      teryt: '0301011',
       mztUnitCode: 'GT-1',
-      areas: [{ area: 'pomoc społeczna', oldCollectionCode: held['areas.0.oldCollectionCode'] }],
+      areas: [{ area: 'pomoc społeczna', oldCollectionCode: notificationFields()['areas.0.oldCollectionCode'] }],
       plannedChangeDate: '2099-01-01',
       contact: { name: 'Jan Nowak', email: 'jan.nowak@gmina.pl', phone: '+48 600 100 200' },
       oldSd: { product: 'A', supplier: 'B' },
@@ -255,10 +281,10 @@ describe('the supplier-change procedure, end to end over HTTP and e-mail', () =>
       // THEN the execution waits in an incident naming the failed state and the reason, and operations get one e-mail
       await expect.poll(async () => (await store.listIncidents(caseId)).filter((i) => i.status === 'OPEN').length, { timeout: 10_000 }).toBe(1);
       const [incident] = (await store.listIncidents(caseId)).filter((i) => i.status === 'OPEN');
-      expect(incident).toMatchObject({ state: '1 Register notification', error: 'ConflictError', executionId: executionArn(caseId) });
-      expect(incident!.reason).toContain(`held by case ${holder}`);
+      expect(incident).toMatchObject({ state: '1 Register notification', error: 'ValidationError', executionId: executionArn(caseId) });
+      expect(incident!.reason).toContain('teryt: ');
       const mail = await inbox.take(stack.config.OPERATIONS_EMAIL, [caseId, 'incydent techniczny']);
-      expect(mail.body.text).toContain(`held by case ${holder}`);
+      expect(mail.body.text).toContain('teryt: ');
       expect(mail.body.text).toContain(`npm run cases -- retry ${caseId}`);
       expect((await sfn.send(new DescribeExecutionCommand({ executionArn: executionArn(caseId) }))).status).toBe('RUNNING');
       // AND the operator retries without removing the cause

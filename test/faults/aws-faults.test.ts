@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AWS_ERRORS, SDK_ATTEMPTS, bodyIncludes, sesMessageRejected, sesRecipient, sqsAccessDenied } from '../../local/faults.js';
-import { deliveryEntries, notificationFields, postForm } from '../e2e/participants.js';
+import { deliveryEntries, notificationFields, submitForm } from '../e2e/participants.js';
 import { caseTaskFailures, childExecutionArn, executionArn, historyOf, outboxQueueName, readStep, readTimeline, startFaultWorld, JST, type FaultWorld } from './play.js';
 
 /**
@@ -25,7 +25,7 @@ beforeEach(() => world.faults.clear());
 
 /** Notifies a new case through the form; its case id. */
 async function notify(fields = notificationFields()): Promise<string> {
-  const res = await postForm(world.stack.urls.form, fields);
+  const res = await submitForm(world.stack.urls.form, fields);
   expect(res.status, res.body).toBe(201);
   return /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
 }
@@ -103,7 +103,7 @@ describe('AWS faults on the local stack', () => {
     expect(throttled.exhausted).toBe(true);
     expect(failure.error).toBe('TransientError');
     expect(JSON.parse(failure.cause)).toMatchObject({ errorType: 'TransientError', errorMessage: expect.stringContaining('RequestThrottled: Request is throttled.') });
-    await world.inbox.take(JST, [caseId, 'Potwierdzenie adresu e-mail']);
+    await world.inbox.take(JST, [caseId, 'prośba o potwierdzenie adresu e-mail']);
   });
 
   it('SES rejects the contact address: no task fails; the rejection is on the case and its step is marked undeliverable', async () => {

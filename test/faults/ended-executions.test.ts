@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
-import { itemsWithTaskToken, notificationFields, notifyAndConfirmContact, postForm, waitForExecution } from '../e2e/participants.js';
+import { itemsWithTaskToken, notificationFields, notifyAndConfirmContact, submitForm, waitForExecution } from '../e2e/participants.js';
 import { runCli } from '../ops/run-cli.js';
 import { childExecutionArn, executionArn, MRPIPS, readCase, readTimeline, startFaultWorld, type FaultWorld } from './play.js';
 
@@ -69,7 +69,7 @@ describe('an execution failed by an AWS limit', () => {
     const incidents = world.faults.seen('lambda', 'open-incident');
     world.faults.add({ service: 'lambda', operation: 'register-case', match: (r) => r.body.includes(ours), fault: { kind: 'oversized-result', bytes: 262_144 }, label: 'result past 256 KiB' });
 
-    const res = await postForm(world.stack.urls.form, fields);
+    const res = await submitForm(world.stack.urls.form, fields);
     expect(res.status, res.body).toBe(201);
     const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
     const ended = await waitForExecution(world.sfn, executionArn(world, caseId));

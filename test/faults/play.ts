@@ -175,7 +175,7 @@ export function expectCompletedCase(outcome: CaseOutcome): void {
   expect(outcome.collections).toEqual(['old0: ARCHIVED', 'new0: ACTIVE', 'old1: ARCHIVED', 'new1: ACTIVE']);
   expect(outcome.emails[JST]).toEqual(
     [
-      'Potwierdzenie adresu e-mail osoby kontaktowej — prośba o potwierdzenie',
+      'prośba o potwierdzenie adresu e-mail',
       'przyjęto zgłoszenie zmiany dostawcy SD',
       'uzgodniono tryb zmiany: z migracją danych',
       'kody nowych zbiorów CBB',

@@ -60,9 +60,13 @@ const caseUpdate = () => {
 };
 
 describe('applyResponse', () => {
-  it('GIVEN the JST contact confirmed the address (step 1) THEN the confirmation time is stored, nobody is e-mailed here (the acknowledgement follows), nothing to branch on', async () => {
+  it('GIVEN the JST contact confirmed the address (step 1) THEN the confirmation time is stored, the old collections are taken for the case now, nobody is e-mailed here (the acknowledgement follows)', async () => {
     const result = await apply('CONFIRM_CONTACT', { confirmed: true }, { by: JST_EMAIL, role: 'JST' });
-    expect(result).toEqual({});
+    expect(result).toEqual({ collections: 'TAKEN' });
+    expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.values[':case'], u.values[':kind'], u.values[':teryt']])).toEqual([
+      ['COLLECTION#SR-01', CASE_ID, 'OLD', '1465011'],
+      ['COLLECTION#FA-01', CASE_ID, 'OLD', '1465011'],
+    ]);
     expect(caseUpdate().set).toEqual({ contactConfirmedAt: '2026-03-10T08:55:00.000Z', updatedAt: NOW.toISOString() });
     expect(caseUpdate().values[':eventId']).toBe('applied:CONFIRM_CONTACT.1');
     expect(timelineWrites(ddb).at(-1)).toMatchObject({
@@ -71,7 +75,25 @@ describe('applyResponse', () => {
       summary: `Osoba kontaktowa JST potwierdziła adres e-mail ${JST_EMAIL}.`,
     });
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
-    expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(0);
+  });
+
+  it('GIVEN a case confirmed first holds one of the codes WHEN the contact confirms THEN what was taken is given back, the other case keeps its code, and the procedure is told the collections are unavailable', async () => {
+    table.put('COLLECTION#FA-01', 'COLLECTION', { code: 'FA-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: NOW.toISOString() });
+    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
+      const update = readUpdate(input);
+      if (update.pk === 'COLLECTION#FA-01' && update.values[':case'] !== 'ZSD-2026-00007') throw conditionalCheckFailed();
+      return {};
+    });
+    const result = await apply('CONFIRM_CONTACT', { confirmed: true }, { by: JST_EMAIL, role: 'JST' });
+    expect(result).toEqual({ collections: 'UNAVAILABLE' });
+    const writes = updates(ddb, { sk: 'COLLECTION' });
+    expect(writes.map((u) => [u.pk, u.update.startsWith('SET #code') ? 'take' : 'give back', u.values[':case']])).toEqual([
+      ['COLLECTION#SR-01', 'take', CASE_ID],
+      ['COLLECTION#FA-01', 'take', CASE_ID],
+      ['COLLECTION#SR-01', 'give back', CASE_ID],
+    ]);
+    // The contact did confirm: that is recorded; the procedure then ends the case.
+    expect(caseUpdate().set).toMatchObject({ contactConfirmedAt: '2026-03-10T08:55:00.000Z' });
   });
 
   it('GIVEN a contact confirmation without the ticked box THEN ValidationError and nothing is written', async () => {

@@ -21,7 +21,7 @@ import { handler as registerCaseHandler } from '../../lambdas/register-case/inde
 import { handler as requestConfirmationHandler } from '../../lambdas/request-confirmation/index.js';
 import { handler as sendNoticeHandler } from '../../lambdas/send-notice/index.js';
 import { CASE_ID, JST_EMAIL, MRPIPS_EMAIL, caseRecord, notification, notificationForm } from '../unit/fixtures.js';
-import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, queuedEmails, serviceError } from './aws.js';
+import { FakeTable, awsMocks, captureLogs, queuedEmails, serviceError } from './aws.js';
 
 const { ddb, sqs, sfn } = awsMocks();
 const KEYS_JSON = JSON.stringify({ current: 'k1', k1: 'k1-secret-0123456789abcdefghijklmnopqrstuvwxyz' });
@@ -40,6 +40,7 @@ beforeAll(() => {
     TABLE_NAME: 'zmiana-sd-test',
     LINK_SIGNING_KEYS: KEYS_JSON,
     STATUS_LINK_KEYS: STATUS_KEYS_JSON,
+    FORM_TOKEN_KEYS: JSON.stringify({ current: 'f1', f1: 'f1-form-key-0123456789abcdefghijklmnopqrstuv' }),
     PROCEDURE_STATE_MACHINE_ARN: 'arn:aws:states:eu-central-1:123456789012:stateMachine:procedure',
     RESPONSE_TIMEOUT_SECONDS: '604800',
     ESCALATE_AFTER_REMINDERS: '2',
@@ -51,6 +52,7 @@ beforeAll(() => {
     ORIGIN_VERIFICATION_VALUE: ORIGIN_SECRET,
   });
   delete process.env.LINK_KEYS_SECRET_ARN;
+  delete process.env.FORM_KEYS_SECRET_ARN;
   delete process.env.ORIGIN_VERIFICATION_SECRET_ARN;
   delete process.env.STATUS_KEYS_SECRET_ARN;
 });
@@ -115,13 +117,13 @@ describe('state machine handlers: the zod edge', () => {
     expect(error.message).toContain('ProvisionedThroughputExceededException');
     expect(logs()).toContain('"action":"register-case"');
   });
-
-  it('GIVEN a collection another case holds WHEN register-case runs THEN ConflictError passes through unchanged (not retried)', async () => {
-    ddb.on(UpdateItemCommand).rejects(conditionalCheckFailed());
-    const error = await rejectionOf(registerCaseHandler({ caseId: CASE_ID, notification: notification() }));
-    expect(error).toBeInstanceOf(ConflictError);
-  });
 });
+
+/** The hidden fields of a rendering of the form (its submission id and token), as a browser posts them back. */
+async function freshForm(): Promise<Record<string, string>> {
+  const page = await notificationFormHandler(httpEvent('GET', '/zgloszenie'));
+  return Object.fromEntries([...String(page.body).matchAll(/<input type="hidden" name="(submissionId|formToken)" value="([^"]*)">/g)].map((m) => [m[1]!, m[2]!]));
+}
 
 function httpEvent(method: string, path: string, rawQueryString = '', body?: string, isBase64Encoded = false): APIGatewayProxyEventV2 {
   return {
@@ -217,7 +219,7 @@ describe('HTTP handlers: the page edge', () => {
   });
 
   it('GIVEN a base64-encoded invalid form THEN it is decoded and answered with inline errors, and no AWS call', async () => {
-    const body = Buffer.from(new URLSearchParams(notificationForm({ teryt: '3465011' })).toString()).toString('base64');
+    const body = Buffer.from(new URLSearchParams({ ...notificationForm({ teryt: '3465011' }), ...(await freshForm()) }).toString()).toString('base64');
     const result = await notificationFormHandler(httpEvent('POST', '/zgloszenie', '', body, true));
     expect(result.statusCode).toBe(400);
     expect(result.body).toContain('id="f-teryt-error"');
@@ -226,7 +228,7 @@ describe('HTTP handlers: the page edge', () => {
 
   it('GIVEN DynamoDB fails unexpectedly THEN a Polish 503 page that says nothing was saved, without the raw error', async () => {
     ddb.on(GetItemCommand).rejects(serviceError('InternalServerError', 500, 'secret internal detail'));
-    const result = await notificationFormHandler(httpEvent('POST', '/zgloszenie', '', new URLSearchParams(notificationForm({ plannedChangeDate: '2099-01-01' })).toString()));
+    const result = await notificationFormHandler(httpEvent('POST', '/zgloszenie', '', new URLSearchParams({ ...notificationForm({ plannedChangeDate: '2099-01-01' }), ...(await freshForm()) }).toString()));
     expect(result.statusCode).toBe(503);
     expect(result.body).toContain('Nic nie zostało zapisane');
     expect(result.body).not.toContain('secret internal detail');

@@ -9,6 +9,8 @@ import { handleNotificationForm } from '../../lambdas/notification-form/index.js
 import { STEP_IDS } from '../../lambdas/core/steps.js';
 import { notificationDigest, parseNotificationForm } from '../../lambdas/core/notification.js';
 import { todayInPoland } from '../../lambdas/core/fields.js';
+import { FORM_TOKEN_TTL_SECONDS, issueFormToken } from '../../lambdas/core/form.js';
+import { signingKeysSchema } from '../../lambdas/core/links.js';
 import { NOW, SUPPLIER_EMAIL, notificationForm } from '../unit/fixtures.js';
 import { FakeTable, awsMocks, captureLogs, conditionalCheckFailed, readUpdate, serviceError, updates } from './aws.js';
 
@@ -25,6 +27,8 @@ const CONFIG: FormConfig = {
   RESPONSE_TIMEOUT_SECONDS: 604_800,
   ESCALATE_AFTER_REMINDERS: 2,
   NOTIFICATIONS_PER_HOUR_PER_IP: 20,
+  NOTIFICATIONS_PER_HOUR_PER_CONTACT: 5,
+  PUBLIC_BASE_URL: 'https://zmiana-sd.example.gov.pl',
   STALLED_AFTER_REMINDERS: 4,
   STALLED_WAIT_SECONDS: 15_552_000,
   REMINDER_SCHEDULE: {},
@@ -40,19 +44,28 @@ const IP = '203.0.113.9';
 const SUBMISSION = 'c3VibWlzc2lvbi1pZC0wMTIz';
 const HOUR_WINDOW = Math.floor(NOW.getTime() / 1000 / 3600);
 
-function post(form: Record<string, string>, now = NOW, ip = IP): Promise<PageResponse> {
-  const request: PageRequest = { method: 'POST', path: '/zgloszenie', query: {}, rawQuery: '', body: new URLSearchParams(form).toString(), ip, userAgent: 'test' };
-  return handleNotificationForm(request, { store, workflow, config: CONFIG, now });
+const FORM_KEYS = signingKeysSchema.parse({ current: 'f2', f1: 'form-key-one-0123456789abcdefghijklmnop', f2: 'form-key-two-0123456789abcdefghijklmnop' });
+const nowSecondsOf = (date: Date) => Math.floor(date.getTime() / 1000);
+
+/** Posts the form as a browser does from our page: with the token a rendering issued (unless the form gives its own). */
+function post(form: Record<string, string>, now = NOW, ip = IP, headers: Pick<PageRequest, 'origin' | 'fetchSite'> = { origin: CONFIG.PUBLIC_BASE_URL, fetchSite: 'same-origin' }): Promise<PageResponse> {
+  const body = { formToken: issueFormToken(FORM_KEYS, form.submissionId ?? '', ip, nowSecondsOf(now)), ...form };
+  const request: PageRequest = { method: 'POST', path: '/zgloszenie', query: {}, rawQuery: '', body: new URLSearchParams(body).toString(), ip, userAgent: 'test', ...headers };
+  return handleNotificationForm(request, { store, workflow, config: CONFIG, formKeys: FORM_KEYS, now });
 }
 
-const get = (path: string) => handleNotificationForm({ method: 'GET', path, query: {}, rawQuery: '', body: '', ip: '', userAgent: '' }, { store, workflow, config: CONFIG, now: NOW });
+const get = (path: string, ip = IP) => handleNotificationForm({ method: 'GET', path, query: {}, rawQuery: '', body: '', ip, userAgent: '' }, { store, workflow, config: CONFIG, formKeys: FORM_KEYS, now: NOW });
+const hidden = (body: string, name: string) => new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(body)?.[1];
 
 /**
  * Counters answer like DynamoDB's ADD, a submission claim like if_not_exists (and lands in the table, where
  * the next GetItem finds it), markSubmissionStarted like its condition; everything else succeeds.
  */
 const claims = new Map<string, string>();
+/** Uses already taken this hour: of the client address's limit, and of the contact address's. */
 let uses = 0;
+let contactUses = 0;
+const counts = new Map<string, number>();
 function counterAnswers() {
   ddb.on(UpdateItemCommand).callsFake(answer);
 }
@@ -60,7 +73,14 @@ function answer(input: UpdateItemCommandInput) {
   {
     const update = readUpdate(input);
     if (update.pk.startsWith('COUNTER#')) return { Attributes: marshall({ seq: ++sequence }) };
-    if (update.pk.startsWith('LIMIT#')) return { Attributes: marshall({ count: ++uses }) };
+    if (update.pk.startsWith('LIMIT#')) {
+      // As DynamoDB evaluates takeUse's and giveBackUse's conditions.
+      const current = counts.get(update.pk) ?? (update.pk.startsWith('LIMIT#notification-contact#') ? contactUses : uses);
+      const max = update.values[':max'] as number | undefined;
+      if (max !== undefined ? current >= max : current <= 0) throw conditionalCheckFailed();
+      counts.set(update.pk, current + (update.values[':one'] as number ?? update.values[':minusOne'] as number));
+      return {};
+    }
     if (update.pk.startsWith('SUBMISSION#') && update.update.includes('if_not_exists')) {
       if (!claims.has(update.pk)) claims.set(update.pk, update.values[':caseId'] as string);
       const existing = table.items.get(`${update.pk}|SUBMISSION`) ?? {};
@@ -90,6 +110,8 @@ beforeEach(() => {
   sfn.reset();
   sequence = 0;
   uses = 0;
+  contactUses = 0;
+  counts.clear();
   claims.clear();
   table = new FakeTable(ddb);
   counterAnswers();
@@ -117,7 +139,7 @@ describe('GET', () => {
   });
 
   it('GIVEN /zgloszenie THEN every rendering carries a fresh random submission id', async () => {
-    const idOf = (body: string) => /<input type="hidden" name="submissionId" value="([^"]*)">/.exec(body)![1]!;
+    const idOf = (body: string) => hidden(body, 'submissionId')!;
     const first = idOf((await get('/zgloszenie')).body);
     const second = idOf((await get('/zgloszenie')).body);
     expect(first).toMatch(/^[A-Za-z0-9_-]{24}$/);
@@ -153,17 +175,14 @@ describe('POST an invalid notification', () => {
 });
 
 describe('POST a valid notification', () => {
-  it('GIVEN a valid notification WHEN posted THEN the next case number is taken, the collections locked for it, and the procedure started named by the case id', async () => {
+  it('GIVEN a valid notification WHEN posted THEN the next case number is taken and the procedure started named by the case id; no collection is held before the contact confirms', async () => {
     // WHEN
     const page = await post(notificationForm());
     // THEN: the yearly counter
     const [counter] = updates(ddb, { pk: 'COUNTER#CASE#2026' });
     expect(counter).toMatchObject({ sk: 'COUNTER', update: 'ADD #seq :one' });
-    // the old collections, locked for the new case
-    expect(locks().map((l) => [l.pk, l.values[':case'], l.values[':kind'], l.values[':teryt']])).toEqual([
-      ['COLLECTION#SR-01', 'ZSD-2026-00001', 'OLD', '1465011'],
-      ['COLLECTION#FA-01', 'ZSD-2026-00001', 'OLD', '1465011'],
-    ]);
+    // an unconfirmed notification holds nothing: the codes are taken when the contact confirms (apply-response)
+    expect(locks()).toHaveLength(0);
     // the execution
     const [start] = sfn.commandCalls(StartExecutionCommand);
     const input = start!.args[0].input;
@@ -183,9 +202,6 @@ describe('POST a valid notification', () => {
     });
     expect(execution.notification.contact.email).toBe('anna.kowalska@mops.przykladowo.pl');
     expect(execution.notification.newSd.contactEmail).toBe(SUPPLIER_EMAIL);
-    // locks are taken before the procedure starts
-    const lastLock = ddb.commandCalls(UpdateItemCommand).filter((c) => c.args[0].input.Key!.sk!.S === 'COLLECTION').at(-1)!;
-    expect(lastLock.calledBefore(start!)).toBe(true);
     // the person sees the case number
     expect(page.statusCode).toBe(201);
     expect(page.body).toContain('Numer sprawy: <strong>ZSD-2026-00001</strong>');
@@ -205,13 +221,16 @@ describe('POST a valid notification', () => {
   });
 });
 
-describe('POST a notification for collections another case holds', () => {
-  it('GIVEN a collection locked by another case THEN 409 naming that case, next to the field, and no number taken, nothing locked, nothing started', async () => {
+describe('POST a notification for collections a confirmed case holds', () => {
+  it('GIVEN a collection held by another case THEN 409 next to the field naming no case, and no number taken, nothing held, nothing started', async () => {
     table.put('COLLECTION#FA-01', 'COLLECTION', { code: 'FA-01', state: 'ACTIVE', area: 'fundusz alimentacyjny', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: '2026-02-01T00:00:00Z' });
     const page = await post(notificationForm({ 'areas.1.oldCollectionCode': 'fa-01' }));
     expect(page.statusCode).toBe(409);
-    expect(page.body).toContain('<p class="error" id="f-areas-1-oldCollectionCode-error">Błąd: Zbiór FA-01 jest już objęty sprawą ZSD-2026-00007.</p>');
-    expect(ddb.commandCalls(UpdateItemCommand)).toHaveLength(0);
+    expect(page.body).toContain('<p class="error" id="f-areas-1-oldCollectionCode-error">Błąd: Zbiór FA-01 jest już objęty inną sprawą zmiany dostawcy SD.</p>');
+    expect(page.body).not.toContain('ZSD-2026-00007');
+    expect(counterWrites()).toHaveLength(0);
+    expect(submissionWrites()).toHaveLength(0);
+    expect(locks()).toHaveLength(0);
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
@@ -219,7 +238,7 @@ describe('POST a notification for collections another case holds', () => {
     table.put('COLLECTION#PS-03', 'COLLECTION', { code: 'PS-03', state: 'ACTIVE', area: 'pomoc', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00009', lastCaseId: 'ZSD-2026-00009', updatedAt: '2026-02-01T00:00:00Z' });
     const page = await post(notificationForm({ 'areas.1.area': '', 'areas.1.oldCollectionCode': '', 'areas.2.area': 'pomoc społeczna', 'areas.2.oldCollectionCode': 'PS-03' }));
     expect(page.statusCode).toBe(409);
-    expect(page.body).toContain('id="f-areas-2-oldCollectionCode-error">Błąd: Zbiór PS-03 jest już objęty sprawą ZSD-2026-00009.');
+    expect(page.body).toContain('id="f-areas-2-oldCollectionCode-error">Błąd: Zbiór PS-03 jest już objęty inną sprawą zmiany dostawcy SD.');
     expect(page.body).not.toContain('f-areas-1-oldCollectionCode-error');
   });
 
@@ -231,27 +250,17 @@ describe('POST a notification for collections another case holds', () => {
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 
-  it('GIVEN another notification takes a collection between the check and the lock THEN 409 naming that case, the codes already locked are released, nothing started', async () => {
-    ddb.on(UpdateItemCommand).callsFake((input: UpdateItemCommandInput) => {
-      const update = readUpdate(input);
-      if (update.pk === 'COLLECTION#FA-01' && update.update.startsWith('SET #code')) {
-        table.put('COLLECTION#FA-01', 'COLLECTION', { code: 'FA-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00011', lastCaseId: 'ZSD-2026-00011', updatedAt: '2026-03-10T09:00:00Z' });
-        throw conditionalCheckFailed();
-      }
-      return answer(input);
-    });
-    const page = await post(notificationForm());
-    expect(page.statusCode).toBe(409);
-    expect(page.body).toContain('Zbiór FA-01 jest już objęty sprawą ZSD-2026-00011.');
-    expect(releases().map((r) => [r.pk, r.values[':case']])).toEqual([['COLLECTION#SR-01', 'ZSD-2026-00001']]);
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+  it('GIVEN a collection a case once held and gave back (ACTIVE, no holder) THEN the notification is accepted', async () => {
+    table.put('COLLECTION#SR-01', 'COLLECTION', { code: 'SR-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lastCaseId: 'ZSD-2025-00003', updatedAt: '2025-06-01T00:00:00Z' });
+    expect((await post(notificationForm())).statusCode).toBe(201);
   });
 
-  it('GIVEN the procedure cannot be started THEN the locks are released and the error propagates (no half-registered case)', async () => {
+  it('GIVEN the procedure cannot be started THEN the error propagates (the page handler shows 503) and nothing was held', async () => {
     const error = Object.assign(new Error('Service unavailable'), { name: 'ServiceUnavailable', $metadata: { httpStatusCode: 503 } });
     sfn.on(StartExecutionCommand).rejects(error);
     await expect(post(notificationForm())).rejects.toBe(error);
-    expect(releases().map((r) => r.pk).sort()).toEqual(['COLLECTION#FA-01', 'COLLECTION#SR-01']);
+    expect(locks()).toHaveLength(0);
+    expect(releases()).toHaveLength(0);
   });
 });
 
@@ -267,12 +276,11 @@ describe('a submission creates its case once', () => {
     expect(claim!.values).toEqual({ ':caseId': 'ZSD-2026-00001', ':digest': DIGEST, ':expiresAt': NOW.getTime() / 1000 + 30 * 86_400 });
     expect(claim!.input.ReturnValues).toBe('ALL_NEW');
     expect(started).toMatchObject({ pk: `SUBMISSION#${SUBMISSION}`, update: 'SET #started = :true', condition: 'attribute_exists(pk)' });
-    // claim → locks → start → started
+    // claim → start → started
     const calls = ddb.commandCalls(UpdateItemCommand);
     const claimCall = calls.find((c) => c.args[0].input.UpdateExpression!.includes('if_not_exists(#caseId'))!;
-    const firstLock = calls.find((c) => c.args[0].input.Key!.sk!.S === 'COLLECTION')!;
     const startedCall = calls.find((c) => c.args[0].input.UpdateExpression === 'SET #started = :true')!;
-    expect(claimCall.calledBefore(firstLock)).toBe(true);
+    expect(claimCall.calledBefore(starts()[0]!)).toBe(true);
     expect(starts()[0]!.calledBefore(startedCall)).toBe(true);
   });
 
@@ -287,44 +295,35 @@ describe('a submission creates its case once', () => {
     expect(starts()).toHaveLength(before.starts);
     expect(starts()).toHaveLength(1);
     expect(counterWrites()).toHaveLength(1);
-    expect(limitWrites()).toHaveLength(1);
+    expect(limitWrites()).toHaveLength(2);
   });
 
-  it('GIVEN two different submissions of the same unit THEN the second is a new submission (its collections are then held by the first case)', async () => {
-    await post(notificationForm({ submissionId: SUBMISSION }));
-    table.put('COLLECTION#SR-01', 'COLLECTION', { code: 'SR-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00001', lastCaseId: 'ZSD-2026-00001', updatedAt: NOW.toISOString() });
-    const page = await post(notificationForm({ submissionId: 'b3RoZXItc3VibWlzc2lvbi0x' }));
-    expect(page.statusCode).toBe(409);
-    expect(page.body).toContain('Zbiór SR-01 jest już objęty sprawą ZSD-2026-00001.');
-    expect(starts()).toHaveLength(1);
+  it('GIVEN two different submissions for the same collections THEN both are accepted as cases of their own (neither holds a code until its contact confirms)', async () => {
+    const first = await post(notificationForm({ submissionId: SUBMISSION }));
+    const second = await post(notificationForm({ submissionId: 'b3RoZXItc3VibWlzc2lvbi0x' }));
+    expect([first.statusCode, second.statusCode]).toEqual([201, 201]);
+    expect(starts().map((c) => c.args[0].input.name)).toEqual(['ZSD-2026-00001', 'ZSD-2026-00002']);
+    expect(locks()).toHaveLength(0);
   });
 
-  it('GIVEN a submission claimed but not started (the earlier attempt failed) WHEN posted again THEN its case id is reused: no new number, not counted again, collections locked for it, the procedure started, the submission marked', async () => {
-    table
-      .put(`SUBMISSION#${SUBMISSION}`, 'SUBMISSION', { caseId: 'ZSD-2026-00017', digest: DIGEST, expiresAt: NOW.getTime() / 1000 + 1000 })
-      // The earlier attempt had locked one collection for this very case: that is not "held elsewhere".
-      .put('COLLECTION#SR-01', 'COLLECTION', { code: 'SR-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00017', lastCaseId: 'ZSD-2026-00017', updatedAt: NOW.toISOString() });
+  it('GIVEN a submission claimed but not started (the earlier attempt failed) WHEN posted again THEN its case id is reused: no new number, not counted again, the procedure started, the submission marked', async () => {
+    table.put(`SUBMISSION#${SUBMISSION}`, 'SUBMISSION', { caseId: 'ZSD-2026-00017', digest: DIGEST, expiresAt: NOW.getTime() / 1000 + 1000 });
     const page = await post(notificationForm({ submissionId: SUBMISSION }));
     expect(page.statusCode).toBe(201);
     expect(page.body).toContain('Numer sprawy: <strong>ZSD-2026-00017</strong>');
     expect(counterWrites()).toHaveLength(0);
     expect(limitWrites()).toHaveLength(0);
     expect(submissionWrites().map((u) => u.update)).toEqual(['SET #started = :true']);
-    expect(locks().map((l) => [l.pk, l.values[':case']])).toEqual([
-      ['COLLECTION#SR-01', 'ZSD-2026-00017'],
-      ['COLLECTION#FA-01', 'ZSD-2026-00017'],
-    ]);
     expect(starts().map((c) => c.args[0].input.name)).toEqual(['ZSD-2026-00017']);
   });
 
-  it('GIVEN the execution of the case already exists (a retry after StartExecution succeeded) THEN it counts as started: the case is shown, the submission marked, nothing released', async () => {
+  it('GIVEN the execution of the case already exists (a retry after StartExecution succeeded) THEN it counts as started: the case is shown, the submission marked', async () => {
     table.put(`SUBMISSION#${SUBMISSION}`, 'SUBMISSION', { caseId: 'ZSD-2026-00017', digest: DIGEST, expiresAt: NOW.getTime() / 1000 + 1000 });
     sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'Execution Already Exists', $metadata: { httpStatusCode: 400 } }));
     const page = await post(notificationForm({ submissionId: SUBMISSION }));
     expect(page.statusCode).toBe(201);
     expect(page.body).toContain('Numer sprawy: <strong>ZSD-2026-00017</strong>');
     expect(submissionWrites().map((u) => u.update)).toEqual(['SET #started = :true']);
-    expect(releases()).toHaveLength(0);
     expect(logs()).not.toContain('"level":"ERROR"');
   });
 
@@ -343,7 +342,6 @@ describe('a submission creates its case once', () => {
     const page = await post(notificationForm({ submissionId: SUBMISSION }));
     expect(page.body).toContain('Numer sprawy: <strong>ZSD-2026-00005</strong>');
     expect(starts().map((c) => c.args[0].input.name)).toEqual(['ZSD-2026-00005']);
-    expect(locks().every((l) => l.values[':case'] === 'ZSD-2026-00005')).toBe(true);
   });
 
   it.each([
@@ -378,16 +376,29 @@ describe('a submission creates its case once', () => {
   });
 });
 
-describe('accepted notifications per address are limited', () => {
-  it('GIVEN a new notification THEN one use is counted for the client address in the current hour window, expiring after the next one', async () => {
+describe('notifications are limited per client address and per contact address', () => {
+  const CONTACT_KEY = /^LIMIT#notification-contact#[A-Za-z0-9_-]{43}#\d+$/;
+
+  it('GIVEN a new notification THEN one use is taken, each by one conditional increment, of the client address and of a hash of the contact address, in the hour window, expiring after the next one', async () => {
     await post(notificationForm({ submissionId: SUBMISSION }));
-    const [count] = limitWrites();
-    expect(count).toMatchObject({ pk: `LIMIT#notification#${IP}#${HOUR_WINDOW}`, sk: 'LIMIT', update: 'ADD #count :one SET #expiresAt = :expiresAt' });
-    expect(count!.values).toEqual({ ':one': 1, ':expiresAt': (HOUR_WINDOW + 2) * 3600 });
-    expect(count!.input.ReturnValues).toBe('UPDATED_NEW');
+    const [source, contact] = limitWrites();
+    expect(source).toMatchObject({ pk: `LIMIT#notification#${IP}#${HOUR_WINDOW}`, sk: 'LIMIT', update: 'ADD #count :one SET #expiresAt = :expiresAt', condition: 'attribute_not_exists(#count) OR #count < :max' });
+    expect(source!.values).toEqual({ ':one': 1, ':max': 20, ':expiresAt': (HOUR_WINDOW + 2) * 3600 });
+    expect(contact!.pk).toMatch(CONTACT_KEY);
+    expect(contact!.pk.endsWith(`#${HOUR_WINDOW}`)).toBe(true);
+    expect(contact!.values[':max']).toBe(5);
+    // The address itself is never a key.
+    expect(JSON.stringify(limitWrites())).not.toContain('kowalska');
   });
 
-  it('GIVEN the limit (20) reached in this hour WHEN one more notification comes THEN 429 with Retry-After until the next hour, and nothing is numbered, claimed, locked or started', async () => {
+  it('GIVEN the same contact address typed differently (case, spaces) THEN it is one counter', async () => {
+    await post(notificationForm({ 'contact.email': 'anna.kowalska@mops.przykladowo.pl' }));
+    await post(notificationForm({ 'contact.email': '  ANNA.Kowalska@mops.PRZYKLADOWO.pl ' }), NOW, '198.51.100.23');
+    const contactKeys = limitWrites().map((w) => w.pk).filter((pk) => CONTACT_KEY.test(pk));
+    expect(new Set(contactKeys).size).toBe(1);
+  });
+
+  it('GIVEN the client address limit (20) reached in this hour WHEN one more notification comes THEN 429 with Retry-After until the next hour, nothing numbered, claimed or started, and the refusal takes nothing', async () => {
     uses = 20;
     const at = new Date('2026-03-10T09:45:10.000Z');
     const page = await post(notificationForm({ submissionId: SUBMISSION }), at);
@@ -395,20 +406,29 @@ describe('accepted notifications per address are limited', () => {
     expect(page.headers['retry-after']).toBe(String(3600 - (45 * 60 + 10)));
     expect(page.headers['cache-control']).toBe('no-store');
     expect(page.body).toContain('<h1>Zbyt wiele zgłoszeń</h1>');
-    expect(page.body).toContain('Nic nie zostało zapisane.');
-    expect(limitWrites()).toHaveLength(1);
+    expect(page.body).toContain('Z tego adresu sieciowego wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane.');
+    expect(counts.get(`LIMIT#notification#${IP}#${HOUR_WINDOW}`)).toBeUndefined();
     expect(counterWrites()).toHaveLength(0);
     expect(submissionWrites()).toHaveLength(0);
-    expect(locks()).toHaveLength(0);
     expect(starts()).toHaveLength(0);
     expect(logs()).toContain('notification rate limit hit');
     expect(logs()).not.toContain(IP);
   });
 
-  it('GIVEN exactly the limit-th notification in the hour THEN it is still accepted', async () => {
+  it('GIVEN the contact address limit (5) reached WHEN a notification for it comes from a new client address THEN 429 saying so, and the client address gets its use back', async () => {
+    contactUses = 5;
+    const page = await post(notificationForm(), NOW, '198.51.100.23');
+    expect(page.statusCode).toBe(429);
+    expect(page.body).toContain('Na ten adres e-mail osoby kontaktowej wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń.');
+    expect(counts.get(`LIMIT#notification#198.51.100.23#${HOUR_WINDOW}`)).toBe(0);
+    expect(starts()).toHaveLength(0);
+    expect(logs()).not.toContain('kowalska');
+  });
+
+  it('GIVEN one under the limit THEN the limit-th notification in the hour is still accepted, the next refused', async () => {
     uses = 19;
-    const page = await post(notificationForm({ submissionId: SUBMISSION }));
-    expect(page.statusCode).toBe(201);
+    expect((await post(notificationForm({ submissionId: SUBMISSION }))).statusCode).toBe(201);
+    expect((await post(notificationForm({ 'contact.email': 'inna.osoba@mops.przykladowo.pl' }))).statusCode).toBe(429);
     expect(starts()).toHaveLength(1);
   });
 
@@ -425,16 +445,106 @@ describe('accepted notifications per address are limited', () => {
     expect(limitWrites()).toHaveLength(0);
   });
 
-  it('GIVEN the limit reached WHEN a notification is refused for its fields or held collections THEN the form answers as usual (only accepted notifications are counted)', async () => {
+  it('GIVEN invalid fields THEN the form answers as usual and nothing is counted', async () => {
     uses = 100;
     expect((await post(notificationForm({ teryt: 'zły' }))).statusCode).toBe(400);
+    expect(limitWrites()).toHaveLength(0);
+  });
+
+  it('GIVEN the limit reached WHEN codes are probed THEN 429 before any collection is looked up (asking which codes are taken is limited like notifying)', async () => {
+    uses = 20;
+    table.put('COLLECTION#FA-01', 'COLLECTION', { code: 'FA-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: NOW.toISOString() });
+    const page = await post(notificationForm());
+    expect(page.statusCode).toBe(429);
+    expect(page.body).not.toContain('FA-01');
+    expect(ddb.commandCalls(GetItemCommand).filter((c) => c.args[0].input.Key!.pk!.S!.startsWith('COLLECTION#'))).toHaveLength(0);
+  });
+
+  it('GIVEN a probe refused with 409 THEN it took a use (each look at the codes counts)', async () => {
     table.put('COLLECTION#FA-01', 'COLLECTION', { code: 'FA-01', state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: 'ZSD-2026-00007', lastCaseId: 'ZSD-2026-00007', updatedAt: NOW.toISOString() });
     expect((await post(notificationForm())).statusCode).toBe(409);
-    expect(limitWrites()).toHaveLength(0);
+    expect(counts.get(`LIMIT#notification#${IP}#${HOUR_WINDOW}`)).toBe(1);
   });
 
   it('GIVEN another address THEN it has its own counter', async () => {
     await post(notificationForm(), NOW, '198.51.100.23');
     expect(limitWrites()[0]!.pk).toBe(`LIMIT#notification#198.51.100.23#${HOUR_WINDOW}`);
+  });
+});
+
+describe('the form token', () => {
+  const nowSeconds = nowSecondsOf(NOW);
+
+  it('GIVEN the form is shown THEN it carries a token for its submission id and the client address, which its POST is accepted with', async () => {
+    const page = await get('/zgloszenie');
+    const submissionId = hidden(page.body, 'submissionId')!;
+    const formToken = hidden(page.body, 'formToken')!;
+    expect(formToken).toBe(issueFormToken(FORM_KEYS, submissionId, IP, nowSeconds));
+    expect((await post(notificationForm({ submissionId, formToken }))).statusCode).toBe(201);
+  });
+
+  it.each([
+    ['missing', () => ''],
+    ['forged', () => `f2.${nowSeconds}.${'A'.repeat(43)}`],
+    ['issued for another submission id', () => issueFormToken(FORM_KEYS, 'b3RoZXItc3VibWlzc2lvbi0x', IP, nowSeconds)],
+    ['issued to another client address', () => issueFormToken(FORM_KEYS, SUBMISSION, '198.51.100.23', nowSeconds)],
+    ['signed with a key the secret does not hold', () => issueFormToken(signingKeysSchema.parse({ current: 'f9', f9: 'another-form-key-0123456789abcdefghijklm' }), SUBMISSION, IP, nowSeconds)],
+    ['issued in the future', () => issueFormToken(FORM_KEYS, SUBMISSION, IP, nowSeconds + 3600)],
+  ])('GIVEN a token that is %s THEN the form comes back with the values, a fresh token and a message, and nothing is saved', async (_what, token) => {
+    const page = await post(notificationForm({ submissionId: SUBMISSION, formToken: token() }));
+    expect(page.statusCode).toBe(400);
+    expect(page.body).toContain('Nie można potwierdzić, że formularz wypełniono na tej stronie. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.');
+    expect(page.body).toContain('value="Anna Kowalska"');
+    expect(hidden(page.body, 'formToken')).toBe(issueFormToken(FORM_KEYS, SUBMISSION, IP, nowSeconds));
+    expect(ddb.calls()).toHaveLength(0);
+    expect(starts()).toHaveLength(0);
+  });
+
+  it('GIVEN a token older than 24 hours THEN the form comes back saying it expired; one just within is accepted', async () => {
+    const expired = await post(notificationForm({ submissionId: SUBMISSION, formToken: issueFormToken(FORM_KEYS, SUBMISSION, IP, nowSeconds - FORM_TOKEN_TTL_SECONDS - 1) }));
+    expect(expired.statusCode).toBe(400);
+    expect(expired.body).toContain('Formularz był otwarty dłużej niż 24 godziny. Nic nie zostało zapisane.');
+    expect(ddb.calls()).toHaveLength(0);
+    const within = await post(notificationForm({ submissionId: SUBMISSION, formToken: issueFormToken(FORM_KEYS, SUBMISSION, IP, nowSeconds - FORM_TOKEN_TTL_SECONDS) }));
+    expect(within.statusCode).toBe(201);
+  });
+
+  it('GIVEN a token signed with an older key still in the secret (rotation) THEN it is accepted', async () => {
+    const older = signingKeysSchema.parse({ current: 'f1', f1: 'form-key-one-0123456789abcdefghijklmnop' });
+    expect((await post(notificationForm({ submissionId: SUBMISSION, formToken: issueFormToken(older, SUBMISSION, IP, nowSeconds) }))).statusCode).toBe(201);
+  });
+
+  it('GIVEN a page re-rendered for errors or another area row THEN it carries a fresh token for its submission id', async () => {
+    for (const form of [notificationForm({ teryt: 'zły', submissionId: SUBMISSION }), { ...notificationForm({ submissionId: SUBMISSION }), action: 'addArea', rows: '3' }]) {
+      const page = await post(form, new Date(NOW.getTime() + 60_000));
+      expect(hidden(page.body, 'formToken')).toBe(issueFormToken(FORM_KEYS, SUBMISSION, IP, nowSeconds + 60));
+    }
+  });
+});
+
+describe('cross-site posts', () => {
+  it.each([
+    ['another Origin', { origin: 'https://evil.example', fetchSite: 'cross-site' }],
+    ['another Origin, no Sec-Fetch-Site (an older browser)', { origin: 'https://evil.example' }],
+    ['Origin "null" from another site (a sandboxed frame)', { origin: 'null', fetchSite: 'cross-site' }],
+    ['Sec-Fetch-Site cross-site', { fetchSite: 'cross-site' }],
+    ['Sec-Fetch-Site same-site (a sibling host)', { origin: 'https://inna.example.gov.pl', fetchSite: 'same-site' }],
+    ['our host over plain http', { origin: 'http://zmiana-sd.example.gov.pl', fetchSite: 'cross-site' }],
+  ])('GIVEN %s THEN 403 with a Polish page and nothing saved, even with a valid token', async (_what, headers) => {
+    const page = await post(notificationForm({ submissionId: SUBMISSION }), NOW, IP, headers);
+    expect(page.statusCode).toBe(403);
+    expect(page.body).toContain('<h1>Formularz wysłany z innej strony</h1>');
+    expect(page.body).toContain('Nic nie zostało zapisane.');
+    expect(ddb.calls()).toHaveLength(0);
+    expect(starts()).toHaveLength(0);
+  });
+
+  it.each([
+    ['our Origin, same-origin', { origin: 'https://zmiana-sd.example.gov.pl', fetchSite: 'same-origin' }],
+    ['no Origin nor Sec-Fetch-Site (not a browser)', {}],
+    ['Origin "null" from our own page (its Referrer-Policy is no-referrer), same-origin', { origin: 'null', fetchSite: 'same-origin' }],
+    ['Sec-Fetch-Site none (typed by the user), our Origin', { origin: 'https://zmiana-sd.example.gov.pl', fetchSite: 'none' }],
+  ])('GIVEN %s THEN the notification is accepted', async (_what, headers) => {
+    expect((await post(notificationForm({ submissionId: SUBMISSION }), NOW, IP, headers)).statusCode).toBe(201);
   });
 });

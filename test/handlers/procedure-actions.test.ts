@@ -35,7 +35,7 @@ afterEach(() => {
 const caseWrites = () => updates(ddb, { pk: `CASE#${CASE_ID}`, sk: 'CASE' });
 
 describe('registerCase (step 1)', () => {
-  it('GIVEN a notification THEN the case is created once (conditional put) in voivodeship 14 and its old collections are locked for it', async () => {
+  it('GIVEN a notification THEN the case is created once (conditional put) in voivodeship 14, holding no collection until its contact confirms', async () => {
     const result = await registerCase({ caseId: CASE_ID, notification: notification(), executionId: 'arn:exec' }, store, count, NOW.toISOString());
     expect(result).toEqual({ caseId: CASE_ID });
     const [put] = ddb.commandCalls(PutItemCommand);
@@ -46,17 +46,13 @@ describe('registerCase (step 1)', () => {
       { area: 'świadczenia rodzinne', oldCode: 'SR-01' },
       { area: 'fundusz alimentacyjny', oldCode: 'FA-01' },
     ]);
-    expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.values[':case'], u.values[':kind']])).toEqual([
-      ['COLLECTION#SR-01', CASE_ID, 'OLD'],
-      ['COLLECTION#FA-01', CASE_ID, 'OLD'],
-    ]);
+    expect(updates(ddb, { sk: 'COLLECTION' })).toEqual([]);
     expect(counted).toEqual(['CaseStarted']);
   });
 
   it('GIVEN a retry after the case was created THEN it succeeds without a second case', async () => {
     ddb.on(PutItemCommand).rejects(conditionalCheckFailed());
     await expect(registerCase({ caseId: CASE_ID, notification: notification() }, store, count, NOW.toISOString())).resolves.toEqual({ caseId: CASE_ID });
-    expect(updates(ddb, { sk: 'COLLECTION' })).toHaveLength(2);
     expect(counted).toEqual([]);
   });
 
@@ -72,9 +68,14 @@ describe('registerCase (step 1)', () => {
   });
 });
 
+const heldBy = (caseId: string) => {
+  for (const code of ['SR-01', 'FA-01']) table.put(`COLLECTION#${code}`, 'COLLECTION', { code, state: 'ACTIVE', area: 'x', teryt: '1465011', kind: 'OLD', lockedByCase: caseId, lastCaseId: caseId, updatedAt: NOW.toISOString() });
+};
+
 describe('sendNotice', () => {
   it('GIVEN a rejection THEN the old collections are released, the JST gets the reason and the case becomes REJECTED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }));
+    heldBy(CASE_ID);
     await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_REJECTED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.update, u.values[':case']])).toEqual([
       ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
@@ -87,23 +88,46 @@ describe('sendNotice', () => {
     expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'notice:NOTIFICATION_REJECTED', action: 'NOTIFICATION_REJECTED' });
   });
 
-  it('GIVEN the JST contact never confirmed the address THEN the old collections are released, nobody is e-mailed, and the case becomes UNCONFIRMED', async () => {
+  it('GIVEN the JST contact never confirmed the address THEN nothing is released (the case held nothing; another case\'s codes stay held), nobody is e-mailed, and the case becomes UNCONFIRMED', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    heldBy('ZSD-2026-00007');
     await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
-    expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.update, u.values[':case']])).toEqual([
-      ['COLLECTION#SR-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
-      ['COLLECTION#FA-01', 'SET #updatedAt = :now REMOVE #locked', CASE_ID],
-    ]);
+    expect(updates(ddb, { sk: 'COLLECTION' })).toEqual([]);
     // No e-mail: the address was never confirmed, so nothing more is sent to it.
     expect(sqs.commandCalls(SendMessageCommand)).toHaveLength(0);
     expect(caseWrites()).toHaveLength(1);
     expect(caseWrites()[0]!.set).toMatchObject({ status: 'UNCONFIRMED' });
     expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'notice:NOTIFICATION_UNCONFIRMED', action: 'NOTIFICATION_UNCONFIRMED', actor: { role: 'SYSTEM' } });
-    expect(String(timelineWrites(ddb)[0]!.summary)).toContain('Zbiory CBB zwolnione');
+    expect(String(timelineWrites(ddb)[0]!.summary)).toBe('Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień.');
+  });
+
+  it('GIVEN a lapsing case that holds its codes (notified before they waited for the confirmation) THEN it releases them', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    heldBy(CASE_ID);
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
+    expect(updates(ddb, { sk: 'COLLECTION' }).map((u) => [u.pk, u.values[':case']])).toEqual([
+      ['COLLECTION#SR-01', CASE_ID],
+      ['COLLECTION#FA-01', CASE_ID],
+    ]);
+  });
+
+  it('GIVEN a confirmed case whose code another case holds THEN the contact is told without naming that case, nothing is released, and the case becomes REJECTED', async () => {
+    table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord({ contactConfirmedAt: NOW.toISOString() }));
+    heldBy('ZSD-2026-00007');
+    await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_COLLECTIONS_HELD' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
+    expect(updates(ddb, { sk: 'COLLECTION' })).toEqual([]);
+    const [mail] = queuedEmails(sqs);
+    expect(mail).toMatchObject({ to: [JST_EMAIL], cc: [] });
+    expect(mail!.text).toContain('co najmniej jeden z podanych w nim zbiorów CBB jest już objęty inną sprawą zmiany dostawcy SD');
+    expect(mail!.text).not.toContain('ZSD-2026-00007');
+    expect(caseWrites()[0]!.set).toMatchObject({ status: 'REJECTED' });
+    expect(timelineWrites(ddb)[0]!).toMatchObject({ id: 'notice:NOTIFICATION_COLLECTIONS_HELD', action: 'NOTIFICATION_COLLECTIONS_HELD', actor: { role: 'SYSTEM' } });
+    expect(String(timelineWrites(ddb)[0]!.summary)).not.toContain('ZSD-2026-00007');
   });
 
   it('GIVEN the lapse notice is retried after the collections were released THEN the release is idempotent and the case is still marked once', async () => {
     table.put(`CASE#${CASE_ID}`, 'CASE', caseRecord());
+    heldBy(CASE_ID);
     await sendNotice({ caseId: CASE_ID, notice: 'NOTIFICATION_UNCONFIRMED' }, { store, mailer, directory: DIRECTORY, statusUrl: STATUS_LINKS, count, now: NOW });
     const [release] = updates(ddb, { pk: 'COLLECTION#SR-01' });
     // The condition lets the same case release again (a retry), not another case.

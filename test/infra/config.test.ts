@@ -453,7 +453,9 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
       STALLED_WAIT_SECONDS: String(config.stalledWaitSeconds),
       ...(config.reminderSchedule === undefined ? {} : { REMINDER_SCHEDULE: JSON.stringify(config.reminderSchedule) }),
       NOTIFICATIONS_PER_HOUR_PER_IP: String(config.notificationsPerHourPerIp),
+      NOTIFICATIONS_PER_HOUR_PER_CONTACT: String(config.notificationsPerHourPerContact),
       INCIDENT_WAIT_SECONDS: String(config.incidentWaitSeconds),
+      PUBLIC_BASE_URL: 'https://zmiana-sd.example.gov.pl',
     };
     const incidentEnv = { OPERATIONS_EMAIL: config.incidentsTo, MAX_INCIDENTS_PER_CASE: String(config.maxIncidentsPerCase) };
     // WHEN
@@ -469,6 +471,7 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
     expect(() => parseLambdaConfig(timingConfigSchema, formEnv)).not.toThrow();
     expect(form).toMatchObject({
       NOTIFICATIONS_PER_HOUR_PER_IP: config.notificationsPerHourPerIp,
+      NOTIFICATIONS_PER_HOUR_PER_CONTACT: config.notificationsPerHourPerContact,
       RESPONSE_TIMEOUT_SECONDS: config.responseTimeoutSeconds,
       ESCALATE_AFTER_REMINDERS: config.escalateAfterReminders,
       STALLED_AFTER_REMINDERS: config.stalledAfterReminders,
@@ -534,9 +537,10 @@ describe('context values meet the lambdas\' own configuration schemas (lambdas/c
 
   it('uses the lambdas\' default for the per-address limit', () => {
     // GIVEN the form environment without the limit
-    const env = { TABLE_NAME: 'Cases', PROCEDURE_STATE_MACHINE_ARN: 'arn', RESPONSE_TIMEOUT_SECONDS: '60', ESCALATE_AFTER_REMINDERS: '2' };
+    const env = { TABLE_NAME: 'Cases', PROCEDURE_STATE_MACHINE_ARN: 'arn', RESPONSE_TIMEOUT_SECONDS: '60', ESCALATE_AFTER_REMINDERS: '2', PUBLIC_BASE_URL: 'https://x.example' };
     // THEN
     expect(parseLambdaConfig(formConfigSchema, env).NOTIFICATIONS_PER_HOUR_PER_IP).toBe(CONTEXT_DEFAULTS.notificationsPerHourPerIp);
+    expect(parseLambdaConfig(formConfigSchema, env).NOTIFICATIONS_PER_HOUR_PER_CONTACT).toBe(CONTEXT_DEFAULTS.notificationsPerHourPerContact);
   });
 
   it('keeps the placeholder admin addresses valid e-mail addresses', () => {

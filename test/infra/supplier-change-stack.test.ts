@@ -68,7 +68,9 @@ const STATUS_KEYS_ENV = ['STATUS_KEYS_SECRET_ARN'];
 /** REMINDER_SCHEDULE only when context "reminderSchedule" is given (not in the default synthesis these rows describe). */
 const FORM_ENV = [
   'PROCEDURE_STATE_MACHINE_ARN', 'RESPONSE_TIMEOUT_SECONDS', 'ESCALATE_AFTER_REMINDERS', 'STALLED_AFTER_REMINDERS', 'STALLED_WAIT_SECONDS',
-  'NOTIFICATIONS_PER_HOUR_PER_IP', 'INCIDENT_WAIT_SECONDS',
+  'NOTIFICATIONS_PER_HOUR_PER_IP', 'NOTIFICATIONS_PER_HOUR_PER_CONTACT', 'INCIDENT_WAIT_SECONDS',
+  // the site's own origin (cross-site posts are refused) and the form-token keys, not the link-signing ones
+  'PUBLIC_BASE_URL', 'FORM_KEYS_SECRET_ARN',
 ];
 const EXPECTED_ENV: Record<ActionName, string[]> = {
   'register-case': [],
@@ -204,7 +206,8 @@ describe('ProcedureFunctions', () => {
     expect(needs.drainsOutbox ?? false, 'drainsOutbox <=> sesMailer()').toBe(/\bsesMailer\(\)/.test(source));
     expect(needs.signingKeys, 'signingKeys <=> loadSigningKeys()').toBe(/\bloadSigningKeys\(\)/.test(source));
     expect(needs.statusKeys, 'statusKeys <=> loadStatusKeys() / loadStatusLinks()').toBe(/\b(loadStatusKeys|loadStatusLinks)\(\)/.test(source));
-    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / loadStatusLinks() / outbox()').toBe(/\b(mailConfig|loadStatusLinks|outbox)\(\)/.test(source));
+    expect(needs.publicBaseUrl, 'publicBaseUrl <=> mailConfig() / loadStatusLinks() / outbox() / formConfigSchema').toBe(/\b(mailConfig|loadStatusLinks|outbox)\(\)/.test(source) || source.includes('formConfigSchema'));
+    expect(needs.formKeys ?? false, 'formKeys <=> loadFormKeys()').toBe(/\bloadFormKeys\(\)/.test(source));
     expect(needs.startsProcedure, 'startsProcedure <=> formConfigSchema').toBe(source.includes('formConfigSchema'));
     expect(needs.answersTasks, 'answersTasks <=> workflow.completeTask').toBe(/\.completeTask\(/.test(source));
     expect(source, 'every action uses the case table').toMatch(/\bcaseStore\(\)/);
@@ -258,6 +261,7 @@ describe('ProcedureFunctions', () => {
           STALLED_AFTER_REMINDERS: '3',
           STALLED_WAIT_SECONDS: String(7 * 86_400),
           NOTIFICATIONS_PER_HOUR_PER_IP: '20',
+          NOTIFICATIONS_PER_HOUR_PER_CONTACT: '5',
           INCIDENT_WAIT_SECONDS: String(7 * 86_400),
         }),
       },
@@ -277,7 +281,7 @@ describe('ProcedureFunctions', () => {
     const env = json.Resources[fnId('notification-form')]!.Properties!.Environment.Variables as Record<string, unknown>;
     // THEN
     expect(env).not.toHaveProperty('REMINDER_SCHEDULE');
-    const parsed = parseLambdaConfig(formConfigSchema, resolvedForLambda(env));
+    const parsed = parseLambdaConfig(formConfigSchema, { ...resolvedForLambda(env), PUBLIC_BASE_URL: 'https://resolved.example' });
     expect(parsed).toMatchObject({ RESPONSE_TIMEOUT_SECONDS: 604_800, ESCALATE_AFTER_REMINDERS: 2, STALLED_AFTER_REMINDERS: 3, STALLED_WAIT_SECONDS: 604_800, REMINDER_SCHEDULE: {}, INCIDENT_WAIT_SECONDS: 604_800 });
   });
 
@@ -341,11 +345,11 @@ describe('SES sender', () => {
   });
 });
 
-describe('LinkSigningSecret', () => {
+describe('SigningKeysSecret: the link keys and the status-link keys', () => {
   it('two secrets, the confirmation links\' and the status links\', each generating {"current":"k1","k1":<64 alphanumerics>} with the value out of the template', () => {
     // THEN
-    // (the third secret is CloudFront's origin-verification value, LinkPagesDistribution)
-    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 3);
+    // (the others are the form-token keys, a SigningKeysSecret too, and CloudFront's origin-verification value, LinkPagesDistribution)
+    synth.template.resourceCountIs('AWS::SecretsManager::Secret', 4);
     for (const secret of [synth.stack.signingKeys.secret, synth.stack.statusKeys.secret]) {
       expect(json.Resources[logicalId(secret)]).toMatchObject({
         Type: 'AWS::SecretsManager::Secret',
@@ -376,10 +380,12 @@ describe('LinkSigningSecret', () => {
     const linkKeys = { Ref: logicalId(synth.stack.signingKeys.secret) };
     const statusKeys = { Ref: logicalId(synth.stack.statusKeys.secret) };
     const originValue = { Ref: logicalId(synth.stack.edge.originSecret) };
+    const formKeys = { Ref: logicalId(synth.stack.formKeys.secret) };
     const expected = [
       ...(SECRET_READERS.includes(name) ? [linkKeys] : []),
       ...(STATUS_SECRET_READERS.includes(name) ? [statusKeys] : []),
       ...(PAGE_FUNCTIONS.includes(name) ? [originValue] : []),
+      ...(name === 'notification-form' ? [formKeys] : []),
     ];
     expect(secretsReadBy(name).map((r) => JSON.stringify(r)).sort()).toEqual(expected.map((r) => JSON.stringify(r)).sort());
     const variables = json.Resources[fnId(name)]!.Properties!.Environment.Variables as Record<string, unknown>;
@@ -397,6 +403,29 @@ describe('LinkSigningSecret', () => {
     expect(json.Resources[fnId('case-status')]!.Properties!.Environment.Variables).not.toHaveProperty('LINK_KEYS_SECRET_ARN');
   });
 });
+describe('SigningKeysSecret: the form-token keys', () => {
+  it('is a secret of its own, generated as the link keys are, its value not in the template', () => {
+    const resource = json.Resources[logicalId(synth.stack.formKeys.secret)]!;
+    expect(resource.Type).toBe('AWS::SecretsManager::Secret');
+    expect(logicalId(synth.stack.formKeys.secret)).not.toBe(logicalId(synth.stack.signingKeys.secret));
+    expect(resource.Properties).toMatchObject({ GenerateSecretString: { SecretStringTemplate: JSON.stringify({ current: 'k1' }), GenerateStringKey: 'k1', PasswordLength: 64, ExcludePunctuation: true } });
+    expect(resource.Properties).not.toHaveProperty('SecretString');
+  });
+
+  it('is readable by notification-form alone, which cannot read the link-signing keys (it cannot mint action links)', () => {
+    const secretRef = { Ref: logicalId(synth.stack.formKeys.secret) };
+    const readers = allStatements().filter(({ statement }) => JSON.stringify(statement.Resource) === JSON.stringify(secretRef));
+    expect(readers.map(({ roles, statement }) => [roles, statement])).toEqual([[[{ Ref: fnRoleId('notification-form') }], { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: secretRef }]]);
+    const formSecrets = statementsOfRole(fnRoleId('notification-form')).filter((statement) => actionsOf(statement).some((a) => a.startsWith('secretsmanager:')));
+    // (the other is CloudFront's origin-verification value, which every page function checks)
+    expect(formSecrets.map((statement) => statement.Resource)).toEqual([secretRef, { Ref: logicalId(synth.stack.edge.originSecret) }]);
+    for (const name of ACTION_NAMES) {
+      const value = json.Resources[fnId(name)]!.Properties!.Environment.Variables.FORM_KEYS_SECRET_ARN as unknown;
+      expect(value, name).toEqual(name === 'notification-form' ? secretRef : undefined);
+    }
+  });
+});
+
 
 describe('ProcedureStateMachines', () => {
   it('creates two STANDARD state machines with logging (no execution data) and tracing', () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../../local/faults-cli.js';
 import { writeRuntimeFile, type RuntimeFile } from '../../local/runtime-file.js';
-import { notificationFields, notifyAndConfirmContact, postForm } from '../e2e/participants.js';
+import { notificationFields, notifyAndConfirmContact, submitForm } from '../e2e/participants.js';
 import { operatorAt } from '../faults/operator.js';
 import { JST, MRPIPS, startFaultWorld, type FaultWorld } from '../faults/play.js';
 
@@ -61,7 +61,7 @@ function control(method: string, body?: string, headers: Record<string, string> 
 
 /** A notification through the form (no contact confirmation); its case id. */
 async function notify(fields = notificationFields()): Promise<string> {
-  const res = await postForm(world.stack.urls.form, fields);
+  const res = await submitForm(world.stack.urls.form, fields);
   expect(res.status, res.body).toBe(201);
   return /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
 }
@@ -126,9 +126,9 @@ describe('npm run faults: AWS faults injected and lifted on a running local stac
     expect((await operator.cli(['redrive'])).stdout).toBe('Moved 1 e-mail back to the outbox; send-email sends them at the sending rate.\n');
 
     // THEN the JST gets the request, once
-    await world.inbox.take(JST, [caseId, 'Potwierdzenie adresu e-mail']);
+    await world.inbox.take(JST, [caseId, 'prośba o potwierdzenie adresu e-mail']);
     await world.stack.outbox.settled();
-    expect(await subjectsTo(JST, caseId, 'Potwierdzenie adresu e-mail')).toHaveLength(1);
+    expect(await subjectsTo(JST, caseId, 'prośba o potwierdzenie adresu e-mail')).toHaveLength(1);
     expect((await faults('clear')).stdout).toBe('No faults were in force.\n');
   }, 120_000);
 

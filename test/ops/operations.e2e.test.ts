@@ -13,7 +13,7 @@ import type { CollectionItem } from '../../lambdas/adapters/case-store.js';
 import type { CaseSummary } from '../../lambdas/services/case-report.js';
 import { writeRuntimeFile } from '../../local/runtime-file.js';
 import { startLocalStack, type LocalStack } from '../../local/stack.js';
-import { Inbox, confirmThroughLink, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, postForm, readTimeline, statusLinkIn } from '../e2e/participants.js';
+import { confirmThroughLink, Inbox, itemsWithTaskToken, linkIn, notificationFields, notifyAndConfirmContact, readTimeline, statusLinkIn, submitForm } from '../e2e/participants.js';
 import { parseCsv, runCli } from './run-cli.js';
 
 /**
@@ -256,9 +256,9 @@ describe('reassign a step (MRPiPS)', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('<email>: Wpisz poprawny adres e-mail');
     const fields = notificationFields({ 'contact.email': 'nowy.kontakt@mops.przykladowo.pl' });
-    const res = await postForm(stack.urls.form, fields);
+    const res = await submitForm(stack.urls.form, fields);
     const fresh = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
-    await inbox.take('nowy.kontakt@mops.przykladowo.pl', [fresh, 'Potwierdzenie adresu']);
+    await inbox.take('nowy.kontakt@mops.przykladowo.pl', [fresh, 'potwierdzenie adresu']);
     const contact = await cli(['reassign', fresh, 'CONFIRM_CONTACT.1', 'ktos@mops.przykladowo.pl']);
     expect(contact.code).toBe(1);
     expect(contact.stderr).toContain('cannot be handed over');
@@ -375,7 +375,7 @@ describe('cancel a case', () => {
       expect(collection.lockedByCase, code).toBeUndefined();
       expect(collection.state).toBe('ACTIVE');
     }
-    const again = await postForm(stack.urls.form, notificationFields({ 'areas.0.oldCollectionCode': fields['areas.0.oldCollectionCode']!, 'areas.1.oldCollectionCode': fields['areas.1.oldCollectionCode']! }));
+    const again = await submitForm(stack.urls.form, notificationFields({ 'areas.0.oldCollectionCode': fields['areas.0.oldCollectionCode']!, 'areas.1.oldCollectionCode': fields['areas.1.oldCollectionCode']! }));
     expect(again.status, again.body).toBe(201);
 
     // Running it again (a retry) finishes nothing twice: no second e-mail, the first reason kept.
@@ -393,9 +393,9 @@ describe('cancel a case', () => {
 
   it('a notification whose contact never confirmed: cancelled, the JST and MRPiPS told, not the supplier', async () => {
     const fields = notificationFields({ 'contact.email': 'niepotwierdzony@mops.przykladowo.pl' });
-    const res = await postForm(stack.urls.form, fields);
+    const res = await submitForm(stack.urls.form, fields);
     const caseId = /ZSD-\d{4}-\d{5}/.exec(res.body)![0];
-    const request = await inbox.take('niepotwierdzony@mops.przykladowo.pl', [caseId, 'Potwierdzenie adresu']);
+    const request = await inbox.take('niepotwierdzony@mops.przykladowo.pl', [caseId, 'potwierdzenie adresu']);
     const run = await cli(['cancel', caseId, '--reason', 'Zgłoszenie testowe.', '--yes', '--json']);
     expect(run.code, run.stderr).toBe(0);
     expect(JSON.parse(run.stdout).notified).toEqual(['niepotwierdzony@mops.przykladowo.pl', MRPIPS]);

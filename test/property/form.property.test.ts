@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_FORM_BYTES, parseFormBody } from '../../lambdas/core/form.js';
 import { parseNotificationForm } from '../../lambdas/core/notification.js';
+import { openNotificationForm } from '../e2e/participants.js';
 import {
   HEADER_INJECTIONS,
   OBJECT_KEYS,
@@ -150,10 +151,15 @@ const submission: fc.Arbitrary<Submission> = fc.record({
   contentType,
 });
 
-/** Builds the body: base fields, then mutations, then the break (so nothing can repair it), duplicates last. */
-function build(s: Submission): { pairs: Pair[]; body: string } {
+/**
+ * Builds the body: base fields, then mutations, then the break (so nothing can repair it), duplicates last. With a
+ * rendering of the form, a submission without an id of its own carries that rendering's id and token, so the
+ * fields themselves are what is refused.
+ */
+function build(s: Submission, rendering?: { submissionId: string; formToken: string }): { pairs: Pair[]; body: string } {
   const fields = new Map<string, string>(Object.entries(notificationFields({ 'areas.0.oldCollectionCode': 'SR-PROP1', 'areas.1.oldCollectionCode': 'FA-PROP1' })));
   if (s.submissionId !== null) fields.set('submissionId', s.submissionId);
+  else if (rendering) for (const [name, value] of Object.entries(rendering)) fields.set(name, value);
   for (const [name, value] of s.mutations) fields.set(name, name === 'action' && value === 'addArea' ? 'x' : value);
   if (s.huge) fields.set(s.huge.field === 'action' ? 'remarks' : s.huge.field, 'A'.repeat(s.huge.size));
   for (const [name, value] of Object.entries(s.breaks.set)) {
@@ -211,9 +217,10 @@ describe('notification form (/zgloszenie) under hostile input', () => {
     'an invalid notification (one field broken, others hostile) gets a Polish 400/413 page, escapes every reflected value, stores nothing, sends nothing',
     async () => {
       const before = await baseline(world);
+      const rendering = await openNotificationForm(world.stack.urls.form);
       await fc.assert(
         fc.asyncProperty(submission, async (s) => {
-          const { pairs, body } = build(s);
+          const { pairs, body } = build(s, rendering);
           const reply = await send(world.stack.urls.pages + s.path, { method: 'POST', contentType: s.contentType, body });
           const what = `invalid notification (${s.breaks.why})`;
           expectPage(reply, what, { status: expectedStatus(body, pairs, s.contentType) });

@@ -76,13 +76,15 @@ describe('table and form configuration', () => {
   });
 
   it('GIVEN the form environment THEN timing is read as numbers', () => {
-    const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '604800', ESCALATE_AFTER_REMINDERS: '2' });
+    const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', PUBLIC_BASE_URL: 'https://zmiana-sd.example.gov.pl', RESPONSE_TIMEOUT_SECONDS: '604800', ESCALATE_AFTER_REMINDERS: '2' });
     expect(config).toEqual({
       TABLE_NAME: 't',
       PROCEDURE_STATE_MACHINE_ARN: 'arn:sm',
       RESPONSE_TIMEOUT_SECONDS: 604_800,
       ESCALATE_AFTER_REMINDERS: 2,
       NOTIFICATIONS_PER_HOUR_PER_IP: 20,
+      NOTIFICATIONS_PER_HOUR_PER_CONTACT: 5,
+      PUBLIC_BASE_URL: 'https://zmiana-sd.example.gov.pl',
       STALLED_AFTER_REMINDERS: 3,
       STALLED_WAIT_SECONDS: 7 * 86_400,
       REMINDER_SCHEDULE: {},
@@ -91,7 +93,7 @@ describe('table and form configuration', () => {
   });
 
   it('GIVEN a per-step reminder schedule THEN it is parsed, and a step whose final deadline comes before its escalation is refused', () => {
-    const base = { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2' };
+    const base = { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2', PUBLIC_BASE_URL: 'https://zmiana-sd.example.gov.pl' };
     const config = parseConfig(formConfigSchema, { ...base, REMINDER_SCHEDULE: '{"MZT_DEACTIVATED":{"responseTimeoutSeconds":259200}}' });
     expect(config.REMINDER_SCHEDULE).toEqual({ MZT_DEACTIVATED: { responseTimeoutSeconds: 259_200 } });
     const timings = stepTimings({ responseTimeoutSeconds: 600, escalateAfterReminders: 2, stalledAfterReminders: 4, stalledWaitSeconds: 3600 }, config.REMINDER_SCHEDULE);
@@ -103,7 +105,7 @@ describe('table and form configuration', () => {
   });
 
   it('GIVEN NOTIFICATIONS_PER_HOUR_PER_IP THEN it is read as a number', () => {
-    const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2', NOTIFICATIONS_PER_HOUR_PER_IP: '5' });
+    const config = parseConfig(formConfigSchema, { TABLE_NAME: 't', PROCEDURE_STATE_MACHINE_ARN: 'arn:sm', PUBLIC_BASE_URL: 'https://zmiana-sd.example.gov.pl', RESPONSE_TIMEOUT_SECONDS: '600', ESCALATE_AFTER_REMINDERS: '2', NOTIFICATIONS_PER_HOUR_PER_IP: '5' });
     expect(config.NOTIFICATIONS_PER_HOUR_PER_IP).toBe(5);
   });
 

@@ -1,8 +1,10 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CaseRecord } from '../../lambdas/core/case.js';
 import * as emails from '../../lambdas/core/emails.js';
 import {
   caseCancelledEmail,
+  collectionsUnavailableEmail,
   completedEmail,
   confirmationRequestEmail,
   escalationEmail,
@@ -52,7 +54,8 @@ function build<A extends unknown[]>(builder: (...args: A) => EmailMessage, ...ar
 /** Every template with the topic its subject must name. */
 function allEmails(record: CaseRecord): [string, EmailMessage, string][] {
   return [
-    ...STEP_IDS.map((step): [string, EmailMessage, string] => [
+    // The contact-address request goes out before the address is confirmed: its own tests are below.
+    ...STEP_IDS.filter((step) => step !== 'CONFIRM_CONTACT').map((step): [string, EmailMessage, string] => [
       `request ${step}`,
       build(confirmationRequestEmail, { record, step, round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS }),
       STEPS[step].title,
@@ -72,6 +75,7 @@ function allEmails(record: CaseRecord): [string, EmailMessage, string][] {
     ['variant agreed', build(variantAgreedEmail, record, JST_EMAIL, [], STATUS), 'uzgodniono tryb zmiany: z migracją danych'],
     ['new collection codes', build(newCollectionCodesEmail, record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'kody nowych zbiorów CBB'],
     ['registered', build(registeredEmail, record, JST_EMAIL, STATUS), 'przyjęto zgłoszenie zmiany dostawcy SD'],
+    ['collections unavailable', build(collectionsUnavailableEmail, record, JST_EMAIL, STATUS), 'zgłoszenie nie może zostać przyjęte'],
     ['rejected', build(rejectedEmail, { ...record, agreement: { decision: 'REJECT', reason: 'Brak kodu MZT.' } }, JST_EMAIL, STATUS), 'zgłoszenie odrzucone'],
     ['verification escalated', build(verificationEscalatedEmail, record, MRPIPS_EMAIL, STATUS), 'weryfikacja zbiorów — eskalacja'],
     ['completed', build(completedEmail, record, JST_EMAIL, [SUPPLIER_EMAIL], STATUS), 'zmiana dostawcy SD zakończona'],
@@ -273,14 +277,60 @@ describe('confirmationRequestEmail', () => {
     expect(message.text).toContain('przekazał(a) Ci ten krok');
     expect(message.text).toContain('Poprzednie linki w tej sprawie przestały działać');
   });
+});
 
-  it('GIVEN the contact confirmation step THEN the JST contact is asked to confirm the address before MRPiPS sees the notification', () => {
-    const message = confirmationRequestEmail({ record: caseAfterStepA(), step: 'CONFIRM_CONTACT', round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent: 0, statusUrl: STATUS });
-    expect(message.subject).toContain('Potwierdzenie adresu e-mail osoby kontaktowej — prośba o potwierdzenie');
-    expect(message.text).toContain('(krok 1 procedury)');
-    expect(message.text).toContain(`jednostki ${OFFICE}`);
-    expect(message.text).toContain('Dopiero wtedy zgłoszenie trafi do MRPiPS');
-    expect(message.text).toContain('Otwórz stronę potwierdzenia');
+describe('the e-mails before the contact address is confirmed (anyone may have typed it into the form)', () => {
+  const REMARKS = 'Kliknij tutaj: https://evil.example/logowanie i podaj hasło do CSIZS, pilne!';
+  const HOSTILE_OFFICE = 'Kliknij tutaj https://evil.example/zwrot — Twoje konto zostanie zablokowane, '.repeat(2).slice(0, 200);
+  const hostileCase = (officeName = HOSTILE_OFFICE, remarks = REMARKS): CaseRecord => {
+    const base = caseAfterStepA();
+    return { ...base, notification: { ...base.notification, officeName, remarks } };
+  };
+  const SUBJECT = `[${CASE_ID}] Zgłoszenie zmiany dostawcy SD: prośba o potwierdzenie adresu e-mail`;
+  const request = (record: CaseRecord, remindersSent = 0) =>
+    confirmationRequestEmail({ record, step: 'CONFIRM_CONTACT', round: 1, comment: null, to: JST_EMAIL, url: URL, deadline: DEADLINE, remindersSent, statusUrl: STATUS });
+  const sent = (record: CaseRecord): [string, EmailMessage][] => [
+    ['request', request(record)],
+    ['reminder', request(record, 2)],
+    ['resend by MRPiPS', stepLinkResentEmail({ record, step: 'CONFIRM_CONTACT', round: 1, to: JST_EMAIL, url: URL, deadline: DEADLINE, statusUrl: STATUS })],
+  ];
+
+  it('GIVEN the request THEN its subject is fixed: the case id and the topic, nothing the submitter wrote', () => {
+    expect(request(hostileCase()).subject).toBe(SUBJECT);
+    expect(request(hostileCase(), 2).subject).toBe(`${SUBJECT} (przypomnienie nr 2)`);
+  });
+
+  it.each(sent(hostileCase()))('GIVEN a hostile office name and remarks WHEN the %s is sent THEN the remarks are not in it, the office name only quoted among the unchecked form data, and it says to ignore it if unknown', (_what, message) => {
+    expect(message.subject).not.toContain('Kliknij');
+    expect(message.subject).not.toContain('evil.example');
+    for (const part of [message.html, message.text]) {
+      expect(part).not.toContain('logowanie');
+      expect(part).not.toContain('Uwagi');
+      expect(part).toContain('Dane podane w formularzu zgłoszenia (niesprawdzone)');
+      expect(part).toContain('MRPiPS ich nie sprawdzało');
+      expect(part).toContain('Jeżeli nie składali Państwo tego zgłoszenia, prosimy zignorować tę wiadomość');
+      expect(part).toContain(CASE_ID);
+    }
+    // The office name appears once, inside quotation marks, as a value of the unchecked data.
+    expect(message.text.split('evil.example/zwrot').length - 1).toBe(2);
+    expect(message.text).toContain(`  Jednostka: „${HOSTILE_OFFICE}”`);
+    expect(message.to).toEqual([JST_EMAIL]);
+    expect(message.cc).toEqual([]);
+  });
+
+  it('GIVEN any office name and remarks (property) THEN the subject never changes and no remark reaches the message', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 3, maxLength: 200 }), fc.string({ minLength: 1, maxLength: 200 }), (officeName, remark) => {
+        const message = request(hostileCase(officeName, `UWAGA-ZGLOSZENIA ${remark}`));
+        return message.subject === SUBJECT && !message.text.includes('UWAGA-ZGLOSZENIA') && !message.html.includes('UWAGA-ZGLOSZENIA');
+      }),
+    );
+  });
+
+  it('GIVEN the contact has confirmed WHEN the next e-mails go out THEN they carry the case summary with the remarks again', () => {
+    const message = registeredEmail(hostileCase(OFFICE), JST_EMAIL, STATUS);
+    expect(message.subject).toContain(OFFICE);
+    expect(message.text).toContain(`Uwagi JST: ${REMARKS}`);
   });
 });
 

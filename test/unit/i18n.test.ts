@@ -104,7 +104,8 @@ function everyTimelineEntry(record: CaseRecord): TimelineEntry[] {
     // record-failure
     'Błąd przetwarzania (ApplyResponse): States.TaskFailed',
     // send-notice
-    'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień. Zbiory CBB zwolnione.',
+    'Zgłoszenie wygasło: osoba kontaktowa nie potwierdziła adresu e-mail mimo przypomnień.',
+    'Sprawa zakończona przy potwierdzeniu adresu: co najmniej jeden zbiór CBB ze zgłoszenia jest objęty inną sprawą albo zamknięty lub zarchiwizowany; stan zbiorów bez zmian. JST otrzymała informację.',
     'Wysłano JST potwierdzenie przyjęcia zgłoszenia.',
     'Sprawa zakończona: zgłoszenie odrzucone; JST otrzymała powód.',
     'Weryfikacja nie powiodła się w trzech rundach — sprawa przekazana do wyjaśnienia w MRPiPS.',
@@ -265,16 +266,19 @@ function everyValidationMessage(): Map<string, string> {
 
 /** Messages the handlers put next to fields themselves (written as the handlers write them). */
 const HANDLER_FIELD_MESSAGES = [
-  'Zbiór SR-01 jest już objęty sprawą ZSD-2026-00041.',
+  'Zbiór SR-01 jest już objęty inną sprawą zmiany dostawcy SD.',
   'Zbiór SR-01 jest już zarchiwizowany.',
   'Zbiór SR-01 jest już zamknięty.',
-  'Zbiór SR-01 jest właśnie zgłaszany w innej sprawie.',
+  'Nie można potwierdzić, że formularz wypełniono na tej stronie. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.',
+  'Formularz był otwarty dłużej niż 24 godziny. Nic nie zostało zapisane. Prosimy sprawdzić dane i wysłać formularz ponownie.',
   'Zbiór o kodzie NSR-01 jest już zarejestrowany w CBB.',
   'To jest adres, na który wysłano ten link. Podaj adres innej osoby.',
 ];
 
 const MESSAGE_PAGES: [number, string, string][] = [
-  [429, 'Zbyt wiele zgłoszeń', 'Z tego adresu wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Spróbuj ponownie za godzinę albo skontaktuj się z MRPiPS (sekretariat Departamentu Informatyki).'],
+  [429, 'Zbyt wiele zgłoszeń', 'Z tego adresu sieciowego wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Prosimy spróbować ponownie za godzinę albo skontaktować się z MRPiPS (sekretariat Departamentu Informatyki).'],
+  [429, 'Zbyt wiele zgłoszeń', 'Na ten adres e-mail osoby kontaktowej wysłano w ciągu ostatniej godziny zbyt wiele zgłoszeń. Nic nie zostało zapisane. Prosimy spróbować ponownie za godzinę albo skontaktować się z MRPiPS (sekretariat Departamentu Informatyki).'],
+  [403, 'Formularz wysłany z innej strony', 'Zgłoszenie można wysłać tylko z formularza na stronie MRPiPS. Nic nie zostało zapisane. Prosimy otworzyć formularz zgłoszenia bezpośrednio i wysłać go ponownie.'],
   [400, 'Nieprawidłowe dane', 'Formularz jest za duży.'],
   [400, 'Nieprawidłowe dane', 'Formularz ma za dużo pól.'],
   [503, 'Chwilowy problem', 'Nie udało się teraz obsłużyć żądania. Nic nie zostało zapisane — spróbuj ponownie za kilka minut.'],
@@ -438,7 +442,7 @@ describe('the translation of messages and labels', () => {
       expect(hasTranslation(message), message).toBe(true);
       expect(t('en', message), message).not.toMatch(POLISH_LETTERS);
     }
-    expect(t('en', 'Zbiór SR-01 jest już objęty sprawą ZSD-2026-00041.')).toBe('Collection SR-01 is already covered by case ZSD-2026-00041.');
+    expect(t('en', 'Zbiór SR-01 jest już objęty inną sprawą zmiany dostawcy SD.')).toBe('Collection SR-01 is already covered by another case of a change of SD supplier.');
   });
 
   it('GIVEN the labels of the case model, the steps and the voivodeships THEN each has an English translation', () => {
@@ -573,7 +577,7 @@ describe('the handlers choose the language from the query', () => {
   });
 
   it('GIVEN the notification form handler THEN GET ?lang=en is English, / keeps the language in its redirect, other methods get an English 405', async () => {
-    const deps = { store: {} as CaseStore, workflow: {} as never, config: {} as never };
+    const deps = { store: {} as CaseStore, workflow: {} as never, config: {} as never, formKeys: signingKeysSchema.parse({ current: 'f1', f1: 'f'.repeat(40) }) };
     const request = (method: string, path: string, query: Record<string, string>) => ({ method, path, query, rawQuery: new URLSearchParams(query).toString(), body: '', ip: '192.0.2.1', userAgent: 'test' });
     const form = await handleNotificationForm(request('GET', '/zgloszenie', { lang: 'en' }), deps);
     expect(form.statusCode).toBe(200);

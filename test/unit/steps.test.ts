@@ -112,12 +112,13 @@ describe('CONFIRM_CONTACT (step 1)', () => {
     expect(STEPS.CONFIRM_CONTACT.schema(ctx).safeParse({ confirmed: true, email: 'x@y.pl' }).success).toBe(false);
   });
 
-  it('GIVEN the step THEN it is the first step, the JST contact\'s, with no supplier copy, and its text names the office and says an unconfirmed notification lapses', () => {
+  it('GIVEN the step THEN it is the first step, the JST contact\'s, with no supplier copy, and its text (shown before the address is confirmed) carries nothing the submitter typed and says an unconfirmed notification lapses', () => {
     const def = STEPS.CONFIRM_CONTACT;
     expect(STEP_IDS[0]).toBe('CONFIRM_CONTACT');
     expect(def).toMatchObject({ ref: '1', role: 'JST', copySupplier: false });
     const text = def.instructions(ctxFor('CONFIRM_CONTACT')).join(' ');
-    expect(text).toContain(caseAfterStepA().notification.officeName);
+    expect(text).not.toContain(caseAfterStepA().notification.officeName);
+    expect(text).toContain('Jeżeli nie składali Państwo tego zgłoszenia');
     expect(text).toContain('niepotwierdzone zgłoszenie wygaśnie');
   });
 });
