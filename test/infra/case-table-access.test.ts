@@ -22,16 +22,16 @@ const UPDATE = 'dynamodb:UpdateItem';
 const RECORDS_ON_CASE = [GET, PUT, UPDATE];
 
 const NEEDS: Record<ActionName, Record<string, string[]>> = {
-  // createCase (case and first entry, put if absent); lockCollection (and the holder's GetItem on a conflict)
-  'register-case': { 'CASE#*': [PUT], 'COLLECTION#*': [GET, UPDATE] },
+  // createCase (case and first entry, put if absent); no collection: they are taken when the contact confirms
+  'register-case': { 'CASE#*': [PUT] },
   'request-confirmation': { 'CASE#*': RECORDS_ON_CASE },
   'escalate-step': { 'CASE#*': RECORDS_ON_CASE },
-  // lockCollection of the new codes
+  // lockCollection of the old codes when the contact confirms, and of the new codes (the holder's GetItem on a conflict)
   'apply-response': { 'CASE#*': RECORDS_ON_CASE, 'COLLECTION#*': [GET, UPDATE] },
   'change-collection-states': { 'CASE#*': RECORDS_ON_CASE, 'COLLECTION#*': [UPDATE] },
-  // releaseCollection of a rejected or unconfirmed notification; an ending removes the task tokens of the case's
+  // releaseCollection of a rejected or unconfirmed notification, only of the codes it holds (getCollection); an ending removes the task tokens of the case's
   // steps and incidents (forgetTaskTokens queries them)
-  'send-notice': { 'CASE#*': [GET, QUERY, PUT, UPDATE], 'COLLECTION#*': [UPDATE] },
+  'send-notice': { 'CASE#*': [GET, QUERY, PUT, UPDATE], 'COLLECTION#*': [GET, UPDATE] },
   // closeWaitingIncidents queries the case's incidents
   'record-failure': { 'CASE#*': [GET, QUERY, PUT, UPDATE] },
   'open-incident': { 'CASE#*': [GET, QUERY, PUT, UPDATE] },
@@ -39,8 +39,9 @@ const NEEDS: Record<ActionName, Record<string, string[]>> = {
   'record-delivery-event': { 'CASE#*': RECORDS_ON_CASE },
   // the sending rate's schedule, shared by concurrent invocations
   'send-email': { 'CASE#*': RECORDS_ON_CASE, OUTBOX: [GET, UPDATE] },
-  // no case item: the case is written by register-case, which the procedure runs
-  'notification-form': { 'SUBMISSION#*': [GET, UPDATE], 'LIMIT#*': [UPDATE], 'COUNTER#*': [UPDATE], 'COLLECTION#*': [GET, UPDATE] },
+  // no case item: the case is written by register-case, which the procedure runs; collections only read (a code a
+  // confirmed case holds is refused), never taken
+  'notification-form': { 'SUBMISSION#*': [GET, UPDATE], 'LIMIT#*': [UPDATE], 'COUNTER#*': [UPDATE], 'COLLECTION#*': [GET] },
   // getCollection: whether a new code is taken, before the step is completed
   'confirmation-links': { 'CASE#*': RECORDS_ON_CASE, 'COLLECTION#*': [GET] },
   'case-status': { 'CASE#*': [GET, QUERY] },

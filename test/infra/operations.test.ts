@@ -396,8 +396,9 @@ describe('conventions the monitoring relies on', () => {
     );
     expect(calls.length).toBeGreaterThanOrEqual(8);
     // THEN
-    // (send-email: the queue's message id, the receive count and the batch's counts)
-    const ids = new Set(['action', 'caseId', 'step', 'ms', 'error', 'reason', 'method', 'path', 'limit', 'outboxMessageId', 'receiveCount', 'sent', 'alreadySent', 'throttled', 'rejected', 'leftOnQueue']);
+    // (send-email: the queue's message id, the receive count and the batch's counts; the form's refusals: the
+    // browser's Sec-Fetch-Site value, and which limit was hit)
+    const ids = new Set(['action', 'caseId', 'step', 'ms', 'error', 'reason', 'method', 'path', 'limit', 'outboxMessageId', 'receiveCount', 'sent', 'alreadySent', 'throttled', 'rejected', 'leftOnQueue', 'fetchSite', 'per']);
     for (const call of calls) {
       for (const key of call.keys) expect(ids, `${call.file}: ${call.message} logs "${key}"`).toContain(key);
       // Lines about one case name it (the page-level lines and the rate-limit warning have no case yet).
