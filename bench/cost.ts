@@ -292,6 +292,8 @@ export function walkCompletedCase(variant: Variant, failedVerificationRounds = 0
     switch (state) {
       case '1 Contact confirmed?':
         return '1 Record contact confirmation';
+      case '1 Collections free?':
+        return '1 Acknowledge notification';
       case '2 Variant agreed?':
         return variant === 'WITH_MIGRATION' ? '3 Variant with data migration' : '4 Variant without data migration';
       case 'd Collections consistent?':
@@ -317,8 +319,10 @@ export function walkCompletedCase(variant: Variant, failedVerificationRounds = 0
 export interface EmailSent {
   readonly to: 'JST' | 'MRPIPS' | 'VOIVODESHIP_ADMIN';
   readonly what: string;
-  /** The supplier's contact in copy (when the notification names one). */
+  /** The supplier's contact in copy (when the notification names one): informational notices only. */
   readonly ccSupplier: boolean;
+  /** The supplier told in a message of its own (a step-b request goes to the JST alone: its link acts). */
+  readonly supplierInformed?: boolean;
 }
 
 /** Who gets which e-mail when a Task invocation runs (first delivery; reminders are not on this path). */
@@ -326,10 +330,11 @@ export function emailsOf(invocation: TaskInvocation): EmailSent[] {
   const p = invocation.payload;
   switch (invocation.fn) {
     case 'request-confirmation': {
-      // lambdas/request-confirmation: confirmationRequestEmail to the step's role, supplier in cc when copySupplier.
+      // lambdas/request-confirmation: confirmationRequestEmail to the step's recipient alone; when copySupplier, the
+      // supplier's own supplierInformedEmail beside it.
       const step = invocation.child!.step as StepId;
       const def = STEPS[step];
-      return [{ to: def.role as EmailSent['to'], what: `${step} request`, ccSupplier: def.copySupplier }];
+      return [{ to: def.role as EmailSent['to'], what: `${step} request`, ccSupplier: false, supplierInformed: def.copySupplier }];
     }
     case 'apply-response': {
       // lambdas/apply-response `notices`.
@@ -416,8 +421,8 @@ export function dynamoOps(fn: string, payload: Record<string, unknown>, emails: 
   const ops = noOps();
   switch (fn) {
     case 'register-case':
+      // the case and its first entry; no collection (taken when the contact confirms)
       ops.caseWrites = 1;
-      ops.smallWrites = collections;
       break;
     case 'request-confirmation':
       ops.caseReads = 1;
@@ -428,7 +433,8 @@ export function dynamoOps(fn: string, payload: Record<string, unknown>, emails: 
       break;
     case 'apply-response':
       ops.caseReads = 1;
-      ops.smallWrites = (payload.step === 'NEW_COLLECTIONS' ? collections : 0) + emails;
+      // the old codes are taken when the contact confirms, the new ones with NEW_COLLECTIONS
+      ops.smallWrites = (payload.step === 'NEW_COLLECTIONS' || payload.step === 'CONFIRM_CONTACT' ? collections : 0) + emails;
       ops.smallReads = emails;
       ops.caseWrites = 1;
       break;
@@ -445,8 +451,9 @@ export function dynamoOps(fn: string, payload: Record<string, unknown>, emails: 
       break;
     case 'notification-form':
       if (method === 'POST') {
-        ops.smallReads = 1;
-        ops.smallWrites = 4 + collections;
+        // the submission, whether each code is held; the two limits, the case number, the submission claimed and started
+        ops.smallReads = 1 + collections;
+        ops.smallWrites = 5;
       }
       break;
     case 'confirmation-links':
@@ -638,11 +645,12 @@ export function completedCaseCounts(variant: Variant, options: { failedVerificat
   };
 
   const emails: EmailSent[] = [];
+  const messagesOf = (e: EmailSent) => 1 + (e.supplierInformed && a.supplierContact ? 1 : 0);
   for (const inv of walk.invocations) {
     const sent = emailsOf(inv);
     emails.push(...sent);
     add(inv.fn);
-    addOps(dynamoOps(inv.fn, inv.payload, sent.length, a.collections));
+    addOps(dynamoOps(inv.fn, inv.payload, sent.reduce((n, e) => n + messagesOf(e), 0), a.collections));
   }
 
   // HTTP: the form (GET + POST), each child execution's link (GET + POST), status-page views.
@@ -660,8 +668,9 @@ export function completedCaseCounts(variant: Variant, options: { failedVerificat
 
   // The outbox, at its dearest (a case on its own, every message alone in its batch): per message one send-email
   // invocation reading and updating the message's marker, and three SQS requests (put, received, deleted).
-  add('send-email', emails.length);
-  addOps({ ...noOps(), smallReads: emails.length, smallWrites: emails.length });
+  const messages = emails.reduce((n, e) => n + messagesOf(e), 0);
+  add('send-email', messages);
+  addOps({ ...noOps(), smallReads: messages, smallWrites: messages });
 
   const counts = caseCountsFrom(
     {
@@ -670,11 +679,11 @@ export function completedCaseCounts(variant: Variant, options: { failedVerificat
       invocations: Object.fromEntries(invocations),
       dynamoWru: wru,
       dynamoRru: rru,
-      emailMessages: emails.length,
-      emailRecipients: emails.reduce((s, e) => s + 1 + (e.ccSupplier && a.supplierContact ? 1 : 0), 0),
+      emailMessages: messages,
+      emailRecipients: emails.reduce((s, e) => s + 1 + ((e.ccSupplier || e.supplierInformed) && a.supplierContact ? 1 : 0), 0),
       httpRequests: Object.values(httpByRoute).reduce((s, n) => s + n, 0),
       executions: 1 + walk.childExecutions.length,
-      sqsRequests: 3 * emails.length,
+      sqsRequests: 3 * messages,
     },
     a,
   );
@@ -701,10 +710,11 @@ export function formatCost(cost: CaseCost): string {
 function describeCounts(b: CaseBreakdown): string {
   const c = b.counts;
   const byFn = c.lambdas.map((l) => `${l.name}×${l.invocations}`).join(', ');
-  const who: Record<string, number> = { JST: 0, MRPIPS: 0, VOIVODESHIP_ADMIN: 0, 'supplier (cc)': 0 };
+  const who: Record<string, number> = { JST: 0, MRPIPS: 0, VOIVODESHIP_ADMIN: 0, 'supplier (cc)': 0, 'supplier (own message)': 0 };
   for (const e of b.emails) {
     who[e.to] = (who[e.to] ?? 0) + 1;
     if (e.ccSupplier && b.assumptions.supplierContact) who['supplier (cc)'] = (who['supplier (cc)'] ?? 0) + 1;
+    if (e.supplierInformed && b.assumptions.supplierContact) who['supplier (own message)'] = (who['supplier (own message)'] ?? 0) + 1;
   }
   return [
     `  state transitions: ${c.stateTransitions} (parent ${b.walk.parentTransitions}, ${b.walk.childExecutions.length} child executions ${b.walk.childTransitions})`,

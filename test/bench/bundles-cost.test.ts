@@ -83,7 +83,7 @@ describe('counts of a completed case, from the ASL', () => {
       const walk = walkCompletedCase(variant);
       expect(walk.childExecutions.map((c) => c.step)).toEqual(['CONFIRM_CONTACT', 'AGREE_VARIANT', 'NEW_COLLECTIONS', 'OLD_SD_DEACTIVATED', 'NEW_SD_FEEDING', 'MZT_DEACTIVATED', 'VERIFY_COLLECTIONS']);
       expect(walk.childTransitions).toBe(14); // Request confirmation → Return response, 7 times
-      expect(walk.parentTransitions).toBe(26);
+      expect(walk.parentTransitions).toBe(27);
       expect(walk.path.at(-1)).toBe('Case completed');
       expect(walk.path).toContain(variant === 'WITH_MIGRATION' ? '3d Archive old collections' : '4d Close old collections');
     }
@@ -95,7 +95,7 @@ describe('counts of a completed case, from the ASL', () => {
     expect(walk.childExecutions.filter((c) => c.step === 'NEW_SD_FEEDING').map((c) => c.round)).toEqual([1, 2, 3]);
     // Per round: the parent's Next round, Correct feeding, Record corrected feeding, Verify, Record verification and
     // the Choice again (6), plus two children of 2 states each.
-    expect(walk.parentTransitions + walk.childTransitions).toBe(40 + 2 * (6 + 4));
+    expect(walk.parentTransitions + walk.childTransitions).toBe(41 + 2 * (6 + 4));
   });
 
   it('sends exactly the e-mails the end-to-end test expects per participant', () => {
@@ -103,11 +103,14 @@ describe('counts of a completed case, from the ASL', () => {
     const { emails, counts } = completedCaseCounts('WITH_MIGRATION');
     const to = (role: string) => emails.filter((e) => e.to === role).length;
     expect([to('JST'), to('MRPIPS'), to('VOIVODESHIP_ADMIN')]).toEqual([7, 6, 1]);
-    // Supplier in copy: the new codes, both step-b requests, the outcome.
-    expect(emails.filter((e) => e.ccSupplier).map((e) => e.what)).toEqual(['new collection codes', 'OLD_SD_DEACTIVATED request', 'NEW_SD_FEEDING request', 'case completed']);
-    expect(counts.emailMessages).toBe(14);
+    // Supplier in copy of the informational notices (the new codes, the outcome); told of both step-b requests in
+    // messages of its own (the JST's carry a link that acts).
+    expect(emails.filter((e) => e.ccSupplier).map((e) => e.what)).toEqual(['new collection codes', 'case completed']);
+    expect(emails.filter((e) => e.supplierInformed).map((e) => e.what)).toEqual(['OLD_SD_DEACTIVATED request', 'NEW_SD_FEEDING request']);
+    expect(counts.emailMessages).toBe(16);
     expect(counts.emailRecipients).toBe(18);
-    expect(completedCaseCounts('WITH_MIGRATION', { assumptions: { supplierContact: false } }).counts.emailRecipients).toBe(14);
+    const withoutSupplier = completedCaseCounts('WITH_MIGRATION', { assumptions: { supplierContact: false } }).counts;
+    expect([withoutSupplier.emailMessages, withoutSupplier.emailRecipients]).toEqual([14, 14]);
     expect(emailsOf({ fn: 'send-notice', state: 'd Escalate verification', payload: { notice: 'VERIFICATION_ESCALATED' } })).toHaveLength(2);
   });
 
@@ -116,7 +119,7 @@ describe('counts of a completed case, from the ASL', () => {
       const { counts } = completedCaseCounts(variant);
       expect(counts.httpRequests).toBe(2 + 14 + 3);
       // (+ send-email, one invocation per message at its dearest)
-      expect(counts.lambdas.reduce((s, l) => s + l.invocations, 0)).toBe(1 + 7 + 7 + 2 + 1 + 2 + 14 + 3 + 14);
+      expect(counts.lambdas.reduce((s, l) => s + l.invocations, 0)).toBe(1 + 7 + 7 + 2 + 1 + 2 + 14 + 3 + 16);
       const cost = costOfCase(counts);
       expect(cost.totalUsd).toBeGreaterThan(0.002);
       expect(cost.totalUsd).toBeLessThan(TARGET_USD_PER_CASE);

@@ -30,8 +30,16 @@ function send(url: string, options: { method?: string; from?: string; headers?: 
 }
 
 const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
-const postNotification = (url: string, from: string, headers: Record<string, string> = {}) =>
-  send(`${url}/zgloszenie`, { method: 'POST', from, headers: { ...FORM, ...headers }, body: new URLSearchParams(notificationFields()).toString() });
+const postNotification = (url: string, from: string, headers: Record<string, string> = {}, hidden: Record<string, string> = {}) =>
+  send(`${url}/zgloszenie`, { method: 'POST', from, headers: { ...FORM, ...headers }, body: new URLSearchParams({ ...hidden, ...notificationFields() }).toString() });
+
+/** Opens the form from `from` as a browser does (its submission id and form token); the result posts it from there. */
+async function openForm(url: string, from: string, headers: Record<string, string> = {}): Promise<() => Promise<Answer>> {
+  const page = await send(`${url}/zgloszenie`, { from, headers });
+  expect(page.status).toBe(200);
+  const hidden = (name: string) => new RegExp(`<input type="hidden" name="${name}" value="([^"]*)">`).exec(page.body)![1]!;
+  return () => postNotification(url, from, headers, { submissionId: hidden('submissionId'), formToken: hidden('formToken') });
+}
 
 describe('the local edge model (CloudFront and WAF) over any origin', () => {
   let origin: Server;
@@ -141,10 +149,11 @@ describe('the local stack behind its edge', () => {
     // GIVEN
     await postNotification(stack.urls.pages, '127.0.0.2');
     await postNotification(stack.urls.pages, '127.0.0.2');
+    const [refusedForm, otherForm] = [await openForm(stack.urls.pages, '127.0.0.2'), await openForm(stack.urls.pages, '127.0.0.3')];
     const invocations = stack.functionStats()['notification-form']!.invocations;
     // WHEN
-    const refused = await postNotification(stack.urls.pages, '127.0.0.2');
-    const other = await postNotification(stack.urls.pages, '127.0.0.3');
+    const refused = await refusedForm();
+    const other = await otherForm();
     // THEN
     expect(refused.status).toBe(429);
     expect(refused.body).toContain('Zbyt wiele żądań');
@@ -155,8 +164,8 @@ describe('the local stack behind its edge', () => {
 
   it('GIVEN a client that sends a CloudFront-Viewer-Address of its own THEN the form counts its real address: a second notification within the hour is refused', async () => {
     // WHEN (NOTIFICATIONS_PER_HOUR_PER_IP is 1)
-    const first = await postNotification(stack.urls.pages, '127.0.0.5', { 'cloudfront-viewer-address': '198.51.100.1:443' });
-    const second = await postNotification(stack.urls.pages, '127.0.0.5', { 'cloudfront-viewer-address': '198.51.100.2:443' });
+    const first = await (await openForm(stack.urls.pages, '127.0.0.5', { 'cloudfront-viewer-address': '198.51.100.1:443' }))();
+    const second = await (await openForm(stack.urls.pages, '127.0.0.5', { 'cloudfront-viewer-address': '198.51.100.2:443' }))();
     // THEN
     expect(first.status).toBe(201);
     expect(second.status).toBe(429);
