@@ -72,7 +72,7 @@ describe('a value a function returns that the procedure does not expect', () => 
     ['no payload', null, 'null'],
   ])('step 2 returns %s: an incident at "2 Record variant decision", and the retry runs it again', async (_label, value, shown) => {
     // GIVEN apply-response returns the unexpected value first, then a proper rejection
-    applyScript = { CONFIRM_CONTACT: [{}], AGREE_VARIANT: [value, { decision: 'REJECT' }] };
+    applyScript = { CONFIRM_CONTACT: [{ collections: 'TAKEN' }], AGREE_VARIANT: [value, { decision: 'REJECT' }] };
     const arn = await start();
     await answerNext('CONFIRM_CONTACT');
     await answerNext('AGREE_VARIANT');
@@ -93,7 +93,7 @@ describe('a value a function returns that the procedure does not expect', () => 
     ['an unknown result', { result: 'PERHAPS' }],
     ['discrepancies without the comment the JST needs', { result: 'DISCREPANCIES' }],
   ])('step d returns %s: an incident at "d Record verification"', async (_label, value) => {
-    applyScript = { CONFIRM_CONTACT: [{}], AGREE_VARIANT: [{ decision: 'WITH_MIGRATION' }], VERIFY_COLLECTIONS: [value, { result: 'OK' }] };
+    applyScript = { CONFIRM_CONTACT: [{ collections: 'TAKEN' }], AGREE_VARIANT: [{ decision: 'WITH_MIGRATION' }], VERIFY_COLLECTIONS: [value, { result: 'OK' }] };
     const arn = await start();
     for (const step of ['CONFIRM_CONTACT', 'AGREE_VARIANT', 'NEW_COLLECTIONS', 'OLD_SD_DEACTIVATED']) await answerNext(step);
     // b and c in parallel, in either order
