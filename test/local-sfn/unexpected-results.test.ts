@@ -89,6 +89,26 @@ describe('a value a function returns that the procedure does not expect', () => 
   });
 
   it.each([
+    ['no collections result', {}, '{}'],
+    ['an unknown collections result', { collections: 'MAYBE' }, 'MAYBE'],
+  ])('step 1 returns %s: an incident at "1 Record contact confirmation", and the retry runs it again', async (_label, value, shown) => {
+    // GIVEN apply-response of the address confirmation returns the unexpected value first, then that the codes were taken
+    applyScript = { CONFIRM_CONTACT: [value, { collections: 'TAKEN' }], AGREE_VARIANT: [{ decision: 'REJECT' }] };
+    const arn = await start();
+    await answerNext('CONFIRM_CONTACT');
+    // THEN
+    const incident = await incidents.next();
+    expect(incident).toMatchObject({ state: '1 Record contact confirmation', failure: { Error: 'UnexpectedResult' } });
+    expect(String((incident.failure as Payload).Cause)).toContain(shown);
+    expect(await status(arn)).toBe('RUNNING');
+    // WHEN the operator retries THEN the confirmation is recorded again and the procedure goes on to step 2
+    await sfn.send(new SendTaskSuccessCommand({ taskToken: String(incident.taskToken), output: JSON.stringify({ retriedBy: 'ops@mrpips.gov.pl' }) }));
+    await answerNext('AGREE_VARIANT');
+    await expect.poll(() => status(arn), { timeout: 5_000 }).toBe('SUCCEEDED');
+    expect(failures.size).toBe(0);
+  });
+
+  it.each([
     ['no result', { round: 1 }],
     ['an unknown result', { result: 'PERHAPS' }],
     ['discrepancies without the comment the JST needs', { result: 'DISCREPANCIES' }],
