@@ -111,11 +111,17 @@ export async function playCase(unit: UnitData, ctx: CaseContext): Promise<{ case
 
     stage = 'a new collection codes';
     posted = await confirm(codesRequest, { 'newCollections.0.newCollectionCode': unit.newCodes[0], 'newCollections.1.newCollectionCode': unit.newCodes[1] });
-    const [codesMail, deactivation] = await Promise.all([take(JST, ['kody nowych zbiorów']), take(JST, ['Deaktywacja dotychczasowego SD'])]);
+    const [codesMail, deactivation, supplierTold] = await Promise.all([
+      take(JST, ['kody nowych zbiorów']),
+      take(JST, ['Deaktywacja dotychczasowego SD']),
+      take(unit.supplierEmail, ['Deaktywacja dotychczasowego SD', 'informacja dla nowego dostawcy SD']),
+    ]);
     sample('codes → JST deactivation', posted, [deactivation]);
     check(codesMail.cc.includes(unit.supplierEmail), 'the codes e-mail does not copy the supplier');
     check(codesMail.text.includes(unit.newCodes[0]), 'the codes e-mail does not name the new code');
-    check(deactivation.cc.includes(unit.supplierEmail), 'the deactivation request does not copy the supplier');
+    // The JST's request carries a link that acts: it goes to the JST alone; the supplier is told in a message of its own.
+    check(deactivation.cc.length === 0, 'the deactivation request is copied to someone');
+    check(!supplierTold.text.includes('/potwierdzenie'), "the supplier's message carries a confirmation link");
 
     stage = 'b deactivate old SD';
     const today = new Date().toISOString().slice(0, 10);

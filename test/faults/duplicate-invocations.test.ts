@@ -36,7 +36,8 @@ describe('a Lambda invoked twice for the same step (at-least-once delivery)', ()
     expect(duplicates.injected).toBe(invocations.reduce((sum, [, s]) => sum + s!.invocations, 0));
     // No first delivery failed: the duplicates were harmless, not merely outvoted.
     expect(world.faults.duplicateFailures).toEqual([]);
-    // The e-mails went out once: 7 requests, 2 notices, 3 "confirmed" to MRPiPS, variant and codes to the JST.
-    expect(world.faults.seen('ses', 'SendEmail')).toBe(14);
+    // The e-mails went out once: 7 requests, 2 notices, 3 "confirmed" to MRPiPS, variant and codes to the JST, and
+    // the supplier's own messages about the two step-b requests.
+    expect(world.faults.seen('ses', 'SendEmail')).toBe(16);
   });
 });

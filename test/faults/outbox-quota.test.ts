@@ -30,13 +30,13 @@ describe("a sending quota below the sender's rate", () => {
     // WHEN two cases are played at once
     const played = await Promise.all([playCase(world), playCase(world)]);
 
-    // THEN both completed with exactly the e-mails of an undisturbed case: 14 each, none twice
+    // THEN both completed with exactly the e-mails of an undisturbed case: 16 each, none twice
     for (const p of played) expectCompletedCase(await outcomeOf(world, p));
     const mails = (await world.inbox.all()).filter((e) => played.some((p) => e.subject.includes(p.caseId)));
-    expect(mails).toHaveLength(28);
+    expect(mails).toHaveLength(32);
     // AND SES did refuse: each refusal was asked again (SES was asked once per e-mail plus once per refusal)
     expect(quota.injected).toBeGreaterThan(0);
-    expect(faults.seen('ses', 'SendEmail')).toBe(28 + quota.injected);
+    expect(faults.seen('ses', 'SendEmail')).toBe(32 + quota.injected);
     // AND what the SDK's retries could not place went back to the queue, each time with a delay twice as long
     const putBack = sends.filter((s) => s.queued.throttled > 0);
     expect(putBack.length).toBeGreaterThan(0);
