@@ -291,7 +291,7 @@ export class CaseStore {
     return this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: this.key(`LIMIT#${key}#${window}`, 'LIMIT'),
+        Key: this.limitKey(key, window),
         UpdateExpression: 'ADD #count :one SET #expiresAt = :expiresAt',
         ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
         ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt' },
@@ -302,17 +302,21 @@ export class CaseStore {
 
   /** Gives back a use taken in the same window (the attempt was refused by another limit after all). */
   async giveBackUse(key: string, windowSeconds: number, nowSeconds: number): Promise<void> {
-    const window = Math.floor(nowSeconds / windowSeconds);
     await this.writeIf(
       new UpdateItemCommand({
         TableName: this.tableName,
-        Key: this.key(`LIMIT#${key}#${window}`, 'LIMIT'),
+        Key: this.limitKey(key, Math.floor(nowSeconds / windowSeconds)),
         UpdateExpression: 'ADD #count :minusOne',
         ConditionExpression: '#count > :zero',
         ExpressionAttributeNames: { '#count': 'count' },
         ExpressionAttributeValues: marshall({ ':minusOne': -1, ':zero': 0 }),
       }),
     );
+  }
+
+  /** The counter of one limited action in one fixed window (it expires with the window, TTL `expiresAt`). */
+  private limitKey(key: string, window: number) {
+    return this.key(`LIMIT#${key}#${window}`, 'LIMIT');
   }
 
   getCollection(code: string): Promise<CollectionItem | undefined> {
