@@ -146,22 +146,31 @@ export class CaseStore {
 
   /** Every item of a case whose sort key starts with `prefix`, without its keys. */
   private async queryCase<T>(caseId: string, prefix: string): Promise<T[]> {
-    const items: T[] = [];
+    return (await this.queryCaseItems(caseId, prefix)).map((item) => {
+      const { pk: _pk, sk: _sk, ...rest } = unmarshall(item);
+      return rest as T;
+    });
+  }
+
+  /**
+   * The raw items of a case whose sort key starts with `prefix`, every page, read consistently; `only` narrows them
+   * to those that have an attribute, and returns their sort keys alone.
+   */
+  private async queryCaseItems(caseId: string, prefix: string, only?: { withAttribute: string }): Promise<Record<string, AttributeValue>[]> {
+    const items: Record<string, AttributeValue>[] = [];
     let start: Record<string, AttributeValue> | undefined;
     do {
       const out = await this.db.send(
         new QueryCommand({
           TableName: this.tableName,
           KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ...(only ? { FilterExpression: 'attribute_exists(#only)', ProjectionExpression: 'sk', ExpressionAttributeNames: { '#only': only.withAttribute } } : {}),
           ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':prefix': prefix }),
           ExclusiveStartKey: start,
           ConsistentRead: true,
         }),
       );
-      for (const item of out.Items ?? []) {
-        const { pk: _pk, sk: _sk, ...rest } = unmarshall(item);
-        items.push(rest as T);
-      }
+      items.push(...(out.Items ?? []));
       start = out.LastEvaluatedKey;
     } while (start);
     return items;
@@ -586,34 +595,18 @@ export class CaseStore {
    */
   async forgetTaskTokens(caseId: string): Promise<void> {
     for (const prefix of ['STEP#', 'INCIDENT#']) {
-      let start: Record<string, AttributeValue> | undefined;
-      do {
-        const out = await this.db.send(
-          new QueryCommand({
+      for (const item of await this.queryCaseItems(caseId, prefix, { withAttribute: 'taskToken' })) {
+        const { sk } = unmarshall(item) as { sk: string };
+        await this.writeIf(
+          new UpdateItemCommand({
             TableName: this.tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
-            FilterExpression: 'attribute_exists(#token)',
-            ProjectionExpression: 'sk',
+            Key: this.key(`CASE#${caseId}`, sk),
+            UpdateExpression: 'REMOVE #token',
+            ConditionExpression: 'attribute_exists(pk)',
             ExpressionAttributeNames: { '#token': 'taskToken' },
-            ExpressionAttributeValues: marshall({ ':pk': `CASE#${caseId}`, ':prefix': prefix }),
-            ExclusiveStartKey: start,
-            ConsistentRead: true,
           }),
         );
-        for (const item of out.Items ?? []) {
-          const { sk } = unmarshall(item) as { sk: string };
-          await this.writeIf(
-            new UpdateItemCommand({
-              TableName: this.tableName,
-              Key: this.key(`CASE#${caseId}`, sk),
-              UpdateExpression: 'REMOVE #token',
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeNames: { '#token': 'taskToken' },
-            }),
-          );
-        }
-        start = out.LastEvaluatedKey;
-      } while (start);
+      }
     }
   }
 
