@@ -13,8 +13,8 @@ let world: FaultWorld;
 let inbox: Inbox;
 
 beforeAll(async () => {
-  // Step a (new collection codes) waits 2 s before its reminder; every other step 10 minutes.
-  world = await startFaultWorld({ REMINDER_SCHEDULE: JSON.stringify({ NEW_COLLECTIONS: { responseTimeoutSeconds: 2 } }) });
+  // Step a (new collection codes) waits 5 s before its reminder; every other step 10 minutes.
+  world = await startFaultWorld({ REMINDER_SCHEDULE: JSON.stringify({ NEW_COLLECTIONS: { responseTimeoutSeconds: 5 } }) });
   inbox = world.inbox;
 });
 
@@ -104,7 +104,8 @@ describe('confirming a step whose execution has ended', () => {
     const request = await inbox.take(MRPIPS, [caseId, 'Utworzenie nowych zbiorów', 'prośba o potwierdzenie']);
     const form = await openStepForm(linkIn(request));
 
-    // The 2 s pass; the reminder's run is held at its start, so the answer lands between the timeout and the
+    // The 5 s pass (long enough for a loaded machine to open the reminder's link before it expires in turn); the
+    // reminder's run is held at its start, so the answer lands between the timeout and the
     // new link. The link lasts exactly as long as the task waits, so it has expired with it.
     let release!: () => void;
     const reminder = world.faults.add({ service: 'lambda', operation: 'request-confirmation', match: (r) => r.body.includes('"remindersSent":1') && r.body.includes('NEW_COLLECTIONS'), fault: { kind: 'hold', release: new Promise<void>((resolve) => (release = resolve)) } });
